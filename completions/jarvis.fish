@@ -1,0 +1,1 @@
+complete --command jarvis --no-files --arguments "(env _JARVIS_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) jarvis)" --condition "env _JARVIS_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) jarvis"

@@ -1,0 +1,3 @@
+from jarvis_cli.cli import main
+
+main()

@@ -1,0 +1,139 @@
+"""The jarvis command line: a thin Typer shell over `jarvis_cli.core`.
+
+`main()` is the single catch point: a JarvisError becomes `error: ...` on stderr
+and its exit code; anything else is a bug (exit 1) whose traceback is shown only
+with JARVIS_DEBUG=1. Every message passes through `redact` first.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from jarvis_cli import __version__
+from jarvis_cli.core.errors import ExitCode, JarvisError, StoreError
+from jarvis_cli.core.redact import redact
+
+app = typer.Typer(
+    name="jarvis",
+    help="Orchestrate LLM providers: encrypted keys, a model registry, strategy-based "
+    "model selection, and completions with automatic fallback.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"jarvis {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print the version and exit.",
+            callback=_version_callback,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
+    """Orchestrate LLM providers from the terminal."""
+
+
+def _register_commands() -> None:
+    from jarvis_cli.cli import doctor
+
+    app.command("doctor")(doctor.doctor)
+
+
+_register_commands()
+
+
+def _debug() -> bool:
+    return os.environ.get("JARVIS_DEBUG", "") not in ("", "0")
+
+
+def _print_error(exc: JarvisError) -> None:
+    sys.stderr.write(f"error: {redact(exc.message)}\n")
+    if exc.hint:
+        sys.stderr.write(f"hint: {redact(exc.hint)}\n")
+
+
+def _print_traceback() -> None:
+    import traceback
+
+    sys.stderr.write(redact(traceback.format_exc()))
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI with `argv` and return the exit code instead of exiting."""
+    import sqlite3
+
+    if "_JARVIS_COMPLETE" in os.environ:
+        # Shell completion request: register Typer's shell classes (add_completion
+        # is off, so this is not done at every start).
+        from typer._completion_classes import completion_init
+
+        completion_init()
+    try:
+        app(args=argv, prog_name="jarvis", standalone_mode=True)
+    except SystemExit as exc:
+        code = exc.code
+        if code is None:
+            return 0
+        return code if isinstance(code, int) else 1
+    except JarvisError as exc:
+        if _debug():
+            _print_traceback()
+        _print_error(exc)
+        return int(exc.exit_code)
+    except sqlite3.DatabaseError as exc:
+        # A store that was fine at open but fails later (truncated, corrupted).
+        if _debug():
+            _print_traceback()
+        _print_error(StoreError(f"store error: {exc}", hint="run `jarvis doctor`"))
+        return int(ExitCode.CONFIG)
+    except KeyboardInterrupt:
+        sys.stderr.write("\n")
+        return int(ExitCode.INTERRUPTED)
+    except BrokenPipeError:
+        # Reader went away (`jarvis log --json | head`); nothing more to say.
+        _silence_stdout()
+        return 0
+    except Exception as exc:
+        if _debug():
+            _print_traceback()
+        sys.stderr.write(
+            f"error: internal error: {redact(type(exc).__name__ + ': ' + str(exc))}\n"
+            "hint: this is a bug in jarvis; rerun with JARVIS_DEBUG=1 for a traceback\n"
+        )
+        return int(ExitCode.INTERNAL)
+    return 0
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass  # stdout is already gone; there is nothing left to protect
+
+
+def main() -> None:
+    """Console-script entry point."""
+    code = run()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+    sys.exit(code)

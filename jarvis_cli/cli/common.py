@@ -1,0 +1,31 @@
+"""Pieces shared by the command modules: options, the process context."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from jarvis_cli.core.context import Context
+
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print one JSON document to stdout (stable; see README).")
+]
+
+_context: Context | None = None
+
+
+def get_context() -> Context:
+    """The process-wide Context (paths from JARVIS_HOME or platform defaults)."""
+    global _context
+    if _context is None:
+        _context = Context()
+    return _context
+
+
+def reset_context() -> None:
+    """Forget the process context (used by in-process tests between invocations)."""
+    global _context
+    if _context is not None:
+        _context.close()
+    _context = None

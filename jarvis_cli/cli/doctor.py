@@ -1,0 +1,54 @@
+"""`jarvis doctor`."""
+
+from __future__ import annotations
+
+import typer
+
+from jarvis_cli.cli import render
+from jarvis_cli.cli.common import JsonOption, get_context
+
+
+def doctor(json_output: JsonOption = False) -> None:
+    """Show version, paths, store and config health, master-key source and providers.
+
+    Exits 0 when all is well, otherwise with the exit code of the first problem found.
+    """
+    from jarvis_cli.core.doctor import doctor_exit_code, run_doctor
+
+    report = run_doctor(get_context())
+    data = report.as_json()
+    if json_output:
+        render.emit_json(data)
+    else:
+        rows = [
+            ("version", data["version"]),
+            ("python", data["python"]),
+            ("config dir", data["paths"]["config_dir"]),
+            ("data dir", data["paths"]["data_dir"]),
+            ("config file", _describe_file(data["config"])),
+            ("store", _describe_store(data["store"])),
+            ("master key", f"{data['master_key']['source']} ({data['master_key']['detail']})"),
+            ("providers", ", ".join(data["providers"]) or "(none configured)"),
+        ]
+        render.table(["", ""], rows, title="jarvis doctor")
+        for p in report.problems:
+            render.message(f"problem: {p.what}: {p.message}")
+    code = doctor_exit_code(report)
+    if code:
+        raise typer.Exit(code)
+
+
+def _describe_file(info: dict[str, object]) -> str:
+    if not info["exists"]:
+        return f"{info['path']} (not created yet)"
+    state = "" if info.get("valid", True) else ", INVALID"
+    return f"{info['path']} (mode {info['mode']}{state})"
+
+
+def _describe_store(info: dict[str, object]) -> str:
+    if not info["exists"]:
+        return f"{info['path']} (not created yet)"
+    return (
+        f"{info['path']} (mode {info['mode']}, schema {info['schema_version']}"
+        f"/{info['expected_schema_version']})"
+    )

@@ -1,0 +1,99 @@
+"""`jarvis doctor`: a read-mostly report of the setup, for anyone debugging it.
+
+It never imports openai, keyring or cryptography, and never creates files.
+"""
+
+from __future__ import annotations
+
+import platform
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jarvis_cli import __version__
+from jarvis_cli.core.context import Context
+from jarvis_cli.core.errors import ExitCode, JarvisError
+from jarvis_cli.core.store import SCHEMA_VERSION
+
+
+@dataclass
+class Problem:
+    what: str
+    message: str
+    exit_code: int
+
+
+@dataclass
+class DoctorReport:
+    data: dict[str, Any] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        out = dict(self.data)
+        out["problems"] = [
+            {"what": p.what, "message": p.message, "exit_code": p.exit_code} for p in self.problems
+        ]
+        out["ok"] = not self.problems
+        return out
+
+
+def _file_info(path: Path) -> dict[str, Any]:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return {"path": str(path), "exists": False, "mode": None}
+    return {"path": str(path), "exists": True, "mode": f"{stat.S_IMODE(st.st_mode):04o}"}
+
+
+def run_doctor(ctx: Context) -> DoctorReport:
+    """Collect version, paths, config and store health, master-key source and providers."""
+    report = DoctorReport()
+    d = report.data
+    d["version"] = __version__
+    d["python"] = platform.python_version()
+    d["paths"] = {
+        "config_dir": str(ctx.paths.config_dir),
+        "data_dir": str(ctx.paths.data_dir),
+    }
+
+    config_info = _file_info(ctx.paths.config_file)
+    try:
+        config = ctx.config
+        config_info["valid"] = True
+    except JarvisError as exc:
+        config = None
+        config_info["valid"] = False
+        report.problems.append(Problem("config", exc.message, int(exc.exit_code)))
+    d["config"] = config_info
+
+    store_info = _file_info(ctx.paths.db_file)
+    store_info["expected_schema_version"] = SCHEMA_VERSION
+    store_info["schema_version"] = None
+    if store_info["exists"]:
+        try:
+            store_info["schema_version"] = ctx.store.schema_version()
+            store_info["journal_mode"] = ctx.store.conn.execute("PRAGMA journal_mode").fetchone()[0]
+        except JarvisError as exc:
+            report.problems.append(Problem("store", exc.message, int(exc.exit_code)))
+    d["store"] = store_info
+
+    d["master_key"] = describe_master_key(ctx)
+    d["providers"] = sorted(config.providers) if config is not None else []
+    return report
+
+
+def describe_master_key(ctx: Context) -> dict[str, Any]:
+    """Which master-key source would be used, decided without probing the keyring."""
+    if ctx.env.get("JARVIS_MASTER_KEY"):
+        return {"source": "env", "detail": "JARVIS_MASTER_KEY"}
+    if ctx.paths.master_key_file.exists():
+        return {"source": "file", "detail": str(ctx.paths.master_key_file)}
+    return {
+        "source": "keyring",
+        "detail": "OS keyring if a secure backend answers, else a key file",
+    }
+
+
+def doctor_exit_code(report: DoctorReport) -> int:
+    return report.problems[0].exit_code if report.problems else int(ExitCode.OK)

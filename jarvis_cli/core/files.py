@@ -1,0 +1,64 @@
+"""Private files and directories: 0700 dirs, 0600 files, atomic replacement."""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from pathlib import Path
+
+from jarvis_cli.core.errors import UnsafePermissionsError
+
+DIR_MODE = 0o700
+FILE_MODE = 0o600
+
+
+def ensure_private_dir(path: Path) -> None:
+    """Create `path` (and parents) as 0700 if missing; never loosen an existing dir."""
+    path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    # mkdir's mode is filtered by the umask; set it explicitly on the leaf we own.
+    if stat.S_IMODE(path.stat().st_mode) & 0o077:
+        os.chmod(path, DIR_MODE)
+
+
+def create_private_file(path: Path) -> None:
+    """Create an empty 0600 file if it does not exist (umask-independent)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE)
+    try:
+        os.fchmod(fd, FILE_MODE)
+    finally:
+        os.close(fd)
+
+
+def check_not_exposed(path: Path, what: str) -> None:
+    """Refuse a file that group or others can read or write."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        return
+    if mode & 0o077:
+        raise UnsafePermissionsError(
+            f"{what} {path} is accessible by group or others (mode {mode:04o})",
+            hint=f"run: chmod 600 {path}",
+        )
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write `data` to `path` so that a crash leaves either the old or the new file."""
+    ensure_private_dir(path.parent)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, FILE_MODE)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)

@@ -1,0 +1,1 @@
+"""Provider adapters: one protocol, one implementation over the openai SDK."""

@@ -1,0 +1,116 @@
+"""The provider adapter protocol (seed §4.1) and its result types.
+
+Results are frozen dataclasses. Latency is measured by the adapter around the
+HTTP call (monotonic clock, milliseconds); `ttft_ms` is the time to the first
+text delta of a stream (None when not streamed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+RequestKind = Literal["chat", "completion", "embedding"]
+
+
+@dataclass(frozen=True)
+class Message:
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Token counts as reported by the provider (None when it did not say)."""
+
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    total_tokens: int | None = None
+
+
+@dataclass(frozen=True)
+class RequestOptions:
+    max_tokens: int | None = None
+    temperature: float | None = None
+    timeout_s: float | None = None  # per HTTP request; None = the provider's default
+
+
+@dataclass(frozen=True)
+class CompletionResult:
+    text: str
+    usage: Usage
+    model: str  # the model name the provider says answered
+    finish_reason: str | None
+    latency_ms: float
+    ttft_ms: float | None = None
+
+
+@dataclass(frozen=True)
+class EmbeddingResult:
+    embeddings: list[list[float]]
+    usage: Usage
+    model: str
+    latency_ms: float
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """Capability flags; None means unknown (never guessed as True)."""
+
+    completion: bool | None = None
+    chat: bool | None = None
+    embeddings: bool | None = None
+    function_calling: bool | None = None
+    vision: bool | None = None
+    audio: bool | None = None
+
+    NAMES = ("completion", "chat", "embeddings", "function_calling", "vision", "audio")
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """A model as listed by a provider's /models endpoint."""
+
+    id: str  # the provider's own model name, e.g. gpt-4o-mini
+    name: str
+    capabilities: Capabilities = field(default_factory=Capabilities)
+    context_length: int | None = None
+    owned_by: str | None = None
+
+
+class ChatStream(Protocol):
+    """Iterate to get text deltas as they arrive; `result` is set once exhausted."""
+
+    def __iter__(self) -> Iterator[str]: ...
+
+    @property
+    def result(self) -> CompletionResult | None: ...
+
+    def close(self) -> None: ...
+
+
+class ProviderAdapter(Protocol):
+    """What jarvis needs from a provider. Errors are `jarvis_cli.core.errors.ProviderError`s."""
+
+    name: str
+
+    def chat(
+        self, messages: Sequence[Message], model: str, options: RequestOptions
+    ) -> CompletionResult: ...
+
+    def stream_chat(
+        self, messages: Sequence[Message], model: str, options: RequestOptions
+    ) -> ChatStream: ...
+
+    def complete(self, prompt: str, model: str, options: RequestOptions) -> CompletionResult: ...
+
+    def embed(
+        self, texts: Sequence[str], model: str, options: RequestOptions
+    ) -> EmbeddingResult: ...
+
+    def list_models(self) -> list[ModelInfo]: ...
+
+    def validate_key(self) -> None:
+        """Return if the provider accepts the key; raise ProviderAuthError if it rejects it."""
+        ...

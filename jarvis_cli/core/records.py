@@ -1,0 +1,51 @@
+"""Registry records shared by the registry, selection and orchestration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from jarvis_cli.core.providers.base import Capabilities, RequestKind
+
+
+def split_model_id(model_id: str) -> tuple[str, str]:
+    """Split `provider/name` at the first `/` (openrouter/a/b -> openrouter, a/b)."""
+    provider, sep, name = model_id.partition("/")
+    if not sep or not provider or not name:
+        from jarvis_cli.core.errors import UsageError
+
+        raise UsageError(
+            f"bad model id {model_id!r}: expected PROVIDER/NAME, e.g. openai/gpt-4o-mini"
+        )
+    return provider, name
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    """One row of the `models` table, with user overrides already applied."""
+
+    id: str  # provider/name
+    provider: str
+    name: str
+    type: RequestKind | None = None
+    capabilities: Capabilities = field(default_factory=Capabilities)
+    context_length: int | None = None
+    max_output_tokens: int | None = None
+    input_cost_per_mtok: float | None = None  # USD per million tokens; None = unknown
+    output_cost_per_mtok: float | None = None
+    quality: float | None = None  # 0..1
+    status: str = "active"  # active | unavailable
+    source: str = "catalog"  # catalog | sync | user | import
+    synced_at: float | None = None
+
+    def supports(self, kind: RequestKind) -> bool | None:
+        """Whether the model serves `kind` requests (None = unknown)."""
+        flag = {
+            "chat": self.capabilities.chat,
+            "completion": self.capabilities.completion,
+            "embedding": self.capabilities.embeddings,
+        }[kind]
+        if flag is not None:
+            return flag
+        if self.type is not None:
+            return self.type == kind
+        return None

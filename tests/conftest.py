@@ -1,0 +1,100 @@
+"""Shared fixtures: every test gets its own JARVIS_HOME and a clean environment.
+
+`jarvis(...)` runs the real CLI in a subprocess (`python -m jarvis_cli`), the way
+users and scripts run it, and returns the CompletedProcess (text mode).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+
+import pytest
+
+# A fixed master key so tests never touch the real OS keyring. Tests of the
+# keyring/key-file sources remove it with monkeypatch.delenv.
+TEST_MASTER_KEY = base64.b64encode(bytes(range(32))).decode()
+
+# Variables that would leak the developer's own setup into a test.
+_SCRUB_PREFIXES = (
+    "JARVIS_",
+    "OPENAI_",
+    "ANTHROPIC_",
+    "GEMINI_",
+    "GROQ_",
+    "MISTRAL_",
+    "DEEPSEEK_",
+    "TOGETHER_",
+    "OPENROUTER_",
+    "FIREWORKS_",
+    "OLLAMA_",
+    "VLLM_",
+    "LMSTUDIO_",
+    "PYTHON_KEYRING_",
+    "_JARVIS_COMPLETE",
+)
+
+JarvisRunner = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture(autouse=True)
+def jarvis_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Point jarvis at a fresh home under tmp_path and scrub provider variables."""
+    for name in list(os.environ):
+        if name.startswith(_SCRUB_PREFIXES):
+            monkeypatch.delenv(name, raising=False)
+    home = tmp_path / "jarvis-home"
+    monkeypatch.setenv("JARVIS_HOME", str(home))
+    monkeypatch.setenv("JARVIS_MASTER_KEY", TEST_MASTER_KEY)
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "200")
+    # Keep the OS keyring out of every test unless a test opts in.
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    from jarvis_cli.cli.common import reset_context
+
+    reset_context()
+    yield home
+    reset_context()
+
+
+@pytest.fixture
+def home(jarvis_env: Path) -> Path:
+    """The JARVIS_HOME of this test."""
+    return jarvis_env
+
+
+def run_jarvis(
+    *args: str,
+    input: str | None = None,
+    env: Mapping[str, str | None] | None = None,
+    timeout: float = 60,
+    cwd: Path | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m jarvis_cli ARGS` with the test's environment (+ `env` overrides;
+    a None value removes a variable). stdin is /dev/null unless `input` is given."""
+    full_env = dict(os.environ)
+    for key, value in (env or {}).items():
+        if value is None:
+            full_env.pop(key, None)
+        else:
+            full_env[key] = value
+    return subprocess.run(
+        [sys.executable, "-m", "jarvis_cli", *args],
+        input=input,
+        stdin=subprocess.DEVNULL if input is None else None,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
+        cwd=cwd,
+    )
+
+
+@pytest.fixture
+def jarvis() -> JarvisRunner:
+    """The CLI as a subprocess; see `run_jarvis`."""
+    return run_jarvis
