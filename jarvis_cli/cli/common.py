@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from jarvis_cli.core.context import Context
+if TYPE_CHECKING:
+    # Command modules are imported to build `--help`; the core loads only when a
+    # command runs (config parsing and sqlite3 cost ~30 ms at start-up).
+    from jarvis_cli.core.context import Context
 
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print one JSON document to stdout (stable; see README).")
@@ -19,6 +22,8 @@ def get_context() -> Context:
     """The process-wide Context (paths from JARVIS_HOME or platform defaults)."""
     global _context
     if _context is None:
+        from jarvis_cli.core.context import Context
+
         _context = Context()
     return _context
 

@@ -32,7 +32,9 @@ def doctor(json_output: JsonOption = False) -> None:
         ]
         render.table(["", ""], rows, title="jarvis doctor")
         for p in report.problems:
-            render.message(f"problem: {p.what}: {p.message}")
+            render.message(f"error: {p.what}: {p.message}")
+            if p.hint:
+                render.message(f"hint: {p.hint}")
     code = doctor_exit_code(report)
     if code:
         raise typer.Exit(code)

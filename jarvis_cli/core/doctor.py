@@ -22,6 +22,7 @@ class Problem:
     what: str
     message: str
     exit_code: int
+    hint: str | None = None
 
 
 @dataclass
@@ -32,7 +33,8 @@ class DoctorReport:
     def as_json(self) -> dict[str, Any]:
         out = dict(self.data)
         out["problems"] = [
-            {"what": p.what, "message": p.message, "exit_code": p.exit_code} for p in self.problems
+            {"what": p.what, "message": p.message, "hint": p.hint, "exit_code": p.exit_code}
+            for p in self.problems
         ]
         out["ok"] = not self.problems
         return out
@@ -64,7 +66,7 @@ def run_doctor(ctx: Context) -> DoctorReport:
     except JarvisError as exc:
         config = None
         config_info["valid"] = False
-        report.problems.append(Problem("config", exc.message, int(exc.exit_code)))
+        report.problems.append(Problem("config", exc.message, int(exc.exit_code), exc.hint))
     d["config"] = config_info
 
     store_info = _file_info(ctx.paths.db_file)
@@ -75,7 +77,7 @@ def run_doctor(ctx: Context) -> DoctorReport:
             store_info["schema_version"] = ctx.store.schema_version()
             store_info["journal_mode"] = ctx.store.conn.execute("PRAGMA journal_mode").fetchone()[0]
         except JarvisError as exc:
-            report.problems.append(Problem("store", exc.message, int(exc.exit_code)))
+            report.problems.append(Problem("store", exc.message, int(exc.exit_code), exc.hint))
     d["store"] = store_info
 
     d["master_key"] = describe_master_key(ctx)

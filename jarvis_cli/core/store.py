@@ -22,8 +22,25 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 30_000
 
 
+def _execute_script(conn: sqlite3.Connection, script: str) -> None:
+    """Run several statements inside the caller's transaction.
+
+    (`executescript` would COMMIT the open BEGIN IMMEDIATE first, so a crash or a
+    concurrent opener could see a half-migrated store.)
+    """
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            conn.execute(statement)
+            statement = ""
+    if statement.strip():
+        raise ValueError(f"incomplete SQL statement in migration: {statement.strip()[:60]}")
+
+
 def _m1_initial(conn: sqlite3.Connection) -> None:
-    conn.executescript(
+    _execute_script(
+        conn,
         """
         CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
@@ -95,7 +112,7 @@ def _m1_initial(conn: sqlite3.Connection) -> None:
         );
         CREATE INDEX calls_model_at ON calls(model_id, at);
         CREATE INDEX calls_at ON calls(at);
-        """
+        """,
     )
 
 
@@ -130,9 +147,13 @@ class Store:
         store = cls(path, conn)
         try:
             conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            tables = store._check_is_jarvis_store()  # before WAL: that would write the header
             store._enable_wal()
             conn.execute("PRAGMA synchronous=NORMAL")
-            store._migrate()
+            store._migrate(tables)
+        except StoreError:
+            conn.close()
+            raise
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise StoreError(
@@ -184,16 +205,19 @@ class Store:
                     raise
                 time.sleep(0.02)
 
-    def _migrate(self) -> None:
+    def _check_is_jarvis_store(self) -> set[str]:
         tables = {
             r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
         }
         if tables and "schema_migrations" not in tables:
             raise StoreError(
                 f"{self.path} is an SQLite database but not a jarvis store "
-                f"(it has tables: {', '.join(sorted(tables)[:5])})",
-                hint="point JARVIS_HOME elsewhere or move the file aside; it was left untouched",
+                f"(it has tables: {', '.join(sorted(tables)[:5])}); it was left untouched",
+                hint="point JARVIS_HOME elsewhere or move the file aside",
             )
+        return tables
+
+    def _migrate(self, tables: set[str]) -> None:
         if tables and self.schema_version() >= SCHEMA_VERSION:
             self._check_not_newer()
             return

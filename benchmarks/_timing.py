@@ -1,0 +1,74 @@
+"""Shared helpers for the whole-process benchmarks: interleaved runs, medians, a table."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+
+def jarvis_command() -> list[str]:
+    """The installed `jarvis` entry point next to this interpreter (else python -m)."""
+    exe = Path(sys.executable).with_name("jarvis")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "jarvis_cli"]
+
+
+def time_once(cmd: Sequence[str], env: Mapping[str, str] | None = None) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(
+        cmd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        timeout=120,
+    )
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(
+            f"benchmark command failed ({proc.returncode}): {' '.join(cmd)}\n"
+            f"{proc.stderr.decode(errors='replace')}"
+        )
+    return elapsed * 1000
+
+
+def interleaved(
+    commands: Mapping[str, Sequence[str]],
+    runs: int,
+    env: Mapping[str, str] | None = None,
+    warmup: int = 2,
+) -> dict[str, list[float]]:
+    """Run every command once per round, `runs` rounds, so drift hits all of them alike."""
+    for _ in range(warmup):
+        for cmd in commands.values():
+            time_once(cmd, env)
+    samples: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, cmd in commands.items():
+            samples[name].append(time_once(cmd, env))
+    return samples
+
+
+def report(samples: Mapping[str, list[float]], baseline: str) -> dict[str, float]:
+    """Print median/min/max per command and the ratio to `baseline`; return the medians."""
+    medians = {name: statistics.median(v) for name, v in samples.items()}
+    base = medians[baseline]
+    width = max(len(n) for n in samples)
+    print(f"{'command':<{width}}  {'median ms':>9}  {'min':>7}  {'max':>7}  {'x ' + baseline}")
+    for name, values in samples.items():
+        print(
+            f"{name:<{width}}  {medians[name]:9.1f}  {min(values):7.1f}  {max(values):7.1f}  "
+            f"{medians[name] / base:6.2f}"
+        )
+    return medians
+
+
+def bench_env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JARVIS_")}
+    env["JARVIS_HOME"] = str(home)
+    env["NO_COLOR"] = "1"
+    return env

@@ -1,0 +1,50 @@
+"""Start-up time of `jarvis --help` and `jarvis doctor --json` against Typer's own floor.
+
+Usage: python benchmarks/startup.py [--runs N]
+
+Prints, from N (>= 10) interleaved runs, the median wall time of each command and its
+ratio to `python -c "import typer.rich_utils"` (what Typer costs to render help at
+all) and to `python -c pass`. Target: `jarvis --help` <= 1.2x the Typer floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import bench_env, interleaved, jarvis_command, report
+
+TARGET = 1.2
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+    runs = max(10, args.runs)
+    jarvis = jarvis_command()
+    with tempfile.TemporaryDirectory() as tmp:
+        env = bench_env(Path(tmp))
+        samples = interleaved(
+            {
+                "python -c pass": [sys.executable, "-c", "pass"],
+                "import typer.rich_utils": [sys.executable, "-c", "import typer.rich_utils"],
+                "jarvis --help": [*jarvis, "--help"],
+                "jarvis doctor --json": [*jarvis, "doctor", "--json"],
+            },
+            runs,
+            env,
+        )
+    print(f"{runs} interleaved runs each ({' '.join(jarvis)})\n")
+    medians = report(samples, "import typer.rich_utils")
+    ratio = medians["jarvis --help"] / medians["import typer.rich_utils"]
+    verdict = "OK" if ratio <= TARGET else "OVER TARGET"
+    print(f"\njarvis --help / typer floor = {ratio:.2f} (target <= {TARGET}): {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
