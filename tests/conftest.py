@@ -98,3 +98,13 @@ def run_jarvis(
 def jarvis() -> JarvisRunner:
     """The CLI as a subprocess; see `run_jarvis`."""
     return run_jarvis
+
+
+from tests.fake_provider import FakeProvider  # noqa: E402 - appended fixture section
+
+
+@pytest.fixture
+def fake_provider() -> Iterator[FakeProvider]:
+    """A loopback OpenAI-compatible server (tests/fake_provider.py), started for this test."""
+    with FakeProvider() as fake:
+        yield fake

@@ -1,0 +1,321 @@
+"""One adapter for OpenAI and every OpenAI-compatible endpoint, over the `openai` SDK.
+
+The SDK's own retries are off (`max_retries=0`): retries and fallbacks are the
+orchestrator's job, and it needs to see each failure. `openai` is imported only
+when a client is first needed, so building an adapter costs nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from jarvis_cli.core.errors import BadResponseError, ProviderError
+from jarvis_cli.core.providers.base import (
+    CompletionResult,
+    EmbeddingResult,
+    Message,
+    ModelInfo,
+    RequestOptions,
+    Usage,
+)
+from jarvis_cli.core.providers.errors import map_exception
+from jarvis_cli.core.providers.presets import ProviderSpec
+from jarvis_cli.core.redact import register_secret
+
+if TYPE_CHECKING:
+    import openai
+
+DEFAULT_TIMEOUT_S = 60.0
+CONNECT_TIMEOUT_S = 5.0  # a provider that does not accept a connection in 5 s is down
+VALIDATE_TIMEOUT_S = 15.0
+# Sent to keyless local servers: the SDK insists on some key, and an empty
+# Authorization header confuses some servers.
+KEYLESS_PLACEHOLDER = "not-needed"
+
+T = TypeVar("T")
+
+
+def _ms_since(start: float) -> float:
+    return (time.monotonic() - start) * 1000
+
+
+def _usage(raw: Any) -> Usage:
+    if raw is None:
+        return Usage()
+    prompt = getattr(raw, "prompt_tokens", None)
+    completion = getattr(raw, "completion_tokens", None)
+    total = getattr(raw, "total_tokens", None)
+    if total is None and prompt is not None and completion is not None:
+        total = prompt + completion
+    return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=total)
+
+
+class OpenAIChatStream:
+    """Text deltas of a streamed chat completion; `result` is set once the stream ends.
+
+    A connection that breaks mid-stream raises UnavailableError from the iterator;
+    what was already yielded is the caller's to keep or discard.
+    """
+
+    def __init__(
+        self, adapter: OpenAICompatAdapter, sdk_stream: Any, model: str, started: float
+    ) -> None:
+        self._adapter = adapter
+        self._sdk_stream = sdk_stream
+        self._model = model
+        self._started = started
+        self._result: CompletionResult | None = None
+        self._consumed = False
+
+    @property
+    def result(self) -> CompletionResult | None:
+        return self._result
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):  # closing a broken stream must not raise
+            self._sdk_stream.close()
+
+    def __iter__(self) -> Iterator[str]:
+        if self._consumed:
+            raise RuntimeError("a ChatStream can be iterated only once")
+        self._consumed = True
+        parts: list[str] = []
+        ttft_ms: float | None = None
+        usage = Usage()
+        finish_reason: str | None = None
+        answered_model = self._model
+        try:
+            for chunk in self._sdk_stream:
+                if getattr(chunk, "model", None):
+                    answered_model = chunk.model
+                if getattr(chunk, "usage", None) is not None:
+                    usage = _usage(chunk.usage)
+                for choice in getattr(chunk, "choices", None) or []:
+                    if choice.finish_reason:
+                        finish_reason = choice.finish_reason
+                    delta = getattr(choice.delta, "content", None) if choice.delta else None
+                    if delta:
+                        if ttft_ms is None:
+                            ttft_ms = _ms_since(self._started)
+                        parts.append(delta)
+                        yield delta
+        except ProviderError:
+            raise
+        except Exception as exc:  # every SDK/transport failure is mapped
+            raise self._adapter._map(exc) from None
+        finally:
+            self.close()
+        if finish_reason is None and not parts:
+            raise BadResponseError(
+                f"{self._adapter.name}: stream ended without any choice",
+                provider=self._adapter.name,
+            )
+        self._result = CompletionResult(
+            text="".join(parts),
+            usage=usage,
+            model=answered_model,
+            finish_reason=finish_reason,
+            latency_ms=_ms_since(self._started),
+            ttft_ms=ttft_ms,
+        )
+
+
+class OpenAICompatAdapter:
+    """ProviderAdapter for an OpenAI-compatible endpoint described by a ProviderSpec."""
+
+    def __init__(
+        self, spec: ProviderSpec, api_key: str | None, *, timeout_s: float | None = None
+    ) -> None:
+        self.spec = spec
+        self.name = spec.name
+        self._api_key = api_key
+        if api_key:
+            register_secret(api_key)
+        self.timeout_s = timeout_s or spec.timeout_s or DEFAULT_TIMEOUT_S
+        self._client: openai.OpenAI | None = None
+
+    def __repr__(self) -> str:  # never show the key
+        return f"OpenAICompatAdapter({self.name!r}, base_url={self.spec.base_url!r})"
+
+    # --- plumbing ---------------------------------------------------------------
+
+    @property
+    def client(self) -> Any:  # openai.OpenAI; Any because its overloads fight **kwargs
+        if self._client is None:
+            import openai
+
+            self._client = openai.OpenAI(
+                api_key=self._api_key or KEYLESS_PLACEHOLDER,
+                base_url=self.spec.base_url,
+                timeout=self._timeout(None),
+                max_retries=0,
+                default_headers=dict(self.spec.headers) or None,
+                # Keep the developer's OpenAI org/project out of other providers' requests.
+                organization=None,
+                project=None,
+            )
+        return self._client
+
+    def _timeout(self, timeout_s: float | None) -> Any:
+        import openai
+
+        total = timeout_s or self.timeout_s
+        return openai.Timeout(total, connect=min(CONNECT_TIMEOUT_S, total))
+
+    def _map(self, exc: BaseException) -> ProviderError:
+        return map_exception(self.name, exc, self._api_key)
+
+    def _call(self, fn: Callable[[], T]) -> T:
+        try:
+            return fn()
+        except ProviderError:
+            raise
+        except Exception as exc:  # every SDK/transport failure is mapped
+            raise self._map(exc) from None
+
+    def _bad_response(self, what: str) -> BadResponseError:
+        return BadResponseError(f"{self.name}: malformed response ({what})", provider=self.name)
+
+    @staticmethod
+    def _request_args(options: RequestOptions) -> dict[str, Any]:
+        args: dict[str, Any] = {}
+        if options.max_tokens is not None:
+            args["max_tokens"] = options.max_tokens
+        if options.temperature is not None:
+            args["temperature"] = options.temperature
+        return args
+
+    # --- ProviderAdapter --------------------------------------------------------
+
+    def chat(
+        self, messages: Sequence[Message], model: str, options: RequestOptions
+    ) -> CompletionResult:
+        started = time.monotonic()
+        response = self._call(
+            lambda: self.client.chat.completions.create(
+                model=model,
+                messages=[{"role": m.role, "content": m.content} for m in messages],
+                timeout=self._timeout(options.timeout_s),
+                **self._request_args(options),
+            )
+        )
+        latency = _ms_since(started)
+        choices = getattr(response, "choices", None)
+        if not choices:
+            raise self._bad_response("no choices")
+        message = getattr(choices[0], "message", None)
+        if message is None:
+            raise self._bad_response("no message")
+        return CompletionResult(
+            text=message.content or "",
+            usage=_usage(getattr(response, "usage", None)),
+            model=getattr(response, "model", None) or model,
+            finish_reason=choices[0].finish_reason,
+            latency_ms=latency,
+        )
+
+    def stream_chat(
+        self, messages: Sequence[Message], model: str, options: RequestOptions
+    ) -> OpenAIChatStream:
+        started = time.monotonic()
+        sdk_stream = self._call(
+            lambda: self.client.chat.completions.create(
+                model=model,
+                messages=[{"role": m.role, "content": m.content} for m in messages],
+                stream=True,
+                stream_options={"include_usage": True},
+                timeout=self._timeout(options.timeout_s),
+                **self._request_args(options),
+            )
+        )
+        if isinstance(sdk_stream, str):  # a non-JSON, non-SSE body
+            raise self._bad_response("not an event stream")
+        return OpenAIChatStream(self, sdk_stream, model, started)
+
+    def complete(self, prompt: str, model: str, options: RequestOptions) -> CompletionResult:
+        started = time.monotonic()
+        response = self._call(
+            lambda: self.client.completions.create(
+                model=model,
+                prompt=prompt,
+                timeout=self._timeout(options.timeout_s),
+                **self._request_args(options),
+            )
+        )
+        latency = _ms_since(started)
+        choices = getattr(response, "choices", None)
+        if not choices:
+            raise self._bad_response("no choices")
+        return CompletionResult(
+            text=getattr(choices[0], "text", None) or "",
+            usage=_usage(getattr(response, "usage", None)),
+            model=getattr(response, "model", None) or model,
+            finish_reason=choices[0].finish_reason,
+            latency_ms=latency,
+        )
+
+    def embed(self, texts: Sequence[str], model: str, options: RequestOptions) -> EmbeddingResult:
+        started = time.monotonic()
+        response = self._call(
+            lambda: self.client.embeddings.create(
+                model=model,
+                input=list(texts),
+                encoding_format="float",
+                timeout=self._timeout(options.timeout_s),
+            )
+        )
+        latency = _ms_since(started)
+        data = getattr(response, "data", None)
+        if not data or len(data) != len(texts):
+            raise self._bad_response("wrong number of embeddings")
+        ordered = sorted(data, key=lambda d: d.index)
+        vectors = [list(d.embedding) for d in ordered]
+        if any(not isinstance(v, list) or not v for v in vectors):
+            raise self._bad_response("empty embedding")
+        return EmbeddingResult(
+            embeddings=vectors,
+            usage=_usage(getattr(response, "usage", None)),
+            model=getattr(response, "model", None) or model,
+            latency_ms=latency,
+        )
+
+    def list_models(self) -> list[ModelInfo]:
+        page = self._call(lambda: self.client.models.list(timeout=self._timeout(None)))
+        return self._model_infos(page)
+
+    def validate_key(self) -> None:
+        """GET /models: ProviderAuthError if the key is rejected, other ProviderErrors otherwise."""
+        page = self._call(
+            lambda: self.client.models.list(
+                timeout=self._timeout(min(self.timeout_s, VALIDATE_TIMEOUT_S))
+            )
+        )
+        self._model_infos(page)
+
+    def _model_infos(self, page: Any) -> list[ModelInfo]:
+        if isinstance(page, str):
+            raise self._bad_response("not a model list")
+        try:
+            items = list(page)
+        except Exception as exc:  # pagination may hit the network again
+            raise self._map(exc) from None
+        infos: list[ModelInfo] = []
+        for item in items:
+            model_id = getattr(item, "id", None)
+            if not isinstance(model_id, str) or not model_id:
+                raise self._bad_response("a model without an id")
+            extra = getattr(item, "model_extra", None) or {}
+            # OpenRouter, Together and a few others report the context window here.
+            context = extra.get("context_length") or extra.get("context_window")
+            infos.append(
+                ModelInfo(
+                    id=model_id,
+                    name=model_id,
+                    context_length=context if isinstance(context, int) and context > 0 else None,
+                    owned_by=getattr(item, "owned_by", None),
+                )
+            )
+        return infos

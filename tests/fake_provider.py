@@ -1,0 +1,444 @@
+"""A loopback fake of an OpenAI-compatible provider, for tests that talk HTTP.
+
+A real HTTP server (stdlib `ThreadingHTTPServer`) on 127.0.0.1, port chosen by the
+OS, serving `/v1/models`, `/v1/chat/completions` (with SSE streaming),
+`/v1/completions` and `/v1/embeddings`. What it does for each request is
+scriptable per model (or for any model): status codes, headers such as
+Retry-After, delays before the first byte and between stream chunks, malformed
+bodies, connections dropped mid-stream, and an error body that echoes the
+Authorization header (to prove jarvis never shows it). Every request is recorded.
+
+    with FakeProvider(api_key="sk-test-123456") as fake:
+        fake.script("fake-chat", Behavior(status=429, headers={"Retry-After": "2"}))
+        ...  # point a provider's base_url at fake.base_url
+
+Streams use chunked transfer encoding, so a dropped connection is visible to the
+client as an incomplete body (not as a clean end of stream).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import socket
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+DEFAULT_MODELS = ["fake-chat", "fake-embed"]
+EMBEDDING_DIM = 8
+
+
+@dataclass
+class Behavior:
+    """What the server does for one request."""
+
+    status: int = 200
+    text: str = "Hello from fake"  # completion text (streamed in chunks when stream=true)
+    headers: dict[str, str] = field(default_factory=dict)  # e.g. {"Retry-After": "1"}
+    error_message: str | None = None  # JSON error body message for non-200
+    delay_s: float = 0.0  # before the first byte
+    chunk_delay_s: float = 0.0  # between SSE chunks
+    malformed: bool = False  # invalid JSON body (or an invalid SSE event when streaming)
+    drop_after_chunks: int | None = None  # close the connection mid-stream after N chunks
+    echo_auth: bool = False  # error body contains the received Authorization header
+    prompt_tokens: int = 10
+    completion_tokens: int = 5
+    # Extras beyond the fixed interface:
+    chunks: list[str] | None = None  # explicit stream deltas (default: `text` split by words)
+    stream_usage: bool = True  # send a final usage chunk when the client asks for it
+    finish_reason: str = "stop"
+    no_choices: bool = False  # a well-formed JSON body with "choices": []
+    error_code: str | None = None  # "code" field of the JSON error body
+
+
+class Headers(dict[str, str]):
+    """Request headers with case-insensitive lookup (keys are stored lowercased)."""
+
+    def __init__(self, items: Any = ()) -> None:
+        super().__init__((k.lower(), v) for k, v in dict(items).items())
+
+    def __getitem__(self, key: str) -> str:
+        return super().__getitem__(key.lower())
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and super().__contains__(key.lower())
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return super().get(key.lower(), default)
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    path: str
+    method: str
+    model: str | None
+    headers: Headers  # case-insensitive lookup
+    body: Any  # parsed JSON body, or None
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+    fake: FakeProvider
+
+
+class FakeProvider:
+    """The fake server. `start()` it (or use it as a context manager), then use `base_url`."""
+
+    def __init__(self, *, api_key: str | None = None, models: list[str] | None = None) -> None:
+        self.api_key = api_key
+        self._models = list(DEFAULT_MODELS if models is None else models)
+        self._lock = threading.Lock()
+        self._scripts: dict[str | None, deque[Behavior]] = {}
+        self._always: dict[str | None, Behavior] = {}
+        self.requests: list[RecordedRequest] = []
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self.base_url = ""
+
+    # --- lifecycle --------------------------------------------------------------
+
+    def start(self) -> FakeProvider:
+        server = _Server(("127.0.0.1", 0), _Handler)
+        server.fake = self
+        self._server = server
+        port = server.server_address[1]
+        self.base_url = f"http://127.0.0.1:{port}/v1"
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-provider"
+        )
+        self._thread.daemon = True
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> FakeProvider:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None, "FakeProvider not started"
+        return int(self._server.server_address[1])
+
+    # --- scripting --------------------------------------------------------------
+
+    def set_models(self, models: list[str]) -> None:
+        with self._lock:
+            self._models = list(models)
+
+    @property
+    def models(self) -> list[str]:
+        with self._lock:
+            return list(self._models)
+
+    def script(self, model: str | None, *behaviors: Behavior) -> None:
+        """Queue behaviours, one per request for `model` (None = any request); then defaults."""
+        with self._lock:
+            self._scripts.setdefault(model, deque()).extend(behaviors)
+
+    def always(self, model: str | None, behavior: Behavior) -> None:
+        """Use `behavior` for every request for `model` (None = any) once scripts run out."""
+        with self._lock:
+            self._always[model] = behavior
+
+    def reset(self) -> None:
+        """Forget scripts, standing behaviours and recorded requests."""
+        with self._lock:
+            self._scripts.clear()
+            self._always.clear()
+            self.requests.clear()
+
+    def _behavior_for(self, model: str | None) -> Behavior:
+        with self._lock:
+            for key in (model, None) if model is not None else (None,):
+                queue = self._scripts.get(key)
+                if queue:
+                    return queue.popleft()
+            for key in (model, None) if model is not None else (None,):
+                if key in self._always:
+                    return self._always[key]
+        return Behavior()
+
+    # --- inspection -------------------------------------------------------------
+
+    def _record(self, request: RecordedRequest) -> None:
+        with self._lock:
+            self.requests.append(request)
+
+    def count(self, path_suffix: str | None = None, model: str | None = None) -> int:
+        """How many requests matched `path_suffix` (e.g. "/chat/completions") and `model`."""
+        with self._lock:
+            return sum(
+                1
+                for r in self.requests
+                if (path_suffix is None or r.path.endswith(path_suffix))
+                and (model is None or r.model == model)
+            )
+
+
+def _embedding(text: str) -> list[float]:
+    """A deterministic unit-ish vector derived from the text."""
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return [round((b - 127.5) / 127.5, 6) for b in digest[:EMBEDDING_DIM]]
+
+
+def _split_words(text: str) -> list[str]:
+    parts: list[str] = []
+    current = ""
+    for ch in text:
+        current += ch
+        if ch == " ":
+            parts.append(current)
+            current = ""
+    if current:
+        parts.append(current)
+    return parts or [""]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in separate writes
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # keep test output clean
+
+    # --- entry points -----------------------------------------------------------
+
+    def do_GET(self) -> None:
+        self._handle(None)
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = None
+        self._handle(body)
+
+    def _handle(self, body: Any) -> None:
+        fake = self.server.fake
+        path = self.path.split("?", 1)[0].rstrip("/")
+        model = body.get("model") if isinstance(body, dict) else None
+        fake._record(
+            RecordedRequest(
+                path=path,
+                method=self.command,
+                model=model if isinstance(model, str) else None,
+                headers=Headers(self.headers.items()),
+                body=body,
+            )
+        )
+        try:
+            self._dispatch(fake, path, body, model if isinstance(model, str) else None)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client went away (e.g. its timeout fired)
+
+    def _dispatch(self, fake: FakeProvider, path: str, body: Any, model: str | None) -> None:
+        if fake.api_key is not None:
+            auth = self.headers.get("Authorization", "")
+            if auth != f"Bearer {fake.api_key}":
+                behavior = fake._behavior_for(model)
+                message = "Incorrect API key provided"
+                if behavior.echo_auth:
+                    message += f": {auth}"
+                self._send_error_json(401, message, {}, code="invalid_api_key")
+                return
+        behavior = fake._behavior_for(model)
+        if behavior.delay_s:
+            time.sleep(behavior.delay_s)
+        if behavior.status != 200:
+            message = behavior.error_message or f"fake error {behavior.status}"
+            if behavior.echo_auth:
+                message += f" (received Authorization: {self.headers.get('Authorization', '')})"
+            self._send_error_json(
+                behavior.status, message, behavior.headers, code=behavior.error_code
+            )
+            return
+        if path.endswith("/models") and self.command == "GET":
+            data = {
+                "object": "list",
+                "data": [
+                    {"id": m, "object": "model", "created": 1700000000, "owned_by": "fake"}
+                    for m in fake.models
+                ],
+            }
+            self._send_json(200, data, behavior)
+        elif path.endswith("/chat/completions") and self.command == "POST":
+            if isinstance(body, dict) and body.get("stream"):
+                self._stream(body, behavior, chat=True)
+            else:
+                self._send_json(200, self._completion_body(body, behavior, chat=True), behavior)
+        elif path.endswith("/completions") and self.command == "POST":
+            if isinstance(body, dict) and body.get("stream"):
+                self._stream(body, behavior, chat=False)
+            else:
+                self._send_json(200, self._completion_body(body, behavior, chat=False), behavior)
+        elif path.endswith("/embeddings") and self.command == "POST":
+            self._send_json(200, self._embedding_body(body, behavior), behavior)
+        else:
+            self._send_error_json(404, f"no route for {self.command} {path}", {})
+
+    # --- bodies -----------------------------------------------------------------
+
+    @staticmethod
+    def _usage(behavior: Behavior) -> dict[str, int]:
+        return {
+            "prompt_tokens": behavior.prompt_tokens,
+            "completion_tokens": behavior.completion_tokens,
+            "total_tokens": behavior.prompt_tokens + behavior.completion_tokens,
+        }
+
+    def _completion_body(self, body: Any, behavior: Behavior, *, chat: bool) -> dict[str, Any]:
+        model = body.get("model") if isinstance(body, dict) else None
+        if behavior.no_choices:
+            choices: list[dict[str, Any]] = []
+        elif chat:
+            choices = [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": behavior.text},
+                    "finish_reason": behavior.finish_reason,
+                }
+            ]
+        else:
+            choices = [
+                {
+                    "index": 0,
+                    "text": behavior.text,
+                    "logprobs": None,
+                    "finish_reason": behavior.finish_reason,
+                }
+            ]
+        return {
+            "id": "fake-1",
+            "object": "chat.completion" if chat else "text_completion",
+            "created": int(time.time()),
+            "model": model or "unknown",
+            "choices": choices,
+            "usage": self._usage(behavior),
+        }
+
+    def _embedding_body(self, body: Any, behavior: Behavior) -> dict[str, Any]:
+        raw_input = body.get("input") if isinstance(body, dict) else None
+        texts = [raw_input] if isinstance(raw_input, str) else list(raw_input or [])
+        return {
+            "object": "list",
+            "model": body.get("model") if isinstance(body, dict) else "unknown",
+            "data": [
+                {"object": "embedding", "index": i, "embedding": _embedding(str(t))}
+                for i, t in enumerate(texts)
+            ],
+            "usage": {
+                "prompt_tokens": behavior.prompt_tokens,
+                "total_tokens": behavior.prompt_tokens,
+            },
+        }
+
+    # --- senders ----------------------------------------------------------------
+
+    def _send_json(self, status: int, data: Any, behavior: Behavior) -> None:
+        payload = b'{"choices": [ {"broken' if behavior.malformed else json.dumps(data).encode()
+        self._send_bytes(status, payload, behavior.headers)
+
+    def _send_error_json(
+        self, status: int, message: str, headers: dict[str, str], *, code: str | None = None
+    ) -> None:
+        err = {"error": {"message": message, "type": "fake_error", "code": code}}
+        self._send_bytes(status, json.dumps(err).encode(), headers)
+
+    def _send_bytes(self, status: int, payload: bytes, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(payload)
+        self.wfile.flush()
+
+    def _write_chunk(self, data: bytes) -> None:
+        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        self.wfile.flush()
+
+    def _stream(self, body: dict[str, Any], behavior: Behavior, *, chat: bool) -> None:
+        model = body.get("model") or "unknown"
+        want_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("Cache-Control", "no-cache")
+        for k, v in behavior.headers.items():
+            self.send_header(k, v)
+        self.end_headers()
+        deltas = behavior.chunks if behavior.chunks is not None else _split_words(behavior.text)
+        base = {
+            "id": "fake-stream-1",
+            "object": "chat.completion.chunk" if chat else "text_completion",
+            "created": int(time.time()),
+            "model": model,
+        }
+        events: list[dict[str, Any]] = []
+        if chat:
+            events.append(
+                {
+                    **base,
+                    "choices": [
+                        {"index": 0, "delta": {"role": "assistant"}, "finish_reason": None}
+                    ],
+                }
+            )
+        for delta in deltas:
+            choice: dict[str, Any] = (
+                {"index": 0, "delta": {"content": delta}, "finish_reason": None}
+                if chat
+                else {"index": 0, "text": delta, "finish_reason": None}
+            )
+            events.append({**base, "choices": [choice]})
+        last: dict[str, Any] = (
+            {"index": 0, "delta": {}, "finish_reason": behavior.finish_reason}
+            if chat
+            else {"index": 0, "text": "", "finish_reason": behavior.finish_reason}
+        )
+        events.append({**base, "choices": [last]})
+        if want_usage and behavior.stream_usage:
+            events.append({**base, "choices": [], "usage": self._usage(behavior)})
+
+        for i, event in enumerate(events):
+            if behavior.drop_after_chunks is not None and i >= behavior.drop_after_chunks:
+                self._drop()
+                return
+            if i and behavior.chunk_delay_s:
+                time.sleep(behavior.chunk_delay_s)
+            if behavior.malformed and i == 1:
+                self._write_chunk(b"data: {not json\n\n")
+                continue
+            self._write_chunk(b"data: " + json.dumps(event).encode() + b"\n\n")
+        self._write_chunk(b"data: [DONE]\n\n")
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    def _drop(self) -> None:
+        """Close the socket abruptly, without the terminating chunk."""
+        self.close_connection = True
+        try:
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
