@@ -1,0 +1,260 @@
+"""`jarvis keys`: provider API keys in the encrypted vault."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from jarvis_cli.cli import render
+from jarvis_cli.cli.common import JsonOption, get_context
+from jarvis_cli.cli.prompt import confirm, read_secret
+from jarvis_cli.core.errors import ExitCode, UsageError
+
+if TYPE_CHECKING:
+    from jarvis_cli.core.keys import KeyInfo, KeyManager
+
+app = typer.Typer(
+    name="keys",
+    help="Provider API keys: stored encrypted (AES-256-GCM) under a master key.",
+    no_args_is_help=True,
+)
+
+ProviderArg = Annotated[
+    str, typer.Argument(help="Provider name, e.g. openai (see `jarvis providers list`).")
+]
+OptionalProviderArg = Annotated[
+    str | None, typer.Argument(help="Only this provider (default: all).", show_default=False)
+]
+LabelOption = Annotated[
+    str, typer.Option("--label", "-l", help="Which of the provider's keys (several may be stored).")
+]
+StdinOption = Annotated[
+    bool, typer.Option("--stdin", help="Read the key from one line of stdin instead of a prompt.")
+]
+NoValidateOption = Annotated[
+    bool,
+    typer.Option("--no-validate", help="Store the key without asking the provider if it works."),
+]
+
+
+def _manager() -> KeyManager:
+    from jarvis_cli.core.keys import KeyManager
+
+    return KeyManager(get_context(), warn=render.warn)
+
+
+def _validated_note(validate: bool) -> str:
+    return "checked with the provider" if validate else "not checked (--no-validate)"
+
+
+@app.command("add")
+def add(
+    provider: ProviderArg,
+    label: LabelOption = "default",
+    stdin: StdinOption = False,
+    no_validate: NoValidateOption = False,
+) -> None:
+    """Store a key for PROVIDER (replacing one with the same label).
+
+    The key is read from a hidden prompt, or from stdin with --stdin; never from argv.
+    Unless --no-validate, the provider is asked first (GET /models); a rejected key is
+    not stored (exit 5).
+    """
+    manager = _manager()
+    manager.spec(provider)  # an unknown provider fails before asking for a secret
+    value = read_secret(
+        f"{provider} API key", from_stdin=stdin, command=f"jarvis keys add {provider}"
+    )
+    info = manager.add(provider, value, label, validate=not no_validate)
+    render.message(
+        f"stored {info.provider}/{info.label} ({info.fingerprint}), "
+        + _validated_note(not no_validate)
+    )
+
+
+@app.command("rotate")
+def rotate(
+    provider: ProviderArg,
+    label: LabelOption = "default",
+    stdin: StdinOption = False,
+    no_validate: NoValidateOption = False,
+) -> None:
+    """Replace an existing key with a new one, atomically.
+
+    The new key is checked with the provider first (unless --no-validate); if it is
+    rejected (exit 5) or the provider cannot be reached (exit 8), nothing changes.
+    """
+    manager = _manager()
+    manager.spec(provider)
+    value = read_secret(
+        f"new {provider} API key", from_stdin=stdin, command=f"jarvis keys rotate {provider}"
+    )
+    info = manager.rotate(provider, value, label, validate=not no_validate)
+    render.message(
+        f"rotated {info.provider}/{info.label} to {info.fingerprint} "
+        f"(rotation {info.rotation_count}), {_validated_note(not no_validate)}"
+    )
+
+
+@app.command("delete")
+def delete(
+    provider: ProviderArg,
+    label: LabelOption = "default",
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete a stored key (asks first on a terminal; scripts pass --yes)."""
+    manager = _manager()
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UsageError(
+                f"refusing to delete {provider}/{label} without confirmation",
+                hint="pass --yes",
+            )
+        if not confirm(f"delete the {provider}/{label} key?"):
+            render.message("nothing deleted")
+            raise typer.Exit(int(ExitCode.USAGE))
+    manager.delete(provider, label)
+    render.message(f"deleted {provider}/{label}")
+
+
+def _key_json(k: KeyInfo) -> dict[str, Any]:
+    data = asdict(k)
+    for name in ("created", "updated", "last_used"):
+        data[name] = render.iso(data[name])
+    return data
+
+
+@app.command("list")
+def list_keys(provider: OptionalProviderArg = None, json_output: JsonOption = False) -> None:
+    """List keys (vault and environment) without decrypting any of them."""
+    keys = _manager().list_keys(provider)
+    if json_output:
+        render.emit_json([_key_json(k) for k in keys])
+        return
+    if not keys:
+        render.message("no keys; add one with `jarvis keys add PROVIDER`")
+        return
+    rows = [
+        (
+            k.provider,
+            k.label,
+            k.fingerprint,
+            k.source
+            + ("" if k.env_var is None else f" ({k.env_var})")
+            + ("" if k.in_use else " (overridden)"),
+            k.status,
+            render.iso(k.created),
+            render.iso(k.updated),
+            render.iso(k.last_used),
+            k.usage_count,
+            k.rotation_count,
+        )
+        for k in keys
+    ]
+    render.table(
+        [
+            "provider",
+            "label",
+            "key",
+            "source",
+            "status",
+            "created",
+            "updated",
+            "last used",
+            "uses",
+            "rotations",
+        ],
+        rows,
+    )
+
+
+@app.command("validate")
+def validate(
+    provider: OptionalProviderArg = None,
+    label: Annotated[
+        str | None,
+        typer.Option("--label", "-l", help="Check this vault label (default: the key in use)."),
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Ask each provider whether its key works (GET /models).
+
+    Exit 5 if a key is rejected, 4 if a stored key fails to open, 8 if a provider
+    cannot be reached.
+    """
+    results = _manager().validate(provider, label)
+    if json_output:
+        render.emit_json([asdict(r) for r in results])
+    elif not results:
+        render.message("no keys to check")
+    else:
+        render.table(
+            ["provider", "label", "source", "key", "result", "message"],
+            [
+                (r.provider, r.label or "", r.source, r.fingerprint, r.result, r.message or "")
+                for r in results
+            ],
+        )
+    # Worst first: a vault problem, then a rejected key, then anything else.
+    codes = {r.exit_code for r in results if r.exit_code}
+    for code in (ExitCode.VAULT, ExitCode.AUTH):
+        if code in codes:
+            raise typer.Exit(int(code))
+    if codes:
+        raise typer.Exit(max(codes))
+
+
+@app.command("history")
+def history(provider: OptionalProviderArg = None, json_output: JsonOption = False) -> None:
+    """Show the audit trail: keys added, replaced, rotated, deleted, validated, re-sealed."""
+    events = _manager().history(provider)
+    if json_output:
+        render.emit_json([{**asdict(e), "at": render.iso(e.at)} for e in events])
+        return
+    if not events:
+        render.message("no key events yet")
+        return
+    render.table(
+        ["at", "provider", "label", "event", "detail"],
+        [(render.iso(e.at), e.provider, e.label, e.event, e.detail or "") for e in events],
+    )
+
+
+@app.command("rekey")
+def rekey(
+    new_key_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--new-key-stdin",
+            help="Read the new master key (base64 of 32 bytes) from stdin instead of "
+            "generating one; required when the master key comes from JARVIS_MASTER_KEY.",
+        ),
+    ] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Re-seal every stored key under a new master key, in one verified transaction.
+
+    The old master key is retired only after the commit; a crash at any point leaves
+    every key decryptable.
+    """
+    from jarvis_cli.core.master_key_stores import decode_master_key
+
+    new_key = None
+    if new_key_stdin:
+        text = read_secret("new master key", from_stdin=True, command="jarvis keys rekey")
+        new_key = decode_master_key(text, "the new master key on stdin")
+    result = _manager().rekey(new_key)
+    if json_output:
+        render.emit_json(asdict(result))
+    render.message(
+        f"re-sealed {result.rekeyed} key(s) under master key {result.new_key_id} "
+        f"(was {result.old_key_id}); it is in {result.where}"
+    )
+    if result.source == "env":
+        render.warn(
+            "set JARVIS_MASTER_KEY to the new key now: the stored keys no longer open with "
+            "the old one"
+        )

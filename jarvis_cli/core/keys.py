@@ -1,0 +1,523 @@
+"""KeyManager: provider API keys, sealed in the store's `api_keys` table (the seed's
+APIKeyManager, done properly).
+
+A key is identified by (provider, label); the label defaults to `default`. Every
+change is one write transaction that also appends to the `key_events` audit
+table (never the key). `list`, `history` and `availability` never decrypt and
+never import `cryptography`. For a process, `JARVIS_<PROVIDER>_API_KEY` and then
+the provider's conventional variable (OPENAI_API_KEY, ...) beat the vault for the
+default label; `resolve` reports where a key came from.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from jarvis_cli.core.context import Context
+from jarvis_cli.core.errors import (
+    AuthError,
+    ExitCode,
+    JarvisError,
+    NoKeyError,
+    ProviderAuthError,
+    ProviderError,
+    UsageError,
+    VaultError,
+)
+from jarvis_cli.core.providers.presets import ProviderSpec, all_providers, get_provider
+from jarvis_cli.core.redact import fingerprint, redact, register_secret
+from jarvis_cli.core.vault import Sealed, Vault, Warn, open_sealed, record_master, seal
+
+DEFAULT_LABEL = "default"
+LABEL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
+
+KeySource = Literal["env", "vault"]
+# valid: the provider accepted it at the last check; unverified: stored with
+# --no-validate and never checked; rejected: the provider refused it at the last check.
+KeyStatus = Literal["valid", "unverified", "rejected"]
+
+
+class KeyRejectedError(AuthError):
+    """The provider answered 401/403 for a key (exit 5)."""
+
+
+class KeyCheckFailedError(JarvisError):
+    """A key could not be checked (provider down, bad response); carries the provider's code."""
+
+    def __init__(self, message: str, *, exit_code: ExitCode, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.exit_code = exit_code
+
+
+@dataclass(frozen=True)
+class ResolvedKey:
+    provider: str
+    value: str = field(repr=False)  # never printed
+    source: KeySource
+    env_var: str | None  # which variable, when source == "env"
+    label: str | None  # vault label, when source == "vault"
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """One key as `keys list` shows it (from the row's columns or the environment)."""
+
+    provider: str
+    label: str
+    source: KeySource
+    env_var: str | None
+    fingerprint: str
+    created: float | None
+    updated: float | None
+    last_used: float | None
+    usage_count: int
+    rotation_count: int
+    status: str
+    in_use: bool  # False for a vault key that an environment variable overrides
+    key_id: str | None = None  # master key that sealed it
+
+
+@dataclass(frozen=True)
+class KeyEvent:
+    provider: str
+    label: str
+    event: str  # added, replaced, rotated, deleted, validated, rekeyed
+    at: float
+    detail: str | None
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    provider: str
+    label: str | None
+    source: KeySource
+    fingerprint: str
+    ok: bool
+    result: str  # valid, rejected, failed, vault_error
+    message: str | None
+    exit_code: int
+
+
+@dataclass(frozen=True)
+class RekeyResult:
+    rekeyed: int
+    old_key_id: str
+    new_key_id: str
+    source: str
+    where: str
+
+
+def check_label(label: str) -> str:
+    if not LABEL_RE.match(label):
+        raise UsageError(
+            f"bad label {label!r}: use letters, digits, '.', '-' or '_' (at most 40, "
+            "starting with a letter or digit)"
+        )
+    return label
+
+
+class KeyManager:
+    """Add, read, list, rotate, delete, validate and re-seal provider keys."""
+
+    def __init__(self, ctx: Context, *, warn: Warn | None = None) -> None:
+        self.ctx = ctx
+        self.vault = Vault(ctx.paths, ctx.env, warn=warn)
+
+    @property
+    def env(self) -> Mapping[str, str]:
+        return self.ctx.env
+
+    def spec(self, provider: str) -> ProviderSpec:
+        """The provider's spec; UsageError (exit 2) for an unknown provider."""
+        return get_provider(self.ctx.config, provider)
+
+    # --- writes ----------------------------------------------------------------
+
+    def add(
+        self, provider: str, value: str, label: str = DEFAULT_LABEL, *, validate: bool = True
+    ) -> KeyInfo:
+        """Store or replace the key (provider, label), checking it first unless told not to."""
+        spec, value = self._prepare(provider, value, label)
+        if validate:
+            self.check_key(spec, value)
+        status: KeyStatus = "valid" if validate else "unverified"
+        now = time.time()
+        with self.ctx.store.write() as conn:
+            master = self.vault.master(conn, create=True)
+            self._refuse_mixed_masters(conn, master.key_id)
+            sealed = seal(master, provider, label, value)
+            existed = _row_exists(conn, provider, label)
+            conn.execute(
+                "INSERT INTO api_keys(provider, label, key_id, nonce, ciphertext, fingerprint, "
+                "created, updated, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(provider, label) DO UPDATE SET key_id = excluded.key_id, "
+                "nonce = excluded.nonce, ciphertext = excluded.ciphertext, "
+                "fingerprint = excluded.fingerprint, updated = excluded.updated, "
+                "status = excluded.status",
+                (
+                    provider,
+                    label,
+                    sealed.key_id,
+                    sealed.nonce,
+                    sealed.ciphertext,
+                    fingerprint(value),
+                    now,
+                    now,
+                    status,
+                ),
+            )
+            _log(
+                conn,
+                provider,
+                label,
+                "replaced" if existed else "added",
+                f"{fingerprint(value)}, {status}",
+                now,
+            )
+            record_master(conn, master)
+        return self._info(provider, label)
+
+    def rotate(
+        self, provider: str, value: str, label: str = DEFAULT_LABEL, *, validate: bool = True
+    ) -> KeyInfo:
+        """Replace an existing key: the new one is checked first; the swap is one transaction."""
+        spec, value = self._prepare(provider, value, label)
+        self._require_row(provider, label)  # fail fast, before talking to the provider
+        if validate:
+            self.check_key(spec, value)
+        status: KeyStatus = "valid" if validate else "unverified"
+        now = time.time()
+        with self.ctx.store.write() as conn:
+            self._require_row(provider, label, conn)
+            master = self.vault.master(conn, create=False)
+            self._refuse_mixed_masters(conn, master.key_id)
+            sealed = seal(master, provider, label, value)
+            old_fp = conn.execute(
+                "SELECT fingerprint FROM api_keys WHERE provider = ? AND label = ?",
+                (provider, label),
+            ).fetchone()[0]
+            conn.execute(
+                "UPDATE api_keys SET key_id = ?, nonce = ?, ciphertext = ?, fingerprint = ?, "
+                "updated = ?, status = ?, rotation_count = rotation_count + 1 "
+                "WHERE provider = ? AND label = ?",
+                (
+                    sealed.key_id,
+                    sealed.nonce,
+                    sealed.ciphertext,
+                    fingerprint(value),
+                    now,
+                    status,
+                    provider,
+                    label,
+                ),
+            )
+            _log(
+                conn, provider, label, "rotated", f"{old_fp} -> {fingerprint(value)}, {status}", now
+            )
+        return self._info(provider, label)
+
+    def delete(self, provider: str, label: str = DEFAULT_LABEL) -> None:
+        """Remove the key (provider, label); NoKeyError (exit 5) if there is none."""
+        check_label(label)
+        with self.ctx.store.write() as conn:
+            self._require_row(provider, label, conn)
+            conn.execute("DELETE FROM api_keys WHERE provider = ? AND label = ?", (provider, label))
+            _log(conn, provider, label, "deleted", None, time.time())
+
+    # --- reads -----------------------------------------------------------------
+
+    def get(self, provider: str, label: str = DEFAULT_LABEL) -> str:
+        """Decrypt a vault key, counting the use (last_used, usage_count) in the same
+        transaction; NoKeyError if absent, VaultError (exit 4) if it does not open."""
+        check_label(label)
+        with self.ctx.store.write() as conn:
+            self._require_row(provider, label, conn)
+            row = conn.execute(
+                "SELECT key_id, nonce, ciphertext FROM api_keys WHERE provider = ? AND label = ?",
+                (provider, label),
+            ).fetchone()
+            master = self.vault.master(conn, create=False)
+            value = open_sealed(master, provider, label, Sealed(row[0], row[1], row[2]))
+            register_secret(value)
+            conn.execute(
+                "UPDATE api_keys SET last_used = ?, usage_count = usage_count + 1 "
+                "WHERE provider = ? AND label = ?",
+                (time.time(), provider, label),
+            )
+        return value
+
+    def env_key(self, spec: ProviderSpec) -> tuple[str, str] | None:
+        """(variable, value) of the first key variable set for this provider."""
+        for var in spec.key_env_vars():
+            value = self.env.get(var, "").strip()
+            if value:
+                register_secret(value)
+                return var, value
+        return None
+
+    def resolve(self, spec: ProviderSpec, label: str = DEFAULT_LABEL) -> ResolvedKey | None:
+        """JARVIS_<NAME>_API_KEY, then spec.api_key_env (default label only), then the vault.
+        None when there is no key anywhere."""
+        if label == DEFAULT_LABEL:
+            found = self.env_key(spec)
+            if found is not None:
+                var, value = found
+                return ResolvedKey(spec.name, value, "env", var, None, fingerprint(value))
+        if not self._has_row(spec.name, label):
+            return None
+        value = self.get(spec.name, label)
+        return ResolvedKey(spec.name, value, "vault", None, label, fingerprint(value))
+
+    def availability(self, spec: ProviderSpec) -> KeySource | None:
+        """Where a key would come from, without decrypting anything."""
+        if any(self.env.get(var, "").strip() for var in spec.key_env_vars()):
+            return "env"
+        return "vault" if self._has_row(spec.name, DEFAULT_LABEL) else None
+
+    def list_keys(self, provider: str | None = None) -> list[KeyInfo]:
+        """Vault rows and environment keys, sorted by provider and label (never decrypts)."""
+        providers = all_providers(self.ctx.config)
+        if provider is not None:
+            providers = {provider: self.spec(provider)}
+        env_vars: dict[str, str] = {}
+        out: list[KeyInfo] = []
+        for name, spec in sorted(providers.items()):
+            found = self.env_key(spec)
+            if found is not None:
+                env_vars[name] = found[0]
+                out.append(
+                    KeyInfo(
+                        name,
+                        DEFAULT_LABEL,
+                        "env",
+                        found[0],
+                        fingerprint(found[1]),
+                        None,
+                        None,
+                        None,
+                        0,
+                        0,
+                        "env",
+                        True,
+                    )
+                )
+        for row in self._rows(provider):
+            shadowed = row["label"] == DEFAULT_LABEL and row["provider"] in env_vars
+            out.append(
+                KeyInfo(
+                    row["provider"],
+                    row["label"],
+                    "vault",
+                    None,
+                    row["fingerprint"],
+                    row["created"],
+                    row["updated"],
+                    row["last_used"],
+                    row["usage_count"],
+                    row["rotation_count"],
+                    row["status"],
+                    not shadowed,
+                    row["key_id"],
+                )
+            )
+        return sorted(out, key=lambda k: (k.provider, k.label, k.source))
+
+    def history(self, provider: str | None = None) -> list[KeyEvent]:
+        """The audit trail, oldest first."""
+        if not self.ctx.paths.db_file.exists():
+            return []
+        sql = "SELECT provider, label, event, at, detail FROM key_events"
+        args: tuple[str, ...] = ()
+        if provider is not None:
+            sql, args = sql + " WHERE provider = ?", (provider,)
+        rows = self.ctx.store.conn.execute(sql + " ORDER BY at, id", args).fetchall()
+        return [KeyEvent(str(r[0]), str(r[1]), str(r[2]), float(r[3]), r[4]) for r in rows]
+
+    # --- validation -------------------------------------------------------------
+
+    def check_key(self, spec: ProviderSpec, value: str) -> None:
+        """Ask the provider (GET /models) whether it accepts `value`.
+
+        KeyRejectedError (exit 5) on 401/403; KeyCheckFailedError with the provider
+        error's exit code when the provider could not be asked.
+        """
+        from jarvis_cli.core.providers.openai_compat import OpenAICompatAdapter
+
+        register_secret(value)
+        fp = fingerprint(value)
+        try:
+            OpenAICompatAdapter(spec, value).validate_key()
+        except ProviderAuthError as exc:
+            raise KeyRejectedError(
+                f"{spec.name} rejected the key {fp}"
+                + (f" (HTTP {exc.status_code})" if exc.status_code else ""),
+                hint="check the key; nothing was changed",
+            ) from None
+        except ProviderError as exc:
+            raise KeyCheckFailedError(
+                f"could not check the key {fp} with {spec.name}: {redact(exc.message)}",
+                exit_code=exc.exit_code,
+                hint="nothing was changed; retry later, or store it unchecked with --no-validate",
+            ) from None
+
+    def validate(
+        self, provider: str | None = None, label: str | None = None
+    ) -> list[ValidationResult]:
+        """Check keys in use against their providers, recording each result."""
+        if provider is None:
+            targets = [(k.provider, k.label, k.source) for k in self.list_keys() if k.in_use]
+        else:
+            spec = self.spec(provider)
+            wanted = label or DEFAULT_LABEL
+            if label is None and self.env_key(spec) is not None:
+                source: KeySource = "env"
+            elif self._has_row(provider, wanted):
+                source = "vault"
+            else:
+                raise NoKeyError(
+                    f"no key for {provider}" + (f" with label {label!r}" if label else ""),
+                    hint=f"set {' or '.join(spec.key_env_vars())}, or run "
+                    f"`jarvis keys add {provider}`",
+                )
+            targets = [(provider, wanted, source)]
+        return [self._validate_one(p, lbl, src) for p, lbl, src in targets]
+
+    def _validate_one(self, provider: str, label: str, source: KeySource) -> ValidationResult:
+        spec = self.spec(provider)
+        shown_label = None if source == "env" else label
+        try:
+            if source == "env":
+                found = self.env_key(spec)
+                assert found is not None
+                value = found[1]
+            else:
+                value = self.get(provider, label)
+        except VaultError as exc:
+            return ValidationResult(
+                provider,
+                shown_label,
+                source,
+                "",
+                False,
+                "vault_error",
+                redact(exc.message),
+                int(exc.exit_code),
+            )
+        fp = fingerprint(value)
+        try:
+            self.check_key(spec, value)
+            result, message, code = "valid", None, ExitCode.OK
+        except KeyRejectedError as exc:
+            result, message, code = "rejected", redact(exc.message), exc.exit_code
+        except KeyCheckFailedError as exc:
+            result, message, code = "failed", redact(exc.message), exc.exit_code
+        if source == "vault":
+            self._record_validation(provider, label, result)
+        return ValidationResult(
+            provider, shown_label, source, fp, result == "valid", result, message, int(code)
+        )
+
+    def _record_validation(self, provider: str, label: str, result: str) -> None:
+        with self.ctx.store.write() as conn:
+            if result in ("valid", "rejected"):
+                conn.execute(
+                    "UPDATE api_keys SET status = ? WHERE provider = ? AND label = ?",
+                    (result, provider, label),
+                )
+            _log(conn, provider, label, "validated", result, time.time())
+
+    # --- rekey -------------------------------------------------------------------
+
+    def rekey(self, new_key: bytes | None = None) -> RekeyResult:
+        """Re-seal every key under a new master key (see `jarvis_cli.core.rekey`)."""
+        from jarvis_cli.core.rekey import rekey
+
+        return rekey(self.ctx.store, self.vault, new_key)
+
+    # --- helpers -----------------------------------------------------------------
+
+    def _prepare(self, provider: str, value: str, label: str) -> tuple[ProviderSpec, str]:
+        check_label(label)
+        spec = self.spec(provider)
+        value = value.strip()
+        if not value:
+            raise UsageError("the key is empty")
+        register_secret(value)
+        return spec, value
+
+    def _has_row(self, provider: str, label: str) -> bool:
+        if not self.ctx.paths.db_file.exists():
+            return False
+        return _row_exists(self.ctx.store.conn, provider, label)
+
+    def _require_row(
+        self, provider: str, label: str, conn: sqlite3.Connection | None = None
+    ) -> None:
+        exists = (
+            _row_exists(conn, provider, label)
+            if conn is not None
+            else self._has_row(provider, label)
+        )
+        if not exists:
+            raise NoKeyError(
+                f"no key {provider}/{label} in the vault",
+                hint=f"add it with `jarvis keys add {provider}"
+                + ("" if label == DEFAULT_LABEL else f" --label {label}")
+                + "`",
+            )
+
+    @staticmethod
+    def _refuse_mixed_masters(conn: sqlite3.Connection, key_id: str) -> None:
+        others = {
+            str(r[0])
+            for r in conn.execute(
+                "SELECT DISTINCT key_id FROM api_keys WHERE key_id != ?", (key_id,)
+            )
+        }
+        if others:
+            raise VaultError(
+                f"the stored keys were sealed with master key {', '.join(sorted(others))}, but "
+                f"the current master key is {key_id}; refusing to mix master keys",
+                hint="restore the master key that sealed them (JARVIS_MASTER_KEY, the OS "
+                "keyring or the key file)",
+            )
+
+    def _rows(self, provider: str | None) -> list[dict[str, Any]]:
+        if not self.ctx.paths.db_file.exists():
+            return []
+        conn = self.ctx.store.conn
+        sql = (
+            "SELECT provider, label, key_id, fingerprint, created, updated, last_used, "
+            "usage_count, rotation_count, status FROM api_keys"
+        )
+        args: tuple[str, ...] = ()
+        if provider is not None:
+            sql, args = sql + " WHERE provider = ?", (provider,)
+        cursor = conn.execute(sql + " ORDER BY provider, label", args)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+
+    def _info(self, provider: str, label: str) -> KeyInfo:
+        return next(k for k in self.list_keys(provider) if k.source == "vault" and k.label == label)
+
+
+def _row_exists(conn: sqlite3.Connection, provider: str, label: str) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM api_keys WHERE provider = ? AND label = ?", (provider, label)
+    ).fetchone()
+    return row is not None
+
+
+def _log(
+    conn: sqlite3.Connection, provider: str, label: str, event: str, detail: str | None, at: float
+) -> None:
+    conn.execute(
+        "INSERT INTO key_events(provider, label, event, at, detail) VALUES (?, ?, ?, ?, ?)",
+        (provider, label, event, at, detail),
+    )
