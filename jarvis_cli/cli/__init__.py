@@ -55,6 +55,10 @@ def _register_commands() -> None:
 
     app.command("doctor")(doctor.doctor)
 
+    from jarvis_cli.cli import keys
+
+    app.add_typer(keys.app, name="keys")
+
 
 _register_commands()
 
