@@ -86,15 +86,55 @@ def run_doctor(ctx: Context) -> DoctorReport:
 
 
 def describe_master_key(ctx: Context) -> dict[str, Any]:
-    """Which master-key source would be used, decided without probing the keyring."""
-    if ctx.env.get("JARVIS_MASTER_KEY"):
-        return {"source": "env", "detail": "JARVIS_MASTER_KEY"}
-    if ctx.paths.master_key_file.exists():
-        return {"source": "file", "detail": str(ctx.paths.master_key_file)}
-    return {
-        "source": "keyring",
-        "detail": "OS keyring if a secure backend answers, else a key file",
+    """Which master-key source is in use, without probing the keyring (that can take seconds).
+
+    The source and id last used to seal a key are recorded in the store's meta table by
+    the vault; "problem" is set (with its exit code) when the master key is unusable.
+    """
+    from jarvis_cli.core.master_key_stores import decode_master_key
+    from jarvis_cli.core.vault import MASTER_KEY_ENV, META_KEY_ID, META_SOURCE, master_key_id
+
+    recorded_source = recorded_id = None
+    if ctx.paths.db_file.exists():
+        try:
+            recorded_source = ctx.store.get_meta(META_SOURCE)
+            recorded_id = ctx.store.get_meta(META_KEY_ID)
+        except JarvisError:
+            pass  # reported under "store"
+    info: dict[str, Any] = {
+        "source": "none",
+        "detail": "no master key yet: the first `jarvis keys add` creates one in the OS "
+        f"keyring if a secure backend answers, else in {ctx.paths.master_key_file}",
+        "key_id": None,
+        "sealed_with": recorded_id,
+        "problem": None,
     }
+    key_file = ctx.paths.master_key_file
+    try:
+        if ctx.env.get(MASTER_KEY_ENV):
+            info.update(source="env", detail=MASTER_KEY_ENV)
+            info["key_id"] = master_key_id(
+                decode_master_key(ctx.env[MASTER_KEY_ENV], MASTER_KEY_ENV)
+            )
+        elif recorded_source == "keyring":
+            info.update(source="keyring", detail="OS keyring (last used; not probed by doctor)")
+            info["key_id"] = recorded_id
+        elif key_file.exists():
+            info.update(source="file", detail=str(key_file))
+            from jarvis_cli.core.master_key_stores import KeyFileStore
+
+            key = KeyFileStore(key_file).read("current")
+            info["key_id"] = None if key is None else master_key_id(key)
+    except JarvisError as exc:
+        info["problem"] = {"message": exc.message, "exit_code": int(exc.exit_code)}
+        return info
+    if recorded_id and info["key_id"] and info["key_id"] != recorded_id:
+        info["problem"] = {
+            "message": f"stored keys were sealed with master key {recorded_id}, but the "
+            f"current master key is {info['key_id']}",
+            "exit_code": int(ExitCode.VAULT),
+        }
+    return info
 
 
 def doctor_exit_code(report: DoctorReport) -> int:
