@@ -116,11 +116,33 @@ def _m1_initial(conn: sqlite3.Connection) -> None:
     )
 
 
+def _m2_model_stats(conn: sqlite3.Connection) -> None:
+    # A cache of PerformanceMonitor aggregates for the configured selection window,
+    # refreshed incrementally (core/metrics.py): recomputing percentiles over every
+    # call row at each selection costs seconds at 100,000 rows.
+    _execute_script(
+        conn,
+        """
+        CREATE TABLE model_stats(
+            model_id TEXT PRIMARY KEY,
+            calls INTEGER NOT NULL,
+            successes INTEGER NOT NULL,
+            last_at REAL,
+            oldest_at REAL,                 -- oldest attempt in the window sample
+            latency_p50_ms REAL,
+            latency_p95_ms REAL,
+            ttft_p50_ms REAL
+        );
+        """,
+    )
+
+
 Migration = Callable[[sqlite3.Connection], None]
 
 # Ordered; append only. The version of a migration is its 1-based position.
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("initial schema", _m1_initial),
+    ("model_stats cache of selection metrics", _m2_model_stats),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
