@@ -55,6 +55,11 @@ def _register_commands() -> None:
 
     app.command("doctor")(doctor.doctor)
 
+    from jarvis_cli.cli import stats
+
+    app.command("stats")(stats.stats)
+    app.command("log")(stats.log)
+
     from jarvis_cli.cli import keys
 
     app.add_typer(keys.app, name="keys")

@@ -1,0 +1,114 @@
+"""`jarvis stats` and `jarvis log`: what was spent, how models performed, recent attempts."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Any
+
+import typer
+
+from jarvis_cli.cli import render
+from jarvis_cli.cli.common import JsonOption, get_context
+
+
+def _ms(v: float | None) -> str:
+    return "-" if v is None else f"{v:,.0f}"
+
+
+def stats(
+    since: Annotated[
+        str, typer.Option("--since", help="Window: a number and s, m, h, d or w (e.g. 7d).")
+    ] = "7d",
+    model: Annotated[
+        str | None, typer.Option("--model", help="Only this model (PROVIDER/NAME).")
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Per-model calls, success rate, p50/p95 latency, p50 time to first token, tokens and
+    spend over a window, and spend against the [budgets] limits."""
+    from jarvis_cli.core.usage import parse_duration, usage_report
+
+    ctx = get_context()
+    report = usage_report(
+        ctx.store.conn, ctx.config.budgets, since_s=parse_duration(since), model_id=model
+    )
+    if json_output:
+        render.emit_json(
+            {
+                "since": render.iso(report.since),
+                "models": [
+                    {**asdict(m), "success_rate": round(m.success_rate, 4)} for m in report.models
+                ],
+                "totals": {
+                    "calls": report.total_calls,
+                    "tokens": report.total_tokens,
+                    "cost_usd": report.total_cost_usd,
+                },
+                "budgets": [
+                    {**asdict(b), "remaining_usd": b.remaining_usd} for b in report.budgets
+                ],
+            }
+        )
+        return
+    if not report.models:
+        render.message(f"no calls since {render.iso(report.since)}")
+    else:
+        render.table(
+            ["model", "calls", "success", "p50 ms", "p95 ms", "p50 ttft ms", "tokens", "spend $"],
+            [
+                (
+                    m.model_id,
+                    m.calls,
+                    f"{m.success_rate:.0%}",
+                    _ms(m.latency_p50_ms),
+                    _ms(m.latency_p95_ms),
+                    _ms(m.ttft_p50_ms),
+                    f"{m.prompt_tokens + m.completion_tokens:,}",
+                    f"{m.cost_usd:.4f}",
+                )
+                for m in report.models
+            ],
+            title=f"usage since {render.iso(report.since)}",
+        )
+        render.message(
+            f"total: {report.total_calls} calls, {report.total_tokens:,} tokens, "
+            f"${report.total_cost_usd:.4f}"
+        )
+    for b in report.budgets:
+        render.message(
+            f"budget {b.period} {b.scope}: ${b.spent_usd:.4f} of ${b.limit_usd:.4f} "
+            f"(${b.remaining_usd:.4f} left)"
+        )
+
+
+def log(
+    n: Annotated[int, typer.Option("-n", "--limit", min=1, help="How many attempts.")] = 20,
+    json_output: JsonOption = False,
+) -> None:
+    """The most recent attempts (one row per provider call, retries and fallbacks included)."""
+    from jarvis_cli.core.usage import recent_calls
+
+    rows = recent_calls(get_context().store.conn, n)
+    if json_output:
+        render.emit_json([{**asdict(r), "at": render.iso(r.at)} for r in rows])
+        return
+    if not rows:
+        render.message("no calls recorded yet")
+        return
+    table_rows: list[tuple[Any, ...]] = [
+        (
+            render.iso(r.at),
+            r.request_id,
+            r.attempt,
+            r.model_id,
+            "ok" if r.ok else (r.error_class or "error"),
+            r.status_code or "",
+            _ms(r.latency_ms),
+            _ms(r.ttft_ms),
+            "" if r.cost_usd is None else f"{r.cost_usd:.6f}",
+        )
+        for r in rows
+    ]
+    render.table(
+        ["at", "request", "#", "model", "result", "status", "ms", "ttft ms", "cost $"], table_rows
+    )
