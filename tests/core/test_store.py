@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from jarvis_cli.core.errors import ExitCode, StoreError, UnsafePermissionsError
-from jarvis_cli.core.store import SCHEMA_VERSION, Store
+from jarvis_cli.core.store import MIGRATIONS, SCHEMA_VERSION, Store
 from tests.conftest import JarvisRunner
 
 
@@ -25,11 +25,12 @@ def test_new_store_has_schema_and_wal(home: Path) -> None:
     assert store.schema_version() == SCHEMA_VERSION
     assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     names = [r[0] for r in store.conn.execute("SELECT name FROM schema_migrations")]
-    assert names == ["initial schema"]
+    assert names == [name for name, _ in MIGRATIONS]
     store.close()
     # Reopening is a no-op migration-wise.
     again = Store.open(home / "jarvis.db")
-    assert again.conn.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] == 1
+    count = again.conn.execute("SELECT count(*) FROM schema_migrations").fetchone()[0]
+    assert count == SCHEMA_VERSION
     again.close()
 
 
