@@ -1,0 +1,408 @@
+"""ModelRegistry: the `models` table — what jarvis knows about every model it can pick.
+
+Rows come from four sources (column `source`): `catalog` (the bundled catalog,
+registered on first use so selection works offline before any sync), `sync`
+(listed by the provider's /models; facts from the catalog when it knows the
+model), `import` (`models import-prices`), `user` (created by `models set`).
+
+User overrides (`models set`) live in the `overrides` JSON column and are applied
+when a row is read, so catalog refreshes, syncs and imports may rewrite the
+columns freely without ever losing what the user set.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any, cast
+
+from jarvis_cli.core.catalog import CatalogEntry, bundled_catalog
+from jarvis_cli.core.context import Context
+from jarvis_cli.core.errors import UsageError
+from jarvis_cli.core.providers.base import Capabilities, ModelInfo, RequestKind
+from jarvis_cli.core.records import ModelRecord, split_model_id
+
+CATALOG_DIGEST_META = "catalog_digest"
+KINDS: tuple[RequestKind, ...] = ("chat", "completion", "embedding")
+CAPABILITY_ALIASES = {
+    "embedding": "embeddings",
+    "tools": "function_calling",
+    "functions": "function_calling",
+}
+_CAP_COLUMNS = tuple(f"cap_{n}" for n in Capabilities.NAMES)
+_FACT_COLUMNS = (
+    "type",
+    *_CAP_COLUMNS,
+    "context_length",
+    "max_output_tokens",
+    "input_cost_per_mtok",
+    "output_cost_per_mtok",
+)
+_SELECT = (
+    "SELECT id, provider, name, type, "
+    + ", ".join(_CAP_COLUMNS)
+    + ", context_length, max_output_tokens, input_cost_per_mtok, output_cost_per_mtok, "
+    "quality, status, source, synced_at, overrides FROM models"
+)
+# Fields `models set` may override, with the check each value must pass.
+OVERRIDABLE = ("input_cost_per_mtok", "output_cost_per_mtok", "context_length", "quality", "type")
+
+
+def normalize_capability(name: str) -> str:
+    """A capability name as in Capabilities.NAMES (accepts embedding, tools, functions)."""
+    name = CAPABILITY_ALIASES.get(name.strip().lower(), name.strip().lower())
+    if name not in Capabilities.NAMES:
+        raise UsageError(
+            f"unknown capability {name!r}",
+            hint=f"capabilities: {', '.join(Capabilities.NAMES)}",
+        )
+    return name
+
+
+def infer_unknown(name: str) -> tuple[RequestKind | None, Capabilities]:
+    """Conservative facts for a model the catalog does not know, from its name alone.
+
+    Only two rules: a name containing "embed" is an embedding model, and a name
+    with a "chat" word is a chat model. Everything else stays unknown (no
+    context length is ever guessed).
+    """
+    lowered = name.lower()
+    if "embed" in lowered:
+        return "embedding", Capabilities(completion=False, chat=False, embeddings=True)
+    words = lowered.replace("/", "-").replace("_", "-").replace(":", "-").replace(".", "-")
+    if "chat" in words.split("-"):
+        return "chat", Capabilities(chat=True, embeddings=False)
+    return None, Capabilities()
+
+
+def _flag(value: bool | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def _entry_facts(entry: CatalogEntry) -> tuple[Any, ...]:
+    caps = entry.capabilities()
+    return (
+        entry.type,
+        *(_flag(getattr(caps, n)) for n in Capabilities.NAMES),
+        entry.context_length,
+        entry.max_output_tokens,
+        entry.input_cost_per_mtok,
+        entry.output_cost_per_mtok,
+    )
+
+
+@dataclass(frozen=True)
+class ListingResult:
+    """What one provider's /models listing changed in the registry."""
+
+    provider: str
+    listed: int
+    added: int
+    reactivated: int
+    unavailable: int
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    updated: int
+    added: int
+    skipped_provider: int
+    skipped_mode: int
+
+
+class ModelRegistry:
+    """Read and write the `models` table of `ctx.store`."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    # --- catalog ----------------------------------------------------------------
+
+    def ensure_catalog(self) -> None:
+        """Register the bundled catalog (source=catalog) if it changed; a cheap no-op otherwise."""
+        store = self.ctx.store
+        catalog = bundled_catalog()
+        if store.get_meta(CATALOG_DIGEST_META) == catalog.digest:
+            return
+        entries = catalog.entries()
+        with store.write() as conn:
+            # Another process may have done it while we waited for the write lock.
+            if store.get_meta(CATALOG_DIGEST_META) == catalog.digest:
+                return
+            self._upsert_catalog(conn, entries)
+            store.set_meta(conn, CATALOG_DIGEST_META, catalog.digest)
+
+    def _upsert_catalog(self, conn: sqlite3.Connection, entries: list[CatalogEntry]) -> None:
+        columns = ("id", "provider", "name", *_FACT_COLUMNS)
+        # Only rows whose facts come from the catalog are refreshed; imported and
+        # user-created rows keep theirs (and overrides are applied on read anyway).
+        conn.executemany(
+            f"INSERT INTO models({', '.join(columns)}, status, source) "
+            f"VALUES ({', '.join('?' * len(columns))}, 'active', 'catalog') "
+            "ON CONFLICT(id) DO UPDATE SET "
+            + ", ".join(f"{c} = excluded.{c}" for c in _FACT_COLUMNS)
+            + " WHERE models.source IN ('catalog', 'sync')",
+            [(e.model_id, e.provider, e.name, *_entry_facts(e)) for e in entries],
+        )
+        # Catalog-only rows the new catalog no longer has, and nobody touched, go.
+        conn.execute(
+            "DELETE FROM models WHERE source = 'catalog' AND overrides IS NULL "
+            "AND synced_at IS NULL AND id NOT IN (SELECT value FROM json_each(?))",
+            (json.dumps([e.model_id for e in entries]),),
+        )
+
+    # --- reads ------------------------------------------------------------------
+
+    def list_models(
+        self,
+        *,
+        provider: str | None = None,
+        kind: RequestKind | None = None,
+        capability: str | None = None,
+        include_unavailable: bool = False,
+    ) -> list[ModelRecord]:
+        """Models by provider and name; `kind`/`capability` keep only models known to have them."""
+        self.ensure_catalog()
+        sql, args = _SELECT, []
+        if provider is not None:
+            sql += " WHERE provider = ?"
+            args.append(provider)
+        rows = self.ctx.store.conn.execute(sql + " ORDER BY provider, name", args).fetchall()
+        records = [_record(r) for r in rows]
+        if not include_unavailable:
+            records = [r for r in records if r.status == "active"]
+        if kind is not None:
+            records = [r for r in records if r.supports(kind) is True]
+        if capability is not None:
+            cap = normalize_capability(capability)
+            records = [r for r in records if getattr(r.capabilities, cap) is True]
+        return records
+
+    def get(self, model_id: str) -> ModelRecord | None:
+        """The model `provider/name`, or None."""
+        self.ensure_catalog()
+        row = self.ctx.store.conn.execute(_SELECT + " WHERE id = ?", (model_id,)).fetchone()
+        return None if row is None else _record(row)
+
+    def require(self, model_id: str) -> ModelRecord:
+        """The model, or UsageError (exit 2) saying how to find one."""
+        split_model_id(model_id)
+        record = self.get(model_id)
+        if record is None:
+            raise UsageError(
+                f"unknown model {model_id!r}",
+                hint="see `jarvis models list`, or `jarvis models sync` to fetch provider models",
+            )
+        return record
+
+    # --- writes -----------------------------------------------------------------
+
+    def apply_listing(
+        self,
+        provider: str,
+        infos: Iterable[ModelInfo],
+        catalog: Mapping[str, CatalogEntry],
+        *,
+        now: float | None = None,
+    ) -> ListingResult:
+        """Merge a provider's /models listing: new models added, listed ones active, the rest
+        of this provider's models marked unavailable (kept, not deleted)."""
+        now = time.time() if now is None else now
+        self.ensure_catalog()  # so catalog models this provider no longer lists are marked too
+        listing: dict[str, ModelInfo] = {}
+        for info in infos:
+            name = info.id.removeprefix("models/")  # Gemini lists "models/<id>"
+            if name:
+                listing.setdefault(name, info)
+        names = list(listing)
+        added = reactivated = 0
+        with self.ctx.store.write() as conn:
+            existing = {
+                str(r[0]): (str(r[1]), str(r[2]))
+                for r in conn.execute(
+                    "SELECT name, status, source FROM models WHERE provider = ?", (provider,)
+                )
+            }
+            for name in names:
+                entry = _catalog_lookup(catalog, provider, name)
+                model_id = f"{provider}/{name}"
+                if name not in existing:
+                    added += 1
+                    self._insert_synced(conn, model_id, provider, name, entry, listing.get(name))
+                else:
+                    status, source = existing[name]
+                    reactivated += status != "active"
+                    self._update_synced(conn, model_id, source, entry, now)
+                conn.execute(
+                    "UPDATE models SET status = 'active', synced_at = ? WHERE id = ?",
+                    (now, model_id),
+                )
+            gone = [n for n, (status, _) in existing.items() if n not in names]
+            conn.executemany(
+                "UPDATE models SET status = 'unavailable' WHERE id = ?",
+                [(f"{provider}/{n}",) for n in gone],
+            )
+            unavailable = sum(1 for n in gone if existing[n][0] != "unavailable")
+        return ListingResult(provider, len(names), added, reactivated, unavailable)
+
+    def _insert_synced(
+        self,
+        conn: sqlite3.Connection,
+        model_id: str,
+        provider: str,
+        name: str,
+        entry: CatalogEntry | None,
+        info: ModelInfo | None,
+    ) -> None:
+        if entry is not None:
+            facts = _entry_facts(entry)
+        else:
+            kind, caps = infer_unknown(name)
+            context = info.context_length if info is not None else None
+            facts = (kind, *(_flag(getattr(caps, n)) for n in Capabilities.NAMES), context)
+            facts += (None, None, None)
+        columns = ("id", "provider", "name", *_FACT_COLUMNS)
+        conn.execute(
+            f"INSERT INTO models({', '.join(columns)}, status, source) "
+            f"VALUES ({', '.join('?' * len(columns))}, 'active', 'sync')",
+            (model_id, provider, name, *facts),
+        )
+
+    def _update_synced(
+        self,
+        conn: sqlite3.Connection,
+        model_id: str,
+        source: str,
+        entry: CatalogEntry | None,
+        now: float,
+    ) -> None:
+        if source == "catalog":
+            conn.execute("UPDATE models SET source = 'sync' WHERE id = ?", (model_id,))
+        if entry is not None and source in ("catalog", "sync"):
+            conn.execute(
+                f"UPDATE models SET {', '.join(f'{c} = ?' for c in _FACT_COLUMNS)} WHERE id = ?",
+                (*_entry_facts(entry), model_id),
+            )
+
+    def set_overrides(
+        self,
+        model_id: str,
+        values: Mapping[str, Any],
+        capabilities: Mapping[str, bool] | None = None,
+    ) -> ModelRecord:
+        """Record user-set facts for a model (creating it, source=user, if unknown)."""
+        provider, name = split_model_id(model_id)
+        from jarvis_cli.core.providers.presets import get_provider
+
+        get_provider(self.ctx.config, provider)  # UsageError for an unknown provider
+        for key in values:
+            if key not in OVERRIDABLE:
+                raise UsageError(f"cannot set {key!r} (settable: {', '.join(OVERRIDABLE)})")
+        self.ensure_catalog()
+        with self.ctx.store.write() as conn:
+            row = conn.execute("SELECT overrides FROM models WHERE id = ?", (model_id,)).fetchone()
+            if row is None:
+                conn.execute(
+                    "INSERT INTO models(id, provider, name, status, source) "
+                    "VALUES (?, ?, ?, 'active', 'user')",
+                    (model_id, provider, name),
+                )
+                current: dict[str, Any] = {}
+            else:
+                current = json.loads(row[0]) if row[0] else {}
+            current.update(values)
+            if capabilities:
+                caps = dict(current.get("capabilities", {}))
+                caps.update({normalize_capability(k): v for k, v in capabilities.items()})
+                current["capabilities"] = caps
+            conn.execute(
+                "UPDATE models SET overrides = ? WHERE id = ?",
+                (json.dumps(current, sort_keys=True), model_id),
+            )
+        record = self.get(model_id)
+        assert record is not None
+        return record
+
+    def import_entries(self, entries: Iterable[CatalogEntry]) -> tuple[int, int]:
+        """Write imported facts (source=import); returns (updated, added)."""
+        self.ensure_catalog()
+        updated = added = 0
+        columns = ("id", "provider", "name", *_FACT_COLUMNS)
+        with self.ctx.store.write() as conn:
+            for entry in entries:
+                exists = conn.execute(
+                    "SELECT 1 FROM models WHERE id = ?", (entry.model_id,)
+                ).fetchone()
+                if exists:
+                    updated += 1
+                    conn.execute(
+                        f"UPDATE models SET {', '.join(f'{c} = ?' for c in _FACT_COLUMNS)}, "
+                        "source = 'import' WHERE id = ?",
+                        (*_entry_facts(entry), entry.model_id),
+                    )
+                else:
+                    added += 1
+                    conn.execute(
+                        f"INSERT INTO models({', '.join(columns)}, status, source) "
+                        f"VALUES ({', '.join('?' * len(columns))}, 'active', 'import')",
+                        (entry.model_id, entry.provider, entry.name, *_entry_facts(entry)),
+                    )
+        return updated, added
+
+
+def _catalog_lookup(
+    catalog: Mapping[str, CatalogEntry], provider: str, name: str
+) -> CatalogEntry | None:
+    """The catalog entry for a listed model; Ollama-style `name:tag` falls back to `name`."""
+    entry = catalog.get(f"{provider}/{name}")
+    if entry is None and ":" in name:
+        base, _, tag = name.partition(":")
+        if tag == "latest" or f"{provider}/{base}" in catalog:
+            entry = catalog.get(f"{provider}/{base}")
+    if entry is None:
+        return None
+    return replace(entry, provider=provider, name=name)
+
+
+def _bool(value: Any) -> bool | None:
+    return None if value is None else bool(value)
+
+
+def _record(row: sqlite3.Row | tuple[Any, ...]) -> ModelRecord:
+    (model_id, provider, name, kind, *rest) = row
+    flags, rest = rest[: len(_CAP_COLUMNS)], rest[len(_CAP_COLUMNS) :]
+    context, max_out, price_in, price_out, quality, status, source, synced_at, raw = rest
+    caps = Capabilities(**{n: _bool(v) for n, v in zip(Capabilities.NAMES, flags, strict=True)})
+    record = ModelRecord(
+        id=model_id,
+        provider=provider,
+        name=name,
+        type=cast("RequestKind | None", kind),
+        capabilities=caps,
+        context_length=context,
+        max_output_tokens=max_out,
+        input_cost_per_mtok=price_in,
+        output_cost_per_mtok=price_out,
+        quality=quality,
+        status=status,
+        source=source,
+        synced_at=synced_at,
+    )
+    if not raw:
+        return record
+    overrides = json.loads(raw)
+    cap_overrides = overrides.pop("capabilities", {})
+    if cap_overrides:
+        record = replace(record, capabilities=replace(record.capabilities, **cap_overrides))
+    return replace(record, **{k: v for k, v in overrides.items() if k in OVERRIDABLE})
+
+
+def overrides_of(ctx: Context, model_id: str) -> dict[str, Any]:
+    """The user-set fields of a model (for `models show`)."""
+    row = ctx.store.conn.execute(
+        "SELECT overrides FROM models WHERE id = ?", (model_id,)
+    ).fetchone()
+    return dict(json.loads(row[0])) if row and row[0] else {}
