@@ -34,6 +34,9 @@ LabelOption = Annotated[
 StdinOption = Annotated[
     bool, typer.Option("--stdin", help="Read the key from one line of stdin instead of a prompt.")
 ]
+# A key typed after the provider would otherwise be echoed back by Click's "unexpected
+# extra argument" error; catch it and refuse without repeating it.
+StrayArgs = Annotated[list[str] | None, typer.Argument(hidden=True, show_default=False)]
 NoValidateOption = Annotated[
     bool,
     typer.Option("--no-validate", help="Store the key without asking the provider if it works."),
@@ -46,6 +49,19 @@ def _manager() -> KeyManager:
     return KeyManager(get_context(), warn=render.warn)
 
 
+def _refuse_key_in_argv(stray: list[str] | None) -> None:
+    if stray:
+        from jarvis_cli.core.redact import register_secret
+
+        for value in stray:
+            register_secret(value)
+        raise UsageError(
+            "keys are never taken from the command line (shell history and /proc would "
+            "keep them); the extra argument was ignored",
+            hint="use the hidden prompt, or --stdin",
+        )
+
+
 def _validated_note(validate: bool) -> str:
     return "checked with the provider" if validate else "not checked (--no-validate)"
 
@@ -56,6 +72,7 @@ def add(
     label: LabelOption = "default",
     stdin: StdinOption = False,
     no_validate: NoValidateOption = False,
+    stray: StrayArgs = None,
 ) -> None:
     """Store a key for PROVIDER (replacing one with the same label).
 
@@ -63,6 +80,7 @@ def add(
     Unless --no-validate, the provider is asked first (GET /models); a rejected key is
     not stored (exit 5).
     """
+    _refuse_key_in_argv(stray)
     manager = _manager()
     manager.spec(provider)  # an unknown provider fails before asking for a secret
     value = read_secret(
@@ -81,12 +99,14 @@ def rotate(
     label: LabelOption = "default",
     stdin: StdinOption = False,
     no_validate: NoValidateOption = False,
+    stray: StrayArgs = None,
 ) -> None:
     """Replace an existing key with a new one, atomically.
 
     The new key is checked with the provider first (unless --no-validate); if it is
     rejected (exit 5) or the provider cannot be reached (exit 8), nothing changes.
     """
+    _refuse_key_in_argv(stray)
     manager = _manager()
     manager.spec(provider)
     value = read_secret(
@@ -198,6 +218,9 @@ def validate(
                 for r in results
             ],
         )
+    for r in results:
+        if not r.ok:
+            render.message(f"error: {r.provider}/{r.label or r.source}: {r.message}")
     # Worst first: a vault problem, then a rejected key, then anything else.
     codes = {r.exit_code for r in results if r.exit_code}
     for code in (ExitCode.VAULT, ExitCode.AUTH):

@@ -20,17 +20,15 @@ from typing import Any, Literal
 
 from jarvis_cli.core.context import Context
 from jarvis_cli.core.errors import (
-    AuthError,
-    ExitCode,
-    JarvisError,
     NoKeyError,
-    ProviderAuthError,
-    ProviderError,
     UsageError,
     VaultError,
 )
+from jarvis_cli.core.key_check import (
+    ValidationResult,
+)
 from jarvis_cli.core.providers.presets import ProviderSpec, all_providers, get_provider
-from jarvis_cli.core.redact import fingerprint, redact, register_secret
+from jarvis_cli.core.redact import fingerprint, register_secret
 from jarvis_cli.core.vault import Sealed, Vault, Warn, open_sealed, record_master, seal
 
 DEFAULT_LABEL = "default"
@@ -40,18 +38,6 @@ KeySource = Literal["env", "vault"]
 # valid: the provider accepted it at the last check; unverified: stored with
 # --no-validate and never checked; rejected: the provider refused it at the last check.
 KeyStatus = Literal["valid", "unverified", "rejected"]
-
-
-class KeyRejectedError(AuthError):
-    """The provider answered 401/403 for a key (exit 5)."""
-
-
-class KeyCheckFailedError(JarvisError):
-    """A key could not be checked (provider down, bad response); carries the provider's code."""
-
-    def __init__(self, message: str, *, exit_code: ExitCode, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
-        self.exit_code = exit_code
 
 
 @dataclass(frozen=True)
@@ -90,18 +76,6 @@ class KeyEvent:
     event: str  # added, replaced, rotated, deleted, validated, rekeyed
     at: float
     detail: str | None
-
-
-@dataclass(frozen=True)
-class ValidationResult:
-    provider: str
-    label: str | None
-    source: KeySource
-    fingerprint: str
-    ok: bool
-    result: str  # valid, rejected, failed, vault_error
-    message: str | None
-    exit_code: int
 
 
 @dataclass(frozen=True)
@@ -269,7 +243,7 @@ class KeyManager:
             if found is not None:
                 var, value = found
                 return ResolvedKey(spec.name, value, "env", var, None, fingerprint(value))
-        if not self._has_row(spec.name, label):
+        if not self.has_key(spec.name, label):
             return None
         value = self.get(spec.name, label)
         return ResolvedKey(spec.name, value, "vault", None, label, fingerprint(value))
@@ -278,7 +252,7 @@ class KeyManager:
         """Where a key would come from, without decrypting anything."""
         if any(self.env.get(var, "").strip() for var in spec.key_env_vars()):
             return "env"
-        return "vault" if self._has_row(spec.name, DEFAULT_LABEL) else None
+        return "vault" if self.has_key(spec.name, DEFAULT_LABEL) else None
 
     def list_keys(self, provider: str | None = None) -> list[KeyInfo]:
         """Vault rows and environment keys, sorted by provider and label (never decrypts)."""
@@ -342,88 +316,21 @@ class KeyManager:
     # --- validation -------------------------------------------------------------
 
     def check_key(self, spec: ProviderSpec, value: str) -> None:
-        """Ask the provider (GET /models) whether it accepts `value`.
+        """Ask the provider whether it accepts `value` (see `key_check.check_key`)."""
+        from jarvis_cli.core.key_check import check_key
 
-        KeyRejectedError (exit 5) on 401/403; KeyCheckFailedError with the provider
-        error's exit code when the provider could not be asked.
-        """
-        from jarvis_cli.core.providers.openai_compat import OpenAICompatAdapter
-
-        register_secret(value)
-        fp = fingerprint(value)
-        try:
-            OpenAICompatAdapter(spec, value).validate_key()
-        except ProviderAuthError as exc:
-            raise KeyRejectedError(
-                f"{spec.name} rejected the key {fp}"
-                + (f" (HTTP {exc.status_code})" if exc.status_code else ""),
-                hint="check the key; nothing was changed",
-            ) from None
-        except ProviderError as exc:
-            raise KeyCheckFailedError(
-                f"could not check the key {fp} with {spec.name}: {redact(exc.message)}",
-                exit_code=exc.exit_code,
-                hint="nothing was changed; retry later, or store it unchecked with --no-validate",
-            ) from None
+        check_key(spec, value)
 
     def validate(
         self, provider: str | None = None, label: str | None = None
     ) -> list[ValidationResult]:
         """Check keys in use against their providers, recording each result."""
-        if provider is None:
-            targets = [(k.provider, k.label, k.source) for k in self.list_keys() if k.in_use]
-        else:
-            spec = self.spec(provider)
-            wanted = label or DEFAULT_LABEL
-            if label is None and self.env_key(spec) is not None:
-                source: KeySource = "env"
-            elif self._has_row(provider, wanted):
-                source = "vault"
-            else:
-                raise NoKeyError(
-                    f"no key for {provider}" + (f" with label {label!r}" if label else ""),
-                    hint=f"set {' or '.join(spec.key_env_vars())}, or run "
-                    f"`jarvis keys add {provider}`",
-                )
-            targets = [(provider, wanted, source)]
-        return [self._validate_one(p, lbl, src) for p, lbl, src in targets]
+        from jarvis_cli.core.key_check import validate_keys
 
-    def _validate_one(self, provider: str, label: str, source: KeySource) -> ValidationResult:
-        spec = self.spec(provider)
-        shown_label = None if source == "env" else label
-        try:
-            if source == "env":
-                found = self.env_key(spec)
-                assert found is not None
-                value = found[1]
-            else:
-                value = self.get(provider, label)
-        except VaultError as exc:
-            return ValidationResult(
-                provider,
-                shown_label,
-                source,
-                "",
-                False,
-                "vault_error",
-                redact(exc.message),
-                int(exc.exit_code),
-            )
-        fp = fingerprint(value)
-        try:
-            self.check_key(spec, value)
-            result, message, code = "valid", None, ExitCode.OK
-        except KeyRejectedError as exc:
-            result, message, code = "rejected", redact(exc.message), exc.exit_code
-        except KeyCheckFailedError as exc:
-            result, message, code = "failed", redact(exc.message), exc.exit_code
-        if source == "vault":
-            self._record_validation(provider, label, result)
-        return ValidationResult(
-            provider, shown_label, source, fp, result == "valid", result, message, int(code)
-        )
+        return validate_keys(self, provider, label)
 
-    def _record_validation(self, provider: str, label: str, result: str) -> None:
+    def record_validation(self, provider: str, label: str, result: str) -> None:
+        """Log a validation of a vault key and set its status (valid/rejected)."""
         with self.ctx.store.write() as conn:
             if result in ("valid", "rejected"):
                 conn.execute(
@@ -451,7 +358,8 @@ class KeyManager:
         register_secret(value)
         return spec, value
 
-    def _has_row(self, provider: str, label: str) -> bool:
+    def has_key(self, provider: str, label: str = DEFAULT_LABEL) -> bool:
+        """Whether the vault holds (provider, label); never decrypts."""
         if not self.ctx.paths.db_file.exists():
             return False
         return _row_exists(self.ctx.store.conn, provider, label)
@@ -462,7 +370,7 @@ class KeyManager:
         exists = (
             _row_exists(conn, provider, label)
             if conn is not None
-            else self._has_row(provider, label)
+            else self.has_key(provider, label)
         )
         if not exists:
             raise NoKeyError(
