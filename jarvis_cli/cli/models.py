@@ -1,0 +1,356 @@
+"""`jarvis models`: the model registry — sync, list, show, set, import-prices."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from jarvis_cli.cli import render
+from jarvis_cli.cli.common import JsonOption, get_context
+from jarvis_cli.core.errors import ExitCode, JarvisError, PartialSuccessError, UsageError
+
+if TYPE_CHECKING:
+    from jarvis_cli.core.manager import SyncReport
+    from jarvis_cli.core.records import ModelRecord
+    from jarvis_cli.core.registry import ModelRegistry
+
+app = typer.Typer(
+    name="models",
+    help="The model registry: models synced from providers plus bundled price/context facts.",
+    no_args_is_help=True,
+)
+
+ModelIdArg = Annotated[str, typer.Argument(help="Model id PROVIDER/NAME, e.g. openai/gpt-4o-mini.")]
+CAP_SHORT = {"function_calling": "tools", "embeddings": "embed", "completion": "complete"}
+
+
+class Kind(StrEnum):
+    chat = "chat"
+    completion = "completion"
+    embedding = "embedding"
+
+
+def _registry() -> ModelRegistry:
+    from jarvis_cli.core.registry import ModelRegistry
+
+    return ModelRegistry(get_context())
+
+
+def model_json(m: ModelRecord) -> dict[str, Any]:
+    """The stable JSON shape of one model."""
+    from jarvis_cli.core.providers.base import Capabilities
+
+    return {
+        "id": m.id,
+        "provider": m.provider,
+        "name": m.name,
+        "type": m.type,
+        "context_length": m.context_length,
+        "max_output_tokens": m.max_output_tokens,
+        "input_cost_per_mtok": m.input_cost_per_mtok,
+        "output_cost_per_mtok": m.output_cost_per_mtok,
+        "capabilities": {n: getattr(m.capabilities, n) for n in Capabilities.NAMES},
+        "quality": m.quality,
+        "status": m.status,
+        "source": m.source,
+        "synced_at": render.iso(m.synced_at),
+    }
+
+
+def _price(value: float | None) -> str:
+    return "?" if value is None else f"{value:g}"
+
+
+def _caps(m: ModelRecord) -> str:
+    from jarvis_cli.core.providers.base import Capabilities
+
+    names = [CAP_SHORT.get(n, n) for n in Capabilities.NAMES if getattr(m.capabilities, n)]
+    return ",".join(names)
+
+
+def _row(m: ModelRecord) -> tuple[Any, ...]:
+    context = "?" if m.context_length is None else f"{m.context_length:,}"
+    return (
+        m.id,
+        m.type or "?",
+        context,
+        _price(m.input_cost_per_mtok),
+        _price(m.output_cost_per_mtok),
+        _caps(m),
+        m.status,
+        m.source,
+    )
+
+
+# --- sync ---------------------------------------------------------------------------
+
+
+def _sync_with_progress(names: list[str]) -> SyncReport:
+    from jarvis_cli.core.manager import ProviderManager
+
+    manager = ProviderManager(get_context())
+    targets = manager.sync_targets(names)
+    if len(targets) < 2 or not render.is_tty(sys.stderr):
+        return manager.sync(names)
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), console=render.console(stderr=True)
+    ) as progress:
+        task = progress.add_task("syncing", total=len(targets))
+        finished: list[str] = []
+
+        def on_progress(name: str, event: str) -> None:
+            if event in ("done", "failed"):
+                finished.append(f"{name} {'ok' if event == 'done' else 'FAILED'}")
+                progress.advance(task)
+            progress.update(task, description=f"syncing models: {', '.join(finished) or '…'}")
+
+        return manager.sync(names, on_progress=on_progress)
+
+
+@app.command("sync")
+def sync(
+    providers: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Providers to sync (default: every configured provider with a key, or that "
+            "needs none).",
+            show_default=False,
+        ),
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Fetch each provider's model list and merge it into the registry.
+
+    Models a provider no longer lists become `unavailable` (kept); values set with
+    `models set` survive. If some providers fail, the others are still synced and the
+    exit code is 10.
+    """
+    report = _sync_with_progress(list(providers or []))
+    rows = []
+    for p in report.providers:
+        r = p.result
+        rows.append(
+            {
+                "provider": p.provider,
+                "ok": p.ok,
+                "listed": r.listed if r else None,
+                "added": r.added if r else None,
+                "reactivated": r.reactivated if r else None,
+                "unavailable": r.unavailable if r else None,
+                "error": p.error,
+                "exit_code": p.exit_code,
+            }
+        )
+    if json_output:
+        render.emit_json({"ok": not report.failed, "providers": rows})
+    else:
+        render.table(
+            ["provider", "result", "models", "new", "back", "unavailable"],
+            [
+                (
+                    d["provider"],
+                    "ok" if d["ok"] else f"failed: {d['error']}",
+                    d["listed"],
+                    d["added"],
+                    d["reactivated"],
+                    d["unavailable"],
+                )
+                for d in rows
+            ],
+        )
+    failed = report.failed
+    if not failed:
+        return
+    summary = "; ".join(f"{p.error}" for p in failed)
+    if len(failed) < len(report.providers):
+        raise PartialSuccessError(
+            f"{len(failed)} of {len(report.providers)} providers failed to sync: {summary}"
+        )
+    raise SyncFailedError(f"sync failed: {summary}", ExitCode(failed[0].exit_code or 1))
+
+
+class SyncFailedError(JarvisError):
+    """Every provider failed: exit with the first failure's own code (5 auth, 8 provider)."""
+
+    def __init__(self, message: str, exit_code: ExitCode) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+# --- list / show ----------------------------------------------------------------------
+
+
+@app.command("list")
+def list_models(
+    provider: Annotated[
+        str | None, typer.Option("--provider", "-p", help="Only this provider's models.")
+    ] = None,
+    kind: Annotated[
+        Kind | None, typer.Option("--type", "-t", help="Only models known to serve this type.")
+    ] = None,
+    capability: Annotated[
+        str | None,
+        typer.Option(
+            "--capability",
+            "-c",
+            help="Only models known to have it: chat, completion, embeddings, "
+            "function_calling (tools), vision, audio.",
+        ),
+    ] = None,
+    active: Annotated[
+        bool, typer.Option("--active", help="Hide models marked unavailable.")
+    ] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """List registered models with context window, $ per million tokens, capabilities."""
+    if provider is not None:
+        from jarvis_cli.core.providers.presets import get_provider
+
+        get_provider(get_context().config, provider)
+    models = _registry().list_models(
+        provider=provider,
+        kind=kind.value if kind else None,
+        capability=capability,
+        include_unavailable=not active,
+    )
+    if json_output:
+        render.emit_json({"models": [model_json(m) for m in models]})
+        return
+    if not models:
+        render.message("no models match (try `jarvis models sync`)")
+        return
+    render.table(
+        ["id", "type", "context", "$/M in", "$/M out", "capabilities", "status", "source"],
+        [_row(m) for m in models],
+    )
+
+
+@app.command("show")
+def show(model_id: ModelIdArg, json_output: JsonOption = False) -> None:
+    """Show everything the registry knows about one model (and what you overrode)."""
+    from jarvis_cli.core.registry import overrides_of
+
+    model = _registry().require(model_id)
+    data = model_json(model)
+    data["overrides"] = overrides_of(get_context(), model.id)
+    if json_output:
+        render.emit_json(data)
+        return
+    caps = data["capabilities"]
+    rows = [
+        (k, "?" if v is None else v)
+        for k, v in data.items()
+        if k not in ("capabilities", "overrides")
+    ]
+    rows.append(("capabilities", _caps(model) or "none known"))
+    unknown = [n for n, v in caps.items() if v is None]
+    if unknown:
+        rows.append(("unknown", ",".join(unknown)))
+    if data["overrides"]:
+        rows.append(("set by you", ", ".join(sorted(data["overrides"]))))
+    render.table(["", ""], rows, title=model.id)
+
+
+# --- set / import-prices ----------------------------------------------------------------
+
+
+@app.command("set")
+def set_model(
+    model_id: ModelIdArg,
+    input_price: Annotated[
+        float | None,
+        typer.Option("--input-price", help="USD per million input tokens.", min=0),
+    ] = None,
+    output_price: Annotated[
+        float | None,
+        typer.Option("--output-price", help="USD per million output tokens.", min=0),
+    ] = None,
+    context: Annotated[
+        int | None, typer.Option("--context", help="Context window in tokens.", min=1)
+    ] = None,
+    quality: Annotated[
+        float | None,
+        typer.Option(
+            "--quality", help="Quality score from 0 to 1 (used by selection).", min=0, max=1
+        ),
+    ] = None,
+    kind: Annotated[
+        Kind | None, typer.Option("--type", help="The request type the model serves.")
+    ] = None,
+    capability: Annotated[
+        list[str] | None,
+        typer.Option("--capability", help="Mark a capability as supported (repeatable)."),
+    ] = None,
+    no_capability: Annotated[
+        list[str] | None,
+        typer.Option("--no-capability", help="Mark a capability as unsupported (repeatable)."),
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Set facts for a model yourself; they win over the catalog and survive syncs."""
+    from jarvis_cli.core.registry import normalize_capability
+
+    values: dict[str, Any] = {}
+    for key, value in (
+        ("input_cost_per_mtok", input_price),
+        ("output_cost_per_mtok", output_price),
+        ("context_length", context),
+        ("quality", quality),
+        ("type", kind.value if kind else None),
+    ):
+        if value is not None:
+            values[key] = value
+    caps: dict[str, bool] = {}
+    for name in capability or []:
+        caps[normalize_capability(name)] = True
+    for name in no_capability or []:
+        caps[normalize_capability(name)] = False
+    if not values and not caps:
+        raise UsageError(
+            "nothing to set",
+            hint="give at least one of --input-price, --output-price, --context, --quality, "
+            "--type, --capability, --no-capability",
+        )
+    model = _registry().set_overrides(model_id, values, caps)
+    if json_output:
+        render.emit_json(model_json(model))
+    else:
+        render.message(f"updated {model.id}: {', '.join(sorted([*values, *caps]))}")
+
+
+@app.command("import-prices")
+def import_prices(
+    file: Annotated[
+        Path, typer.Argument(help="A LiteLLM model_prices_and_context_window.json file.")
+    ],
+    json_output: JsonOption = False,
+) -> None:
+    """Import prices, context windows and capabilities from a LiteLLM-format price map."""
+    from jarvis_cli.core.catalog import parse_litellm, provider_names, read_price_file
+    from jarvis_cli.core.manager import ProviderManager
+
+    manager = ProviderManager(get_context())
+    parsed = parse_litellm(
+        read_price_file(file), provider_names(manager.specs().values()), source=str(file)
+    )
+    updated, added = _registry().import_entries(parsed.entries)
+    counts = {
+        "updated": updated,
+        "added": added,
+        "skipped_unknown_provider": parsed.skipped_provider,
+        "skipped_unsupported_mode": parsed.skipped_mode,
+    }
+    if json_output:
+        render.emit_json(counts)
+    else:
+        render.message(
+            f"imported {file}: {updated} models updated, {added} added; skipped "
+            f"{parsed.skipped_provider} of providers jarvis does not know and "
+            f"{parsed.skipped_mode} that are not chat, completion or embedding models"
+        )

@@ -1,0 +1,197 @@
+"""`jarvis providers`: built-in presets and user providers from config.toml."""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from jarvis_cli.cli import render
+from jarvis_cli.cli.common import JsonOption, get_context
+from jarvis_cli.core.errors import UsageError
+
+if TYPE_CHECKING:
+    from jarvis_cli.core.manager import ProviderManager
+    from jarvis_cli.core.providers.presets import ProviderSpec
+
+app = typer.Typer(
+    name="providers",
+    help="Providers: built-in OpenAI-compatible presets and your own endpoints.",
+    no_args_is_help=True,
+)
+
+NameArg = Annotated[str, typer.Argument(help="Provider name, e.g. openai or my-vllm.")]
+_URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$")
+_HEADER = re.compile(r"^([A-Za-z0-9-]+)\s*[:=]\s*(.*)$")
+
+
+def _manager() -> ProviderManager:
+    from jarvis_cli.core.manager import ProviderManager
+
+    return ProviderManager(get_context())
+
+
+def provider_json(manager: ProviderManager, spec: ProviderSpec) -> dict[str, Any]:
+    """The stable JSON shape of one provider (header values are never shown)."""
+    configured = spec.name in manager.ctx.config.providers
+    return {
+        "name": spec.name,
+        "base_url": spec.base_url,
+        "needs_key": spec.needs_key,
+        "api_key_env": spec.api_key_env,
+        "key_env_vars": list(spec.key_env_vars()),
+        "key_source": manager.keys.availability(spec),
+        "builtin": spec.builtin or _is_preset(spec.name),
+        "configured": configured,
+        "headers": sorted(spec.headers),
+        "timeout_s": spec.timeout_s,
+        "catalog_provider": spec.catalog_provider,
+        "description": spec.description,
+    }
+
+
+def _is_preset(name: str) -> bool:
+    from jarvis_cli.core.providers.presets import PRESETS
+
+    return name in PRESETS
+
+
+def _origin(data: dict[str, Any]) -> str:
+    if data["builtin"] and data["configured"]:
+        return "built-in + config"
+    return "built-in" if data["builtin"] else "config"
+
+
+def _key_text(data: dict[str, Any]) -> str:
+    if data["key_source"]:
+        return str(data["key_source"])
+    return "not needed" if not data["needs_key"] else "missing"
+
+
+@app.command("list")
+def list_providers(json_output: JsonOption = False) -> None:
+    """List every provider: built-in presets and those in config.toml, with key status."""
+    manager = _manager()
+    data = [provider_json(manager, s) for _, s in sorted(manager.specs().items())]
+    if json_output:
+        render.emit_json({"providers": data})
+        return
+    rows = [(d["name"], d["base_url"], _key_text(d), _origin(d)) for d in data]
+    render.table(["provider", "base url", "key", "from"], rows)
+
+
+@app.command("show")
+def show(name: NameArg, json_output: JsonOption = False) -> None:
+    """Show one provider's settings and where its key would come from."""
+    manager = _manager()
+    data = provider_json(manager, manager.spec(name))
+    if json_output:
+        render.emit_json(data)
+        return
+    rows = [
+        ("name", data["name"]),
+        ("description", data["description"]),
+        ("base url", data["base_url"]),
+        ("key", _key_text(data)),
+        ("key variables", ", ".join(data["key_env_vars"])),
+        ("from", _origin(data)),
+        ("headers", ", ".join(data["headers"]) or "-"),
+        ("timeout", f"{data['timeout_s']:g} s" if data["timeout_s"] else "default"),
+    ]
+    render.table(["", ""], rows, title=f"provider {name}")
+
+
+def _check_name(name: str) -> None:
+    from jarvis_cli.core.config import NAME_RE
+
+    if not NAME_RE.match(name):
+        raise UsageError(
+            f"bad provider name {name!r}: use lowercase letters, digits, '-' or '_' "
+            "(at most 40, starting with a letter or digit)"
+        )
+
+
+def _parse_headers(headers: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in headers:
+        match = _HEADER.match(item)
+        if not match:
+            raise UsageError(f"bad --header {item.split(':')[0]!r}: expected 'Name: value'")
+        out[match.group(1)] = match.group(2).strip()
+    return out
+
+
+@app.command("add")
+def add(
+    name: NameArg,
+    base_url: Annotated[
+        str, typer.Option("--base-url", help="The endpoint's base URL, e.g. http://host:8000/v1.")
+    ],
+    api_key_env: Annotated[
+        str | None,
+        typer.Option("--api-key-env", help="Environment variable that holds its key."),
+    ] = None,
+    no_key: Annotated[
+        bool, typer.Option("--no-key", help="The endpoint needs no API key (local servers).")
+    ] = False,
+    header: Annotated[
+        list[str] | None,
+        typer.Option("--header", help="Extra HTTP header 'Name: value' (repeatable)."),
+    ] = None,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", help="Request timeout in seconds.", min=0.1)
+    ] = None,
+) -> None:
+    """Add a provider to config.toml, or override a built-in preset's settings."""
+    from jarvis_cli.core.config import ENV_NAME_RE, save_raw
+
+    _check_name(name)
+    if not _URL.match(base_url):
+        raise UsageError(f"bad --base-url {base_url!r}: expected an http:// or https:// URL")
+    if api_key_env is not None and not ENV_NAME_RE.match(api_key_env):
+        raise UsageError(f"bad --api-key-env {api_key_env!r}: not an environment variable name")
+    ctx = get_context()
+    raw: dict[str, Any] = copy.deepcopy(dict(ctx.config.raw))
+    providers = raw.setdefault("providers", {})
+    existed = name in providers
+    entry: dict[str, Any] = dict(providers.get(name, {}))
+    entry["base_url"] = base_url.rstrip("/")
+    if api_key_env is not None:
+        entry["api_key_env"] = api_key_env
+    if no_key:
+        entry["needs_key"] = False
+    if header:
+        entry["headers"] = {**entry.get("headers", {}), **_parse_headers(header)}
+    if timeout is not None:
+        entry["timeout_s"] = timeout
+    providers[name] = entry
+    save_raw(ctx.paths.config_file, raw)
+    what = "updated" if existed else ("overrode built-in" if _is_preset(name) else "added")
+    render.message(f"{what} provider {name} ({base_url}) in {ctx.paths.config_file}")
+
+
+@app.command("remove")
+def remove(name: NameArg) -> None:
+    """Remove a provider from config.toml (built-in presets can only lose your overrides)."""
+    from jarvis_cli.core.config import save_raw
+
+    ctx = get_context()
+    raw: dict[str, Any] = copy.deepcopy(dict(ctx.config.raw))
+    providers = raw.get("providers", {})
+    if name not in providers:
+        if _is_preset(name):
+            raise UsageError(
+                f"{name!r} is a built-in provider and cannot be removed",
+                hint="only providers (or overrides) you added in config.toml can be removed",
+            )
+        raise UsageError(f"unknown provider {name!r}", hint="see `jarvis providers list`")
+    del providers[name]
+    if not providers:
+        del raw["providers"]
+    save_raw(ctx.paths.config_file, raw)
+    if _is_preset(name):
+        render.message(f"removed your overrides of built-in provider {name}")
+    else:
+        render.message(f"removed provider {name}")
