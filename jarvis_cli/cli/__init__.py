@@ -64,6 +64,11 @@ def _register_commands() -> None:
 
     app.add_typer(keys.app, name="keys")
 
+    from jarvis_cli.cli import models, providers
+
+    app.add_typer(providers.app, name="providers")
+    app.add_typer(models.app, name="models")
+
 
 _register_commands()
 
