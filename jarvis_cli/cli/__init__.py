@@ -69,6 +69,10 @@ def _register_commands() -> None:
     app.add_typer(providers.app, name="providers")
     app.add_typer(models.app, name="models")
 
+    from jarvis_cli.cli import select
+
+    app.command("select")(select.select)
+
 
 _register_commands()
 

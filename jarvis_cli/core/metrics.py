@@ -85,7 +85,7 @@ ranked AS (
            SUM(has_ttft) OVER (PARTITION BY model_id) AS ttft_n
     FROM windowed
 )
-SELECT model_id, COUNT(*), SUM(ok), MAX(at),
+SELECT model_id, COUNT(*), SUM(ok), MAX(at), MIN(at),
        MAX(CASE WHEN has_lat AND lat_rank = (lat_n * 50 + 99) / 100 THEN latency_ms END),
        MAX(CASE WHEN has_lat AND lat_rank = (lat_n * 95 + 99) / 100 THEN latency_ms END),
        MAX(CASE WHEN has_ttft AND ttft_rank = (ttft_n * 50 + 99) / 100 THEN ttft_ms END)
@@ -94,19 +94,60 @@ GROUP BY model_id
 """
 
 
-class PerformanceMonitor:
-    """Reads per-model aggregates over a window of recent attempts."""
+_STATS_COLUMNS = (
+    "model_id, calls, successes, last_at, oldest_at, latency_p50_ms, latency_p95_ms, ttft_p50_ms"
+)
+_META_WATERMARK = "model_stats.watermark"  # highest calls.id the cache has seen
+_META_WINDOW = "model_stats.window"  # the window the cache was computed for
 
-    def __init__(self, conn: sqlite3.Connection, *, window_calls: int, window_days: float) -> None:
+AggregateRow = tuple[str, int, int, float, float, float | None, float | None, float | None]
+
+
+def _to_metrics(r: AggregateRow) -> ModelMetrics:
+    return ModelMetrics(
+        model_id=r[0],
+        calls=int(r[1]),
+        successes=int(r[2] or 0),
+        last_at=r[3],
+        latency_p50_ms=r[5],
+        latency_p95_ms=r[6],
+        ttft_p50_ms=r[7],
+    )
+
+
+class PerformanceMonitor:
+    """Reads per-model aggregates over a window of recent attempts.
+
+    With `cached=True` (what selection uses) the aggregates live in the
+    `model_stats` table and each read first refreshes only what changed: models with
+    attempts newer than the cache's watermark, and models whose oldest sampled
+    attempt has left the time window. The result is the same as computing from
+    scratch; a change of window (config) or a shrunken calls table rebuilds it.
+    """
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        *,
+        window_calls: int,
+        window_days: float,
+        cached: bool = False,
+    ) -> None:
         self.conn = conn
         self.window_calls = window_calls
         self.window_days = window_days
+        self.cached = cached
 
     @classmethod
     def for_context(cls, ctx: Context) -> PerformanceMonitor:
-        """A monitor over `ctx.store` with the window from `ctx.config.selection`."""
+        """The cached monitor over `ctx.store` with the window from `[selection]`."""
         sel = ctx.config.selection
-        return cls(ctx.store.conn, window_calls=sel.window_calls, window_days=sel.window_days)
+        return cls(
+            ctx.store.conn,
+            window_calls=sel.window_calls,
+            window_days=sel.window_days,
+            cached=True,
+        )
 
     def aggregates(
         self, model_ids: Iterable[str] | None = None, *, now: float | None = None
@@ -116,38 +157,100 @@ class PerformanceMonitor:
         Models without attempts are absent; use `get(...)` or `no_measurements`.
         """
         now = time.time() if now is None else now
-        params: dict[str, object] = {
-            "since": now - self.window_days * SECONDS_PER_DAY,
-            "max_calls": self.window_calls,
-        }
-        model_filter = ""
-        if model_ids is not None:
-            ids = sorted(set(model_ids))
-            if not ids:
-                return {}
-            # A temp table beats thousands of bound parameters (SQLite caps them).
-            self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS _metrics_ids(id TEXT PRIMARY KEY)")
-            self.conn.execute("DELETE FROM _metrics_ids")
-            self.conn.executemany("INSERT INTO _metrics_ids(id) VALUES (?)", ((i,) for i in ids))
-            model_filter = "AND model_id IN (SELECT id FROM _metrics_ids)"
-        rows = self.conn.execute(_AGGREGATES_SQL.format(model_filter=model_filter), params)
-        return {
-            r[0]: ModelMetrics(
-                model_id=r[0],
-                calls=int(r[1]),
-                successes=int(r[2] or 0),
-                last_at=r[3],
-                latency_p50_ms=r[4],
-                latency_p95_ms=r[5],
-                ttft_p50_ms=r[6],
-            )
-            for r in rows
-        }
+        ids = None if model_ids is None else sorted(set(model_ids))
+        if ids is not None and not ids:
+            return {}
+        if self.cached and not self.conn.in_transaction:
+            self._refresh(now)
+            sql = f"SELECT {_STATS_COLUMNS} FROM model_stats"
+            if ids is not None:
+                self._load_ids(ids)
+                sql += " WHERE model_id IN (SELECT id FROM _metrics_ids)"
+            return {r[0]: _to_metrics(r) for r in self.conn.execute(sql)}
+        return {r[0]: _to_metrics(r) for r in self._compute(now, ids)}
 
     def get(self, model_id: str, *, now: float | None = None) -> ModelMetrics:
         """Aggregates of one model (`measured` is False when it has no attempt in the window)."""
         found = self.aggregates([model_id], now=now)
         return found.get(model_id, no_measurements(model_id))
+
+    def _since(self, now: float) -> float:
+        return now - self.window_days * SECONDS_PER_DAY
+
+    def _load_ids(self, ids: list[str]) -> None:
+        # A temp table beats thousands of bound parameters (SQLite caps them).
+        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS _metrics_ids(id TEXT PRIMARY KEY)")
+        self.conn.execute("DELETE FROM _metrics_ids")
+        self.conn.executemany("INSERT INTO _metrics_ids(id) VALUES (?)", ((i,) for i in ids))
+
+    def _compute(self, now: float, ids: list[str] | None) -> list[AggregateRow]:
+        model_filter = ""
+        if ids is not None:
+            self._load_ids(ids)
+            model_filter = "AND model_id IN (SELECT id FROM _metrics_ids)"
+        params = {"since": self._since(now), "max_calls": self.window_calls}
+        return list(self.conn.execute(_AGGREGATES_SQL.format(model_filter=model_filter), params))
+
+    def _cache_state(self) -> tuple[int, int | None, str | None]:
+        conn = self.conn
+        max_id = int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM calls").fetchone()[0])
+        meta = dict(
+            conn.execute(
+                "SELECT key, value FROM meta WHERE key IN (?, ?)", (_META_WATERMARK, _META_WINDOW)
+            ).fetchall()
+        )
+        watermark = meta.get(_META_WATERMARK)
+        return max_id, None if watermark is None else int(watermark), meta.get(_META_WINDOW)
+
+    def _refresh(self, now: float) -> None:
+        window = f"{self.window_calls}:{self.window_days!r}"
+        since = self._since(now)
+        max_id, watermark, cached_window = self._cache_state()
+        if cached_window == window and watermark == max_id:
+            aged = self.conn.execute(
+                "SELECT 1 FROM model_stats WHERE oldest_at < ? LIMIT 1", (since,)
+            ).fetchone()
+            if aged is None:
+                return  # the common case: nothing to write
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            max_id, watermark, cached_window = self._cache_state()  # another process may have
+            if cached_window != window or watermark is None or watermark > max_id:
+                conn.execute("DELETE FROM model_stats")
+                rows = self._compute(now, None)
+            else:
+                stale = sorted(
+                    {
+                        r[0]
+                        for r in conn.execute(
+                            "SELECT DISTINCT model_id FROM calls WHERE id > ?", (watermark,)
+                        )
+                    }
+                    | {
+                        r[0]
+                        for r in conn.execute(
+                            "SELECT model_id FROM model_stats WHERE oldest_at < ?", (since,)
+                        )
+                    }
+                )
+                rows = self._compute(now, stale) if stale else []
+                conn.executemany(
+                    "DELETE FROM model_stats WHERE model_id = ?", ((m,) for m in stale)
+                )
+            conn.executemany(
+                f"INSERT INTO model_stats({_STATS_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)", rows
+            )
+            for key, value in ((_META_WATERMARK, str(max_id)), (_META_WINDOW, window)):
+                conn.execute(
+                    "INSERT INTO meta(key, value) VALUES (?, ?) "
+                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    (key, value),
+                )
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
 
 
 # --- cooldown (shared with the orchestrator) -----------------------------------

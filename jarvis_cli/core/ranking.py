@@ -99,8 +99,9 @@ class RankInputs:
     strategy: str
     weights: scoring.Weights
     tokens: TokenEstimate
-    usable_providers: Mapping[str, bool]  # provider -> has a key or needs none
-    key_hints: Mapping[str, str] = field(default_factory=dict)  # provider -> how to add a key
+    usable_providers: Mapping[str, bool]  # provider -> can be called now
+    # provider -> (code, reason) for the unusable ones, e.g. ("no_key", "no key for x (...)")
+    unusable_reasons: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     metrics: Mapping[str, ModelMetrics] = field(default_factory=dict)
     cooling_until: Mapping[str, float] = field(default_factory=dict)
     quality_overrides: Mapping[str, float] = field(default_factory=dict)
@@ -132,8 +133,9 @@ def _exclusion(
     if usable is None:
         return "provider_unknown", f"provider {model.provider} is not configured"
     if not usable and not request.include_unusable:
-        hint = inputs.key_hints.get(model.provider, f"jarvis keys add {model.provider}")
-        return "no_key", f"no key for {model.provider} ({hint})"
+        return inputs.unusable_reasons.get(
+            model.provider, ("no_key", f"no key for {model.provider}")
+        )
     tokens = inputs.tokens
     if model.context_length is not None and tokens.total > model.context_length:
         return "context", (

@@ -23,7 +23,6 @@ all values equal every sub-score is 1.0.
 from __future__ import annotations
 
 import math
-import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -132,6 +131,13 @@ def data_weight(calls: int) -> float:
     return calls / (calls + RELIABILITY_PRIOR_CALLS)
 
 
+def median(values: Sequence[float]) -> float:
+    """The median (statistics.median, without importing `statistics` at start-up)."""
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
 def relative_scores(
     values: Sequence[float], *, higher_is_better: bool, min_span: float
 ) -> list[float]:
@@ -149,7 +155,7 @@ def relative_scores(
 def latency_prior_ms(measured_p50s: Sequence[float], kind: RequestKind) -> float:
     """Expected latency of an unmeasured candidate (see the module docstring)."""
     if measured_p50s:
-        return float(statistics.median(measured_p50s))
+        return median(measured_p50s)
     return LATENCY_PRIOR_MS[kind]
 
 
@@ -176,7 +182,7 @@ def quality_scores(qualities: Sequence[float | None]) -> list[float]:
     known = [q for q in qualities if q is not None]
     if not known:
         return [1.0 for _ in qualities]
-    prior = float(statistics.median(known))
+    prior = median(known)
     values = [prior if q is None else q for q in qualities]
     return relative_scores(values, higher_is_better=True, min_span=MIN_SPAN_QUALITY)
 

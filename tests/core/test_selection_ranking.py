@@ -260,7 +260,7 @@ def test_every_filter_leaves_a_reason() -> None:
     assert got["a/blind"] == ("capability", "no vision support")
     assert got["a/unknown-vision"] == ("capability", "vision support unknown")
     assert got["a/gone"] == ("unavailable", "marked unavailable")
-    assert got["nokey/m"][0] == "no_key" and "jarvis keys add nokey" in got["nokey/m"][1]
+    assert got["nokey/m"] == ("no_key", "no key for nokey")
     assert got["a/small"][0] == "context" and "context is 1000" in got["a/small"][1]
     assert got["a/short"][0] == "context" and "max is 100" in got["a/short"][1]
     assert got["a/hot"][0] == "cooldown" and got["a/hot"][1].startswith("cooling down until ")

@@ -1,0 +1,235 @@
+"""Selection speed: in-process over 1,000 and 10,000 models with 100,000 call rows, and
+whole-process `jarvis select --json` against a minimal Typer app.
+
+Usage: python benchmarks/select.py [--runs N] [--calls N]
+
+In-process (targets <= 50 ms at 10,000 models): `SelectionEngine.select` end to end
+(registry read, key availability, metrics, cooldowns, ranking), measured
+- cold: the first selection on the store, which builds the model_stats cache from
+  every call row;
+- warm: nothing changed since the last selection (the common case);
+- after 5 new calls: the cache refreshes the 5 models concerned;
+and the pure ranking alone (`ranking.rank` on in-memory records and metrics).
+
+Whole process (target <= 1.3x the floor): from >= 10 interleaved runs on a fresh
+home, offline, with the bundled catalog: a Typer app with one command that does
+nothing (`python floor.py`), `python -m jarvis_cli select --json` and the `jarvis`
+entry point.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# This file is named like the stdlib `select` module that subprocess imports: move
+# its directory behind the stdlib on sys.path (it still provides `_timing`).
+_HERE = os.path.dirname(os.path.realpath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.realpath(p or ".") != _HERE] + [_HERE]
+
+import argparse  # noqa: E402
+import random  # noqa: E402
+import statistics  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from _timing import bench_env, interleaved, jarvis_command, report  # noqa: E402
+
+IN_PROCESS_TARGET_MS = 50.0
+WHOLE_PROCESS_TARGET = 1.3
+PROVIDERS = [f"bench{i}" for i in range(10)]
+TEST_MASTER_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+
+FLOOR_APP = '''import typer
+
+app = typer.Typer()
+
+
+@app.command()
+def main() -> None:
+    """Do nothing."""
+
+
+if __name__ == "__main__":
+    app()
+'''
+
+
+def _median_ms(fn: Callable[[], object], runs: int) -> float:
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
+
+
+def _populate(home: Path, n_models: int, n_calls: int, rng: random.Random) -> dict[str, str]:
+    """A store with `n_models` priced chat models over 10 keyed providers and `n_calls`
+    call rows in the selection window; returns the environment to select with."""
+    from jarvis_cli.core.context import Context
+    from jarvis_cli.core.registry import ModelRegistry
+
+    home.mkdir(mode=0o700, parents=True)
+    config = "".join(
+        f'[providers.{p}]\nbase_url = "http://127.0.0.1:9/v1"\napi_key_env = "BENCH_{i}_KEY"\n'
+        for i, p in enumerate(PROVIDERS)
+    )
+    (home / "config.toml").write_text(config)
+    (home / "config.toml").chmod(0o600)
+    env = {"JARVIS_HOME": str(home), "JARVIS_MASTER_KEY": TEST_MASTER_KEY}
+    env.update({f"BENCH_{i}_KEY": "bench-not-a-real-key" for i in range(len(PROVIDERS))})
+    ctx = Context(env=env)
+    ModelRegistry(ctx).ensure_catalog()
+    now = time.time()
+    ids = [f"{PROVIDERS[i % len(PROVIDERS)]}/model-{i:05d}" for i in range(n_models)]
+    with ctx.store.write() as conn:
+        conn.executemany(
+            "INSERT INTO models(id, provider, name, type, cap_chat, cap_completion, "
+            "cap_embeddings, context_length, input_cost_per_mtok, output_cost_per_mtok, "
+            "status, source) VALUES (?, ?, ?, 'chat', 1, 0, 0, ?, ?, ?, 'active', 'user')",
+            [
+                (
+                    mid,
+                    mid.split("/")[0],
+                    mid.split("/")[1],
+                    rng.choice([8192, 32768, 128000]),
+                    p := round(10 ** rng.uniform(-2, 1.5), 4),
+                    round(p * rng.uniform(1, 5), 4),
+                )
+                for mid in ids
+            ],
+        )
+        rows = []
+        for i in range(n_calls):
+            mid = rng.choice(ids)
+            ok = rng.random() < 0.95
+            rows.append(
+                (
+                    f"r{i}",
+                    now - rng.uniform(0, 20 * 86_400),
+                    mid,
+                    mid.split("/")[0],
+                    int(ok),
+                    None if ok else "unavailable",
+                    rng.lognormvariate(7, 0.6),
+                    rng.lognormvariate(5.5, 0.5),
+                )
+            )
+        conn.executemany(
+            "INSERT INTO calls(request_id, at, model_id, provider, kind, attempt, ok, "
+            "error_class, latency_ms, ttft_ms) VALUES (?, ?, ?, ?, 'chat', 1, ?, ?, ?, ?)",
+            rows,
+        )
+    ctx.close()
+    return env
+
+
+def in_process(n_models: int, n_calls: int, runs: int, tmp: Path) -> dict[str, float]:
+    from jarvis_cli.core.context import Context
+    from jarvis_cli.core.ranking import RankInputs, SelectionRequest, rank
+    from jarvis_cli.core.registry import ModelRegistry
+    from jarvis_cli.core.selection import SelectionEngine
+
+    rng = random.Random(n_models)
+    env = _populate(tmp / f"home-{n_models}", n_models, n_calls, rng)
+    ctx = Context(env=env)
+    engine = SelectionEngine(ctx)
+    request = SelectionRequest(strategy="balanced")
+    start = time.perf_counter()
+    result = engine.select(request)
+    cold = (time.perf_counter() - start) * 1000
+    warm = _median_ms(lambda: engine.select(request), runs)
+
+    def add_calls_then_select() -> None:
+        with ctx.store.write() as conn:
+            for c in result.candidates[:5]:
+                conn.execute(
+                    "INSERT INTO calls(request_id, at, model_id, provider, kind, attempt, ok, "
+                    "latency_ms) VALUES ('bench', ?, ?, ?, 'chat', 1, 1, 900)",
+                    (time.time(), c.model.id, c.model.provider),
+                )
+        engine.select(request)
+
+    incremental = _median_ms(add_calls_then_select, runs)
+    models = ModelRegistry(ctx).list_models(include_unavailable=True)
+    metrics = {c.model.id: c.metrics for c in result.candidates}
+    inputs = RankInputs(
+        strategy="balanced",
+        weights=result.weights,
+        tokens=result.tokens,
+        usable_providers={m.provider: True for m in models},
+        metrics=metrics,
+        now=time.time(),
+    )
+    pure = _median_ms(lambda: rank(request, models, inputs), runs)
+    ctx.close()
+    return {
+        "models": float(len(models)),
+        "candidates": float(len(result.candidates)),
+        "cold": cold,
+        "warm": warm,
+        "incremental": incremental,
+        "pure": pure,
+    }
+
+
+def whole_process(runs: int, tmp: Path) -> float:
+    floor = tmp / "floor.py"
+    floor.write_text(FLOOR_APP)
+    home = tmp / "fresh-home"
+    env = bench_env(home)
+    env["JARVIS_MASTER_KEY"] = TEST_MASTER_KEY
+    jarvis = jarvis_command()
+    commands = {
+        "python floor.py": [sys.executable, str(floor)],
+        "python -m jarvis_cli select --json": [
+            sys.executable,
+            "-m",
+            "jarvis_cli",
+            "select",
+            "--json",
+        ],
+    }
+    if jarvis[0] != sys.executable:
+        commands["jarvis select --json"] = [*jarvis, "select", "--json"]
+    samples = interleaved(commands, runs, env)
+    print(f"{runs} interleaved runs each, fresh home, bundled catalog, offline\n")
+    medians = report(samples, "python floor.py")
+    ratio = medians["python -m jarvis_cli select --json"] / medians["python floor.py"]
+    verdict = "OK" if ratio <= WHOLE_PROCESS_TARGET else "OVER TARGET"
+    print(f"\nselect --json / floor = {ratio:.2f} (target <= {WHOLE_PROCESS_TARGET}): {verdict}")
+    return ratio
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=11)
+    parser.add_argument("--calls", type=int, default=100_000)
+    args = parser.parse_args()
+    runs = max(10, args.runs)
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        print(f"In-process SelectionEngine.select, {args.calls:,} call rows (median ms)\n")
+        print(
+            f"{'models':>7} {'cands':>6} {'cold':>8} {'warm':>7} {'+5 calls':>9} {'pure rank':>10}"
+        )
+        for n in (1_000, 10_000):
+            r = in_process(n, args.calls, runs, tmp)
+            print(
+                f"{int(r['models']):>7} {int(r['candidates']):>6} {r['cold']:8.1f} "
+                f"{r['warm']:7.1f} {r['incremental']:9.1f} {r['pure']:10.1f}"
+            )
+            if n == 10_000:
+                verdict = "OK" if r["warm"] <= IN_PROCESS_TARGET_MS else "OVER TARGET"
+                print(
+                    f"\nwarm at 10,000 models: target <= {IN_PROCESS_TARGET_MS:.0f} ms: {verdict}\n"
+                )
+        whole_process(runs, tmp)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

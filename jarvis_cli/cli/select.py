@@ -1,0 +1,267 @@
+"""`jarvis select`: which model jarvis would use for a request, and why."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from jarvis_cli.cli import render
+from jarvis_cli.cli.common import JsonOption, get_context
+
+if TYPE_CHECKING:
+    from jarvis_cli.core.ranking import ScoredCandidate, SelectionResult
+
+TOP_ROWS = 10  # candidates shown in the table (--json has them all)
+EXPLAIN_PER_REASON = 5  # excluded models listed per reason with --explain
+
+
+class Kind(StrEnum):
+    chat = "chat"
+    completion = "completion"
+    embedding = "embedding"
+
+
+def select(
+    prompt: Annotated[
+        str | None,
+        typer.Argument(
+            help="The prompt, used only to estimate input tokens (ceil(chars/4)); piped "
+            "stdin is added to it.",
+            show_default=False,
+        ),
+    ] = None,
+    kind: Annotated[Kind, typer.Option("--type", help="Request type.")] = Kind.chat,
+    strategy: Annotated[
+        str | None,
+        typer.Option(
+            "--strategy",
+            help="performance, cost, reliability, balanced, or a [selection.weights.NAME] "
+            "of config.toml (default: defaults.strategy).",
+            show_default=False,
+        ),
+    ] = None,
+    capability: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--capability",
+            help="Required capability (repeatable): function_calling, vision, audio, ...",
+            show_default=False,
+        ),
+    ] = None,
+    provider: Annotated[
+        str | None,
+        typer.Option("--provider", help="Only this provider's models.", show_default=False),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            help="Preferred model (PROVIDER/NAME): used if it meets every constraint, "
+            "otherwise the output says why not.",
+            show_default=False,
+        ),
+    ] = None,
+    include_all: Annotated[
+        bool,
+        typer.Option("--all", help="Include providers without a key, each marked usable or not."),
+    ] = False,
+    input_tokens: Annotated[
+        int | None,
+        typer.Option(
+            "--input-tokens",
+            min=0,
+            help="Input tokens (beats the prompt estimate).",
+            show_default=False,
+        ),
+    ] = None,
+    output_tokens: Annotated[
+        int | None,
+        typer.Option(
+            "--output-tokens",
+            min=0,
+            help="Expected output tokens [default: 500; 0 for embedding].",
+            show_default=False,
+        ),
+    ] = None,
+    max_cost: Annotated[
+        float | None,
+        typer.Option(
+            "--max-cost",
+            min=0,
+            help="Exclude models whose estimated cost (USD) is higher, or whose price is unknown.",
+            show_default=False,
+        ),
+    ] = None,
+    max_latency: Annotated[
+        float | None,
+        typer.Option(
+            "--max-latency",
+            min=0,
+            help="Exclude models whose measured p50 latency (ms) is "
+            "higher; unmeasured models are kept and flagged.",
+            show_default=False,
+        ),
+    ] = None,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Also list the excluded models, grouped by reason.")
+    ] = False,
+    no_stdin: Annotated[
+        bool, typer.Option("--no-stdin", help="Never read stdin, even when it is a pipe.")
+    ] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Show the model jarvis would pick for a request, its fallbacks and the reasoning.
+
+    Exits 6 when no model qualifies, listing the most common exclusion reasons.
+    """
+    from jarvis_cli.cli.prompt_input import build_prompt
+    from jarvis_cli.core.ranking import SelectionRequest
+    from jarvis_cli.core.selection import SelectionEngine
+
+    text = build_prompt(prompt, no_stdin=no_stdin, required=False)
+    request = SelectionRequest(
+        kind=kind.value,
+        prompt=text,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        capabilities=tuple(capability or ()),
+        preferred_model=model,
+        preferred_provider=provider,
+        strategy=strategy,
+        max_cost_usd=max_cost,
+        max_latency_ms=max_latency,
+        include_unusable=include_all,
+    )
+    result = SelectionEngine(get_context()).select(request)
+    for note in result.notes:
+        render.message(f"note: {note}")
+    pref = result.preferred_model
+    if pref is not None and not pref.used:
+        render.warn(f"preferred model {pref.model_id} not used: {pref.reason}")
+    if json_output:
+        render.emit_json(result_json(result, all_candidates=explain))
+        return
+    _render_human(result, show_usable=include_all or bool(result.notes), explain=explain)
+
+
+def _usd(value: float | None) -> str:
+    if value is None:
+        return "unknown"
+    return f"${value:.6f}".rstrip("0").rstrip(".") if value else "$0"
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}"
+
+
+def candidate_json(c: ScoredCandidate, rank: int) -> dict[str, Any]:
+    m = c.metrics
+    return {
+        "rank": rank,
+        "model_id": c.model.id,
+        "provider": c.model.provider,
+        "model_name": c.model.name,
+        "usable": c.usable,
+        "estimated_cost_usd": c.estimated_cost_usd,
+        "estimated_latency_ms": c.expected_latency_ms if c.latency_measured else None,
+        "latency_measured": c.latency_measured,
+        "calls": m.calls,
+        "success_rate": m.success_rate,
+        "smoothed_success_rate": round(c.smoothed_success_rate, 4),
+        "latency_p50_ms": m.latency_p50_ms,
+        "latency_p95_ms": m.latency_p95_ms,
+        "ttft_p50_ms": m.ttft_p50_ms,
+        "quality": c.quality,
+        "context_length": c.model.context_length,
+        "scores": c.scores.as_dict(),
+        "total": round(c.total, 4),
+        "notes": list(c.notes),
+    }
+
+
+def result_json(result: SelectionResult, *, all_candidates: bool = False) -> dict[str, Any]:
+    """The stable `--json` document of `jarvis select` (see README): the top 10
+    candidates (all of them with `all_candidates`, i.e. --explain)."""
+    pref = result.preferred_model
+    shown = result.candidates if all_candidates else result.candidates[:TOP_ROWS]
+    return {
+        "model_id": result.model_id,
+        "provider": result.provider,
+        "model_name": result.model_name,
+        "usable": result.usable,
+        "strategy": result.strategy,
+        "weights": result.weights.as_dict(),
+        "fallbacks": list(result.fallbacks),
+        "estimated_cost_usd": result.estimated_cost_usd,
+        "estimated_latency_ms": result.estimated_latency_ms,
+        "confidence": result.confidence,
+        "reasoning": result.reasoning,
+        "input_tokens": result.tokens.input_tokens,
+        "input_tokens_source": result.tokens.input_source,
+        "output_tokens": result.tokens.output_tokens,
+        "preferred_model": None
+        if pref is None
+        else {"model_id": pref.model_id, "used": pref.used, "reason": pref.reason},
+        "notes": list(result.notes),
+        "candidate_count": len(result.candidates),
+        "candidates": [candidate_json(c, i + 1) for i, c in enumerate(shown)],
+        "excluded": [
+            {"model_id": e.model_id, "code": e.code, "reason": e.reason} for e in result.excluded
+        ],
+    }
+
+
+def _render_human(result: SelectionResult, *, show_usable: bool, explain: bool) -> None:
+    columns = ["#", "model", "est. cost", "p50 ms", "calls", "perf", "cost", "rel", "qual", "total"]
+    if show_usable:
+        columns.insert(2, "usable")
+    rows = []
+    for i, c in enumerate(result.candidates[:TOP_ROWS]):
+        s = c.scores
+        row: list[Any] = [
+            i + 1,
+            c.model.id,
+            _usd(c.estimated_cost_usd),
+            _ms(c.metrics.latency_p50_ms),
+            c.metrics.calls,
+            f"{s.performance:.2f}",
+            f"{s.cost:.2f}",
+            f"{s.reliability:.2f}",
+            f"{s.quality:.2f}",
+            f"{c.total:.3f}",
+        ]
+        if show_usable:
+            row.insert(2, "yes" if c.usable else "no")
+        rows.append(row)
+    shown = min(TOP_ROWS, len(result.candidates))
+    render.table(
+        columns,
+        rows,
+        title=f"{result.strategy} strategy: top {shown} of {len(result.candidates)} candidates",
+        highlight_row=0,
+    )
+    out = render.console()
+    out.print(f"chosen: {result.model_id} (confidence {result.confidence:.2f})", markup=False)
+    out.print(f"fallbacks: {', '.join(result.fallbacks) or '(none)'}", markup=False)
+    out.print(f"reasoning: {result.reasoning}", markup=False)
+    if explain:
+        _render_excluded(result)
+    elif result.excluded:
+        out.print(f"{len(result.excluded)} models excluded (--explain lists them)", markup=False)
+
+
+def _render_excluded(result: SelectionResult) -> None:
+    out = render.console()
+    groups: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for e in result.excluded:
+        groups[e.code].append((e.model_id, e.reason))
+    out.print(f"excluded ({len(result.excluded)}):", markup=False)
+    for code, items in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        out.print(f"  {code.replace('_', ' ')} ({len(items)}):", markup=False)
+        for model_id, reason in items[:EXPLAIN_PER_REASON]:
+            out.print(f"    {model_id}: {reason}", markup=False)
+        if len(items) > EXPLAIN_PER_REASON:
+            out.print(f"    ... and {len(items) - EXPLAIN_PER_REASON} more", markup=False)

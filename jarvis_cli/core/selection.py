@@ -1,0 +1,152 @@
+"""SelectionEngine: pick the model (and fallbacks) for a request by strategy.
+
+The engine gathers its inputs (registry records, provider usability from the key
+manager, metrics and cooldowns from the calls table, strategy weights from
+config.toml) and hands them to the pure `ranking.rank`. See `scoring` for how
+sub-scores, priors and confidence are computed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+
+from jarvis_cli.core.context import Context
+from jarvis_cli.core.cost import estimate_request_tokens
+from jarvis_cli.core.errors import UsageError
+from jarvis_cli.core.metrics import PerformanceMonitor, cooldowns
+from jarvis_cli.core.providers.base import Capabilities
+from jarvis_cli.core.providers.presets import ProviderSpec, all_providers, get_provider
+from jarvis_cli.core.ranking import (
+    Exclusion,
+    PreferredModelOutcome,
+    RankInputs,
+    ScoredCandidate,
+    SelectionRequest,
+    SelectionResult,
+    exclusion_summary,
+    rank,
+)
+from jarvis_cli.core.records import ModelRecord, split_model_id
+from jarvis_cli.core.scoring import resolve_weights
+
+__all__ = [
+    "Exclusion",
+    "PreferredModelOutcome",
+    "ScoredCandidate",
+    "SelectionEngine",
+    "SelectionRequest",
+    "SelectionResult",
+    "exclusion_summary",
+]
+
+ALL_PROVIDERS_NOTE = (
+    "no provider has a key yet: showing what jarvis would choose among every provider's "
+    "models (add a key with `jarvis keys add PROVIDER`)"
+)
+
+
+def key_hint(spec: ProviderSpec) -> str:
+    """How to give jarvis a key for `spec`."""
+    return f"set {' or '.join(spec.key_env_vars())}, or run `jarvis keys add {spec.name}`"
+
+
+def provider_usability(
+    ctx: Context, providers: Mapping[str, ProviderSpec], models: Sequence[ModelRecord]
+) -> tuple[dict[str, bool], dict[str, tuple[str, str]]]:
+    """Which providers can be called now, and why not for the others.
+
+    A provider that needs a key is usable when KeyManager.availability finds one
+    (env or vault; nothing is decrypted). A keyless local provider (ollama, vllm,
+    lmstudio) is usable once the user has set it up: a `[providers.NAME]` table in
+    config.toml, or models synced from it. Otherwise the bundled catalog's free
+    local models would win every fresh install for a server that is not running.
+    """
+    from jarvis_cli.core.keys import KeyManager
+
+    keys = KeyManager(ctx)
+    synced = {m.provider for m in models if m.synced_at is not None}
+    usable: dict[str, bool] = {}
+    reasons: dict[str, tuple[str, str]] = {}
+    for name, spec in providers.items():
+        if spec.needs_key:
+            usable[name] = keys.availability(spec) is not None
+            reasons[name] = ("no_key", f"no key for {name} ({key_hint(spec)})")
+        else:
+            usable[name] = name in ctx.config.providers or name in synced
+            reasons[name] = (
+                "not_set_up",
+                f"local provider {name} not set up (run `jarvis models sync {name}` "
+                f"or add [providers.{name}] to config.toml)",
+            )
+    return usable, reasons
+
+
+def check_request(request: SelectionRequest) -> None:
+    """Reject bad values a caller could pass (the CLI also validates its options)."""
+    unknown = [c for c in request.capabilities if c not in Capabilities.NAMES]
+    if unknown:
+        raise UsageError(
+            f"unknown capability {unknown[0]!r}",
+            hint=f"known capabilities: {', '.join(Capabilities.NAMES)}",
+        )
+    for name, value in (
+        ("input tokens", request.input_tokens),
+        ("output tokens", request.output_tokens),
+        ("max cost", request.max_cost_usd),
+        ("max latency", request.max_latency_ms),
+    ):
+        if value is not None and value < 0:
+            raise UsageError(f"{name} must be >= 0, got {value}")
+    if request.preferred_model:
+        split_model_id(request.preferred_model)
+
+
+class SelectionEngine:
+    """Selects models for requests from the registry, keys, metrics and config of `ctx`."""
+
+    def __init__(self, ctx: Context, *, clock: Callable[[], float] = time.time) -> None:
+        self.ctx = ctx
+        self.clock = clock
+
+    def select(self, request: SelectionRequest) -> SelectionResult:
+        """The best qualifying model for `request`; NoSuitableModelError (exit 6) if none."""
+        from jarvis_cli.core.registry import ModelRegistry
+
+        check_request(request)
+        config = self.ctx.config
+        providers = all_providers(config)
+        if request.preferred_provider:
+            get_provider(config, request.preferred_provider)  # UsageError if unknown
+        strategy = request.strategy or config.defaults.strategy
+        weights = resolve_weights(strategy, config.selection.weights)
+        tokens = estimate_request_tokens(
+            request.kind,
+            prompt=request.prompt,
+            input_tokens=request.input_tokens,
+            output_tokens=request.output_tokens,
+            max_tokens=config.defaults.max_tokens,
+        )
+        models = ModelRegistry(self.ctx).list_models(include_unavailable=True)
+        usable, unusable_reasons = provider_usability(self.ctx, providers, models)
+        notes: list[str] = []
+        if not request.include_unusable and not any(usable.get(m.provider, False) for m in models):
+            request = replace(request, include_unusable=True)
+            notes.append(ALL_PROVIDERS_NOTE)
+        now = self.clock()
+        conn = self.ctx.store.conn
+        inputs = RankInputs(
+            strategy=strategy,
+            weights=weights,
+            tokens=tokens,
+            usable_providers=usable,
+            unusable_reasons=unusable_reasons,
+            metrics=PerformanceMonitor.for_context(self.ctx).aggregates(now=now),
+            cooling_until=cooldowns(conn, config.cooldown, now=now),
+            quality_overrides=config.quality,
+            max_fallbacks=config.defaults.max_fallbacks,
+            now=now,
+        )
+        result = rank(request, models, inputs)
+        return replace(result, notes=(*result.notes, *notes)) if notes else result
