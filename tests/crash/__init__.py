@@ -1,0 +1,1 @@
+"""Crash and kill tests (SIGKILL during rekey) and their helper programs."""
