@@ -28,7 +28,7 @@ def doctor(json_output: JsonOption = False) -> None:
             ("config file", _describe_file(data["config"])),
             ("store", _describe_store(data["store"])),
             ("master key", f"{data['master_key']['source']} ({data['master_key']['detail']})"),
-            ("providers", ", ".join(data["providers"]) or "(none configured)"),
+            ("providers", ", ".join(map(_describe_provider, data["providers"])) or "(none)"),
         ]
         render.table(["", ""], rows, title="jarvis doctor")
         for p in report.problems:
@@ -54,3 +54,8 @@ def _describe_store(info: dict[str, object]) -> str:
         f"{info['path']} (mode {info['mode']}, schema {info['schema_version']}"
         f"/{info['expected_schema_version']})"
     )
+
+
+def _describe_provider(p: dict[str, object]) -> str:
+    key = p["key_source"] or ("not needed" if not p["needs_key"] else "no key")
+    return f"{p['name']} (key: {key})"

@@ -168,18 +168,20 @@ def sync(
     if not failed:
         return
     summary = "; ".join(f"{p.error}" for p in failed)
+    hints = "; ".join(dict.fromkeys(p.hint for p in failed if p.hint)) or None
     if len(failed) < len(report.providers):
         raise PartialSuccessError(
-            f"{len(failed)} of {len(report.providers)} providers failed to sync: {summary}"
+            f"{len(failed)} of {len(report.providers)} providers failed to sync: {summary}",
+            hint=hints,
         )
-    raise SyncFailedError(f"sync failed: {summary}", ExitCode(failed[0].exit_code or 1))
+    raise SyncFailedError(f"sync failed: {summary}", ExitCode(failed[0].exit_code or 1), hint=hints)
 
 
 class SyncFailedError(JarvisError):
     """Every provider failed: exit with the first failure's own code (5 auth, 8 provider)."""
 
-    def __init__(self, message: str, exit_code: ExitCode) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, exit_code: ExitCode, *, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
         self.exit_code = exit_code
 
 

@@ -81,7 +81,12 @@ def run_doctor(ctx: Context) -> DoctorReport:
     d["store"] = store_info
 
     d["master_key"] = describe_master_key(ctx)
-    d["providers"] = sorted(config.providers) if config is not None else []
+    if config is not None:
+        from jarvis_cli.core.manager import describe_providers
+
+        d["providers"] = describe_providers(ctx)
+    else:
+        d["providers"] = []
     return report
 
 

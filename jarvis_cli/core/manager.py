@@ -51,6 +51,7 @@ class ProviderSync:
     result: ListingResult | None = None
     error: str | None = None
     exit_code: int | None = None
+    hint: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -148,7 +149,9 @@ class ProviderManager:
             try:
                 adapters[spec.name] = self.adapter(spec.name, timeout_s=SYNC_TIMEOUT_S)
             except JarvisError as exc:
-                outcomes[spec.name] = ProviderSync(spec.name, None, exc.message, int(exc.exit_code))
+                outcomes[spec.name] = ProviderSync(
+                    spec.name, None, exc.message, int(exc.exit_code), exc.hint
+                )
                 progress(spec.name, "failed")
 
         registry = ModelRegistry(self.ctx)
@@ -163,9 +166,44 @@ class ProviderManager:
                 try:
                     infos: list[ModelInfo] = future.result()
                 except JarvisError as exc:
-                    outcomes[name] = ProviderSync(name, None, exc.message, int(exc.exit_code))
+                    outcomes[name] = ProviderSync(
+                        name, None, exc.message, int(exc.exit_code), exc.hint
+                    )
                     progress(name, "failed")
                     continue
                 outcomes[name] = ProviderSync(name, registry.apply_listing(name, infos, catalog))
                 progress(name, "done")
         return SyncReport([outcomes[s.name] for s in targets])
+
+
+def describe_providers(ctx: Context) -> list[dict[str, object]]:
+    """For `jarvis doctor`: providers configured or with a key, and where the key comes from.
+
+    Never creates the store: without one, only environment keys are seen.
+    """
+    from jarvis_cli.core.keys import KeyManager
+
+    keys = KeyManager(ctx)
+    has_store = ctx.paths.db_file.exists()
+    out: list[dict[str, object]] = []
+    for name, spec in sorted(all_providers(ctx.config).items()):
+        source: str | None
+        if has_store:
+            try:
+                source = keys.availability(spec)
+            except JarvisError:
+                source = None  # the store's own problem is reported by doctor already
+        else:
+            source = "env" if any(ctx.env.get(v, "").strip() for v in spec.key_env_vars()) else None
+        if name not in ctx.config.providers and source is None:
+            continue
+        out.append(
+            {
+                "name": name,
+                "base_url": spec.base_url,
+                "needs_key": spec.needs_key,
+                "key_source": source,
+                "configured": name in ctx.config.providers,
+            }
+        )
+    return out
