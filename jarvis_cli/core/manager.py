@@ -14,7 +14,7 @@ nobody set up would be slow and noisy.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -161,8 +161,9 @@ class ProviderManager:
             futures = {}
             for name, adapter in adapters.items():
                 progress(name, "start")
-                futures[name] = pool.submit(adapter.list_models)
-            for name, future in futures.items():
+                futures[pool.submit(adapter.list_models)] = name
+            for future in as_completed(futures):
+                name = futures[future]
                 try:
                     infos: list[ModelInfo] = future.result()
                 except JarvisError as exc:

@@ -260,3 +260,36 @@ def test_import_prices_rejects_other_files(jarvis: JarvisRunner, tmp_path: Path)
     assert "not a LiteLLM price map" in proc.stderr
     proc = jarvis("models", "import-prices", str(tmp_path / "missing.json"))
     assert proc.returncode == 2 and "no such file" in proc.stderr
+
+
+def test_sync_progress_shows_on_a_terminal_only(jarvis: JarvisRunner, home: Path) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    with FakeProvider() as a, FakeProvider() as b:
+        for name, fake in (("a", a), ("b", b)):
+            _ok(jarvis("providers", "add", name, "--base-url", fake.base_url, "--no-key"))
+        piped = jarvis("models", "sync")
+        _ok(piped)
+        assert "syncing" not in piped.stderr
+        master, slave = pty.openpty()
+        proc = subprocess.run(
+            [sys.executable, "-m", "jarvis_cli", "models", "sync", "--json"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=slave,
+            timeout=60,
+        )
+        os.close(slave)
+        seen = b""
+        try:
+            while chunk := os.read(master, 65536):
+                seen += chunk
+        except OSError:
+            pass  # EIO once the child's side is closed
+        os.close(master)
+    assert proc.returncode == 0
+    assert json.loads(proc.stdout)["ok"] is True  # stdout stays clean JSON
+    assert b"syncing models" in seen
