@@ -17,8 +17,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from jarvis_cli.core.config import CooldownPolicy
 
@@ -31,17 +30,20 @@ RETRYABLE_ERROR_CLASSES = ("rate_limited", "unavailable", "bad_response")
 SECONDS_PER_DAY = 86_400.0
 
 
-@dataclass(frozen=True)
-class ModelMetrics:
-    """Aggregates of one model's attempts in the window (None = nothing to aggregate)."""
+class ModelMetrics(NamedTuple):
+    """Aggregates of one model's attempts in the window (None = nothing to aggregate).
+
+    Immutable like a frozen dataclass, but a NamedTuple: selection builds one per
+    measured model (10,000 in the benchmark) and tuples are several times cheaper.
+    """
 
     model_id: str
     calls: int = 0
     successes: int = 0
+    last_at: float | None = None
     latency_p50_ms: float | None = None
     latency_p95_ms: float | None = None
     ttft_p50_ms: float | None = None
-    last_at: float | None = None
 
     @property
     def measured(self) -> bool:
@@ -85,34 +87,25 @@ ranked AS (
            SUM(has_ttft) OVER (PARTITION BY model_id) AS ttft_n
     FROM windowed
 )
-SELECT model_id, COUNT(*), SUM(ok), MAX(at), MIN(at),
+SELECT model_id, COUNT(*), SUM(ok), MAX(at),
        MAX(CASE WHEN has_lat AND lat_rank = (lat_n * 50 + 99) / 100 THEN latency_ms END),
        MAX(CASE WHEN has_lat AND lat_rank = (lat_n * 95 + 99) / 100 THEN latency_ms END),
-       MAX(CASE WHEN has_ttft AND ttft_rank = (ttft_n * 50 + 99) / 100 THEN ttft_ms END)
+       MAX(CASE WHEN has_ttft AND ttft_rank = (ttft_n * 50 + 99) / 100 THEN ttft_ms END),
+       MIN(at)
 FROM ranked
 GROUP BY model_id
 """
 
 
-_STATS_COLUMNS = (
-    "model_id, calls, successes, last_at, oldest_at, latency_p50_ms, latency_p95_ms, ttft_p50_ms"
+# ModelMetrics' fields in order, then the cache bookkeeping column.
+_METRICS_COLUMNS = (
+    "model_id, calls, successes, last_at, latency_p50_ms, latency_p95_ms, ttft_p50_ms"
 )
+_STATS_COLUMNS = _METRICS_COLUMNS + ", oldest_at"
 _META_WATERMARK = "model_stats.watermark"  # highest calls.id the cache has seen
 _META_WINDOW = "model_stats.window"  # the window the cache was computed for
 
-AggregateRow = tuple[str, int, int, float, float, float | None, float | None, float | None]
-
-
-def _to_metrics(r: AggregateRow) -> ModelMetrics:
-    return ModelMetrics(
-        model_id=r[0],
-        calls=int(r[1]),
-        successes=int(r[2] or 0),
-        last_at=r[3],
-        latency_p50_ms=r[5],
-        latency_p95_ms=r[6],
-        ttft_p50_ms=r[7],
-    )
+AggregateRow = tuple[str, int, int, float, float | None, float | None, float | None, float]
 
 
 class PerformanceMonitor:
@@ -162,12 +155,13 @@ class PerformanceMonitor:
             return {}
         if self.cached and not self.conn.in_transaction:
             self._refresh(now)
-            sql = f"SELECT {_STATS_COLUMNS} FROM model_stats"
+            sql = f"SELECT {_METRICS_COLUMNS} FROM model_stats"
             if ids is not None:
                 self._load_ids(ids)
                 sql += " WHERE model_id IN (SELECT id FROM _metrics_ids)"
-            return {r[0]: _to_metrics(r) for r in self.conn.execute(sql)}
-        return {r[0]: _to_metrics(r) for r in self._compute(now, ids)}
+            make = ModelMetrics._make
+            return {r[0]: make(r) for r in self.conn.execute(sql)}
+        return {r[0]: ModelMetrics._make(r[:7]) for r in self._compute(now, ids)}
 
     def get(self, model_id: str, *, now: float | None = None) -> ModelMetrics:
         """Aggregates of one model (`measured` is False when it has no attempt in the window)."""

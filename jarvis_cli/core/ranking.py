@@ -11,6 +11,7 @@ import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from jarvis_cli.core import scoring
 from jarvis_cli.core.cost import TokenEstimate, cost_usd
@@ -45,8 +46,10 @@ class Exclusion:
     reason: str  # one human sentence fragment
 
 
-@dataclass(frozen=True)
-class ScoredCandidate:
+class ScoredCandidate(NamedTuple):
+    """One qualifying model with its figures and scores (immutable; a NamedTuple because
+    selection builds one per candidate, 10,000 in the benchmark)."""
+
     model: ModelRecord
     usable: bool
     metrics: ModelMetrics
@@ -221,47 +224,55 @@ def _score(
     qualifying: Sequence[tuple[ModelRecord, float | None]],
     inputs: RankInputs,
 ) -> list[ScoredCandidate]:
-    metrics = [inputs.metrics.get(m.id) or no_measurements(m.id) for m, _ in qualifying]
+    found = inputs.metrics
+    metrics = [found.get(m.id) or no_measurements(m.id) for m, _ in qualifying]
     measured_p50s = [x.latency_p50_ms for x in metrics if x.latency_p50_ms is not None]
     prior = scoring.latency_prior_ms(measured_p50s, request.kind)
     latencies = [prior if x.latency_p50_ms is None else x.latency_p50_ms for x in metrics]
     smoothed = [scoring.smoothed_success_rate(x.successes, x.calls) for x in metrics]
-    qualities = [inputs.quality_overrides.get(m.id, m.quality) for m, _ in qualifying]
-    costs = [c for _, c in qualifying]
+    overrides = inputs.quality_overrides
+    qualities = [overrides.get(m.id, m.quality) for m, _ in qualifying]
     perf = scoring.performance_scores(latencies)
-    cost = scoring.cost_scores(costs)
+    cost = scoring.cost_scores([c for _, c in qualifying])
     rel = scoring.reliability_scores(smoothed)
     qual = scoring.quality_scores(qualities)
+    # The same few notes repeat across thousands of candidates: build them once.
+    unmeasured_notes: tuple[str, ...] = (f"latency unmeasured: prior {prior:.0f} ms",)
+    if request.max_latency_ms is not None:
+        unmeasured_notes += ("not checked against --max-latency (no measurements)",)
+    no_price_note = ("price unknown: scored as the most expensive candidate",)
+    no_context_note = ("context length unknown",)
+    w, b = inputs.weights, scoring.BALANCED
+    usable = inputs.usable_providers
     out: list[ScoredCandidate] = []
     for i, (model, est_cost) in enumerate(qualifying):
-        sub = scoring.SubScores(perf[i], cost[i], rel[i], qual[i])
-        notes: list[str] = []
+        m = metrics[i]
+        p, c, r, q = perf[i], cost[i], rel[i], qual[i]
+        notes: tuple[str, ...] = ()
         if est_cost is None:
-            notes.append("price unknown: scored as the most expensive candidate")
-        if metrics[i].latency_p50_ms is None:
-            notes.append(f"latency unmeasured: prior {prior:.0f} ms")
-            if request.max_latency_ms is not None:
-                notes.append("not checked against --max-latency (no measurements)")
+            notes += no_price_note
+        if m.latency_p50_ms is None:
+            notes += unmeasured_notes
         if model.context_length is None:
-            notes.append("context length unknown")
+            notes += no_context_note
         out.append(
             ScoredCandidate(
-                model=model,
-                usable=bool(inputs.usable_providers.get(model.provider)),
-                metrics=metrics[i],
-                estimated_cost_usd=est_cost,
-                expected_latency_ms=latencies[i],
-                latency_measured=metrics[i].latency_p50_ms is not None,
-                smoothed_success_rate=smoothed[i],
-                quality=qualities[i],
-                scores=sub,
-                total=inputs.weights.total(sub),
-                tiebreak=scoring.BALANCED.total(sub),
-                notes=tuple(notes),
+                model,
+                bool(usable.get(model.provider)),
+                m,
+                est_cost,
+                latencies[i],
+                m.latency_p50_ms is not None,
+                smoothed[i],
+                qualities[i],
+                scoring.SubScores(p, c, r, q),
+                w.performance * p + w.cost * c + w.reliability * r + w.quality * q,
+                b.performance * p + b.cost * c + b.reliability * r + b.quality * q,
+                notes,
             )
         )
     # Deterministic: total, then the balanced total, then usable first, then the id.
-    out.sort(key=lambda c: (-round(c.total, 9), -round(c.tiebreak, 9), not c.usable, c.model.id))
+    out.sort(key=lambda s: (-s.total, -s.tiebreak, not s.usable, s.model.id))
     return out
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from jarvis_cli.core.errors import ConfigError, UsageError
 from jarvis_cli.core.providers.base import RequestKind
@@ -109,8 +110,9 @@ def resolve_weights(strategy: str, config_weights: Mapping[str, Mapping[str, flo
     return Weights.normalized(raw, name=strategy)
 
 
-@dataclass(frozen=True)
-class SubScores:
+class SubScores(NamedTuple):
+    """Normalized sub-scores of one candidate (a NamedTuple: one is built per candidate)."""
+
     performance: float = 1.0
     cost: float = 1.0
     reliability: float = 1.0

@@ -8,6 +8,7 @@ sub-scores, priors and confidence are computed.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
@@ -112,6 +113,19 @@ class SelectionEngine:
 
     def select(self, request: SelectionRequest) -> SelectionResult:
         """The best qualifying model for `request`; NoSuitableModelError (exit 6) if none."""
+        # Selection allocates a few objects per registry model (10,000+ in big
+        # registries) and creates no reference cycles; pausing the cyclic GC meanwhile
+        # saves the repeated full-heap scans those allocations would trigger (~1/3 of
+        # the time at 10,000 models).
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            return self._select(request)
+        finally:
+            if paused:
+                gc.enable()
+
+    def _select(self, request: SelectionRequest) -> SelectionResult:
         from jarvis_cli.core.registry import ModelRegistry
 
         check_request(request)
