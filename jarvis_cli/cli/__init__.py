@@ -51,27 +51,28 @@ def _root(
 
 
 def _register_commands() -> None:
-    from jarvis_cli.cli import doctor
+    # Help lists commands in this order: the daily ones first.
+    from jarvis_cli.cli import (
+        chat,
+        complete,
+        doctor,
+        keys,
+        models,
+        providers,
+        select,
+        stats,
+    )
 
-    app.command("doctor")(doctor.doctor)
-
-    from jarvis_cli.cli import stats
-
+    app.command("complete")(complete.complete)
+    app.command("chat")(chat.chat)
+    app.command("embed")(complete.embed)
+    app.command("select")(select.select)
+    app.add_typer(models.app, name="models")
+    app.add_typer(providers.app, name="providers")
+    app.add_typer(keys.app, name="keys")
     app.command("stats")(stats.stats)
     app.command("log")(stats.log)
-
-    from jarvis_cli.cli import keys
-
-    app.add_typer(keys.app, name="keys")
-
-    from jarvis_cli.cli import models, providers
-
-    app.add_typer(providers.app, name="providers")
-    app.add_typer(models.app, name="models")
-
-    from jarvis_cli.cli import select
-
-    app.command("select")(select.select)
+    app.command("doctor")(doctor.doctor)
 
 
 _register_commands()

@@ -24,8 +24,11 @@ def stats(
     ] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Per-model calls, success rate, p50/p95 latency, p50 time to first token, tokens and
-    spend over a window, and spend against the [budgets] limits."""
+    """Per-model calls, success rate, latency, tokens and spend, and budget status.
+
+    Latency columns are p50/p95 of successful attempts; time to first token is p50
+    of streamed ones. Spend is shown against the limits in config.toml's budgets table.
+    """
     from jarvis_cli.core.usage import parse_duration, usage_report
 
     ctx = get_context()

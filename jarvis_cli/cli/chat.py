@@ -1,0 +1,106 @@
+"""`jarvis chat`: an interactive session with history on one chosen model (plus fallbacks)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from jarvis_cli.cli import render
+from jarvis_cli.cli.common import get_context
+
+HELP = "commands: /model [ID] show or switch the model, /clear forget the history, /exit quit"
+
+
+def chat(
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="Model for the session (PROVIDER/NAME).")
+    ] = None,
+    strategy: Annotated[
+        str | None, typer.Option(help="Selection strategy used to choose the model.")
+    ] = None,
+    system: Annotated[str | None, typer.Option("--system", "-s", help="System message.")] = None,
+) -> None:
+    """Chat interactively; the model is chosen once (or given with --model).
+
+    Type /model ID to switch, /clear to start over, /exit or Ctrl-D to quit.
+    Needs a terminal; for piped input use `jarvis complete`.
+    """
+    from jarvis_cli.core.errors import JarvisError, UsageError
+    from jarvis_cli.core.orchestrator import CompletionRequest, Orchestrator
+    from jarvis_cli.core.providers.base import Message
+    from jarvis_cli.core.records import split_model_id
+
+    if not render.is_tty(sys.stdin):
+        raise UsageError(
+            "jarvis chat is interactive and needs a terminal on stdin",
+            hint='for piped input use: ... | jarvis complete "your instruction"',
+        )
+    orchestrator = Orchestrator(get_context(), on_event=lambda m: render.message(f"jarvis: {m}"))
+    chain = orchestrator.plan(
+        "chat", model=model, fallbacks=(), no_fallback=False, prompt="", strategy=strategy
+    )
+    current, fallbacks = chain[0], tuple(chain[1:])
+    render.message(f"jarvis: chatting with {current}; {HELP}")
+    history: list[Message] = [Message("system", system)] if system else []
+    parts: list[str] = []  # text shown during the current turn
+
+    def on_text(delta: str) -> None:
+        parts.append(delta)
+        sys.stdout.write(delta)
+        sys.stdout.flush()
+
+    while True:
+        try:
+            line = input("you> ")
+        except EOFError:
+            render.message("")
+            return
+        text = line.strip()
+        if not text:
+            continue
+        if text in ("/exit", "/quit"):
+            return
+        if text == "/help":
+            render.message(HELP)
+            continue
+        if text == "/clear":
+            history = [m for m in history if m.role == "system"]
+            render.message("jarvis: history cleared")
+            continue
+        if text == "/model" or text.startswith("/model "):
+            wanted = text.removeprefix("/model").strip()
+            if wanted:
+                try:
+                    split_model_id(wanted)
+                except UsageError as exc:
+                    render.message(f"error: {exc.message}")
+                    continue
+                current, fallbacks = wanted, ()
+            render.message(f"jarvis: model is {current}")
+            continue
+        history.append(Message("user", text))
+        request = CompletionRequest(
+            messages=tuple(history), model=current, fallbacks=fallbacks, stream=True
+        )
+        parts.clear()
+        try:
+            outcome = orchestrator.complete(request, on_text=on_text)
+        except JarvisError as exc:
+            if parts:
+                sys.stdout.write("\n")
+            render.message(f"error: {exc.message}")
+            history.pop()  # the turn failed; do not send a question without its answer
+            continue
+        except KeyboardInterrupt:
+            sys.stdout.write("\n")
+            render.message("jarvis: interrupted; the unfinished answer was dropped")
+            history.pop()
+            continue
+        if not outcome.text.endswith("\n"):
+            sys.stdout.write("\n")
+        sys.stdout.flush()
+        if outcome.model_id != current:
+            render.message(f"jarvis: answered by fallback {outcome.model_id}")
+        history.append(Message("assistant", outcome.text))

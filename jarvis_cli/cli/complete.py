@@ -1,0 +1,212 @@
+"""`jarvis complete` and `jarvis embed`: one request, with selection, retries and fallback."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from jarvis_cli.cli import render
+from jarvis_cli.cli.common import JsonOption, get_context
+from jarvis_cli.cli.prompt_input import build_prompt, read_piped_stdin
+
+if TYPE_CHECKING:
+    from jarvis_cli.core.orchestrator import Outcome
+
+ModelOption = Annotated[
+    str | None,
+    typer.Option("--model", "-m", help="Use this model first (PROVIDER/NAME); else selection."),
+]
+
+
+def _event(message: str) -> None:
+    render.message(f"jarvis: {message}")
+
+
+def outcome_json(outcome: Outcome) -> dict[str, Any]:
+    """The documented --json shape of complete/embed (see README)."""
+    usage = outcome.usage
+    data: dict[str, Any] = {
+        "request_id": outcome.request_id,
+        "model_id": outcome.model_id,
+        "provider": outcome.provider,
+        "text": outcome.text,
+        "usage": {
+            "prompt_tokens": usage.prompt_tokens,
+            "completion_tokens": usage.completion_tokens,
+            "total_tokens": usage.total_tokens,
+        },
+        "cost_usd": outcome.cost_usd,
+        "latency_ms": round(outcome.latency_ms, 1),
+        "ttft_ms": None if outcome.ttft_ms is None else round(outcome.ttft_ms, 1),
+        "finish_reason": outcome.finish_reason,
+        "attempts": [{**a.as_json(), "at": render.iso(a.at)} for a in outcome.attempts],
+    }
+    if outcome.embeddings is not None:
+        del data["text"], data["finish_reason"], data["ttft_ms"]
+        data["embeddings"] = outcome.embeddings
+        data["dimensions"] = len(outcome.embeddings[0]) if outcome.embeddings else 0
+    return data
+
+
+def _summary(outcome: Outcome) -> str:
+    cost = "price unknown" if outcome.cost_usd is None else f"${outcome.cost_usd:.6f}"
+    tries = len(outcome.attempts)
+    extra = f", after {tries - 1} failed attempt(s)" if tries > 1 else ""
+    return f"answered by {outcome.model_id} in {outcome.latency_ms:,.0f} ms, {cost}{extra}"
+
+
+def complete(
+    prompt: Annotated[
+        str | None, typer.Argument(help="The prompt; piped stdin is prepended to it.")
+    ] = None,
+    system: Annotated[str | None, typer.Option("--system", "-s", help="System message.")] = None,
+    model: ModelOption = None,
+    fallback: Annotated[
+        list[str] | None,
+        typer.Option("--fallback", help="Try these models next, in order (repeatable)."),
+    ] = None,
+    strategy: Annotated[
+        str | None,
+        typer.Option(help="Selection strategy: performance, cost, reliability, balanced, …"),
+    ] = None,
+    provider: Annotated[
+        str | None, typer.Option(help="Only select models of this provider.")
+    ] = None,
+    capability: Annotated[
+        list[str] | None,
+        typer.Option("--capability", help="Required capability, e.g. vision (repeatable)."),
+    ] = None,
+    kind: Annotated[
+        str,
+        typer.Option("--type", help="chat (default) or completion (the legacy endpoint)."),
+    ] = "chat",
+    max_tokens: Annotated[int | None, typer.Option(min=1, help="Most tokens to generate.")] = None,
+    temperature: Annotated[
+        float | None, typer.Option(min=0.0, max=2.0, help="Sampling temperature.")
+    ] = None,
+    stream: Annotated[
+        bool | None,
+        typer.Option(
+            "--stream/--no-stream",
+            help="Print text as it arrives (default: on a terminal). --no-stream waits for "
+            "the whole answer, so a late failure can still fall back.",
+        ),
+    ] = None,
+    no_fallback: Annotated[
+        bool, typer.Option("--no-fallback", help="Try only the first model (retries still apply).")
+    ] = False,
+    max_cost: Annotated[
+        float | None,
+        typer.Option("--max-cost", min=0.0, help="Refuse (exit 7) if the estimate exceeds USD."),
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option("--timeout", min=0.1, help="Total seconds across all attempts."),
+    ] = None,
+    retries: Annotated[
+        int | None, typer.Option("--retries", min=0, max=10, help="Retries per model.")
+    ] = None,
+    no_stdin: Annotated[
+        bool, typer.Option("--no-stdin", help="Never read stdin (for runners with an open pipe).")
+    ] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Complete a prompt with the best model your keys and budget allow.
+
+    The answer goes to stdout; which model answered, fallbacks and cost go to stderr.
+    """
+    from jarvis_cli.core.errors import UsageError
+    from jarvis_cli.core.orchestrator import CompletionRequest, Orchestrator
+    from jarvis_cli.core.providers.base import Message
+
+    if kind not in ("chat", "completion"):
+        raise UsageError(
+            f"--type must be chat or completion, not {kind!r}", hint="embeddings: jarvis embed"
+        )
+    text = build_prompt(prompt, no_stdin=no_stdin)
+    assert text is not None
+    if kind == "completion" and system:
+        raise UsageError("--system works with chat only (--type completion has no roles)")
+    messages = ([Message("system", system)] if system else []) + [Message("user", text)]
+    streaming = (
+        not json_output
+        and kind == "chat"
+        and (render.is_tty(sys.stdout) if stream is None else stream)
+    )
+    request = CompletionRequest(
+        messages=tuple(messages),
+        kind="completion" if kind == "completion" else "chat",
+        model=model,
+        fallbacks=tuple(fallback or ()),
+        no_fallback=no_fallback,
+        strategy=strategy,
+        provider=provider,
+        capabilities=tuple(capability or ()),
+        max_tokens=max_tokens,
+        temperature=temperature,
+        stream=streaming,
+        max_cost_usd=max_cost,
+        timeout_s=timeout,
+        retries=retries,
+    )
+    printed: list[str] = []
+
+    def on_text(delta: str) -> None:
+        printed.append(delta)
+        sys.stdout.write(delta)
+        sys.stdout.flush()
+
+    orchestrator = Orchestrator(get_context(), on_event=_event)
+    try:
+        outcome = orchestrator.complete(request, on_text=on_text if streaming else None)
+    finally:
+        if printed and not printed[-1].endswith("\n"):
+            sys.stdout.write("\n")
+            sys.stdout.flush()
+    for warning in outcome.warnings:
+        render.warn(warning)
+    if json_output:
+        render.emit_json(outcome_json(outcome))
+        return
+    if not streaming:
+        sys.stdout.write(outcome.text if outcome.text.endswith("\n") else outcome.text + "\n")
+        sys.stdout.flush()
+    _event(_summary(outcome))
+
+
+def embed(
+    texts: Annotated[
+        list[str] | None,
+        typer.Argument(help="Texts to embed, one vector each; or pipe one text to stdin."),
+    ] = None,
+    model: ModelOption = None,
+    no_stdin: Annotated[bool, typer.Option("--no-stdin", help="Never read stdin.")] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Embed texts with the selected (or given) embedding model.
+
+    Without --json, prints one JSON array per text, one per line.
+    """
+    import json
+
+    from jarvis_cli.core.errors import UsageError
+    from jarvis_cli.core.orchestrator import Orchestrator
+
+    inputs = list(texts or [])
+    if not inputs and not no_stdin:
+        piped = read_piped_stdin()
+        if piped is not None:
+            inputs = [piped.rstrip("\n")]
+    if not inputs:
+        raise UsageError("no text to embed: give texts as arguments or pipe one to stdin")
+    outcome = Orchestrator(get_context(), on_event=_event).embed(inputs, model=model)
+    for warning in outcome.warnings:
+        render.warn(warning)
+    if json_output:
+        render.emit_json(outcome_json(outcome))
+        return
+    for vector in outcome.embeddings or []:
+        sys.stdout.write(json.dumps(vector) + "\n")
+    _event(_summary(outcome))

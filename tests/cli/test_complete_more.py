@@ -1,0 +1,195 @@
+"""Concurrency, learning from measurements, embeddings and the interactive chat."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import sqlite3
+import subprocess
+import sys
+import time
+
+from tests.cli.test_complete import ALPHA_KEY, Pair, pair  # noqa: F401 - fixture
+from tests.fake_provider import Behavior
+
+
+def test_16_concurrent_completions_all_recorded(pair: Pair) -> None:  # noqa: F811
+    # The key comes from the vault so that its usage_count is what is counted.
+    env = {**os.environ, **pair.env}
+    del env["JARVIS_ALPHA_API_KEY"]
+    added = subprocess.run(
+        [sys.executable, "-m", "jarvis_cli", "keys", "add", "alpha", "--stdin", "--no-validate"],
+        input=ALPHA_KEY + "\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert added.returncode == 0, added.stderr
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "jarvis_cli",
+                "complete",
+                f"hi {i}",
+                "--model",
+                "alpha/fake-chat",
+                "--no-stream",
+                "--no-stdin",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for i in range(16)
+    ]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    for proc, (out, err) in zip(procs, outputs, strict=True):
+        assert proc.returncode == 0, err
+        assert out == "Hello from fake\n"
+        assert "locked" not in err
+    rows = pair.calls()
+    assert len(rows) == 16 and all(r["ok"] == 1 for r in rows)
+    assert len({r["request_id"] for r in rows}) == 16
+    keys = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "jarvis_cli", "keys", "list", "--json"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        ).stdout
+    )
+    entry = next(k for k in _key_rows(keys) if k["provider"] == "alpha")
+    assert entry["usage_count"] == 16
+    assert pair.alpha.count("/chat/completions") == 16
+
+
+def _key_rows(data: object) -> list[dict[str, object]]:
+    if isinstance(data, dict):
+        return list(data.get("keys", []))
+    return list(data)  # type: ignore[arg-type]
+
+
+def test_selection_learns_that_beta_is_faster(pair: Pair) -> None:  # noqa: F811
+    """After 20 calls (alpha slow, beta fast) performance selection picks beta."""
+    from jarvis_cli.core.context import Context
+    from jarvis_cli.core.orchestrator import CompletionRequest, Orchestrator
+    from jarvis_cli.core.providers.base import Message
+
+    for name in ("alpha", "beta"):
+        synced = pair.run("models", "sync", name)
+        assert synced.returncode == 0, synced.stderr
+    pair.alpha.always("fake-chat", Behavior(delay_s=0.25))
+    os.environ.update(pair.env)  # in-process orchestrator reads keys from the environment
+    try:
+        ctx = Context()
+        orchestrator = Orchestrator(ctx)
+        for i in range(20):
+            model = "alpha/fake-chat" if i % 2 == 0 else "beta/fake-chat"
+            request = CompletionRequest(
+                messages=(Message("user", "hi"),), model=model, no_fallback=True
+            )
+            assert orchestrator.complete(request).model_id == model
+        ctx.close()
+    finally:
+        for key in pair.env:
+            os.environ.pop(key, None)
+    chosen = pair.run("select", "hi", "--strategy", "performance", "--capability", "chat", "--json")
+    assert chosen.returncode == 0, chosen.stderr
+    data = json.loads(chosen.stdout)
+    assert data["model_id"] == "beta/fake-chat", data
+    stats = json.loads(pair.run("stats", "--json").stdout)
+    p50 = {m["model_id"]: m["latency_p50_ms"] for m in stats["models"]}
+    assert p50["alpha/fake-chat"] > p50["beta/fake-chat"] + 150
+
+
+def test_embed_json(pair: Pair) -> None:  # noqa: F811
+    result = pair.run("embed", "first", "second", "--model", "beta/fake-embed", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["model_id"] == "beta/fake-embed"
+    assert len(data["embeddings"]) == 2 and data["dimensions"] == len(data["embeddings"][0]) > 0
+    assert data["attempts"][0]["kind"] == "embedding"
+    conn = sqlite3.connect(pair.home / "jarvis.db")
+    assert conn.execute("SELECT kind, ok FROM calls").fetchall() == [("embedding", 1)]
+
+
+def test_embed_plain_output_one_vector_per_line(pair: Pair) -> None:  # noqa: F811
+    result = pair.run("embed", "--model", "beta/fake-embed", input="from stdin\n")
+    assert result.returncode == 0, result.stderr
+    (line,) = result.stdout.splitlines()
+    assert isinstance(json.loads(line), list)
+    (request,) = [r for r in pair.beta.requests if r.path.endswith("/embeddings")]
+    assert request.body["input"] == ["from stdin"]
+
+
+def test_embed_without_text_is_usage_error(pair: Pair) -> None:  # noqa: F811
+    result = pair.run("embed", "--model", "beta/fake-embed")
+    assert result.returncode == 2
+    assert "no text to embed" in result.stderr
+
+
+def test_chat_refuses_piped_stdin(pair: Pair) -> None:  # noqa: F811
+    result = pair.run("chat", "--model", "alpha/fake-chat", input="hello\n")
+    assert result.returncode == 2
+    assert "needs a terminal" in result.stderr
+    assert "jarvis complete" in result.stderr
+
+
+def _read_until(fd: int, marker: bytes, timeout: float = 30) -> bytes:
+    out = b""
+    deadline = time.monotonic() + timeout
+    while marker not in out:
+        remaining = deadline - time.monotonic()
+        assert remaining > 0, f"timed out waiting for {marker!r}; got {out!r}"
+        ready, _, _ = select.select([fd], [], [], remaining)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+    return out
+
+
+def test_chat_session_keeps_history_and_switches_model(pair: Pair) -> None:  # noqa: F811
+    pair.alpha.always("fake-chat", Behavior(text="alpha says hi"))
+    pair.beta.always("fake-chat", Behavior(text="beta says hi"))
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jarvis_cli", "chat", "--model", "alpha/fake-chat"],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env={**os.environ, **pair.env},
+        close_fds=True,
+    )
+    os.close(slave)
+    try:
+        assert b"chatting with alpha/fake-chat" in _read_until(master, b"you> ")
+        os.write(master, b"first question\n")
+        assert b"alpha says hi" in _read_until(master, b"you> ")
+        os.write(master, b"/model beta/fake-chat\n")
+        assert b"model is beta/fake-chat" in _read_until(master, b"you> ")
+        os.write(master, b"second question\n")
+        assert b"beta says hi" in _read_until(master, b"you> ")
+        os.write(master, b"/exit\n")
+        proc.wait(timeout=30)
+    finally:
+        proc.kill()
+        os.close(master)
+    assert proc.returncode == 0
+    (second,) = [r for r in pair.beta.requests if r.path.endswith("/chat/completions")]
+    assert second.body["messages"] == [
+        {"role": "user", "content": "first question"},
+        {"role": "assistant", "content": "alpha says hi"},
+        {"role": "user", "content": "second question"},
+    ]
