@@ -211,8 +211,8 @@ class Vault:
             raise VaultError(
                 f"no master key found, but {sealed_row_count(conn)} stored key(s) were sealed "
                 f"with master key {', '.join(sorted(row_ids))} (first: {first_row_name(conn)})",
-                hint=f"set {MASTER_KEY_ENV}, or restore the OS keyring entry or "
-                f"{self.paths.master_key_file}",
+                hint=f"set {MASTER_KEY_ENV}, or restore the OS keyring entry (keyring: "
+                f"{self._keyring_status}) or {self.paths.master_key_file}",
             )
         if not create:
             raise VaultError(
