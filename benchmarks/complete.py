@@ -16,17 +16,22 @@ Prints medians and the ratio. Target: jarvis <= 1.15x the floor.
 
 from __future__ import annotations
 
-import argparse
-import base64
-import os
-import subprocess
 import sys
-import tempfile
-import textwrap
 from pathlib import Path
 
+# benchmarks/select.py shares its name with the stdlib `select` module (which
+# subprocess imports): keep this directory behind the stdlib on sys.path.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE] + [str(_HERE)]
+
+import argparse  # noqa: E402
+import base64  # noqa: E402
+import os  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import textwrap  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(ROOT))
 from _timing import bench_env, interleaved, jarvis_command, report  # noqa: E402
 

@@ -9,13 +9,18 @@ all) and to `python -c pass`. Target: `jarvis --help` <= 1.2x the Typer floor.
 
 from __future__ import annotations
 
-import argparse
 import sys
-import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import bench_env, interleaved, jarvis_command, report
+# benchmarks/select.py shares its name with the stdlib `select` module (which
+# subprocess imports): keep this directory behind the stdlib on sys.path.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE] + [str(_HERE)]
+
+import argparse  # noqa: E402
+import tempfile  # noqa: E402
+
+from _timing import bench_env, interleaved, jarvis_command, report  # noqa: E402
 
 TARGET = 1.2
 
