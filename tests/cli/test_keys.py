@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from jarvis_cli.core.context import Context
 from jarvis_cli.core.errors import ExitCode
+from jarvis_cli.core.keys import KeyManager
 from tests.conftest import JarvisRunner
 from tests.fake_provider import Behavior, FakeProvider
 
@@ -34,6 +36,15 @@ def openai_fake(home: Path) -> Iterator[FakeProvider]:
     with FakeProvider(api_key=KEY_A) as fake:
         point_openai_at(home, fake)
         yield fake
+
+
+def store(provider: str, key: str, label: str = "default") -> None:
+    """Set-up shortcut: store a key in-process (the CLI path itself is tested separately)."""
+    ctx = Context()
+    try:
+        KeyManager(ctx).add(provider, key, label, validate=False)
+    finally:
+        ctx.close()
 
 
 def add(jarvis: JarvisRunner, provider: str, key: str, *extra: str) -> None:
@@ -70,9 +81,9 @@ def test_add_then_list_shows_fingerprint_and_counters(jarvis: JarvisRunner) -> N
 
 
 def test_add_with_same_label_replaces_and_keeps_created(jarvis: JarvisRunner) -> None:
-    add(jarvis, "openai", KEY_A)
+    store("openai", KEY_A)
     [before] = list_json(jarvis)
-    add(jarvis, "openai", KEY_B)
+    store("openai", KEY_B)
     [after] = list_json(jarvis)
     assert after["fingerprint"] == "sk-…2222"
     assert after["created"] == before["created"]
@@ -81,9 +92,9 @@ def test_add_with_same_label_replaces_and_keeps_created(jarvis: JarvisRunner) ->
 
 
 def test_labels_keep_several_keys_per_provider(jarvis: JarvisRunner) -> None:
-    add(jarvis, "openai", KEY_A)
-    add(jarvis, "openai", KEY_B, "--label", "work")
-    add(jarvis, "groq", "gsk_" + "x" * 30)
+    store("openai", KEY_A)
+    store("openai", KEY_B, "work")
+    store("groq", "gsk_" + "x" * 30)
     keys = list_json(jarvis)
     assert [(k["provider"], k["label"]) for k in keys] == [
         ("groq", "default"),
@@ -94,7 +105,7 @@ def test_labels_keep_several_keys_per_provider(jarvis: JarvisRunner) -> None:
 
 
 def test_list_table_for_humans(jarvis: JarvisRunner) -> None:
-    add(jarvis, "openai", KEY_A)
+    store("openai", KEY_A)
     result = jarvis("keys", "list")
     assert result.returncode == 0
     assert "openai" in result.stdout and "sk-…1111" in result.stdout
@@ -112,7 +123,7 @@ def test_list_empty_says_how_to_add(jarvis: JarvisRunner) -> None:
 def test_env_key_is_listed_with_source_env_and_overrides_vault(
     jarvis: JarvisRunner,
 ) -> None:
-    add(jarvis, "openai", KEY_A)
+    store("openai", KEY_A)
     env = {"OPENAI_API_KEY": KEY_B}
     result = jarvis("keys", "list", "--json", env=env)
     keys = json.loads(result.stdout)
@@ -174,7 +185,7 @@ def test_there_is_no_option_taking_the_key_in_argv(jarvis: JarvisRunner) -> None
 
 
 def test_rotate_increments_count_and_keeps_created(jarvis: JarvisRunner) -> None:
-    add(jarvis, "openai", KEY_A)
+    store("openai", KEY_A)
     [before] = list_json(jarvis)
     result = jarvis("keys", "rotate", "openai", "--stdin", "--no-validate", input=KEY_B + "\n")
     assert result.returncode == 0, result.stderr
@@ -196,7 +207,7 @@ def test_rotate_missing_key_exits_5(jarvis: JarvisRunner) -> None:
 
 
 def test_delete_needs_yes_without_terminal(jarvis: JarvisRunner) -> None:
-    add(jarvis, "openai", KEY_A)
+    store("openai", KEY_A)
     result = jarvis("keys", "delete", "openai")
     assert result.returncode == ExitCode.USAGE
     assert "error: refusing to delete openai/default without confirmation" in result.stderr
@@ -220,7 +231,7 @@ def test_history_table_and_empty(jarvis: JarvisRunner) -> None:
     result = jarvis("keys", "history")
     assert result.returncode == 0
     assert "no key events yet" in result.stderr
-    add(jarvis, "openai", KEY_A)
+    store("openai", KEY_A)
     result = jarvis("keys", "history")
     assert "added" in result.stdout and "openai" in result.stdout
 
@@ -249,7 +260,7 @@ def test_add_rejected_key_exits_5_and_stores_nothing(
 def test_rotate_rejected_key_keeps_old_key_working(
     jarvis: JarvisRunner, openai_fake: FakeProvider
 ) -> None:
-    add(jarvis, "openai", KEY_A)
+    store("openai", KEY_A)
     result = jarvis("keys", "rotate", "openai", "--stdin", input=KEY_B + "\n")
     assert result.returncode == ExitCode.AUTH
     assert "error: openai rejected the key sk-…2222 (HTTP 401)" in result.stderr
@@ -266,7 +277,7 @@ def test_rotate_rejected_key_keeps_old_key_working(
 def test_rotate_with_provider_down_exits_8_and_changes_nothing(
     jarvis: JarvisRunner, home: Path
 ) -> None:
-    add(jarvis, "openai", KEY_A)
+    store("openai", KEY_A)
     with FakeProvider() as fake:
         point_openai_at(home, fake)
         fake.always(None, Behavior(status=503))
@@ -280,7 +291,7 @@ def test_rotate_with_provider_down_exits_8_and_changes_nothing(
 def test_validate_rejected_exits_5_and_marks_status(
     jarvis: JarvisRunner, openai_fake: FakeProvider
 ) -> None:
-    add(jarvis, "openai", KEY_B)
+    store("openai", KEY_B)
     result = jarvis("keys", "validate", "openai", "--json")
     assert result.returncode == ExitCode.AUTH
     [check] = json.loads(result.stdout)
@@ -314,8 +325,8 @@ def test_validate_env_key_reports_source_env(
 def test_validate_all_checks_every_key_in_use(
     jarvis: JarvisRunner, openai_fake: FakeProvider, home: Path
 ) -> None:
-    add(jarvis, "openai", KEY_A)
-    add(jarvis, "openai", KEY_B, "--label", "old")
+    store("openai", KEY_A)
+    store("openai", KEY_B, "old")
     result = jarvis("keys", "validate")
     assert result.returncode == ExitCode.AUTH
     assert "valid" in result.stdout and "rejected" in result.stdout
@@ -347,7 +358,7 @@ def test_list_does_not_import_cryptography(home: Path) -> None:
 
 
 def test_store_rows_hold_no_plaintext(jarvis: JarvisRunner, home: Path) -> None:
-    add(jarvis, "openai", KEY_A)
+    store("openai", KEY_A)
     conn = sqlite3.connect(home / "jarvis.db")
     row = conn.execute("SELECT nonce, ciphertext, fingerprint FROM api_keys").fetchone()
     conn.close()

@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
+from jarvis_cli.core.context import Context
 from jarvis_cli.core.errors import ExitCode
+from jarvis_cli.core.keys import KeyManager
 from tests.conftest import JarvisRunner
 
 KEY_A = "sk-test-AAAAAAAAAAAAAAAA1111"
@@ -18,9 +20,13 @@ KEY_B = "gsk_test_BBBBBBBBBBBBBBBB2222"
 OTHER_MASTER = base64.b64encode(b"\x42" * 32).decode()
 
 
-def add(jarvis: JarvisRunner, provider: str, key: str) -> None:
-    result = jarvis("keys", "add", provider, "--stdin", "--no-validate", input=key + "\n")
-    assert result.returncode == 0, result.stderr
+def store(provider: str, key: str, label: str = "default") -> None:
+    """Set-up shortcut: store a key in-process (the CLI path itself is tested separately)."""
+    ctx = Context()
+    try:
+        KeyManager(ctx).add(provider, key, label, validate=False)
+    finally:
+        ctx.close()
 
 
 def snapshot(home: Path) -> tuple[list[Any], list[Any], list[Any]]:
@@ -63,7 +69,7 @@ def assert_fails_closed(jarvis: JarvisRunner, home: Path, message: str, **kw: An
 def test_flipped_bit_fails_closed(
     jarvis: JarvisRunner, home: Path, column: str, index: int
 ) -> None:
-    add(jarvis, "openai", KEY_A)
+    store("openai", KEY_A)
     flip_bit(home, column, index)
     assert_fails_closed(
         jarvis, home, "error: key openai/default failed to open: its nonce, ciphertext or tag"
@@ -71,7 +77,7 @@ def test_flipped_bit_fails_closed(
 
 
 def test_wrong_master_key_names_both_key_ids(jarvis: JarvisRunner, home: Path) -> None:
-    add(jarvis, "openai", KEY_A)
+    store("openai", KEY_A)
     wrong = {"JARVIS_MASTER_KEY": OTHER_MASTER}
     before = snapshot(home)
     result = jarvis("keys", "validate", "openai", env=wrong)
@@ -89,8 +95,8 @@ def test_wrong_master_key_names_both_key_ids(jarvis: JarvisRunner, home: Path) -
 
 
 def test_ciphertext_copied_to_another_row_fails_closed(jarvis: JarvisRunner, home: Path) -> None:
-    add(jarvis, "openai", KEY_A)
-    add(jarvis, "groq", KEY_B)
+    store("openai", KEY_A)
+    store("groq", KEY_B)
     conn = sqlite3.connect(home / "jarvis.db")
     nonce, ciphertext = conn.execute(
         "SELECT nonce, ciphertext FROM api_keys WHERE provider = 'openai'"
@@ -124,7 +130,7 @@ def test_malformed_master_key_env_is_exit_4(jarvis: JarvisRunner) -> None:
 
 def test_missing_master_key_with_stored_keys_is_exit_4(jarvis: JarvisRunner, home: Path) -> None:
     no_env = {"JARVIS_MASTER_KEY": None}
-    add(jarvis, "openai", KEY_A)  # sealed with the env key; no key file, no keyring
+    store("openai", KEY_A)  # sealed with the env key; no key file, no keyring
     result = jarvis("keys", "validate", "openai", env=no_env)
     assert result.returncode == ExitCode.VAULT
     assert "error: no master key found, but 1 stored key(s) were sealed with master key" in (
