@@ -81,6 +81,11 @@ def run_doctor(ctx: Context) -> DoctorReport:
     d["store"] = store_info
 
     d["master_key"] = describe_master_key(ctx)
+    key_problem = d["master_key"].get("problem")
+    if key_problem:
+        report.problems.append(
+            Problem("master key", key_problem["message"], key_problem["exit_code"])
+        )
     if config is not None:
         from jarvis_cli.core.manager import describe_providers
 

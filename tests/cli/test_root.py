@@ -158,3 +158,13 @@ def test_sigint_to_process_exits_130(tmp_path: Path) -> None:
     _, err = proc.communicate(timeout=20)
     assert proc.returncode == 130
     assert "Traceback" not in err
+
+
+def test_doctor_reports_a_malformed_master_key_with_exit_4(jarvis: JarvisRunner) -> None:
+    result = jarvis("doctor", "--json", env={"JARVIS_MASTER_KEY": "not-base64!"})
+    assert result.returncode == ExitCode.VAULT
+    data = json.loads(result.stdout)
+    assert data["ok"] is False
+    (problem,) = data["problems"]
+    assert problem["what"] == "master key" and problem["exit_code"] == 4
+    assert "JARVIS_MASTER_KEY" in problem["message"]
