@@ -96,8 +96,6 @@ def _print_traceback() -> None:
 
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI with `argv` and return the exit code instead of exiting."""
-    import sqlite3
-
     if "_JARVIS_COMPLETE" in os.environ:
         # Shell completion request: register Typer's shell classes (add_completion
         # is off, so this is not done at every start).
@@ -116,12 +114,6 @@ def run(argv: list[str] | None = None) -> int:
             _print_traceback()
         _print_error(exc)
         return int(exc.exit_code)
-    except sqlite3.DatabaseError as exc:
-        # A store that was fine at open but fails later (truncated, corrupted).
-        if _debug():
-            _print_traceback()
-        _print_error(StoreError(f"store error: {exc}", hint="run `jarvis doctor`"))
-        return int(ExitCode.CONFIG)
     except KeyboardInterrupt:
         sys.stderr.write("\n")
         return int(ExitCode.INTERRUPTED)
@@ -132,12 +124,22 @@ def run(argv: list[str] | None = None) -> int:
     except Exception as exc:
         if _debug():
             _print_traceback()
+        if _is_database_error(exc):
+            # A store that was fine at open but fails later (truncated, corrupted).
+            _print_error(StoreError(f"store error: {exc}", hint="run `jarvis doctor`"))
+            return int(ExitCode.CONFIG)
         sys.stderr.write(
             f"error: internal error: {redact(type(exc).__name__ + ': ' + str(exc))}\n"
             "hint: this is a bug in jarvis; rerun with JARVIS_DEBUG=1 for a traceback\n"
         )
         return int(ExitCode.INTERNAL)
     return 0
+
+
+def _is_database_error(exc: Exception) -> bool:
+    # sqlite3 is not imported just to catch its errors: `jarvis --help` never loads it.
+    sqlite3 = sys.modules.get("sqlite3")
+    return sqlite3 is not None and isinstance(exc, sqlite3.DatabaseError)
 
 
 def _silence_stdout() -> None:

@@ -1,7 +1,5 @@
 """`jarvis chat`: an interactive session with history on one chosen model (plus fallbacks)."""
 
-from __future__ import annotations
-
 import sys
 from typing import Annotated
 

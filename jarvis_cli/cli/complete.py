@@ -1,7 +1,5 @@
 """`jarvis complete` and `jarvis embed`: one request, with selection, retries and fallback."""
 
-from __future__ import annotations
-
 import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -24,7 +22,7 @@ def _event(message: str) -> None:
     render.message(f"jarvis: {message}")
 
 
-def outcome_json(outcome: Outcome) -> dict[str, Any]:
+def outcome_json(outcome: "Outcome") -> dict[str, Any]:
     """The documented --json shape of complete/embed (see README)."""
     usage = outcome.usage
     data: dict[str, Any] = {
@@ -50,7 +48,7 @@ def outcome_json(outcome: Outcome) -> dict[str, Any]:
     return data
 
 
-def _summary(outcome: Outcome) -> str:
+def _summary(outcome: "Outcome") -> str:
     cost = "price unknown" if outcome.cost_usd is None else f"${outcome.cost_usd:.6f}"
     tries = len(outcome.attempts)
     extra = f", after {tries - 1} failed attempt(s)" if tries > 1 else ""

@@ -1,7 +1,5 @@
 """`jarvis doctor`."""
 
-from __future__ import annotations
-
 import typer
 
 from jarvis_cli.cli import render

@@ -1,7 +1,5 @@
 """`jarvis keys`: provider API keys in the encrypted vault."""
 
-from __future__ import annotations
-
 import sys
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Annotated, Any
@@ -43,7 +41,7 @@ NoValidateOption = Annotated[
 ]
 
 
-def _manager() -> KeyManager:
+def _manager() -> "KeyManager":
     from jarvis_cli.core.keys import KeyManager
 
     return KeyManager(get_context(), warn=render.warn)
@@ -140,7 +138,7 @@ def delete(
     render.message(f"deleted {provider}/{label}")
 
 
-def _key_json(k: KeyInfo) -> dict[str, Any]:
+def _key_json(k: "KeyInfo") -> dict[str, Any]:
     data = asdict(k)
     for name in ("created", "updated", "last_used"):
         data[name] = render.iso(data[name])

@@ -1,7 +1,5 @@
 """`jarvis models`: the model registry — sync, list, show, set, import-prices."""
 
-from __future__ import annotations
-
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -34,13 +32,13 @@ class Kind(StrEnum):
     embedding = "embedding"
 
 
-def _registry() -> ModelRegistry:
+def _registry() -> "ModelRegistry":
     from jarvis_cli.core.registry import ModelRegistry
 
     return ModelRegistry(get_context())
 
 
-def model_json(m: ModelRecord) -> dict[str, Any]:
+def model_json(m: "ModelRecord") -> dict[str, Any]:
     """The stable JSON shape of one model."""
     from jarvis_cli.core.providers.base import Capabilities
 
@@ -65,14 +63,14 @@ def _price(value: float | None) -> str:
     return "?" if value is None else f"{value:g}"
 
 
-def _caps(m: ModelRecord) -> str:
+def _caps(m: "ModelRecord") -> str:
     from jarvis_cli.core.providers.base import Capabilities
 
     names = [CAP_SHORT.get(n, n) for n in Capabilities.NAMES if getattr(m.capabilities, n)]
     return ",".join(names)
 
 
-def _row(m: ModelRecord) -> tuple[Any, ...]:
+def _row(m: "ModelRecord") -> tuple[Any, ...]:
     context = "?" if m.context_length is None else f"{m.context_length:,}"
     return (
         m.id,
@@ -89,7 +87,7 @@ def _row(m: ModelRecord) -> tuple[Any, ...]:
 # --- sync ---------------------------------------------------------------------------
 
 
-def _sync_with_progress(names: list[str]) -> SyncReport:
+def _sync_with_progress(names: list[str]) -> "SyncReport":
     from jarvis_cli.core.manager import ProviderManager
 
     manager = ProviderManager(get_context())

@@ -1,7 +1,5 @@
 """`jarvis providers`: built-in presets and user providers from config.toml."""
 
-from __future__ import annotations
-
 import copy
 import re
 from typing import TYPE_CHECKING, Annotated, Any
@@ -27,13 +25,13 @@ _URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$")
 _HEADER = re.compile(r"^([A-Za-z0-9-]+)\s*[:=]\s*(.*)$")
 
 
-def _manager() -> ProviderManager:
+def _manager() -> "ProviderManager":
     from jarvis_cli.core.manager import ProviderManager
 
     return ProviderManager(get_context())
 
 
-def provider_json(manager: ProviderManager, spec: ProviderSpec) -> dict[str, Any]:
+def provider_json(manager: "ProviderManager", spec: "ProviderSpec") -> dict[str, Any]:
     """The stable JSON shape of one provider (header values are never shown)."""
     configured = spec.name in manager.ctx.config.providers
     return {

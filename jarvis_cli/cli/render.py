@@ -6,7 +6,6 @@ Colour follows NO_COLOR and is off whenever the stream is not a terminal.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Sequence
@@ -48,6 +47,8 @@ def console(*, stderr: bool = False) -> Console:
 
 def emit_json(data: Any) -> None:
     """Write one JSON document to stdout."""
+    import json
+
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=_json_default) + "\n")
     sys.stdout.flush()
 

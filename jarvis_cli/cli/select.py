@@ -1,7 +1,5 @@
 """`jarvis select`: which model jarvis would use for a request, and why."""
 
-from __future__ import annotations
-
 from collections import defaultdict
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
@@ -157,7 +155,7 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}"
 
 
-def candidate_json(c: ScoredCandidate, rank: int) -> dict[str, Any]:
+def candidate_json(c: "ScoredCandidate", rank: int) -> dict[str, Any]:
     m = c.metrics
     return {
         "rank": rank,
@@ -182,7 +180,7 @@ def candidate_json(c: ScoredCandidate, rank: int) -> dict[str, Any]:
     }
 
 
-def result_json(result: SelectionResult, *, all_candidates: bool = False) -> dict[str, Any]:
+def result_json(result: "SelectionResult", *, all_candidates: bool = False) -> dict[str, Any]:
     """The stable `--json` document of `jarvis select` (see README): the top 10
     candidates (all of them with `all_candidates`, i.e. --explain)."""
     pref = result.preferred_model
@@ -214,7 +212,7 @@ def result_json(result: SelectionResult, *, all_candidates: bool = False) -> dic
     }
 
 
-def _render_human(result: SelectionResult, *, show_usable: bool, explain: bool) -> None:
+def _render_human(result: "SelectionResult", *, show_usable: bool, explain: bool) -> None:
     columns = ["#", "model", "est. cost", "p50 ms", "calls", "perf", "cost", "rel", "qual", "total"]
     if show_usable:
         columns.insert(2, "usable")
@@ -253,7 +251,7 @@ def _render_human(result: SelectionResult, *, show_usable: bool, explain: bool) 
         out.print(f"{len(result.excluded)} models excluded (--explain lists them)", markup=False)
 
 
-def _render_excluded(result: SelectionResult) -> None:
+def _render_excluded(result: "SelectionResult") -> None:
     out = render.console()
     groups: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for e in result.excluded:

@@ -1,7 +1,5 @@
 """`jarvis stats` and `jarvis log`: what was spent, how models performed, recent attempts."""
 
-from __future__ import annotations
-
 from dataclasses import asdict
 from typing import Annotated, Any
 
