@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from jarvis_cli.core.keys import KeyInfo, KeyManager
 
 app = typer.Typer(
+    add_completion=False,
     name="keys",
     help="Provider API keys: stored encrypted (AES-256-GCM) under a master key.",
     no_args_is_help=True,

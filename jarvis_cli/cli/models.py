@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from jarvis_cli.core.registry import ModelRegistry
 
 app = typer.Typer(
+    add_completion=False,
     name="models",
     help="The model registry: models synced from providers plus bundled price/context facts.",
     no_args_is_help=True,

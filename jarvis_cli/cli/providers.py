@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from jarvis_cli.core.providers.presets import ProviderSpec
 
 app = typer.Typer(
+    add_completion=False,
     name="providers",
     help="Providers: built-in OpenAI-compatible presets and your own endpoints.",
     no_args_is_help=True,
