@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import Any, cast
 
 from jarvis_cli.core.errors import UsageError
+from jarvis_cli.core.paths import BUNDLED_CATALOG_FILE
 from jarvis_cli.core.providers.base import Capabilities, RequestKind
 from jarvis_cli.core.providers.presets import ProviderSpec
 
-CATALOG_FILE = Path(__file__).resolve().parent.parent / "data" / "catalog.json"
+CATALOG_FILE = BUNDLED_CATALOG_FILE
 CATALOG_FORMAT = 1
 
 # LiteLLM modes jarvis can serve, and the request kind each one is.

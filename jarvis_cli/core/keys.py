@@ -16,7 +16,8 @@ import sqlite3
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal
 
 from jarvis_cli.core.context import Context
 from jarvis_cli.core.errors import (
@@ -24,12 +25,15 @@ from jarvis_cli.core.errors import (
     UsageError,
     VaultError,
 )
-from jarvis_cli.core.key_check import (
-    ValidationResult,
-)
 from jarvis_cli.core.providers.presets import ProviderSpec, all_providers, get_provider
 from jarvis_cli.core.redact import fingerprint, register_secret
-from jarvis_cli.core.vault import Sealed, Vault, Warn, open_sealed, record_master, seal
+
+if TYPE_CHECKING:
+    # The vault (and through it hashlib, the key stores) loads only when a key is
+    # sealed or opened: `select` and `keys list` need to know where keys are, not
+    # what they are.
+    from jarvis_cli.core.key_check import ValidationResult
+    from jarvis_cli.core.vault import Vault, Warn
 
 DEFAULT_LABEL = "default"
 LABEL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
@@ -101,7 +105,13 @@ class KeyManager:
 
     def __init__(self, ctx: Context, *, warn: Warn | None = None) -> None:
         self.ctx = ctx
-        self.vault = Vault(ctx.paths, ctx.env, warn=warn)
+        self._warn = warn
+
+    @cached_property
+    def vault(self) -> Vault:
+        from jarvis_cli.core.vault import Vault
+
+        return Vault(self.ctx.paths, self.ctx.env, warn=self._warn)
 
     @property
     def env(self) -> Mapping[str, str]:
@@ -117,6 +127,8 @@ class KeyManager:
         self, provider: str, value: str, label: str = DEFAULT_LABEL, *, validate: bool = True
     ) -> KeyInfo:
         """Store or replace the key (provider, label), checking it first unless told not to."""
+        from jarvis_cli.core.vault import record_master, seal
+
         spec, value = self._prepare(provider, value, label)
         if validate:
             self.check_key(spec, value)
@@ -161,6 +173,8 @@ class KeyManager:
         self, provider: str, value: str, label: str = DEFAULT_LABEL, *, validate: bool = True
     ) -> KeyInfo:
         """Replace an existing key: the new one is checked first; the swap is one transaction."""
+        from jarvis_cli.core.vault import seal
+
         spec, value = self._prepare(provider, value, label)
         self._require_row(provider, label)  # fail fast, before talking to the provider
         if validate:
@@ -209,6 +223,8 @@ class KeyManager:
     def get(self, provider: str, label: str = DEFAULT_LABEL) -> str:
         """Decrypt a vault key, counting the use (last_used, usage_count) in the same
         transaction; NoKeyError if absent, VaultError (exit 4) if it does not open."""
+        from jarvis_cli.core.vault import Sealed, open_sealed
+
         check_label(label)
         with self.ctx.store.write() as conn:
             self._require_row(provider, label, conn)

@@ -9,6 +9,9 @@ from pathlib import Path
 
 APP_NAME = "jarvis"
 
+# Shipped inside the package: model facts derived from LiteLLM's price map (MIT).
+BUNDLED_CATALOG_FILE = Path(__file__).resolve().parent.parent / "data" / "catalog.json"
+
 
 @dataclass(frozen=True)
 class Paths:

@@ -17,15 +17,21 @@ import sqlite3
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from jarvis_cli.core.catalog import CatalogEntry, bundled_catalog
 from jarvis_cli.core.context import Context
 from jarvis_cli.core.errors import UsageError
+from jarvis_cli.core.paths import BUNDLED_CATALOG_FILE
 from jarvis_cli.core.providers.base import Capabilities, ModelInfo, RequestKind
 from jarvis_cli.core.records import ModelRecord, split_model_id
 
+if TYPE_CHECKING:
+    from jarvis_cli.core.catalog import CatalogEntry
+
 CATALOG_DIGEST_META = "catalog_digest"
+# "<size>:<mtime_ns>:<digest>" of the catalog file last registered: lets every
+# later run skip reading, hashing and parsing the catalog (and importing catalog.py).
+CATALOG_STAMP_META = "catalog_stamp"
 KINDS: tuple[RequestKind, ...] = ("chat", "completion", "embedding")
 CAPABILITY_ALIASES = {
     "embedding": "embeddings",
@@ -124,16 +130,26 @@ class ModelRegistry:
     def ensure_catalog(self) -> None:
         """Register the bundled catalog (source=catalog) if it changed; a cheap no-op otherwise."""
         store = self.ctx.store
-        catalog = bundled_catalog()
-        if store.get_meta(CATALOG_DIGEST_META) == catalog.digest:
+        st = BUNDLED_CATALOG_FILE.stat()
+        quick = f"{st.st_size}:{st.st_mtime_ns}"
+        meta = dict(
+            store.conn.execute(
+                "SELECT key, value FROM meta WHERE key IN (?, ?)",
+                (CATALOG_DIGEST_META, CATALOG_STAMP_META),
+            ).fetchall()
+        )
+        digest = meta.get(CATALOG_DIGEST_META)
+        if digest is not None and meta.get(CATALOG_STAMP_META) == f"{quick}:{digest}":
             return
-        entries = catalog.entries()
+        from jarvis_cli.core.catalog import bundled_catalog
+
+        catalog = bundled_catalog()
         with store.write() as conn:
             # Another process may have done it while we waited for the write lock.
-            if store.get_meta(CATALOG_DIGEST_META) == catalog.digest:
-                return
-            self._upsert_catalog(conn, entries)
-            store.set_meta(conn, CATALOG_DIGEST_META, catalog.digest)
+            if store.get_meta(CATALOG_DIGEST_META) != catalog.digest:
+                self._upsert_catalog(conn, catalog.entries())
+                store.set_meta(conn, CATALOG_DIGEST_META, catalog.digest)
+            store.set_meta(conn, CATALOG_STAMP_META, f"{quick}:{catalog.digest}")
 
     def _upsert_catalog(self, conn: sqlite3.Connection, entries: list[CatalogEntry]) -> None:
         columns = ("id", "provider", "name", *_FACT_COLUMNS)
