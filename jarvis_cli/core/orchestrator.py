@@ -1,12 +1,13 @@
 """Run one request: plan models -> call -> retry / fall back -> record every attempt.
 
-Policy (retry numbers from `[retry]` and `[defaults] retries` in config.toml):
+Policy (numbers from `[retry]` and `[defaults] retries` in config.toml):
 
 - 429: wait Retry-After (if it is at most `max_retry_after_s`; a longer wait moves
   on at once) or exponential backoff with jitter, up to `retries` retries, then the
   next model. 5xx / timeout / connection error / malformed response: the same.
 - 401/403: the provider's key is bad — every model of that provider is skipped.
 - context too long: the next model whose context window is larger (or unknown).
+- 404: this provider does not serve the model; the next model is tried.
 - other 400/422: stop; the request itself is wrong (exit 9).
 - `timeout_s` is a total deadline across all attempts and waits.
 - Streaming: a failure before the first token falls back invisibly; after text has
@@ -16,7 +17,6 @@ Policy (retry numbers from `[retry]` and `[defaults] retries` in config.toml):
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -34,83 +34,48 @@ from jarvis_cli.core.errors import (
     NoSuitableModelError,
     ProviderAuthError,
     ProviderError,
-    RateLimitedError,
     StreamInterruptedError,
     UnavailableError,
 )
 from jarvis_cli.core.providers.base import (
     CompletionResult,
     EmbeddingResult,
-    Message,
     ProviderAdapter,
     RequestKind,
     RequestOptions,
     Usage,
 )
 from jarvis_cli.core.records import ModelRecord, split_model_id
+from jarvis_cli.core.requests import CompletionRequest, Outcome
+from jarvis_cli.core.retry import backoff_seconds, final_error
 
 if TYPE_CHECKING:
     from jarvis_cli.core.context import Context
-    from jarvis_cli.core.manager import ProviderManager
     from jarvis_cli.core.ranking import SelectionResult
-    from jarvis_cli.core.registry import ModelRegistry
 
 EventSink = Callable[[str], None]
+Call = Callable[[ProviderAdapter, ModelRecord, RequestOptions], CompletionResult | EmbeddingResult]
 
-
-@dataclass(frozen=True)
-class CompletionRequest:
-    """A chat or completion request as `jarvis complete` / `jarvis chat` build it."""
-
-    messages: tuple[Message, ...]
-    kind: RequestKind = "chat"  # chat | completion
-    model: str | None = None  # --model: tried first
-    fallbacks: tuple[str, ...] = ()  # --fallback: tried next, in order
-    no_fallback: bool = False
-    strategy: str | None = None
-    provider: str | None = None
-    capabilities: tuple[str, ...] = ()
-    max_tokens: int | None = None
-    temperature: float | None = None
-    stream: bool = False
-    max_cost_usd: float | None = None
-    timeout_s: float | None = None  # total deadline; None = [defaults] timeout_s
-    retries: int | None = None  # per model; None = [defaults] retries
-
-    @property
-    def prompt_text(self) -> str:
-        return "\n".join(m.content for m in self.messages)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What a successful request produced, and every attempt it took."""
-
-    request_id: str
-    model_id: str
-    provider: str
-    text: str
-    usage: Usage
-    cost_usd: float | None
-    latency_ms: float
-    ttft_ms: float | None
-    finish_reason: str | None
-    attempts: tuple[Attempt, ...]
-    embeddings: list[list[float]] | None = None
-    warnings: tuple[str, ...] = ()
+__all__ = ["CompletionRequest", "Orchestrator", "Outcome"]
 
 
 @dataclass
 class _Run:
-    """Mutable state of one request while it runs."""
+    """One request while it runs: what it asks for, and what happened so far."""
 
-    request_id: str
-    deadline: float
+    kind: RequestKind
+    prompt: str  # for token and cost estimates
+    options: RequestOptions
+    retries: int  # per model
+    max_cost_usd: float | None
+    deadline: float  # time.monotonic() value
+    call: Call
+    request_id: str = field(default_factory=new_request_id)
     attempts: list[Attempt] = field(default_factory=list)
     errors: list[JarvisError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     bad_providers: set[str] = field(default_factory=set)
-    emitted: bool = False
+    emitted: bool = False  # text has been shown to the user
 
 
 class Orchestrator:
@@ -127,8 +92,8 @@ class Orchestrator:
         from jarvis_cli.core.registry import ModelRegistry
 
         self.ctx = ctx
-        self.registry: ModelRegistry = ModelRegistry(ctx)
-        self.providers: ProviderManager = ProviderManager(ctx)
+        self.registry = ModelRegistry(ctx)
+        self.providers = ProviderManager(ctx)
         self._on_event = on_event or (lambda _msg: None)
         self._sleep = sleep
 
@@ -148,7 +113,11 @@ class Orchestrator:
         max_tokens: int | None = None,
         max_cost_usd: float | None = None,
     ) -> list[str]:
-        """The ordered model ids to try: --model, --fallback…, then selection's choice."""
+        """The ordered model ids to try: --model, --fallback…, then selection's choice.
+
+        Explicit --fallback models replace selection's fallbacks; --no-fallback keeps
+        only the first model.
+        """
         chain: list[str] = []
         for model_id in (model, *fallbacks):
             if model_id:
@@ -193,7 +162,7 @@ class Orchestrator:
         request = SelectionRequest(
             kind=kind,
             prompt=prompt,
-            output_tokens=None if max_tokens is None else max_tokens,
+            output_tokens=max_tokens,
             capabilities=tuple(capabilities),
             preferred_model=preferred_model,
             preferred_provider=provider,
@@ -234,9 +203,6 @@ class Orchestrator:
             max_tokens=req.max_tokens,
             max_cost_usd=req.max_cost_usd,
         )
-        options = RequestOptions(
-            max_tokens=req.max_tokens or defaults.max_tokens, temperature=req.temperature
-        )
 
         def call(
             adapter: ProviderAdapter, record: ModelRecord, opts: RequestOptions
@@ -257,11 +223,18 @@ class Orchestrator:
             return stream.result
 
         timeout = req.timeout_s if req.timeout_s is not None else defaults.timeout_s
-        run = _Run(request_id=new_request_id(), deadline=time.monotonic() + timeout)
-        retries = req.retries if req.retries is not None else defaults.retries
-        return self._run_chain(
-            run, chain, req.kind, req.prompt_text, options, retries, req.max_cost_usd, call
+        run = _Run(
+            kind=req.kind,
+            prompt=req.prompt_text,
+            options=RequestOptions(
+                max_tokens=req.max_tokens or defaults.max_tokens, temperature=req.temperature
+            ),
+            retries=req.retries if req.retries is not None else defaults.retries,
+            max_cost_usd=req.max_cost_usd,
+            deadline=time.monotonic() + timeout,
+            call=call,
         )
+        return self._run_chain(run, chain)
 
     def embed(
         self,
@@ -275,26 +248,22 @@ class Orchestrator:
         defaults = self.ctx.config.defaults
         prompt = "\n".join(texts)
         chain = self.plan("embedding", model=model, fallbacks=(), no_fallback=False, prompt=prompt)
-        run = _Run(
-            request_id=new_request_id(),
-            deadline=time.monotonic() + (timeout_s or defaults.timeout_s),
-        )
 
         def call(
             adapter: ProviderAdapter, record: ModelRecord, opts: RequestOptions
         ) -> EmbeddingResult:
             return adapter.embed(list(texts), record.name, opts)
 
-        return self._run_chain(
-            run,
-            chain,
-            "embedding",
-            prompt,
-            RequestOptions(),
-            defaults.retries if retries is None else retries,
-            None,
-            call,
+        run = _Run(
+            kind="embedding",
+            prompt=prompt,
+            options=RequestOptions(),
+            retries=defaults.retries if retries is None else retries,
+            max_cost_usd=None,
+            deadline=time.monotonic() + (timeout_s or defaults.timeout_s),
+            call=call,
         )
+        return self._run_chain(run, chain)
 
     def _record_for(self, model_id: str) -> ModelRecord:
         found = self.registry.get(model_id)
@@ -303,107 +272,70 @@ class Orchestrator:
         provider, name = split_model_id(model_id)
         return ModelRecord(id=model_id, provider=provider, name=name, source="user")
 
-    def _run_chain(
-        self,
-        run: _Run,
-        chain: Sequence[str],
-        kind: RequestKind,
-        prompt: str,
-        options: RequestOptions,
-        retries: int,
-        max_cost_usd: float | None,
-        call: Callable[
-            [ProviderAdapter, ModelRecord, RequestOptions], CompletionResult | EmbeddingResult
-        ],
-    ) -> Outcome:
-        too_long_at: int | None = None  # context length that was too small, if any
+    def _run_chain(self, run: _Run, chain: Sequence[str]) -> Outcome:
+        too_small: int | None = None  # a context window that proved too small
         for index, model_id in enumerate(chain):
             record = self._record_for(model_id)
             if record.provider in run.bad_providers:
                 continue
-            if (
-                too_long_at is not None
-                and (record.context_length or 0) <= too_long_at
-                and (record.context_length is not None)
-            ):
-                continue
+            known = record.context_length
+            if too_small is not None and known is not None and known <= too_small:
+                continue  # no larger than a window that was already too small
             if index > 0 and run.attempts:
                 self._on_event(f"falling back to {model_id}")
             try:
-                outcome = self._try_model(
-                    run, record, kind, prompt, options, retries, max_cost_usd, call
-                )
+                return self._try_model(run, record)
             except ContextTooLongError as exc:
                 run.errors.append(exc)
-                too_long_at = record.context_length or 0
-                continue
+                too_small = record.context_length or 0
             except (ProviderAuthError, AuthError) as exc:
                 run.errors.append(exc)
                 run.bad_providers.add(record.provider)
                 self._on_event(f"skipping provider {record.provider}: {exc.message}")
-                continue
-            except BudgetExceededError as exc:
+            except (BudgetExceededError, ModelNotFoundError) as exc:
+                # Too expensive, or not served by this provider: another model may do.
                 run.errors.append(exc)
                 self._on_event(f"skipping {model_id}: {exc.message}")
-                continue
-            except ModelNotFoundError as exc:
-                # This provider does not serve the model; another model may still answer.
-                run.errors.append(exc)
-                self._on_event(f"skipping {model_id}: {exc.message}")
-                continue
             except ProviderError as exc:
                 if not exc.retryable:
                     raise
                 run.errors.append(exc)
-                if self._past_deadline(run):
+                if time.monotonic() >= run.deadline:
                     break
-                continue
-            if outcome is not None:
-                return outcome
-        raise self._final_error(run, chain)
+        raise final_error(run.errors, len(run.attempts), chain)
 
-    def _try_model(
-        self,
-        run: _Run,
-        record: ModelRecord,
-        kind: RequestKind,
-        prompt: str,
-        options: RequestOptions,
-        retries: int,
-        max_cost_usd: float | None,
-        call: Callable[
-            [ProviderAdapter, ModelRecord, RequestOptions], CompletionResult | EmbeddingResult
-        ],
-    ) -> Outcome | None:
-        tokens = estimate_request_tokens(kind, prompt=prompt, max_tokens=options.max_tokens)
-        estimate = cost_usd(record, tokens.input_tokens, tokens.output_tokens)
+    def _try_model(self, run: _Run, record: ModelRecord) -> Outcome:
+        """Check the budget, then call `record` up to `run.retries + 1` times."""
+        tokens = estimate_request_tokens(
+            run.kind, prompt=run.prompt, max_tokens=run.options.max_tokens
+        )
         run.warnings.extend(
             check_budget(
                 self.ctx.store.conn,
                 self.ctx.config.budgets,
                 provider=record.provider,
                 model_id=record.id,
-                estimated_cost_usd=estimate,
-                max_cost_usd=max_cost_usd,
+                estimated_cost_usd=cost_usd(record, tokens.input_tokens, tokens.output_tokens),
+                max_cost_usd=run.max_cost_usd,
             )
         )
         adapter = self.providers.adapter(record.provider)  # NoKeyError (exit 5) if no key
-        retry_policy = self.ctx.config.retry
-        for attempt_no in range(retries + 1):
+        attempt_no = 0
+        while True:
             remaining = run.deadline - time.monotonic()
             if remaining <= 0:
                 raise UnavailableError(f"deadline reached before trying {record.id}")
             opts = RequestOptions(
-                max_tokens=options.max_tokens,
-                temperature=options.temperature,
+                max_tokens=run.options.max_tokens,
+                temperature=run.options.temperature,
                 timeout_s=remaining,
             )
             started_at = time.time()
             t0 = time.monotonic()
             try:
-                result = call(adapter, record, opts)
+                result = run.call(adapter, record, opts)
             except ProviderError as exc:
-                self._record(run, record, kind, started_at, t0, error=exc)
+                self._record(run, record, started_at, t0, error=exc)
                 if run.emitted:
                     raise StreamInterruptedError(
                         f"{record.id}: the stream broke after text was shown ({exc.message}); "
@@ -411,62 +343,49 @@ class Orchestrator:
                         provider=record.provider,
                         status_code=exc.status_code,
                     ) from None
-                if not exc.retryable or attempt_no == retries:
+                if not exc.retryable or attempt_no >= run.retries:
                     raise
-                wait = self._backoff(
-                    exc,
-                    attempt_no,
-                    retry_policy.backoff_base_s,
-                    retry_policy.backoff_max_s,
-                    retry_policy.max_retry_after_s,
-                )
+                wait = backoff_seconds(exc, attempt_no, self.ctx.config.retry)
                 if wait is None or time.monotonic() + wait >= run.deadline:
                     raise
                 self._on_event(f"{record.id}: {exc.message}; retrying in {wait:.1f} s")
                 self._sleep(wait)
+                attempt_no += 1
                 continue
-            attempt = self._record(run, record, kind, started_at, t0, result=result)
-            text = result.text if isinstance(result, CompletionResult) else ""
-            return Outcome(
-                request_id=run.request_id,
-                model_id=record.id,
-                provider=record.provider,
-                text=text,
-                usage=result.usage,
-                cost_usd=attempt.cost_usd,
-                latency_ms=result.latency_ms,
-                ttft_ms=result.ttft_ms if isinstance(result, CompletionResult) else None,
-                finish_reason=(
-                    result.finish_reason if isinstance(result, CompletionResult) else None
-                ),
-                attempts=tuple(run.attempts),
-                embeddings=result.embeddings if isinstance(result, EmbeddingResult) else None,
-                warnings=tuple(run.warnings),
-            )
-        return None  # pragma: no cover - the loop returns or raises
+            attempt = self._record(run, record, started_at, t0, result=result)
+            return self._outcome(run, record, result, attempt)
 
     @staticmethod
-    def _backoff(
-        exc: ProviderError, attempt_no: int, base: float, cap: float, max_retry_after: float
-    ) -> float | None:
-        """Seconds to wait before retrying the same model, or None to move on now."""
-        if isinstance(exc, RateLimitedError) and exc.retry_after is not None:
-            return exc.retry_after if exc.retry_after <= max_retry_after else None
-        # Full jitter: spreads retries of concurrent jarvis processes apart.
-        return random.uniform(0, min(cap, base * (2**attempt_no)))
+    def _outcome(
+        run: _Run, record: ModelRecord, result: CompletionResult | EmbeddingResult, a: Attempt
+    ) -> Outcome:
+        completion = result if isinstance(result, CompletionResult) else None
+        return Outcome(
+            request_id=run.request_id,
+            model_id=record.id,
+            provider=record.provider,
+            text=completion.text if completion else "",
+            usage=result.usage,
+            cost_usd=a.cost_usd,
+            latency_ms=result.latency_ms,
+            ttft_ms=completion.ttft_ms if completion else None,
+            finish_reason=completion.finish_reason if completion else None,
+            attempts=tuple(run.attempts),
+            embeddings=result.embeddings if isinstance(result, EmbeddingResult) else None,
+            warnings=tuple(run.warnings),
+        )
 
     def _record(
         self,
         run: _Run,
         record: ModelRecord,
-        kind: RequestKind,
         started_at: float,
         t0: float,
         *,
         result: CompletionResult | EmbeddingResult | None = None,
         error: ProviderError | None = None,
     ) -> Attempt:
-        latency = (time.monotonic() - t0) * 1000
+        """Store one attempt (its own short transaction) and remember it in `run`."""
         usage = result.usage if result is not None else Usage()
         cost = None
         if result is not None:
@@ -474,11 +393,11 @@ class Orchestrator:
         attempt = Attempt(
             model_id=record.id,
             provider=record.provider,
-            kind=kind,
+            kind=run.kind,
             attempt=len(run.attempts) + 1,
             ok=error is None,
             at=started_at,
-            latency_ms=result.latency_ms if result is not None else latency,
+            latency_ms=result.latency_ms if result else (time.monotonic() - t0) * 1000,
             ttft_ms=result.ttft_ms if isinstance(result, CompletionResult) else None,
             error_class=None if error is None else error.error_class,
             status_code=None if error is None else error.status_code,
@@ -490,37 +409,3 @@ class Orchestrator:
         record_attempt(self.ctx.store, run.request_id, attempt)
         run.attempts.append(attempt)
         return attempt
-
-    @staticmethod
-    def _past_deadline(run: _Run) -> bool:
-        return time.monotonic() >= run.deadline
-
-    @staticmethod
-    def _final_error(run: _Run, chain: Sequence[str]) -> JarvisError:
-        """The error to report when every model failed or was skipped."""
-        if not run.errors:
-            return NoSuitableModelError(
-                f"no model could be tried (candidates: {', '.join(chain) or 'none'})"
-            )
-        kinds = {type(e) for e in run.errors}
-        last = run.errors[-1]
-        tried = f"{len(run.attempts)} attempt(s) on {len(chain)} model(s)"
-        if all(issubclass(k, BudgetExceededError) for k in kinds):
-            return last
-        if all(issubclass(k, ProviderAuthError | AuthError) for k in kinds):
-            return AuthError(
-                "every provider tried rejected its key or has none: "
-                + "; ".join(e.message for e in run.errors),
-                hint="check `jarvis keys list` and `jarvis keys validate`",
-            )
-        if isinstance(last, ContextTooLongError):
-            return ContextTooLongError(
-                f"the input is too long for every model tried ({tried}): {last.message}",
-                provider=last.provider,
-                status_code=last.status_code,
-            )
-        summary = "; ".join(e.message for e in run.errors[-3:])
-        return UnavailableError(
-            f"all providers failed after {tried}: {summary}",
-            hint="see `jarvis log` for every attempt",
-        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from jarvis_cli.core.budget import BudgetStatus, budget_status
 from jarvis_cli.core.config import Budgets
@@ -123,31 +123,14 @@ class CallRow:
     cost_usd: float | None
 
 
+_CALL_COLUMNS = tuple(f.name for f in fields(CallRow))
+
+
 def recent_calls(conn: sqlite3.Connection, limit: int) -> list[CallRow]:
     """The last `limit` attempts, newest first."""
-    rows = conn.execute(
-        "SELECT id, request_id, at, model_id, provider, kind, attempt, ok, error_class,"
-        " status_code, latency_ms, ttft_ms, prompt_tokens, completion_tokens, cost_usd"
-        " FROM calls ORDER BY at DESC, id DESC LIMIT ?",
+    cursor = conn.execute(
+        f"SELECT {', '.join(_CALL_COLUMNS)} FROM calls ORDER BY at DESC, id DESC LIMIT ?",
         (limit,),
     )
-    return [
-        CallRow(
-            id=r[0],
-            request_id=r[1],
-            at=r[2],
-            model_id=r[3],
-            provider=r[4],
-            kind=r[5],
-            attempt=r[6],
-            ok=bool(r[7]),
-            error_class=r[8],
-            status_code=r[9],
-            latency_ms=r[10],
-            ttft_ms=r[11],
-            prompt_tokens=r[12],
-            completion_tokens=r[13],
-            cost_usd=r[14],
-        )
-        for r in rows
-    ]
+    rows = [dict(zip(_CALL_COLUMNS, r, strict=True)) for r in cursor]
+    return [CallRow(**{**row, "ok": bool(row["ok"])}) for row in rows]
