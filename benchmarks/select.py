@@ -57,6 +57,41 @@ if __name__ == "__main__":
 '''
 
 
+# The same options as `jarvis select`, doing nothing: what Typer 0.29 itself costs for
+# this command line (it builds a pydantic TypeAdapter per option, and pydantic's plugin
+# loader imports importlib.metadata; the zero-option floor above pays neither).
+SAME_OPTIONS_APP = '''from typing import Annotated
+
+import typer
+
+app = typer.Typer()
+
+
+@app.command()
+def main(
+    prompt: Annotated[str | None, typer.Argument()] = None,
+    kind: Annotated[str, typer.Option("--type")] = "chat",
+    strategy: Annotated[str | None, typer.Option()] = None,
+    capability: Annotated[list[str] | None, typer.Option()] = None,
+    provider: Annotated[str | None, typer.Option()] = None,
+    model: Annotated[str | None, typer.Option()] = None,
+    all_: Annotated[bool, typer.Option("--all")] = False,
+    input_tokens: Annotated[int | None, typer.Option()] = None,
+    output_tokens: Annotated[int | None, typer.Option()] = None,
+    max_cost: Annotated[float | None, typer.Option()] = None,
+    max_latency: Annotated[float | None, typer.Option()] = None,
+    explain: Annotated[bool, typer.Option()] = False,
+    no_stdin: Annotated[bool, typer.Option()] = False,
+    json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Do nothing."""
+
+
+if __name__ == "__main__":
+    app()
+'''
+
+
 def _median_ms(fn: Callable[[], object], runs: int) -> float:
     samples = []
     for _ in range(runs):
@@ -179,12 +214,15 @@ def in_process(n_models: int, n_calls: int, runs: int, tmp: Path) -> dict[str, f
 def whole_process(runs: int, tmp: Path) -> float:
     floor = tmp / "floor.py"
     floor.write_text(FLOOR_APP)
+    same = tmp / "same_options.py"
+    same.write_text(SAME_OPTIONS_APP)
     home = tmp / "fresh-home"
     env = bench_env(home)
     env["JARVIS_MASTER_KEY"] = TEST_MASTER_KEY
     jarvis = jarvis_command()
     commands = {
         "python floor.py": [sys.executable, str(floor)],
+        "python same_options.py --json": [sys.executable, str(same), "--json"],
         "python -m jarvis_cli select --json": [
             sys.executable,
             "-m",
@@ -201,6 +239,8 @@ def whole_process(runs: int, tmp: Path) -> float:
     ratio = medians["python -m jarvis_cli select --json"] / medians["python floor.py"]
     verdict = "OK" if ratio <= WHOLE_PROCESS_TARGET else "OVER TARGET"
     print(f"\nselect --json / floor = {ratio:.2f} (target <= {WHOLE_PROCESS_TARGET}): {verdict}")
+    own = medians["python -m jarvis_cli select --json"] / medians["python same_options.py --json"]
+    print(f"select --json / Typer app with the same options = {own:.2f} (jarvis's own share)")
     return ratio
 
 
