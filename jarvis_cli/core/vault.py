@@ -196,6 +196,15 @@ class Vault:
         if env_key is not None:
             return env_key  # explicit: a mismatch is reported per row, naming the key
         row_ids = sealed_key_ids(conn)
+        # The key file first: when it holds the key the rows were sealed with, the OS
+        # keyring is never imported or probed (that costs ~0.1 s, up to 3 s on a
+        # machine whose keyring daemon hangs, on every command that decrypts).
+        for slot in ("current", "pending"):
+            key = self.file_store.read(slot)
+            if key is not None and master_key_id(key) in row_ids:
+                if slot == "pending":
+                    self.promote(conn, self.file_store, key)
+                return MasterKey(key, self.file_store.name, self.file_store.describe())
         candidates = self._candidates()
         for store, slot, key in candidates:
             if master_key_id(key) in row_ids:
