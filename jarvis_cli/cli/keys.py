@@ -140,7 +140,7 @@ def delete(
 
 
 def _key_json(k: "KeyInfo") -> dict[str, Any]:
-    data = asdict(k)
+    data = k._asdict()
     for name in ("created", "updated", "last_used"):
         data[name] = render.iso(data[name])
     return data
@@ -234,7 +234,7 @@ def history(provider: OptionalProviderArg = None, json_output: JsonOption = Fals
     """Show the audit trail: keys added, replaced, rotated, deleted, validated, re-sealed."""
     events = _manager().history(provider)
     if json_output:
-        render.emit_json([{**asdict(e), "at": render.iso(e.at)} for e in events])
+        render.emit_json([{**e._asdict(), "at": render.iso(e.at)} for e in events])
         return
     if not events:
         render.message("no key events yet")
@@ -270,7 +270,7 @@ def rekey(
         new_key = decode_master_key(text, "the new master key on stdin")
     result = _manager().rekey(new_key)
     if json_output:
-        render.emit_json(asdict(result))
+        render.emit_json(result._asdict())
     render.message(
         f"re-sealed {result.rekeyed} key(s) under master key {result.new_key_id} "
         f"(was {result.old_key_id}); it is in {result.where}"

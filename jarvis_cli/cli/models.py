@@ -52,7 +52,7 @@ def model_json(m: "ModelRecord") -> dict[str, Any]:
         "max_output_tokens": m.max_output_tokens,
         "input_cost_per_mtok": m.input_cost_per_mtok,
         "output_cost_per_mtok": m.output_cost_per_mtok,
-        "capabilities": {n: getattr(m.capabilities, n) for n in Capabilities.NAMES},
+        "capabilities": {n: getattr(m.capabilities, n) for n in Capabilities._fields},
         "quality": m.quality,
         "status": m.status,
         "source": m.source,
@@ -67,7 +67,7 @@ def _price(value: float | None) -> str:
 def _caps(m: "ModelRecord") -> str:
     from jarvis_cli.core.providers.base import Capabilities
 
-    names = [CAP_SHORT.get(n, n) for n in Capabilities.NAMES if getattr(m.capabilities, n)]
+    names = [CAP_SHORT.get(n, n) for n in Capabilities._fields if getattr(m.capabilities, n)]
     return ",".join(names)
 
 

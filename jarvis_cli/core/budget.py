@@ -54,7 +54,7 @@ class BudgetStatus:
         return max(0.0, self.limit_usd - self.spent_usd)
 
 
-def _limits(budgets: Budgets) -> list[tuple[str, BudgetLimits]]:
+def _limits(budgets: Budgets) -> list[tuple[str, BudgetLimits | Budgets]]:
     return [("all", budgets), *sorted(budgets.providers.items())]
 
 

@@ -12,9 +12,8 @@ import math
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from jarvis_cli.core.errors import ConfigError
 from jarvis_cli.core.files import atomic_write, check_not_exposed
@@ -24,20 +23,18 @@ STRATEGIES = ("performance", "cost", "reliability", "balanced")
 WEIGHT_KEYS = ("performance", "cost", "reliability", "quality")
 
 
-@dataclass(frozen=True)
-class ProviderSettings:
+class ProviderSettings(NamedTuple):
     """A user-defined provider, or user overrides of a preset."""
 
     name: str
     base_url: str | None = None
     api_key_env: str | None = None
-    headers: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = {}
     needs_key: bool | None = None
     timeout_s: float | None = None
 
 
-@dataclass(frozen=True)
-class Defaults:
+class Defaults(NamedTuple):
     strategy: str = "balanced"
     model: str | None = None
     max_fallbacks: int = 2
@@ -46,50 +43,46 @@ class Defaults:
     max_tokens: int | None = None
 
 
-@dataclass(frozen=True)
-class SelectionSettings:
+class SelectionSettings(NamedTuple):
     window_calls: int = 200
     window_days: float = 30.0
-    weights: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    weights: Mapping[str, Mapping[str, float]] = {}
 
 
-@dataclass(frozen=True)
-class BudgetLimits:
+class BudgetLimits(NamedTuple):
     daily_usd: float | None = None
     monthly_usd: float | None = None
 
 
-@dataclass(frozen=True)
-class Budgets(BudgetLimits):
-    providers: Mapping[str, BudgetLimits] = field(default_factory=dict)
+class Budgets(NamedTuple):
+    daily_usd: float | None = None
+    monthly_usd: float | None = None
+    providers: Mapping[str, BudgetLimits] = {}
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
+class RetryPolicy(NamedTuple):
     max_retry_after_s: float = 30.0
     backoff_base_s: float = 0.5
     backoff_max_s: float = 8.0
 
 
-@dataclass(frozen=True)
-class CooldownPolicy:
+class CooldownPolicy(NamedTuple):
     failures: int = 3
     window_s: float = 60.0
     duration_s: float = 120.0
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(NamedTuple):
     """The validated contents of config.toml (defaults where the file is silent)."""
 
-    providers: Mapping[str, ProviderSettings] = field(default_factory=dict)
-    defaults: Defaults = field(default_factory=Defaults)
-    selection: SelectionSettings = field(default_factory=SelectionSettings)
-    budgets: Budgets = field(default_factory=Budgets)
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-    cooldown: CooldownPolicy = field(default_factory=CooldownPolicy)
-    quality: Mapping[str, float] = field(default_factory=dict)
-    raw: Mapping[str, Any] = field(default_factory=dict)
+    providers: Mapping[str, ProviderSettings] = {}
+    defaults: Defaults = Defaults()
+    selection: SelectionSettings = SelectionSettings()
+    budgets: Budgets = Budgets()
+    retry: RetryPolicy = RetryPolicy()
+    cooldown: CooldownPolicy = CooldownPolicy()
+    quality: Mapping[str, float] = {}
+    raw: Mapping[str, Any] = {}
 
 
 # --- schema -------------------------------------------------------------------

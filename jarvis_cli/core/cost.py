@@ -10,7 +10,7 @@ when the call is recorded. A price that the registry does not know stays unknown
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from jarvis_cli.core.providers.base import RequestKind
 from jarvis_cli.core.records import ModelRecord
@@ -35,8 +35,7 @@ def default_output_tokens(kind: RequestKind, max_tokens: int | None = None) -> i
     return DEFAULT_OUTPUT_TOKENS
 
 
-@dataclass(frozen=True)
-class TokenEstimate:
+class TokenEstimate(NamedTuple):
     """Input and output tokens of a request, and where the input figure came from."""
 
     input_tokens: int

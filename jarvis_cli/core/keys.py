@@ -17,7 +17,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from jarvis_cli.core.context import Context
 from jarvis_cli.core.errors import (
@@ -54,8 +54,7 @@ class ResolvedKey:
     fingerprint: str
 
 
-@dataclass(frozen=True)
-class KeyInfo:
+class KeyInfo(NamedTuple):
     """One key as `keys list` shows it (from the row's columns or the environment)."""
 
     provider: str
@@ -73,8 +72,7 @@ class KeyInfo:
     key_id: str | None = None  # master key that sealed it
 
 
-@dataclass(frozen=True)
-class KeyEvent:
+class KeyEvent(NamedTuple):
     provider: str
     label: str
     event: str  # added, replaced, rotated, deleted, validated, rekeyed
@@ -82,8 +80,7 @@ class KeyEvent:
     detail: str | None
 
 
-@dataclass(frozen=True)
-class RekeyResult:
+class RekeyResult(NamedTuple):
     rekeyed: int
     old_key_id: str
     new_key_id: str

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 APP_NAME = "jarvis"
 
@@ -13,8 +13,7 @@ APP_NAME = "jarvis"
 BUNDLED_CATALOG_FILE = Path(__file__).resolve().parent.parent / "data" / "catalog.json"
 
 
-@dataclass(frozen=True)
-class Paths:
+class Paths(NamedTuple):
     """The config directory (config.toml, master-key file) and data directory (jarvis.db)."""
 
     config_dir: Path

@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from jarvis_cli.core import scoring
@@ -22,8 +21,7 @@ from jarvis_cli.core.reasoning import explain_choice
 from jarvis_cli.core.records import ModelRecord
 
 
-@dataclass(frozen=True)
-class SelectionRequest:
+class SelectionRequest(NamedTuple):
     """What to select a model for (seed §6.1); every field acts."""
 
     kind: RequestKind = "chat"
@@ -39,8 +37,7 @@ class SelectionRequest:
     include_unusable: bool = False  # --all: models of providers without a key too
 
 
-@dataclass(frozen=True)
-class Exclusion:
+class Exclusion(NamedTuple):
     model_id: str
     code: str  # stable category: provider, type, capability, unavailable, no_key, ...
     reason: str  # one human sentence fragment
@@ -64,15 +61,13 @@ class ScoredCandidate(NamedTuple):
     notes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class PreferredModelOutcome:
+class PreferredModelOutcome(NamedTuple):
     model_id: str
     used: bool
     reason: str | None  # why it was not used
 
 
-@dataclass(frozen=True)
-class SelectionResult:
+class SelectionResult(NamedTuple):
     model_id: str
     provider: str
     model_name: str
@@ -88,15 +83,14 @@ class SelectionResult:
     candidates: tuple[ScoredCandidate, ...]  # best first; [0] is the chosen one
     excluded: tuple[Exclusion, ...]
     preferred_model: PreferredModelOutcome | None = None
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = ()
 
     @property
     def chosen(self) -> ScoredCandidate:
         return self.candidates[0]
 
 
-@dataclass(frozen=True)
-class RankInputs:
+class RankInputs(NamedTuple):
     """Everything `rank` needs besides the request and the models."""
 
     strategy: str
@@ -104,10 +98,10 @@ class RankInputs:
     tokens: TokenEstimate
     usable_providers: Mapping[str, bool]  # provider -> can be called now
     # provider -> (code, reason) for the unusable ones, e.g. ("no_key", "no key for x (...)")
-    unusable_reasons: Mapping[str, tuple[str, str]] = field(default_factory=dict)
-    metrics: Mapping[str, ModelMetrics] = field(default_factory=dict)
-    cooling_until: Mapping[str, float] = field(default_factory=dict)
-    quality_overrides: Mapping[str, float] = field(default_factory=dict)
+    unusable_reasons: Mapping[str, tuple[str, str]] = {}
+    metrics: Mapping[str, ModelMetrics] = {}
+    cooling_until: Mapping[str, float] = {}
+    quality_overrides: Mapping[str, float] = {}
     max_fallbacks: int = 2
     now: float = 0.0
 

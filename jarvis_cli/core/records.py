@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from jarvis_cli.core.providers.base import Capabilities, RequestKind
 
@@ -19,15 +19,14 @@ def split_model_id(model_id: str) -> tuple[str, str]:
     return provider, name
 
 
-@dataclass(frozen=True)
-class ModelRecord:
+class ModelRecord(NamedTuple):
     """One row of the `models` table, with user overrides already applied."""
 
     id: str  # provider/name
     provider: str
     name: str
     type: RequestKind | None = None
-    capabilities: Capabilities = field(default_factory=Capabilities)
+    capabilities: Capabilities = Capabilities()
     context_length: int | None = None
     max_output_tokens: int | None = None
     input_cost_per_mtok: float | None = None  # USD per million tokens; None = unknown

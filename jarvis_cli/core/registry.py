@@ -17,7 +17,7 @@ import sqlite3
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from jarvis_cli.core.context import Context
 from jarvis_cli.core.errors import UsageError
@@ -38,7 +38,7 @@ CAPABILITY_ALIASES = {
     "tools": "function_calling",
     "functions": "function_calling",
 }
-_CAP_COLUMNS = tuple(f"cap_{n}" for n in Capabilities.NAMES)
+_CAP_COLUMNS = tuple(f"cap_{n}" for n in Capabilities._fields)
 _FACT_COLUMNS = (
     "type",
     *_CAP_COLUMNS,
@@ -58,12 +58,12 @@ OVERRIDABLE = ("input_cost_per_mtok", "output_cost_per_mtok", "context_length", 
 
 
 def normalize_capability(name: str) -> str:
-    """A capability name as in Capabilities.NAMES (accepts embedding, tools, functions)."""
+    """A capability name as in Capabilities._fields (accepts embedding, tools, functions)."""
     name = CAPABILITY_ALIASES.get(name.strip().lower(), name.strip().lower())
-    if name not in Capabilities.NAMES:
+    if name not in Capabilities._fields:
         raise UsageError(
             f"unknown capability {name!r}",
-            hint=f"capabilities: {', '.join(Capabilities.NAMES)}",
+            hint=f"capabilities: {', '.join(Capabilities._fields)}",
         )
     return name
 
@@ -92,7 +92,7 @@ def _entry_facts(entry: CatalogEntry) -> tuple[Any, ...]:
     caps = entry.capabilities()
     return (
         entry.type,
-        *(_flag(getattr(caps, n)) for n in Capabilities.NAMES),
+        *(_flag(getattr(caps, n)) for n in Capabilities._fields),
         entry.context_length,
         entry.max_output_tokens,
         entry.input_cost_per_mtok,
@@ -278,7 +278,7 @@ class ModelRegistry:
         else:
             kind, caps = infer_unknown(name)
             context = info.context_length if info is not None else None
-            facts = (kind, *(_flag(getattr(caps, n)) for n in Capabilities.NAMES), context)
+            facts = (kind, *(_flag(getattr(caps, n)) for n in Capabilities._fields), context)
             facts += (None, None, None)
         columns = ("id", "provider", "name", *_FACT_COLUMNS)
         conn.execute(
@@ -383,37 +383,32 @@ def _catalog_lookup(
     return replace(entry, provider=provider, name=name)
 
 
-def _bool(value: Any) -> bool | None:
-    return None if value is None else bool(value)
+_FLAG = {None: None, 0: False, 1: True}
+# Rows share a handful of capability combinations: build each Capabilities once.
+_capabilities_by_flags: dict[tuple[Any, ...], Capabilities] = {}
+_N_CAPS = len(_CAP_COLUMNS)
 
 
-def _record(row: sqlite3.Row | tuple[Any, ...]) -> ModelRecord:
-    (model_id, provider, name, kind, *rest) = row
-    flags, rest = rest[: len(_CAP_COLUMNS)], rest[len(_CAP_COLUMNS) :]
-    context, max_out, price_in, price_out, quality, status, source, synced_at, raw = rest
-    caps = Capabilities(**{n: _bool(v) for n, v in zip(Capabilities.NAMES, flags, strict=True)})
-    record = ModelRecord(
-        id=model_id,
-        provider=provider,
-        name=name,
-        type=cast("RequestKind | None", kind),
-        capabilities=caps,
-        context_length=context,
-        max_output_tokens=max_out,
-        input_cost_per_mtok=price_in,
-        output_cost_per_mtok=price_out,
-        quality=quality,
-        status=status,
-        source=source,
-        synced_at=synced_at,
-    )
+def _record(row: tuple[Any, ...]) -> ModelRecord:
+    """A ModelRecord from a `_SELECT` row, user overrides applied.
+
+    Built positionally (columns 0-3, capabilities, 4+N..) because this runs for every
+    model at every selection: 10,000 models must stay in the tens of milliseconds.
+    """
+    flags = row[4 : 4 + _N_CAPS]
+    caps = _capabilities_by_flags.get(flags)
+    if caps is None:
+        caps = Capabilities._make(_FLAG.get(v, True) for v in flags)
+        _capabilities_by_flags[flags] = caps
+    record = ModelRecord._make((*row[:4], caps, *row[4 + _N_CAPS : -1]))
+    raw = row[-1]
     if not raw:
         return record
     overrides = json.loads(raw)
     cap_overrides = overrides.pop("capabilities", {})
     if cap_overrides:
-        record = replace(record, capabilities=replace(record.capabilities, **cap_overrides))
-    return replace(record, **{k: v for k, v in overrides.items() if k in OVERRIDABLE})
+        record = record._replace(capabilities=record.capabilities._replace(**cap_overrides))
+    return record._replace(**{k: v for k, v in overrides.items() if k in OVERRIDABLE})
 
 
 def overrides_of(ctx: Context, model_id: str) -> dict[str, Any]:

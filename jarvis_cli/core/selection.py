@@ -11,7 +11,6 @@ from __future__ import annotations
 import gc
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 
 from jarvis_cli.core.context import Context
 from jarvis_cli.core.cost import estimate_request_tokens
@@ -86,11 +85,11 @@ def provider_usability(
 
 def check_request(request: SelectionRequest) -> None:
     """Reject bad values a caller could pass (the CLI also validates its options)."""
-    unknown = [c for c in request.capabilities if c not in Capabilities.NAMES]
+    unknown = [c for c in request.capabilities if c not in Capabilities._fields]
     if unknown:
         raise UsageError(
             f"unknown capability {unknown[0]!r}",
-            hint=f"known capabilities: {', '.join(Capabilities.NAMES)}",
+            hint=f"known capabilities: {', '.join(Capabilities._fields)}",
         )
     for name, value in (
         ("input tokens", request.input_tokens),
@@ -146,7 +145,7 @@ class SelectionEngine:
         usable, unusable_reasons = provider_usability(self.ctx, providers, models)
         notes: list[str] = []
         if not request.include_unusable and not any(usable.get(m.provider, False) for m in models):
-            request = replace(request, include_unusable=True)
+            request = request._replace(include_unusable=True)
             notes.append(ALL_PROVIDERS_NOTE)
         now = self.clock()
         conn = self.ctx.store.conn
@@ -163,4 +162,4 @@ class SelectionEngine:
             now=now,
         )
         result = rank(request, models, inputs)
-        return replace(result, notes=(*result.notes, *notes)) if notes else result
+        return result._replace(notes=(*result.notes, *notes)) if notes else result

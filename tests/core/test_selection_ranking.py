@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from dataclasses import replace
 
 import pytest
 
@@ -238,15 +237,15 @@ def test_latency_constraint_excludes_measured_slow_models_and_flags_unmeasured_o
 def test_every_filter_leaves_a_reason() -> None:
     models = [
         model("a/embed", caps=Capabilities(chat=False, embeddings=True)),
-        model("a/blind", caps=replace(CHAT, vision=False)),
-        model("a/unknown-vision", caps=replace(CHAT, vision=None)),
-        model("a/gone", caps=replace(CHAT, vision=True), status="unavailable"),
-        model("nokey/m", caps=replace(CHAT, vision=True)),
-        model("a/small", caps=replace(CHAT, vision=True), context=1000),
-        model("a/short", caps=replace(CHAT, vision=True), max_output=100),
-        model("a/hot", caps=replace(CHAT, vision=True)),
-        model("ghost/m", caps=replace(CHAT, vision=True)),
-        model("a/ok", caps=replace(CHAT, vision=True)),
+        model("a/blind", caps=CHAT._replace(vision=False)),
+        model("a/unknown-vision", caps=CHAT._replace(vision=None)),
+        model("a/gone", caps=CHAT._replace(vision=True), status="unavailable"),
+        model("nokey/m", caps=CHAT._replace(vision=True)),
+        model("a/small", caps=CHAT._replace(vision=True), context=1000),
+        model("a/short", caps=CHAT._replace(vision=True), max_output=100),
+        model("a/hot", caps=CHAT._replace(vision=True)),
+        model("ghost/m", caps=CHAT._replace(vision=True)),
+        model("a/ok", caps=CHAT._replace(vision=True)),
     ]
     result = run(
         models,

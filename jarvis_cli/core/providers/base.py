@@ -8,20 +8,17 @@ text delta of a stream (None when not streamed).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, NamedTuple, Protocol
 
 RequestKind = Literal["chat", "completion", "embedding"]
 
 
-@dataclass(frozen=True)
-class Message:
+class Message(NamedTuple):
     role: Literal["system", "user", "assistant"]
     content: str
 
 
-@dataclass(frozen=True)
-class Usage:
+class Usage(NamedTuple):
     """Token counts as reported by the provider (None when it did not say)."""
 
     prompt_tokens: int | None = None
@@ -29,15 +26,13 @@ class Usage:
     total_tokens: int | None = None
 
 
-@dataclass(frozen=True)
-class RequestOptions:
+class RequestOptions(NamedTuple):
     max_tokens: int | None = None
     temperature: float | None = None
     timeout_s: float | None = None  # per HTTP request; None = the provider's default
 
 
-@dataclass(frozen=True)
-class CompletionResult:
+class CompletionResult(NamedTuple):
     text: str
     usage: Usage
     model: str  # the model name the provider says answered
@@ -46,16 +41,14 @@ class CompletionResult:
     ttft_ms: float | None = None
 
 
-@dataclass(frozen=True)
-class EmbeddingResult:
+class EmbeddingResult(NamedTuple):
     embeddings: list[list[float]]
     usage: Usage
     model: str
     latency_ms: float
 
 
-@dataclass(frozen=True)
-class Capabilities:
+class Capabilities(NamedTuple):
     """Capability flags; None means unknown (never guessed as True)."""
 
     completion: bool | None = None
@@ -65,16 +58,13 @@ class Capabilities:
     vision: bool | None = None
     audio: bool | None = None
 
-    NAMES = ("completion", "chat", "embeddings", "function_calling", "vision", "audio")
 
-
-@dataclass(frozen=True)
-class ModelInfo:
+class ModelInfo(NamedTuple):
     """A model as listed by a provider's /models endpoint."""
 
     id: str  # the provider's own model name, e.g. gpt-4o-mini
     name: str
-    capabilities: Capabilities = field(default_factory=Capabilities)
+    capabilities: Capabilities = Capabilities()
     context_length: int | None = None
     owned_by: str | None = None
 

@@ -7,21 +7,20 @@ config.toml, which may override any preset field or define a new provider.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 from jarvis_cli.core.config import Config
 from jarvis_cli.core.errors import ConfigError
 
 
-@dataclass(frozen=True)
-class ProviderSpec:
+class ProviderSpec(NamedTuple):
     """Everything needed to talk to one OpenAI-compatible endpoint."""
 
     name: str
     base_url: str
     api_key_env: str | None = None  # the provider's conventional variable, e.g. OPENAI_API_KEY
     needs_key: bool = True
-    headers: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = {}
     timeout_s: float | None = None
     builtin: bool = False
     catalog_provider: str | None = None  # litellm_provider name in the price map
@@ -144,8 +143,7 @@ def all_providers(config: Config) -> dict[str, ProviderSpec]:
                     f"provider (built in: {', '.join(PRESETS)})"
                 )
             base = ProviderSpec(name=name, base_url=user.base_url)
-        out[name] = replace(
-            base,
+        out[name] = base._replace(
             base_url=user.base_url or base.base_url,
             api_key_env=user.api_key_env or base.api_key_env,
             needs_key=base.needs_key if user.needs_key is None else user.needs_key,
