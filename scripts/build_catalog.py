@@ -32,7 +32,10 @@ def build(source: Path) -> str:
     from jarvis_cli.core.providers.presets import PRESETS
 
     parsed = parse_litellm(
-        read_price_file(source), provider_names(PRESETS.values()), source=str(source)
+        read_price_file(source),
+        provider_names(PRESETS.values()),
+        source=str(source),
+        hosted={p.name for p in PRESETS.values() if p.needs_key},
     )
     doc = catalog_document(parsed.entries, source=SOURCE_LABEL)
     # One model per line: diffs stay readable, the file stays small.

@@ -337,8 +337,12 @@ def import_prices(
     from jarvis_cli.core.manager import ProviderManager
 
     manager = ProviderManager(get_context())
+    specs = manager.specs().values()
     parsed = parse_litellm(
-        read_price_file(file), provider_names(manager.specs().values()), source=str(file)
+        read_price_file(file),
+        provider_names(specs),
+        source=str(file),
+        hosted={s.name for s in specs if s.needs_key},
     )
     updated, added = _registry().import_entries(parsed.entries)
     counts = {

@@ -16,7 +16,7 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, cast
@@ -145,8 +145,16 @@ def _strip_prefix(key: str, litellm_provider: str, provider: str) -> str:
     return key
 
 
-def parse_litellm(data: Any, providers: Mapping[str, str], *, source: str) -> ParsedPrices:
-    """The entries of a LiteLLM price map for `providers`; UsageError if it is not one."""
+def parse_litellm(
+    data: Any, providers: Mapping[str, str], *, source: str, hosted: Collection[str] = ()
+) -> ParsedPrices:
+    """The entries of a LiteLLM price map for `providers`; UsageError if it is not one.
+
+    For `hosted` providers (those that bill through an API key) a price of $0 in and
+    out marks a free-tier, preview or experimental listing, not a free model: it is
+    kept as unknown, so such a model is never chosen as "the cheapest". Local
+    providers' $0 stays $0.
+    """
     if not isinstance(data, dict) or not data:
         raise UsageError(f"{source}: not a LiteLLM price map (expected a JSON object of models)")
     looks_right = sum(
@@ -177,14 +185,18 @@ def parse_litellm(data: Any, providers: Mapping[str, str], *, source: str) -> Pa
             skipped_mode += 1
             continue
         name = _strip_prefix(key, litellm_provider, provider)
+        price_in = per_mtok(info.get("input_cost_per_token"))
+        price_out = per_mtok(info.get("output_cost_per_token"))
+        if provider in hosted and price_in == 0 and not price_out:
+            price_in = price_out = None
         entry = CatalogEntry(
             provider=provider,
             name=name,
             type=kind,
             context_length=_positive_int(info.get("max_input_tokens")),
             max_output_tokens=_positive_int(info.get("max_output_tokens")),
-            input_cost_per_mtok=per_mtok(info.get("input_cost_per_token")),
-            output_cost_per_mtok=per_mtok(info.get("output_cost_per_token")),
+            input_cost_per_mtok=price_in,
+            output_cost_per_mtok=price_out,
             function_calling=_flag(info, "supports_function_calling"),
             vision=_flag(info, "supports_vision"),
             audio=_flag(info, "supports_audio_input", "supports_audio_output"),

@@ -129,10 +129,14 @@ def _exclusion(
     usable = inputs.usable_providers.get(model.provider)
     if usable is None:
         return "provider_unknown", f"provider {model.provider} is not configured"
-    if not usable and not request.include_unusable:
-        return inputs.unusable_reasons.get(
+    if not usable:
+        why = inputs.unusable_reasons.get(
             model.provider, ("no_key", f"no key for {model.provider}")
         )
+        # --all shows what a key would unlock; a local server nobody set up is not
+        # one of those (and its $0 catalog models would otherwise always win).
+        if not request.include_unusable or why[0] == "not_set_up":
+            return why
     tokens = inputs.tokens
     if model.context_length is not None and tokens.total > model.context_length:
         return "context", (

@@ -133,3 +133,43 @@ def test_committed_catalog_matches_the_build_script() -> None:
 def test_real_price_map_parses() -> None:
     parsed = parse_litellm(json.loads(SHARED_MAP.read_bytes()), NAMES, source="map")
     assert len(parsed.entries) > 500
+
+
+def test_hosted_zero_price_is_unknown_but_local_zero_is_free() -> None:
+    data = {
+        "gemini/gemini-exp-1114": {
+            "litellm_provider": "gemini",
+            "mode": "chat",
+            "input_cost_per_token": 0,
+            "output_cost_per_token": 0,
+        },
+        "ollama/llama3": {
+            "litellm_provider": "ollama",
+            "mode": "chat",
+            "input_cost_per_token": 0,
+            "output_cost_per_token": 0,
+        },
+    }
+    names = {"gemini": "gemini", "ollama": "ollama"}
+    by_id = {
+        e.model_id: e for e in parse_litellm(data, names, source="t", hosted={"gemini"}).entries
+    }
+    assert by_id["gemini/gemini-exp-1114"].input_cost_per_mtok is None
+    assert by_id["gemini/gemini-exp-1114"].output_cost_per_mtok is None
+    assert by_id["ollama/llama3"].input_cost_per_mtok == 0.0
+    # Without the rule (e.g. a map for local providers only) a 0 stays 0.
+    (plain,) = [e for e in parse_litellm(data, names, source="t").entries if e.provider == "gemini"]
+    assert plain.input_cost_per_mtok == 0.0
+
+
+def test_bundled_catalog_has_no_free_hosted_models() -> None:
+    from jarvis_cli.core.catalog import bundled_catalog
+    from jarvis_cli.core.providers.presets import PRESETS
+
+    hosted = {p.name for p in PRESETS.values() if p.needs_key}
+    free = [
+        e.model_id
+        for e in bundled_catalog().entries()
+        if e.provider in hosted and e.input_cost_per_mtok == 0
+    ]
+    assert free == []

@@ -295,6 +295,23 @@ def test_unusable_providers_are_included_and_marked_with_include_unusable() -> N
     assert [c.usable for c in everything.candidates] == [False, True]
 
 
+def test_include_unusable_still_leaves_out_local_servers_nobody_set_up() -> None:
+    models = [model("a/x", 5, 5), model("ollama/free", 0, 0)]
+    usable = {"a": False, "ollama": False}
+    inputs_reason = {"ollama": ("not_set_up", "ollama is not set up")}
+    inputs = RankInputs(
+        strategy="cost",
+        weights=Weights.normalized(BUILTIN_WEIGHTS["cost"], name="cost"),
+        tokens=TokenEstimate(1000, 500, "default"),
+        usable_providers=usable,
+        unusable_reasons=inputs_reason,
+        now=NOW,
+    )
+    result = rank(SelectionRequest(include_unusable=True), models, inputs)
+    assert result.model_id == "a/x"  # a key would unlock it; ollama needs a server
+    assert reasons(result)["ollama/free"] == ("not_set_up", "ollama is not set up")
+
+
 # --- preferred model, fallbacks, ties ----------------------------------------------
 
 
