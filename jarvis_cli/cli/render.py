@@ -86,7 +86,8 @@ def table(
     """Draw a rich table on stdout."""
     from rich.table import Table
 
-    t = Table(title=title, show_lines=False, header_style="bold")
+    # Key/value tables pass blank column names: no empty header row for them.
+    t = Table(title=title, show_header=any(columns), header_style="bold")
     for col in columns:
         t.add_column(col)
     for i, row in enumerate(rows):
