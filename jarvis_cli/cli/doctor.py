@@ -26,7 +26,11 @@ def doctor(json_output: JsonOption = False) -> None:
             ("config file", _describe_file(data["config"])),
             ("store", _describe_store(data["store"])),
             ("master key", f"{data['master_key']['source']} ({data['master_key']['detail']})"),
-            ("providers", ", ".join(map(_describe_provider, data["providers"])) or "(none)"),
+            (
+                "providers",
+                ", ".join(map(_describe_provider, data["providers"]))
+                or "none configured and no keys yet (see `jarvis providers list`)",
+            ),
         ]
         render.table(["", ""], rows, title="jarvis doctor")
         for p in report.problems:
