@@ -193,3 +193,25 @@ def test_chat_session_keeps_history_and_switches_model(pair: Pair) -> None:  # n
         {"role": "assistant", "content": "alpha says hi"},
         {"role": "user", "content": "second question"},
     ]
+
+
+def test_failures_recorded_by_complete_put_the_model_in_cooldown(pair: Pair) -> None:  # noqa: F811
+    """3 retryable failures within the window: the next selection skips the model."""
+    assert pair.run("models", "sync", "alpha").returncode == 0
+    pair.alpha.always("fake-chat", Behavior(status=503))  # alpha's other models: type unknown
+    failed = pair.run(
+        "complete", "hi", "--model", "alpha/fake-chat", "--no-fallback", "--retries", "2"
+    )
+    assert failed.returncode == 8
+    assert [r["error_class"] for r in pair.calls()] == ["unavailable"] * 3
+    assert pair.run("models", "sync", "beta").returncode == 0
+    chosen = pair.run("select", "hi", "--capability", "chat", "--explain", "--json")
+    assert chosen.returncode == 0, chosen.stderr
+    data = json.loads(chosen.stdout)
+    assert data["model_id"] == "beta/fake-chat"
+    excluded = {e["model_id"]: e for e in data["excluded"]}
+    assert excluded["alpha/fake-chat"]["code"] == "cooldown"
+    assert excluded["alpha/fake-chat"]["reason"].startswith("cooling down until")
+    only_alpha = pair.run("select", "hi", "--provider", "alpha")
+    assert only_alpha.returncode == 6
+    assert "1 cooldown (e.g. alpha/fake-chat: cooling down until" in only_alpha.stderr
