@@ -444,3 +444,27 @@ def _env(pair: Pair) -> dict[str, str]:
     import os
 
     return {**os.environ, **pair.env}
+
+
+@pytest.mark.parametrize("status", [400, 422, 404, 429, 503])
+def test_key_echoed_by_provider_never_appears_in_any_output(pair: Pair, status: int) -> None:
+    """The canary key, echoed back in every error body, is absent from stdout (--json
+    attempts included), stderr, the store and a debug traceback."""
+    pair.alpha.always(None, Behavior(status=status, echo_auth=True, error_message="bad"))
+    pair.env["JARVIS_DEBUG"] = "1"
+    result = pair.run(
+        "complete",
+        "hi",
+        "--model",
+        "alpha/fake-chat",
+        "--fallback",
+        "beta/fake-chat",
+        "--retries",
+        "0",
+        "--json",
+    )
+    assert result.returncode in (0, 9), result.stderr
+    assert_no_canary(result.stdout, result.stderr)
+    for path in pair.home.iterdir():
+        assert ALPHA_KEY.encode() not in path.read_bytes(), path
+    assert pair.alpha.requests[0].headers["authorization"] == f"Bearer {ALPHA_KEY}"
