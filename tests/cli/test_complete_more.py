@@ -215,3 +215,29 @@ def test_failures_recorded_by_complete_put_the_model_in_cooldown(pair: Pair) -> 
     only_alpha = pair.run("select", "hi", "--provider", "alpha")
     assert only_alpha.returncode == 6
     assert "1 cooldown (e.g. alpha/fake-chat: cooling down until" in only_alpha.stderr
+
+
+def test_complete_streams_by_default_on_a_terminal(pair: Pair) -> None:  # noqa: F811
+    pair.alpha.always("fake-chat", Behavior(chunks=["stream", "ed ", "text"]))
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jarvis_cli", "complete", "hi", "--model", "alpha/fake-chat"],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env={**os.environ, **pair.env},
+        close_fds=True,
+    )
+    os.close(slave)
+    try:
+        shown = _read_until(master, b"answered by")
+        proc.wait(timeout=30)
+    finally:
+        proc.kill()
+        os.close(master)
+    assert proc.returncode == 0
+    assert b"streamed text" in shown
+    (request,) = [r for r in pair.alpha.requests if r.path.endswith("/chat/completions")]
+    assert request.body["stream"] is True
+    (row,) = pair.calls()
+    assert row["ttft_ms"] is not None
