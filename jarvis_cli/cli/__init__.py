@@ -20,42 +20,93 @@ from jarvis_cli.core.redact import redact
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
 
-# name -> (module, attribute): a command function or a sub-app. Help lists them in
-# this order, the daily ones first. Modules load only when their command is run or
-# listed: `jarvis select` imports and builds `select` alone, not the whole tree
-# (that saved ~30 ms per run: every other module's imports and Typer parameters).
-COMMANDS: dict[str, tuple[str, str]] = {
-    "complete": ("jarvis_cli.cli.complete", "complete"),
-    "chat": ("jarvis_cli.cli.chat", "chat"),
-    "embed": ("jarvis_cli.cli.complete", "embed"),
-    "select": ("jarvis_cli.cli.select", "select"),
-    "models": ("jarvis_cli.cli.models", "app"),
-    "providers": ("jarvis_cli.cli.providers", "app"),
-    "keys": ("jarvis_cli.cli.keys", "app"),
-    "stats": ("jarvis_cli.cli.stats", "stats"),
-    "log": ("jarvis_cli.cli.stats", "log"),
-    "doctor": ("jarvis_cli.cli.doctor", "doctor"),
+# name -> (module, attribute, summary): a command function or a sub-app, and the first
+# line of its help. Help lists them in this order, the daily ones first. A module is
+# imported only when its command runs: `jarvis select` imports and builds `select`
+# alone, and `jarvis --help` (or completing the first word) shows the summaries
+# without importing any command module. tests/cli/test_root.py keeps the summaries
+# equal to the commands' own help.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "complete": (
+        "jarvis_cli.cli.complete",
+        "complete",
+        "Complete a prompt with the best model your keys and budget allow.",
+    ),
+    "chat": (
+        "jarvis_cli.cli.chat",
+        "chat",
+        "Chat interactively; the model is chosen once (or given with --model).",
+    ),
+    "embed": (
+        "jarvis_cli.cli.complete",
+        "embed",
+        "Embed texts with the selected (or given) embedding model.",
+    ),
+    "select": (
+        "jarvis_cli.cli.select",
+        "select",
+        "Show the model jarvis would pick for a request, its fallbacks and the reasoning.",
+    ),
+    "models": (
+        "jarvis_cli.cli.models",
+        "app",
+        "The model registry: models synced from providers plus bundled price/context facts.",
+    ),
+    "providers": (
+        "jarvis_cli.cli.providers",
+        "app",
+        "Providers: built-in OpenAI-compatible presets and your own endpoints.",
+    ),
+    "keys": (
+        "jarvis_cli.cli.keys",
+        "app",
+        "Provider API keys: stored encrypted (AES-256-GCM) under a master key.",
+    ),
+    "stats": (
+        "jarvis_cli.cli.stats",
+        "stats",
+        "Per-model calls, success rate, latency, tokens and spend, and budget status.",
+    ),
+    "log": (
+        "jarvis_cli.cli.stats",
+        "log",
+        "The most recent attempts (one row per provider call, retries and fallbacks included).",
+    ),
+    "doctor": (
+        "jarvis_cli.cli.doctor",
+        "doctor",
+        "Show version, paths, store and config health, master-key source and providers.",
+    ),
 }
 
 
 class LazyCommandGroup(TyperGroup):
-    """The root group: builds a command from COMMANDS the first time it is asked for."""
+    """The root group: lists summaries, builds a command only when it is resolved to run."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # Stand-ins that carry only the summary, for help, completion and "did you mean".
+        for name, (_, _, summary) in COMMANDS.items():
+            self.commands[name] = typer.core.TyperCommand(name, help=summary)
+        self._built: set[str] = set()
 
     # ctx is typer's vendored click Context; typed Any to avoid importing a private module.
     def list_commands(self, ctx: Any) -> list[str]:
         return list(COMMANDS)
 
-    def get_command(self, ctx: Any, cmd_name: str) -> typer.core.TyperCommand | None:
-        if cmd_name not in self.commands and cmd_name in COMMANDS:
-            self.commands[cmd_name] = build_command(cmd_name)
-        return self.commands.get(cmd_name)  # type: ignore[return-value]
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        name = args[0] if args else ""
+        if name in COMMANDS and name not in self._built:
+            self.commands[name] = build_command(name)
+            self._built.add(name)
+        return super().resolve_command(ctx, args)
 
 
 def build_command(name: str) -> typer.core.TyperCommand:
     """The click command for `name`, from its module's function or sub-app."""
     import importlib
 
-    module, attribute = COMMANDS[name]
+    module, attribute, _ = COMMANDS[name]
     target = getattr(importlib.import_module(module), attribute)
     if not isinstance(target, typer.Typer):
         single = typer.Typer(add_completion=False)

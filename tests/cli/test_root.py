@@ -168,3 +168,33 @@ def test_doctor_reports_a_malformed_master_key_with_exit_4(jarvis: JarvisRunner)
     (problem,) = data["problems"]
     assert problem["what"] == "master key" and problem["exit_code"] == 4
     assert "JARVIS_MASTER_KEY" in problem["message"]
+
+
+def test_command_summaries_match_each_commands_own_help() -> None:
+    from jarvis_cli.cli import COMMANDS, build_command
+
+    for name, (_, _, summary) in COMMANDS.items():
+        real = build_command(name)
+        assert (real.help or "").strip().splitlines()[0] == summary, name
+
+
+def test_help_and_unknown_commands_import_no_command_module() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, io, contextlib\n"
+        "from jarvis_cli.cli import run\n"
+        "out, err = io.StringIO(), io.StringIO()\n"
+        "with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):\n"
+        "    run(['--help']); run(['kees'])\n"
+        "print(sorted(m for m in sys.modules if m.startswith('jarvis_cli.cli.')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_unknown_command_suggests_the_close_one(jarvis: JarvisRunner) -> None:
+    result = jarvis("kees")
+    assert result.returncode == ExitCode.USAGE
+    assert "Did you mean 'keys'?" in result.stderr
