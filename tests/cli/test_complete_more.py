@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import pty
-import select
 import sqlite3
 import subprocess
 import sys
-import time
 
 from tests.cli.test_complete import ALPHA_KEY, Pair, pair  # noqa: F401 - fixture
 from tests.fake_provider import Behavior
+from tests.terminal import terminal
 
 
 def test_16_concurrent_completions_all_recorded(pair: Pair) -> None:  # noqa: F811
@@ -142,51 +140,19 @@ def test_chat_refuses_piped_stdin(pair: Pair) -> None:  # noqa: F811
     assert "jarvis complete" in result.stderr
 
 
-def _read_until(fd: int, marker: bytes, timeout: float = 30) -> bytes:
-    out = b""
-    deadline = time.monotonic() + timeout
-    while marker not in out:
-        remaining = deadline - time.monotonic()
-        assert remaining > 0, f"timed out waiting for {marker!r}; got {out!r}"
-        ready, _, _ = select.select([fd], [], [], remaining)
-        if ready:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            out += chunk
-    return out
-
-
 def test_chat_session_keeps_history_and_switches_model(pair: Pair) -> None:  # noqa: F811
     pair.alpha.always("fake-chat", Behavior(text="alpha says hi"))
     pair.beta.always("fake-chat", Behavior(text="beta says hi"))
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jarvis_cli", "chat", "--model", "alpha/fake-chat"],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env={**os.environ, **pair.env},
-        close_fds=True,
-    )
-    os.close(slave)
-    try:
-        assert b"chatting with alpha/fake-chat" in _read_until(master, b"you> ")
-        os.write(master, b"first question\n")
-        assert b"alpha says hi" in _read_until(master, b"you> ")
-        os.write(master, b"/model beta/fake-chat\n")
-        assert b"model is beta/fake-chat" in _read_until(master, b"you> ")
-        os.write(master, b"second question\n")
-        assert b"beta says hi" in _read_until(master, b"you> ")
-        os.write(master, b"/exit\n")
-        proc.wait(timeout=30)
-    finally:
-        proc.kill()
-        os.close(master)
-    assert proc.returncode == 0
+    with terminal("chat", "--model", "alpha/fake-chat", env={**os.environ, **pair.env}) as term:
+        assert b"chatting with alpha/fake-chat" in term.read_until(b"you> ")
+        term.type("first question")
+        assert b"alpha says hi" in term.read_until(b"you> ")
+        term.type("/model beta/fake-chat")
+        assert b"model is beta/fake-chat" in term.read_until(b"you> ")
+        term.type("second question")
+        assert b"beta says hi" in term.read_until(b"you> ")
+        term.type("/exit")
+        assert term.wait() == 0
     (second,) = [r for r in pair.beta.requests if r.path.endswith("/chat/completions")]
     assert second.body["messages"] == [
         {"role": "user", "content": "first question"},
@@ -219,23 +185,10 @@ def test_failures_recorded_by_complete_put_the_model_in_cooldown(pair: Pair) -> 
 
 def test_complete_streams_by_default_on_a_terminal(pair: Pair) -> None:  # noqa: F811
     pair.alpha.always("fake-chat", Behavior(chunks=["stream", "ed ", "text"]))
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jarvis_cli", "complete", "hi", "--model", "alpha/fake-chat"],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env={**os.environ, **pair.env},
-        close_fds=True,
-    )
-    os.close(slave)
-    try:
-        shown = _read_until(master, b"answered by")
-        proc.wait(timeout=30)
-    finally:
-        proc.kill()
-        os.close(master)
-    assert proc.returncode == 0
+    args = ("complete", "hi", "--model", "alpha/fake-chat")
+    with terminal(*args, env={**os.environ, **pair.env}) as term:
+        shown = term.read_until(b"answered by")
+        assert term.wait() == 0
     assert b"streamed text" in shown
     (request,) = [r for r in pair.alpha.requests if r.path.endswith("/chat/completions")]
     assert request.body["stream"] is True
