@@ -25,7 +25,7 @@ from jarvis_cli.core.providers.presets import ProviderSpec, all_providers, get_p
 
 if TYPE_CHECKING:
     from jarvis_cli.core.keys import KeyManager
-    from jarvis_cli.core.registry import ListingResult
+    from jarvis_cli.core.listing import ListingResult
 
 SYNC_TIMEOUT_S = 20.0  # per provider; its connect timeout is 5 s (see openai_compat)
 SYNC_WORKERS = 8
@@ -132,6 +132,7 @@ class ProviderManager:
         """List each target's models and merge them into the registry; one failing provider
         does not stop the others (see SyncReport.failed)."""
         from jarvis_cli.core.catalog import bundled_catalog
+        from jarvis_cli.core.listing import apply_listing
         from jarvis_cli.core.registry import ModelRegistry
 
         targets = self.sync_targets(names)
@@ -172,7 +173,7 @@ class ProviderManager:
                     )
                     progress(name, "failed")
                     continue
-                outcomes[name] = ProviderSync(name, registry.apply_listing(name, infos, catalog))
+                outcomes[name] = ProviderSync(name, apply_listing(registry, name, infos, catalog))
                 progress(name, "done")
         return SyncReport([outcomes[s.name] for s in targets])
 

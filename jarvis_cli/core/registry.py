@@ -14,15 +14,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from jarvis_cli.core.context import Context
 from jarvis_cli.core.errors import UsageError
 from jarvis_cli.core.paths import BUNDLED_CATALOG_FILE
-from jarvis_cli.core.providers.base import Capabilities, ModelInfo, RequestKind
+from jarvis_cli.core.providers.base import Capabilities, RequestKind
 from jarvis_cli.core.records import ModelRecord, split_model_id
 
 if TYPE_CHECKING:
@@ -39,7 +38,7 @@ CAPABILITY_ALIASES = {
     "functions": "function_calling",
 }
 _CAP_COLUMNS = tuple(f"cap_{n}" for n in Capabilities._fields)
-_FACT_COLUMNS = (
+FACT_COLUMNS = (
     "type",
     *_CAP_COLUMNS,
     "context_length",
@@ -84,31 +83,20 @@ def infer_unknown(name: str) -> tuple[RequestKind | None, Capabilities]:
     return None, Capabilities()
 
 
-def _flag(value: bool | None) -> int | None:
+def flag_value(value: bool | None) -> int | None:
     return None if value is None else int(value)
 
 
-def _entry_facts(entry: CatalogEntry) -> tuple[Any, ...]:
+def entry_facts(entry: CatalogEntry) -> tuple[Any, ...]:
     caps = entry.capabilities()
     return (
         entry.type,
-        *(_flag(getattr(caps, n)) for n in Capabilities._fields),
+        *(flag_value(getattr(caps, n)) for n in Capabilities._fields),
         entry.context_length,
         entry.max_output_tokens,
         entry.input_cost_per_mtok,
         entry.output_cost_per_mtok,
     )
-
-
-@dataclass(frozen=True)
-class ListingResult:
-    """What one provider's /models listing changed in the registry."""
-
-    provider: str
-    listed: int
-    added: int
-    reactivated: int
-    unavailable: int
 
 
 @dataclass(frozen=True)
@@ -152,16 +140,16 @@ class ModelRegistry:
             store.set_meta(conn, CATALOG_STAMP_META, f"{quick}:{catalog.digest}")
 
     def _upsert_catalog(self, conn: sqlite3.Connection, entries: list[CatalogEntry]) -> None:
-        columns = ("id", "provider", "name", *_FACT_COLUMNS)
+        columns = ("id", "provider", "name", *FACT_COLUMNS)
         # Only rows whose facts come from the catalog are refreshed; imported and
         # user-created rows keep theirs (and overrides are applied on read anyway).
         conn.executemany(
             f"INSERT INTO models({', '.join(columns)}, status, source) "
             f"VALUES ({', '.join('?' * len(columns))}, 'active', 'catalog') "
             "ON CONFLICT(id) DO UPDATE SET "
-            + ", ".join(f"{c} = excluded.{c}" for c in _FACT_COLUMNS)
+            + ", ".join(f"{c} = excluded.{c}" for c in FACT_COLUMNS)
             + " WHERE models.source IN ('catalog', 'sync')",
-            [(e.model_id, e.provider, e.name, *_entry_facts(e)) for e in entries],
+            [(e.model_id, e.provider, e.name, *entry_facts(e)) for e in entries],
         )
         # Catalog-only rows the new catalog no longer has, and nobody touched, go.
         conn.execute(
@@ -216,93 +204,6 @@ class ModelRegistry:
 
     # --- writes -----------------------------------------------------------------
 
-    def apply_listing(
-        self,
-        provider: str,
-        infos: Iterable[ModelInfo],
-        catalog: Mapping[str, CatalogEntry],
-        *,
-        now: float | None = None,
-    ) -> ListingResult:
-        """Merge a provider's /models listing: new models added, listed ones active, the rest
-        of this provider's models marked unavailable (kept, not deleted)."""
-        now = time.time() if now is None else now
-        self.ensure_catalog()  # so catalog models this provider no longer lists are marked too
-        listing: dict[str, ModelInfo] = {}
-        for info in infos:
-            name = info.id.removeprefix("models/")  # Gemini lists "models/<id>"
-            if name:
-                listing.setdefault(name, info)
-        names = list(listing)
-        added = reactivated = 0
-        with self.ctx.store.write() as conn:
-            existing = {
-                str(r[0]): (str(r[1]), str(r[2]))
-                for r in conn.execute(
-                    "SELECT name, status, source FROM models WHERE provider = ?", (provider,)
-                )
-            }
-            for name in names:
-                entry = _catalog_lookup(catalog, provider, name)
-                model_id = f"{provider}/{name}"
-                if name not in existing:
-                    added += 1
-                    self._insert_synced(conn, model_id, provider, name, entry, listing.get(name))
-                else:
-                    status, source = existing[name]
-                    reactivated += status != "active"
-                    self._update_synced(conn, model_id, source, entry, now)
-                conn.execute(
-                    "UPDATE models SET status = 'active', synced_at = ? WHERE id = ?",
-                    (now, model_id),
-                )
-            gone = [n for n, (status, _) in existing.items() if n not in names]
-            conn.executemany(
-                "UPDATE models SET status = 'unavailable' WHERE id = ?",
-                [(f"{provider}/{n}",) for n in gone],
-            )
-            unavailable = sum(1 for n in gone if existing[n][0] != "unavailable")
-        return ListingResult(provider, len(names), added, reactivated, unavailable)
-
-    def _insert_synced(
-        self,
-        conn: sqlite3.Connection,
-        model_id: str,
-        provider: str,
-        name: str,
-        entry: CatalogEntry | None,
-        info: ModelInfo | None,
-    ) -> None:
-        if entry is not None:
-            facts = _entry_facts(entry)
-        else:
-            kind, caps = infer_unknown(name)
-            context = info.context_length if info is not None else None
-            facts = (kind, *(_flag(getattr(caps, n)) for n in Capabilities._fields), context)
-            facts += (None, None, None)
-        columns = ("id", "provider", "name", *_FACT_COLUMNS)
-        conn.execute(
-            f"INSERT INTO models({', '.join(columns)}, status, source) "
-            f"VALUES ({', '.join('?' * len(columns))}, 'active', 'sync')",
-            (model_id, provider, name, *facts),
-        )
-
-    def _update_synced(
-        self,
-        conn: sqlite3.Connection,
-        model_id: str,
-        source: str,
-        entry: CatalogEntry | None,
-        now: float,
-    ) -> None:
-        if source == "catalog":
-            conn.execute("UPDATE models SET source = 'sync' WHERE id = ?", (model_id,))
-        if entry is not None and source in ("catalog", "sync"):
-            conn.execute(
-                f"UPDATE models SET {', '.join(f'{c} = ?' for c in _FACT_COLUMNS)} WHERE id = ?",
-                (*_entry_facts(entry), model_id),
-            )
-
     def set_overrides(
         self,
         model_id: str,
@@ -346,7 +247,7 @@ class ModelRegistry:
         """Write imported facts (source=import); returns (updated, added)."""
         self.ensure_catalog()
         updated = added = 0
-        columns = ("id", "provider", "name", *_FACT_COLUMNS)
+        columns = ("id", "provider", "name", *FACT_COLUMNS)
         with self.ctx.store.write() as conn:
             for entry in entries:
                 exists = conn.execute(
@@ -355,32 +256,18 @@ class ModelRegistry:
                 if exists:
                     updated += 1
                     conn.execute(
-                        f"UPDATE models SET {', '.join(f'{c} = ?' for c in _FACT_COLUMNS)}, "
+                        f"UPDATE models SET {', '.join(f'{c} = ?' for c in FACT_COLUMNS)}, "
                         "source = 'import' WHERE id = ?",
-                        (*_entry_facts(entry), entry.model_id),
+                        (*entry_facts(entry), entry.model_id),
                     )
                 else:
                     added += 1
                     conn.execute(
                         f"INSERT INTO models({', '.join(columns)}, status, source) "
                         f"VALUES ({', '.join('?' * len(columns))}, 'active', 'import')",
-                        (entry.model_id, entry.provider, entry.name, *_entry_facts(entry)),
+                        (entry.model_id, entry.provider, entry.name, *entry_facts(entry)),
                     )
         return updated, added
-
-
-def _catalog_lookup(
-    catalog: Mapping[str, CatalogEntry], provider: str, name: str
-) -> CatalogEntry | None:
-    """The catalog entry for a listed model; Ollama-style `name:tag` falls back to `name`."""
-    entry = catalog.get(f"{provider}/{name}")
-    if entry is None and ":" in name:
-        base, _, tag = name.partition(":")
-        if tag == "latest" or f"{provider}/{base}" in catalog:
-            entry = catalog.get(f"{provider}/{base}")
-    if entry is None:
-        return None
-    return replace(entry, provider=provider, name=name)
 
 
 _FLAG = {None: None, 0: False, 1: True}

@@ -10,6 +10,7 @@ from jarvis_cli.core.catalog import CatalogEntry
 from jarvis_cli.core.config import save_raw
 from jarvis_cli.core.context import Context
 from jarvis_cli.core.errors import UsageError
+from jarvis_cli.core.listing import apply_listing
 from jarvis_cli.core.providers.base import Capabilities, ModelInfo
 from jarvis_cli.core.registry import CATALOG_DIGEST_META, ModelRegistry, infer_unknown
 
@@ -81,7 +82,7 @@ def test_unknown_capability_is_a_usage_error(registry: ModelRegistry) -> None:
 
 
 def test_listing_adds_models_with_catalog_facts_or_unknowns(registry: ModelRegistry) -> None:
-    result = registry.apply_listing("openai", _infos("gpt-4o-mini", "brand-new"), CATALOG)
+    result = apply_listing(registry, "openai", _infos("gpt-4o-mini", "brand-new"), CATALOG)
     assert (result.listed, result.added) == (2, 1)
     known = registry.get("openai/gpt-4o-mini")
     new = registry.get("openai/brand-new")
@@ -93,14 +94,14 @@ def test_listing_adds_models_with_catalog_facts_or_unknowns(registry: ModelRegis
 
 
 def test_vanished_models_become_unavailable_and_come_back(registry: ModelRegistry) -> None:
-    registry.apply_listing("fakeprov", _infos("a-chat", "b-embed"), {})
-    second = registry.apply_listing("fakeprov", _infos("a-chat"), {})
+    apply_listing(registry, "fakeprov", _infos("a-chat", "b-embed"), {})
+    second = apply_listing(registry, "fakeprov", _infos("a-chat"), {})
     assert second.unavailable == 1
     gone = registry.get("fakeprov/b-embed")
     assert gone is not None and gone.status == "unavailable"
     assert [m.id for m in registry.list_models(provider="fakeprov")] == ["fakeprov/a-chat"]
     assert len(registry.list_models(provider="fakeprov", include_unavailable=True)) == 2
-    third = registry.apply_listing("fakeprov", _infos("a-chat", "b-embed"), {})
+    third = apply_listing(registry, "fakeprov", _infos("a-chat", "b-embed"), {})
     assert third.reactivated == 1
     back = registry.get("fakeprov/b-embed")
     assert back is not None and back.status == "active"
@@ -109,7 +110,7 @@ def test_vanished_models_become_unavailable_and_come_back(registry: ModelRegistr
 def test_sync_of_one_provider_marks_its_unlisted_catalog_models_only(
     registry: ModelRegistry,
 ) -> None:
-    registry.apply_listing("openai", _infos("gpt-4o-mini"), CATALOG)
+    apply_listing(registry, "openai", _infos("gpt-4o-mini"), CATALOG)
     other_openai = registry.get("openai/gpt-4o")
     assert other_openai is not None and other_openai.status == "unavailable"
     groq = registry.list_models(provider="groq")
@@ -122,13 +123,13 @@ def test_overrides_survive_syncs(registry: ModelRegistry) -> None:
         {"providers": {"fakeprov": {"base_url": "http://127.0.0.1:9/v1"}}},
     )
     registry.ctx = Context()
-    registry.apply_listing("fakeprov", _infos("fake-chat"), {})
+    apply_listing(registry, "fakeprov", _infos("fake-chat"), {})
     registry.set_overrides(
         "fakeprov/fake-chat",
         {"input_cost_per_mtok": 1.0, "context_length": 32000, "quality": 0.8},
         capabilities={"vision": True},
     )
-    registry.apply_listing("fakeprov", _infos("fake-chat"), {}, now=time.time() + 5)
+    apply_listing(registry, "fakeprov", _infos("fake-chat"), {}, now=time.time() + 5)
     model = registry.get("fakeprov/fake-chat")
     assert model is not None
     assert (model.input_cost_per_mtok, model.context_length, model.quality) == (1.0, 32000, 0.8)
@@ -146,19 +147,19 @@ def test_set_on_unknown_provider_is_a_usage_error(registry: ModelRegistry) -> No
 
 
 def test_gemini_models_prefix_is_stripped(registry: ModelRegistry) -> None:
-    registry.apply_listing("gemini", _infos("models/gemini-x"), {})
+    apply_listing(registry, "gemini", _infos("models/gemini-x"), {})
     assert registry.get("gemini/gemini-x") is not None
 
 
 def test_ollama_tag_latest_uses_catalog_facts_of_base_name(registry: ModelRegistry) -> None:
     catalog = {"ollama/llama3": CatalogEntry("ollama", "llama3", "chat", 8192, None, 0, 0)}
-    registry.apply_listing("ollama", _infos("llama3:latest"), catalog)
+    apply_listing(registry, "ollama", _infos("llama3:latest"), catalog)
     model = registry.get("ollama/llama3:latest")
     assert model is not None and model.context_length == 8192 and model.type == "chat"
 
 
 def test_listing_context_length_is_used_for_unknown_models(registry: ModelRegistry) -> None:
-    registry.apply_listing("fakeprov", [ModelInfo("m", "m", context_length=65536)], {})
+    apply_listing(registry, "fakeprov", [ModelInfo("m", "m", context_length=65536)], {})
     model = registry.get("fakeprov/m")
     assert model is not None and model.context_length == 65536
 
