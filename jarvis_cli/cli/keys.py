@@ -12,7 +12,8 @@ from jarvis_cli.cli.prompt import confirm, read_secret
 from jarvis_cli.core.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
-    from jarvis_cli.core.keys import KeyInfo, KeyManager
+    from jarvis_cli.core.key_records import KeyInfo
+    from jarvis_cli.core.keys import KeyManager
 
 app = typer.Typer(
     add_completion=False,

@@ -22,7 +22,8 @@ from jarvis_cli.core.providers.presets import ProviderSpec
 from jarvis_cli.core.redact import fingerprint, redact, register_secret
 
 if TYPE_CHECKING:
-    from jarvis_cli.core.keys import KeyManager, KeySource
+    from jarvis_cli.core.key_records import KeySource
+    from jarvis_cli.core.keys import KeyManager
 
 
 class KeyRejectedError(AuthError):
@@ -83,7 +84,7 @@ def validate_keys(
     For one provider, a key that does not open raises (exit 4); when checking every
     key, it becomes a `vault_error` result so the other keys are still checked.
     """
-    from jarvis_cli.core.keys import DEFAULT_LABEL
+    from jarvis_cli.core.key_records import DEFAULT_LABEL
 
     if provider is None:
         targets = [(k.provider, k.label, k.source) for k in manager.list_keys() if k.in_use]

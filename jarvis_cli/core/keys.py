@@ -11,19 +11,27 @@ default label; `resolve` reports where a key came from.
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from jarvis_cli.core.context import Context
 from jarvis_cli.core.errors import (
     NoKeyError,
     UsageError,
     VaultError,
+)
+from jarvis_cli.core.key_records import (
+    DEFAULT_LABEL,
+    KeyEvent,
+    KeyInfo,
+    KeySource,
+    KeyStatus,
+    RekeyResult,
+    ResolvedKey,
+    check_label,
 )
 from jarvis_cli.core.providers.presets import ProviderSpec, all_providers, get_provider
 from jarvis_cli.core.redact import fingerprint, register_secret
@@ -34,67 +42,6 @@ if TYPE_CHECKING:
     # what they are.
     from jarvis_cli.core.key_check import ValidationResult
     from jarvis_cli.core.vault import Vault, Warn
-
-DEFAULT_LABEL = "default"
-LABEL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
-
-KeySource = Literal["env", "vault"]
-# valid: the provider accepted it at the last check; unverified: stored with
-# --no-validate and never checked; rejected: the provider refused it at the last check.
-KeyStatus = Literal["valid", "unverified", "rejected"]
-
-
-@dataclass(frozen=True)
-class ResolvedKey:
-    provider: str
-    value: str = field(repr=False)  # never printed
-    source: KeySource
-    env_var: str | None  # which variable, when source == "env"
-    label: str | None  # vault label, when source == "vault"
-    fingerprint: str
-
-
-class KeyInfo(NamedTuple):
-    """One key as `keys list` shows it (from the row's columns or the environment)."""
-
-    provider: str
-    label: str
-    source: KeySource
-    env_var: str | None
-    fingerprint: str
-    created: float | None
-    updated: float | None
-    last_used: float | None
-    usage_count: int
-    rotation_count: int
-    status: str
-    in_use: bool  # False for a vault key that an environment variable overrides
-    key_id: str | None = None  # master key that sealed it
-
-
-class KeyEvent(NamedTuple):
-    provider: str
-    label: str
-    event: str  # added, replaced, rotated, deleted, validated, rekeyed
-    at: float
-    detail: str | None
-
-
-class RekeyResult(NamedTuple):
-    rekeyed: int
-    old_key_id: str
-    new_key_id: str
-    source: str
-    where: str
-
-
-def check_label(label: str) -> str:
-    if not LABEL_RE.match(label):
-        raise UsageError(
-            f"bad label {label!r}: use letters, digits, '.', '-' or '_' (at most 40, "
-            "starting with a letter or digit)"
-        )
-    return label
 
 
 class KeyManager:

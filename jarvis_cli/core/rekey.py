@@ -39,7 +39,7 @@ from jarvis_cli.core.vault import (
 )
 
 if TYPE_CHECKING:
-    from jarvis_cli.core.keys import RekeyResult
+    from jarvis_cli.core.key_records import RekeyResult
 
 Row = tuple[str, str, str, bytes, bytes]
 
@@ -58,7 +58,7 @@ def rekey(store: Store, vault: Vault, new_key: bytes | None) -> RekeyResult:
     """Re-seal every row under `new_key` (random if None) and retire the old master key."""
     import time
 
-    from jarvis_cli.core.keys import RekeyResult
+    from jarvis_cli.core.key_records import RekeyResult
 
     if new_key is not None and len(new_key) != MASTER_KEY_BYTES:
         raise UsageError(f"the new master key must be {MASTER_KEY_BYTES} bytes")
