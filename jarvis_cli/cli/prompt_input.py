@@ -23,7 +23,10 @@ def read_piped_stdin() -> str | None:
             return None
     except (ValueError, OSError):
         return None  # detached or invalid descriptor: treat as no input
-    data = stream.buffer.read() if hasattr(stream, "buffer") else stream.read()
+    try:
+        data = stream.buffer.read() if hasattr(stream, "buffer") else stream.read()
+    except OSError:
+        return None  # descriptor 0 closed (`<&-`) or unreadable: there is no piped input
     text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
     return text if text.strip() else None
 

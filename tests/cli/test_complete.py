@@ -468,3 +468,29 @@ def test_key_echoed_by_provider_never_appears_in_any_output(pair: Pair, status: 
     for path in pair.home.iterdir():
         assert ALPHA_KEY.encode() not in path.read_bytes(), path
     assert pair.alpha.requests[0].headers["authorization"] == f"Bearer {ALPHA_KEY}"
+
+
+def test_prompt_alone_works_with_stdin_closed(pair: Pair) -> None:
+    """Descriptor 0 closed under a running process: no stdin at all is not an error."""
+    script = (
+        "import os, sys, runpy\n"
+        "os.close(0)\n"
+        "sys.argv = ['jarvis', 'complete', 'hi', '--model', 'alpha/fake-chat']\n"
+        "runpy.run_module('jarvis_cli', run_name='__main__')\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=_env(pair), timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "Hello from fake\n"
+    (request,) = [r for r in pair.alpha.requests if r.path.endswith("/chat/completions")]
+    assert request.body["messages"] == [{"role": "user", "content": "hi"}]
+
+
+def test_prompt_alone_works_when_the_shell_closes_stdin(pair: Pair) -> None:
+    command = f"{sys.executable} -m jarvis_cli complete hi --model alpha/fake-chat <&-"
+    proc = subprocess.run(
+        ["bash", "-c", command], capture_output=True, text=True, env=_env(pair), timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "Hello from fake\n"
