@@ -7,7 +7,7 @@ import stat
 import tempfile
 from pathlib import Path
 
-from jarvis_cli.core.errors import UnsafePermissionsError
+from jarvis_cli.core.errors import StoreError, UnsafePermissionsError
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
@@ -15,7 +15,13 @@ FILE_MODE = 0o600
 
 def ensure_private_dir(path: Path) -> None:
     """Create `path` (and parents) as 0700 if missing; never loosen an existing dir."""
-    path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    try:
+        path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(
+            f"cannot create directory {path}: {exc.strerror}",
+            hint="set JARVIS_HOME to a writable directory",
+        ) from None
     # mkdir's mode is filtered by the umask; set it explicitly on the leaf we own.
     if stat.S_IMODE(path.stat().st_mode) & 0o077:
         os.chmod(path, DIR_MODE)
@@ -23,7 +29,10 @@ def ensure_private_dir(path: Path) -> None:
 
 def create_private_file(path: Path) -> None:
     """Create an empty 0600 file if it does not exist (umask-independent)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE)
+    except OSError as exc:
+        raise StoreError(f"cannot create {path}: {exc.strerror}") from None
     try:
         os.fchmod(fd, FILE_MODE)
     finally:

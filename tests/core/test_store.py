@@ -209,3 +209,18 @@ def test_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
     assert store.conn.execute("SELECT count(DISTINCT request_id) FROM calls").fetchone()[0] == 400
     assert store.schema_version() == SCHEMA_VERSION
     store.close()
+
+
+def test_home_that_cannot_be_created_is_exit_3(jarvis: JarvisRunner) -> None:
+    result = jarvis("log", env={"JARVIS_HOME": "/proc/jarvis-cannot-be-here"})
+    assert result.returncode == ExitCode.CONFIG
+    assert "cannot create directory /proc/jarvis-cannot-be-here" in result.stderr
+    assert "JARVIS_HOME" in result.stderr
+    assert "internal error" not in result.stderr
+
+
+def test_store_path_that_is_a_directory_is_exit_3(home: Path, jarvis: JarvisRunner) -> None:
+    (home / "jarvis.db").mkdir(parents=True)
+    result = jarvis("log")
+    assert result.returncode == ExitCode.CONFIG
+    assert f"store path {home / 'jarvis.db'} is a directory" in result.stderr
