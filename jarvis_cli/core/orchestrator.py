@@ -320,6 +320,7 @@ class Orchestrator:
             )
         )
         adapter = self.providers.adapter(record.provider)  # NoKeyError (exit 5) if no key
+        adapter.prepare()  # set-up (~0.8 s for the SDK import here) is not provider latency
         attempt_no = 0
         while True:
             remaining = run.deadline - time.monotonic()

@@ -494,3 +494,39 @@ def test_prompt_alone_works_when_the_shell_closes_stdin(pair: Pair) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "Hello from fake\n"
+
+
+def test_total_timeout_stops_a_slow_provider_with_exit_8(pair: Pair) -> None:
+    pair.alpha.always("fake-chat", Behavior(delay_s=5))
+    pair.beta.always("fake-chat", Behavior(delay_s=5))
+    start = time.monotonic()
+    result = pair.run(
+        "complete",
+        "hi",
+        "--model",
+        "alpha/fake-chat",
+        "--fallback",
+        "beta/fake-chat",
+        "--timeout",
+        "1.5",
+        "--no-stream",
+    )
+    elapsed = time.monotonic() - start
+    assert result.returncode == 8, result.stderr
+    assert "all providers failed" in result.stderr
+    assert elapsed < 4.5  # the 1.5 s deadline, plus process start; never the 5 s delay
+    assert pair.beta.count("/chat/completions") == 0  # no time left for the fallback
+    (row,) = pair.calls()
+    # The deadline covers jarvis's own set-up too; the attempt got what was left of it.
+    assert row["error_class"] == "unavailable" and 0 < row["latency_ms"] < 1500
+
+
+def test_recorded_latency_is_the_provider_not_the_sdk_import(pair: Pair) -> None:
+    """The first call of a process builds the SDK client (importing openai takes most of
+    a second here); that set-up must not be recorded as the provider's latency, or
+    selection would learn it."""
+    pair.alpha.always("fake-chat", Behavior(delay_s=0.05))
+    result = pair.run("complete", "hi", "--model", "alpha/fake-chat", "--json")
+    assert result.returncode == 0, result.stderr
+    (row,) = pair.calls()
+    assert 50 <= row["latency_ms"] < 400

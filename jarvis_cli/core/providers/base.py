@@ -85,6 +85,10 @@ class ProviderAdapter(Protocol):
 
     name: str
 
+    def prepare(self) -> None:
+        """One-time set-up (SDK import, client) done before timed calls; idempotent."""
+        ...
+
     def chat(
         self, messages: Sequence[Message], model: str, options: RequestOptions
     ) -> CompletionResult: ...

@@ -190,9 +190,14 @@ class OpenAICompatAdapter:
 
     # --- ProviderAdapter --------------------------------------------------------
 
+    def prepare(self) -> None:
+        """Import the SDK and build the client now, so that calls time the network only."""
+        _ = self.client
+
     def chat(
         self, messages: Sequence[Message], model: str, options: RequestOptions
     ) -> CompletionResult:
+        self.prepare()  # SDK import and client set-up are not provider latency
         started = time.monotonic()
         response = self._call(
             lambda: self.client.chat.completions.create(
@@ -220,6 +225,7 @@ class OpenAICompatAdapter:
     def stream_chat(
         self, messages: Sequence[Message], model: str, options: RequestOptions
     ) -> OpenAIChatStream:
+        self.prepare()
         started = time.monotonic()
         sdk_stream = self._call(
             lambda: self.client.chat.completions.create(
@@ -236,6 +242,7 @@ class OpenAICompatAdapter:
         return OpenAIChatStream(self, sdk_stream, model, started)
 
     def complete(self, prompt: str, model: str, options: RequestOptions) -> CompletionResult:
+        self.prepare()  # SDK import and client set-up are not provider latency
         started = time.monotonic()
         response = self._call(
             lambda: self.client.completions.create(
@@ -258,6 +265,7 @@ class OpenAICompatAdapter:
         )
 
     def embed(self, texts: Sequence[str], model: str, options: RequestOptions) -> EmbeddingResult:
+        self.prepare()  # SDK import and client set-up are not provider latency
         started = time.monotonic()
         response = self._call(
             lambda: self.client.embeddings.create(
