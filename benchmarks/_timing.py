@@ -83,6 +83,16 @@ def report(samples: Mapping[str, list[float]], baseline: str) -> dict[str, float
     return medians
 
 
+def print_ratio(
+    medians: Mapping[str, float], subject: str, floor: str, target: float, label: str
+) -> float:
+    """Print `label = subject/floor` against `target` with OK / OVER TARGET; return it."""
+    ratio = medians[subject] / medians[floor]
+    verdict = "OK" if ratio <= target else "OVER TARGET"
+    print(f"\n{label} = {ratio:.2f} (target <= {target}): {verdict}")
+    return ratio
+
+
 def bench_env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("JARVIS_")}
     env["JARVIS_HOME"] = str(home)

@@ -33,7 +33,7 @@ import textwrap  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from _timing import bench_env, interleaved, jarvis_command, report  # noqa: E402
+from _timing import bench_env, interleaved, jarvis_command, print_ratio, report  # noqa: E402
 
 from tests.fake_provider import FakeProvider  # noqa: E402
 
@@ -111,9 +111,13 @@ def main() -> int:
         )
     print(f"{runs} interleaved warm runs each; jarvis selected openai/{model}\n")
     medians = report(samples, "floor (imports + SDK call)")
-    ratio = medians["jarvis complete --json"] / medians["floor (imports + SDK call)"]
-    verdict = "OK" if ratio <= TARGET else "OVER TARGET"
-    print(f"\njarvis complete / floor = {ratio:.2f} (target <= {TARGET}): {verdict}")
+    print_ratio(
+        medians,
+        "jarvis complete --json",
+        "floor (imports + SDK call)",
+        TARGET,
+        "jarvis complete / floor",
+    )
     return 0
 
 

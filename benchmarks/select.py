@@ -35,7 +35,7 @@ import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from _timing import bench_env, interleaved, jarvis_command, report  # noqa: E402
+from _timing import bench_env, interleaved, jarvis_command, print_ratio, report  # noqa: E402
 
 IN_PROCESS_TARGET_MS = 50.0
 WHOLE_PROCESS_TARGET = 1.3
@@ -236,9 +236,13 @@ def whole_process(runs: int, tmp: Path) -> float:
     samples = interleaved(commands, runs, env)
     print(f"{runs} interleaved runs each, fresh home, bundled catalog, offline\n")
     medians = report(samples, "python floor.py")
-    ratio = medians["python -m jarvis_cli select --json"] / medians["python floor.py"]
-    verdict = "OK" if ratio <= WHOLE_PROCESS_TARGET else "OVER TARGET"
-    print(f"\nselect --json / floor = {ratio:.2f} (target <= {WHOLE_PROCESS_TARGET}): {verdict}")
+    ratio = print_ratio(
+        medians,
+        "python -m jarvis_cli select --json",
+        "python floor.py",
+        WHOLE_PROCESS_TARGET,
+        "select --json / floor",
+    )
     own = medians["python -m jarvis_cli select --json"] / medians["python same_options.py --json"]
     print(f"select --json / Typer app with the same options = {own:.2f} (jarvis's own share)")
     return ratio

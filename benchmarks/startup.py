@@ -20,7 +20,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE] + [str(
 import argparse  # noqa: E402
 import tempfile  # noqa: E402
 
-from _timing import bench_env, interleaved, jarvis_command, report  # noqa: E402
+from _timing import bench_env, interleaved, jarvis_command, print_ratio, report  # noqa: E402
 
 TARGET = 1.2
 
@@ -45,9 +45,9 @@ def main() -> int:
         )
     print(f"{runs} interleaved runs each ({' '.join(jarvis)})\n")
     medians = report(samples, "import typer.rich_utils")
-    ratio = medians["jarvis --help"] / medians["import typer.rich_utils"]
-    verdict = "OK" if ratio <= TARGET else "OVER TARGET"
-    print(f"\njarvis --help / typer floor = {ratio:.2f} (target <= {TARGET}): {verdict}")
+    print_ratio(
+        medians, "jarvis --help", "import typer.rich_utils", TARGET, "jarvis --help / typer floor"
+    )
     return 0
 
 
