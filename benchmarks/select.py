@@ -9,7 +9,7 @@ In-process (targets <= 50 ms at 10,000 models): `SelectionEngine.select` end to 
   every call row;
 - warm: nothing changed since the last selection (the common case);
 - after 5 new calls: the cache refreshes the 5 models concerned;
-and the pure ranking alone (`ranking.rank` on in-memory records and metrics).
+and the pure ranking alone (`ranking.rank_table` on an in-memory table and metrics).
 
 Whole process (target <= 1.3x the floor): from >= 10 interleaved runs on a fresh
 home, offline, with the bundled catalog: a Typer app with one command that does
@@ -164,7 +164,8 @@ def _populate(home: Path, n_models: int, n_calls: int, rng: random.Random) -> di
 
 def in_process(n_models: int, n_calls: int, runs: int, tmp: Path) -> dict[str, float]:
     from jarvis_cli.core.context import Context
-    from jarvis_cli.core.ranking import RankInputs, SelectionRequest, rank
+    from jarvis_cli.core.metrics import PerformanceMonitor
+    from jarvis_cli.core.ranking import RankInputs, SelectionRequest, rank_table
     from jarvis_cli.core.registry import ModelRegistry
     from jarvis_cli.core.selection import SelectionEngine
 
@@ -189,20 +190,19 @@ def in_process(n_models: int, n_calls: int, runs: int, tmp: Path) -> dict[str, f
         engine.select(request)
 
     incremental = _median_ms(add_calls_then_select, runs)
-    models = ModelRegistry(ctx).list_models(include_unavailable=True)
-    metrics = {c.model.id: c.metrics for c in result.candidates}
+    table = ModelRegistry(ctx).table()
+    metrics = PerformanceMonitor.for_context(ctx).columns(table.ids)
     inputs = RankInputs(
         strategy="balanced",
         weights=result.weights,
         tokens=result.tokens,
-        usable_providers={m.provider: True for m in models},
-        metrics=metrics,
+        usable_providers=dict.fromkeys(table.providers(), True),
         now=time.time(),
     )
-    pure = _median_ms(lambda: rank(request, models, inputs), runs)
+    pure = _median_ms(lambda: rank_table(request, table, inputs, metrics), runs)
     ctx.close()
     return {
-        "models": float(len(models)),
+        "models": float(len(table)),
         "candidates": float(len(result.candidates)),
         "cold": cold,
         "warm": warm,

@@ -14,10 +14,11 @@ any attempt is in the window.
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import time
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, NamedTuple
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from jarvis_cli.core.config import CooldownPolicy
 
@@ -59,6 +60,37 @@ class ModelMetrics(NamedTuple):
 def no_measurements(model_id: str) -> ModelMetrics:
     """The aggregates of a model with no attempt in the window."""
     return ModelMetrics(model_id=model_id)
+
+
+class MetricColumns(NamedTuple):
+    """ModelMetrics of a list of models as columns, aligned with those models' positions
+    (selection scans them for 10,000 models: see core/model_table.py)."""
+
+    rows: list[tuple[Any, ...] | None]  # ModelMetrics fields; None = no measurements
+    calls: list[int]
+    successes: list[int]
+    latency_p50_ms: list[float]  # NaN = none
+
+    @classmethod
+    def from_rows(cls, ids: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> MetricColumns:
+        """Columns for `ids` from rows in ModelMetrics field order (model_id first)."""
+        by_id = {r[0]: r for r in rows}
+        aligned = [by_id.get(i) for i in ids]
+        nan = math.nan
+        return cls(
+            aligned,
+            [0 if r is None else r[1] for r in aligned],
+            [0 if r is None else r[2] for r in aligned],
+            [nan if r is None or r[4] is None else r[4] for r in aligned],
+        )
+
+    @classmethod
+    def from_mapping(cls, ids: Sequence[str], found: Mapping[str, ModelMetrics]) -> MetricColumns:
+        return cls.from_rows(ids, found.values())
+
+    def metrics(self, i: int, model_id: str) -> ModelMetrics:
+        row = self.rows[i]
+        return no_measurements(model_id) if row is None else ModelMetrics._make(row)
 
 
 # One statement, one GROUP BY, no joins: rank each model's attempts by recency,
@@ -163,6 +195,18 @@ class PerformanceMonitor:
             return {r[0]: make(r) for r in self.conn.execute(sql)}
         return {r[0]: ModelMetrics._make(r[:7]) for r in self._compute(now, ids)}
 
+    def columns(self, ids: Sequence[str], *, now: float | None = None) -> MetricColumns:
+        """The aggregates of `ids` as MetricColumns (cached monitors read model_stats)."""
+        now = time.time() if now is None else now
+        if self.cached and not self.conn.in_transaction:
+            self._refresh(now)
+            rows: Iterable[tuple[Any, ...]] = self.conn.execute(
+                f"SELECT {_METRICS_COLUMNS} FROM model_stats"
+            )
+        else:
+            rows = (r[:7] for r in self._compute(now, None))
+        return MetricColumns.from_rows(ids, rows)
+
     def get(self, model_id: str, *, now: float | None = None) -> ModelMetrics:
         """Aggregates of one model (`measured` is False when it has no attempt in the window)."""
         found = self.aggregates([model_id], now=now)
@@ -249,12 +293,17 @@ class PerformanceMonitor:
 
 # --- cooldown (shared with the orchestrator) -----------------------------------
 
+# `recent` is materialized so that it is a range scan of the calls(at) index: grouped
+# directly, SQLite prefers walking calls(model_id, at), i.e. every call row (~15 ms
+# at 100,000 rows, at every selection).
 _COOLDOWN_SQL = """
-WITH latest AS (
-    SELECT model_id, MAX(at) AS last_at
+WITH recent AS MATERIALIZED (
+    SELECT model_id, at
     FROM calls
     WHERE at > :recent_since AND ok = 0 AND error_class IN ({classes})
-    GROUP BY model_id
+),
+latest AS (
+    SELECT model_id, MAX(at) AS last_at FROM recent GROUP BY model_id
 )
 SELECT l.model_id, l.last_at,
        (SELECT COUNT(*) FROM calls c

@@ -7,15 +7,18 @@ gathers those inputs from the store, the registry and the key manager.
 
 from __future__ import annotations
 
+import math
 import time
+from bisect import bisect_left
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from typing import NamedTuple
+from collections.abc import Callable, Mapping, Sequence
+from typing import NamedTuple, overload
 
 from jarvis_cli.core import scoring
-from jarvis_cli.core.cost import TokenEstimate, cost_usd
+from jarvis_cli.core.cost import TOKENS_PER_MTOK, TokenEstimate
 from jarvis_cli.core.errors import NoSuitableModelError
-from jarvis_cli.core.metrics import ModelMetrics, no_measurements
+from jarvis_cli.core.metrics import MetricColumns, ModelMetrics
+from jarvis_cli.core.model_table import ModelTable, Shape
 from jarvis_cli.core.providers.base import RequestKind
 from jarvis_cli.core.reasoning import explain_choice
 from jarvis_cli.core.records import ModelRecord
@@ -80,7 +83,7 @@ class SelectionResult(NamedTuple):
     strategy: str
     weights: scoring.Weights
     tokens: TokenEstimate
-    candidates: tuple[ScoredCandidate, ...]  # best first; [0] is the chosen one
+    candidates: Sequence[ScoredCandidate]  # best first; [0] is the chosen one (built lazily)
     excluded: tuple[Exclusion, ...]
     preferred_model: PreferredModelOutcome | None = None
     notes: tuple[str, ...] = ()
@@ -91,7 +94,7 @@ class SelectionResult(NamedTuple):
 
 
 class RankInputs(NamedTuple):
-    """Everything `rank` needs besides the request and the models."""
+    """Everything `rank` needs besides the request, the models and their metrics."""
 
     strategy: str
     weights: scoring.Weights
@@ -99,93 +102,42 @@ class RankInputs(NamedTuple):
     usable_providers: Mapping[str, bool]  # provider -> can be called now
     # provider -> (code, reason) for the unusable ones, e.g. ("no_key", "no key for x (...)")
     unusable_reasons: Mapping[str, tuple[str, str]] = {}
-    metrics: Mapping[str, ModelMetrics] = {}
     cooling_until: Mapping[str, float] = {}
     quality_overrides: Mapping[str, float] = {}
     max_fallbacks: int = 2
     now: float = 0.0
 
 
-def _exclusion(
-    model: ModelRecord, request: SelectionRequest, inputs: RankInputs, cost: float | None
-) -> tuple[str, str] | None:
-    """The first reason `model` does not qualify, as (code, reason); None if it does."""
-    kind = request.kind
-    if request.preferred_provider and model.provider != request.preferred_provider:
-        return "provider", f"provider is {model.provider}, not {request.preferred_provider}"
-    serves = model.supports(kind)
-    if serves is None:
-        return "type", f"not known to serve {kind} requests"
-    if not serves:
-        return "type", f"does not serve {kind} requests"
-    for cap in request.capabilities:
-        has = getattr(model.capabilities, cap)
-        if has is None:
-            return "capability", f"{cap} support unknown"
-        if not has:
-            return "capability", f"no {cap} support"
-    if model.status != "active":
-        return "unavailable", f"marked {model.status}"
-    usable = inputs.usable_providers.get(model.provider)
-    if usable is None:
-        return "provider_unknown", f"provider {model.provider} is not configured"
-    if not usable:
-        why = inputs.unusable_reasons.get(
-            model.provider, ("no_key", f"no key for {model.provider}")
-        )
-        # --all shows what a key would unlock; a local server nobody set up is not
-        # one of those (and its $0 catalog models would otherwise always win).
-        if not request.include_unusable or why[0] == "not_set_up":
-            return why
-    tokens = inputs.tokens
-    if model.context_length is not None and tokens.total > model.context_length:
-        return "context", (
-            f"needs {tokens.total} tokens (input + output), context is {model.context_length}"
-        )
-    if model.max_output_tokens is not None and tokens.output_tokens > model.max_output_tokens:
-        return "context", (
-            f"expects {tokens.output_tokens} output tokens, max is {model.max_output_tokens}"
-        )
-    until = inputs.cooling_until.get(model.id)
-    if until is not None and until > inputs.now:
-        return "cooldown", f"cooling down until {time.strftime('%H:%M:%S', time.localtime(until))}"
-    if request.max_cost_usd is not None:
-        if cost is None:
-            return "price_unknown", "price unknown (budget given)"
-        if cost > request.max_cost_usd:
-            return "budget", f"estimated ${cost:.6f} > max ${request.max_cost_usd:g}"
-    if request.max_latency_ms is not None:
-        m = inputs.metrics.get(model.id)
-        if (
-            m is not None
-            and m.latency_p50_ms is not None
-            and (m.latency_p50_ms > request.max_latency_ms)
-        ):
-            return "latency", (
-                f"expected latency {m.latency_p50_ms:.0f} ms (p50) > max "
-                f"{request.max_latency_ms:g} ms"
-            )
-    return None
-
-
 def rank(
-    request: SelectionRequest, models: Sequence[ModelRecord], inputs: RankInputs
+    request: SelectionRequest,
+    models: Sequence[ModelRecord],
+    inputs: RankInputs,
+    metrics: Mapping[str, ModelMetrics] | None = None,
 ) -> SelectionResult:
-    """Filter, score and rank `models` for `request`; NoSuitableModelError if none qualifies."""
+    """Filter, score and rank `models` for `request`; NoSuitableModelError if none qualifies.
+
+    `metrics` maps model ids to their measurements (absent = unmeasured).
+    """
+    table = ModelTable.from_records(models)
+    return rank_table(request, table, inputs, MetricColumns.from_mapping(table.ids, metrics or {}))
+
+
+def rank_table(
+    request: SelectionRequest, table: ModelTable, inputs: RankInputs, metrics: MetricColumns
+) -> SelectionResult:
+    """`rank` over a ModelTable and metrics aligned with it (what SelectionEngine uses).
+
+    Works on columns (lists of floats) and builds a ScoredCandidate only for the
+    candidates a caller looks at: the result's `candidates` is a lazy sequence.
+    """
     tokens = inputs.tokens
-    qualifying: list[tuple[ModelRecord, float | None]] = []
-    excluded: list[Exclusion] = []
-    for model in models:
-        cost = cost_usd(model, tokens.input_tokens, tokens.output_tokens)
-        why = _exclusion(model, request, inputs, cost)
-        if why is None:
-            qualifying.append((model, cost))
-        else:
-            excluded.append(Exclusion(model.id, *why))
-    if not qualifying:
-        raise _no_suitable_model(request, excluded, len(models))
-    candidates = _score(request, qualifying, inputs)
-    preferred, candidates = _apply_preference(request, candidates, excluded)
+    cand, costs, excluded = _qualify(request, table, inputs, metrics)
+    if not cand:
+        raise _no_suitable_model(request, excluded, len(table))
+    scored = _Scored(request, table, inputs, metrics, cand, costs)
+    order = scored.order()
+    preferred = _apply_preference(request, table, scored, order, excluded)
+    candidates = _Candidates(scored, order)
     chosen = candidates[0]
     runner_up = candidates[1] if len(candidates) > 1 else None
     margin = None if runner_up is None else chosen.total - runner_up.total
@@ -203,7 +155,7 @@ def rank(
         provider=chosen.model.provider,
         model_name=chosen.model.name,
         usable=chosen.usable,
-        fallbacks=_fallbacks(candidates, inputs.max_fallbacks),
+        fallbacks=_fallbacks(table, scored, order, inputs.max_fallbacks),
         estimated_cost_usd=chosen.estimated_cost_usd,
         estimated_latency_ms=chosen.expected_latency_ms if chosen.latency_measured else None,
         confidence=conf,
@@ -211,107 +163,314 @@ def rank(
         strategy=inputs.strategy,
         weights=inputs.weights,
         tokens=tokens,
-        candidates=tuple(candidates),
+        candidates=candidates,
         excluded=tuple(excluded),
         preferred_model=preferred,
     )
 
 
-def _score(
-    request: SelectionRequest,
-    qualifying: Sequence[tuple[ModelRecord, float | None]],
-    inputs: RankInputs,
-) -> list[ScoredCandidate]:
-    found = inputs.metrics
-    metrics = [found.get(m.id) or no_measurements(m.id) for m, _ in qualifying]
-    measured_p50s = [x.latency_p50_ms for x in metrics if x.latency_p50_ms is not None]
-    prior = scoring.latency_prior_ms(measured_p50s, request.kind)
-    latencies = [prior if x.latency_p50_ms is None else x.latency_p50_ms for x in metrics]
-    smoothed = [scoring.smoothed_success_rate(x.successes, x.calls) for x in metrics]
-    overrides = inputs.quality_overrides
-    qualities = [overrides.get(m.id, m.quality) for m, _ in qualifying]
-    perf = scoring.performance_scores(latencies)
-    cost = scoring.cost_scores([c for _, c in qualifying])
-    rel = scoring.reliability_scores(smoothed)
-    qual = scoring.quality_scores(qualities)
-    # The same few notes repeat across thousands of candidates: build them once.
-    unmeasured_notes: tuple[str, ...] = (f"latency unmeasured: prior {prior:.0f} ms",)
-    if request.max_latency_ms is not None:
-        unmeasured_notes += ("not checked against --max-latency (no measurements)",)
-    no_price_note = ("price unknown: scored as the most expensive candidate",)
-    no_context_note = ("context length unknown",)
-    w, b = inputs.weights, scoring.BALANCED
-    usable = inputs.usable_providers
-    out: list[ScoredCandidate] = []
-    for i, (model, est_cost) in enumerate(qualifying):
-        m = metrics[i]
-        p, c, r, q = perf[i], cost[i], rel[i], qual[i]
-        notes: tuple[str, ...] = ()
-        if est_cost is None:
-            notes += no_price_note
-        if m.latency_p50_ms is None:
-            notes += unmeasured_notes
-        if model.context_length is None:
-            notes += no_context_note
-        out.append(
-            ScoredCandidate(
-                model,
-                bool(usable.get(model.provider)),
-                m,
-                est_cost,
-                latencies[i],
-                m.latency_p50_ms is not None,
-                smoothed[i],
-                qualities[i],
-                scoring.SubScores(p, c, r, q),
-                w.performance * p + w.cost * c + w.reliability * r + w.quality * q,
-                b.performance * p + b.cost * c + b.reliability * r + b.quality * q,
-                notes,
-            )
+def _shape_exclusion(
+    shape: Shape, request: SelectionRequest, inputs: RankInputs
+) -> tuple[str, str] | None:
+    """The first reason models of `shape` do not qualify, whatever their numbers."""
+    kind = request.kind
+    provider = shape.provider
+    if request.preferred_provider and provider != request.preferred_provider:
+        return "provider", f"provider is {provider}, not {request.preferred_provider}"
+    serves = shape.probe().supports(kind)
+    if serves is None:
+        return "type", f"not known to serve {kind} requests"
+    if not serves:
+        return "type", f"does not serve {kind} requests"
+    for cap in request.capabilities:
+        has = getattr(shape.capabilities, cap)
+        if has is None:
+            return "capability", f"{cap} support unknown"
+        if not has:
+            return "capability", f"no {cap} support"
+    if shape.status != "active":
+        return "unavailable", f"marked {shape.status}"
+    usable = inputs.usable_providers.get(provider)
+    if usable is None:
+        return "provider_unknown", f"provider {provider} is not configured"
+    if not usable:
+        why = inputs.unusable_reasons.get(provider, ("no_key", f"no key for {provider}"))
+        # --all shows what a key would unlock; a local server nobody set up is not
+        # one of those (and its $0 catalog models would otherwise always win).
+        if not request.include_unusable or why[0] == "not_set_up":
+            return why
+    return None
+
+
+def _costs(table: ModelTable, cand: Sequence[int], tokens: TokenEstimate) -> list[float]:
+    """Estimated USD of `cand` (NaN = a needed price is unknown), exactly as cost_usd."""
+    n_in, n_out = tokens.input_tokens, tokens.output_tokens
+    price_in = table.columns["input_cost_per_mtok"]
+    price_out = table.columns["output_cost_per_mtok"]
+    m = TOKENS_PER_MTOK
+    if n_in and n_out:
+        return [0.0 + n_in * price_in[i] / m + n_out * price_out[i] / m for i in cand]
+    if n_in:
+        return [0.0 + n_in * price_in[i] / m for i in cand]
+    if n_out:
+        return [0.0 + n_out * price_out[i] / m for i in cand]
+    return [0.0 if price_in[i] == price_in[i] else math.nan for i in cand]
+
+
+def _qualify(
+    request: SelectionRequest, table: ModelTable, inputs: RankInputs, metrics: MetricColumns
+) -> tuple[list[int], list[float], list[Exclusion]]:
+    """The positions of qualifying models (ascending), their estimated costs (NaN =
+    unknown) and an Exclusion for every other model, in id order.
+
+    Each check removes models from the running candidate list, in the order of
+    precedence of the reasons, so every excluded model gets its first reason.
+    """
+    ids, cols = table.ids, table.columns
+    verdicts = [_shape_exclusion(s, request, inputs) for s in table.shapes]
+    dropped: list[tuple[int, str, str]] = []
+    cand: list[int] = []
+    for i, k in enumerate(table.shape_of):
+        v = verdicts[k]
+        if v is None:
+            cand.append(i)
+        else:
+            dropped.append((i, *v))
+
+    costs: list[float] = []  # aligned with `cand` once computed (after the cooldown check)
+
+    def drop(bad: list[int], why: Callable[[int], tuple[str, str]]) -> None:
+        nonlocal cand, costs
+        if not bad:
+            return
+        dropped.extend((i, *why(i)) for i in bad)
+        gone = set(bad)
+        if costs:
+            kept = [(i, c) for i, c in zip(cand, costs, strict=True) if i not in gone]
+            cand, costs = [i for i, _ in kept], [c for _, c in kept]
+        else:
+            cand = [i for i in cand if i not in gone]
+
+    tokens = inputs.tokens
+    total, out = tokens.total, tokens.output_tokens
+    context, max_out = cols["context_length"], cols["max_output_tokens"]
+    drop(
+        [i for i in cand if context[i] < total],
+        lambda i: (
+            "context",
+            f"needs {total} tokens (input + output), context is {int(context[i])}",
+        ),
+    )
+    drop(
+        [i for i in cand if max_out[i] < out],
+        lambda i: ("context", f"expects {out} output tokens, max is {int(max_out[i])}"),
+    )
+    now = inputs.now
+    cooling = {m: t for m, t in inputs.cooling_until.items() if t > now}
+    if cooling:
+        drop(
+            [i for i in cand if ids[i] in cooling],
+            lambda i: (
+                "cooldown",
+                f"cooling down until {time.strftime('%H:%M:%S', time.localtime(cooling[ids[i]]))}",
+            ),
         )
-    # Deterministic: total, then the balanced total, then usable first, then the id.
-    out.sort(key=lambda s: (-s.total, -s.tiebreak, not s.usable, s.model.id))
-    return out
+    costs = _costs(table, cand, tokens)
+    limit = request.max_cost_usd
+    if limit is not None:
+        cost_of = dict(zip(cand, costs, strict=True))
+        drop(
+            [i for i, c in zip(cand, costs, strict=True) if not c <= limit],
+            lambda i: (
+                ("price_unknown", "price unknown (budget given)")
+                if cost_of[i] != cost_of[i]
+                else ("budget", f"estimated ${cost_of[i]:.6f} > max ${limit:g}")
+            ),
+        )
+    max_latency = request.max_latency_ms
+    if max_latency is not None:
+        p50 = metrics.latency_p50_ms
+        drop(
+            [i for i in cand if p50[i] > max_latency],
+            lambda i: (
+                "latency",
+                f"expected latency {p50[i]:.0f} ms (p50) > max {max_latency:g} ms",
+            ),
+        )
+    dropped.sort()
+    return cand, costs, [Exclusion(ids[i], code, reason) for i, code, reason in dropped]
+
+
+class _Scored:
+    """Sub-scores and totals of the qualifying models, as lists aligned with `cand`
+    (position j is the model at table position cand[j])."""
+
+    def __init__(
+        self,
+        request: SelectionRequest,
+        table: ModelTable,
+        inputs: RankInputs,
+        metrics: MetricColumns,
+        cand: list[int],
+        costs: list[float],
+    ) -> None:
+        self.table, self.metrics, self.cand = table, metrics, cand
+        usable_of = inputs.usable_providers
+        self.usable = [bool(usable_of.get(table.provider(i))) for i in cand]
+        self.costs: list[float | None] = [None if c != c else c for c in costs]
+        p50 = [metrics.latency_p50_ms[i] for i in cand]
+        self.measured = [x == x for x in p50]
+        self.prior = scoring.latency_prior_ms([x for x in p50 if x == x], request.kind)
+        prior = self.prior
+        self.latencies = [x if x == x else prior for x in p50]
+        calls, successes = metrics.calls, metrics.successes
+        self.smoothed = scoring.smoothed_success_rates(
+            [successes[i] for i in cand], [calls[i] for i in cand]
+        )
+        quality = table.columns["quality"]
+        qualities: list[float | None] = [
+            None if quality[i] != quality[i] else quality[i] for i in cand
+        ]
+        overrides = inputs.quality_overrides
+        if overrides:
+            ids = table.ids
+            qualities = [overrides.get(ids[i], q) for i, q in zip(cand, qualities, strict=True)]
+        self.qualities = qualities
+        self.perf = scoring.performance_scores(self.latencies)
+        self.cost = scoring.cost_scores(self.costs)
+        self.rel = scoring.reliability_scores(self.smoothed)
+        self.qual = scoring.quality_scores(qualities)
+        subs = (self.perf, self.cost, self.rel, self.qual)
+        self.totals = inputs.weights.totals(*subs)
+        self.tiebreaks = (
+            self.totals if inputs.weights == scoring.BALANCED else scoring.BALANCED.totals(*subs)
+        )
+        # The same few notes repeat across thousands of candidates: build them once.
+        self.unmeasured_notes: tuple[str, ...] = (f"latency unmeasured: prior {prior:.0f} ms",)
+        if request.max_latency_ms is not None:
+            self.unmeasured_notes += ("not checked against --max-latency (no measurements)",)
+
+    def order(self) -> list[int]:
+        """Positions best first. Deterministic: total, then the balanced total, then
+        usable first, then the id (stable sorts, least significant key first; `cand`
+        is in id order)."""
+        order = list(range(len(self.cand)))
+        if not all(self.usable):
+            order.sort(key=self.usable.__getitem__, reverse=True)
+        if self.tiebreaks is not self.totals:
+            order.sort(key=self.tiebreaks.__getitem__, reverse=True)
+        order.sort(key=self.totals.__getitem__, reverse=True)
+        return order
+
+    def candidate(self, j: int) -> ScoredCandidate:
+        i = self.cand[j]
+        model = self.table.record(i)
+        cost = self.costs[j]
+        notes: tuple[str, ...] = ()
+        if cost is None:
+            notes += _NO_PRICE_NOTE
+        if not self.measured[j]:
+            notes += self.unmeasured_notes
+        if model.context_length is None:
+            notes += _NO_CONTEXT_NOTE
+        return ScoredCandidate(
+            model,
+            self.usable[j],
+            self.metrics.metrics(i, model.id),
+            cost,
+            self.latencies[j],
+            self.measured[j],
+            self.smoothed[j],
+            self.qualities[j],
+            scoring.SubScores(self.perf[j], self.cost[j], self.rel[j], self.qual[j]),
+            self.totals[j],
+            self.tiebreaks[j],
+            notes,
+        )
+
+
+_NO_PRICE_NOTE = ("price unknown: scored as the most expensive candidate",)
+_NO_CONTEXT_NOTE = ("context length unknown",)
+
+
+class _Candidates(Sequence[ScoredCandidate]):
+    """The scored candidates best first, each built on first access (selection over
+    10,000 models shows ten of them)."""
+
+    def __init__(self, scored: _Scored, order: list[int]) -> None:
+        self._scored = scored
+        self._order = order
+        self._built: dict[int, ScoredCandidate] = {}
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    @overload
+    def __getitem__(self, index: int) -> ScoredCandidate: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[ScoredCandidate, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> ScoredCandidate | tuple[ScoredCandidate, ...]:
+        if isinstance(index, slice):
+            return tuple(self._at(k) for k in range(*index.indices(len(self._order))))
+        return self._at(range(len(self._order))[index])  # IndexError like a tuple
+
+    def _at(self, k: int) -> ScoredCandidate:
+        found = self._built.get(k)
+        if found is None:
+            found = self._built[k] = self._scored.candidate(self._order[k])
+        return found
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} scored candidates>"
 
 
 def _apply_preference(
     request: SelectionRequest,
-    candidates: list[ScoredCandidate],
+    table: ModelTable,
+    scored: _Scored,
+    order: list[int],
     excluded: Sequence[Exclusion],
-) -> tuple[PreferredModelOutcome | None, list[ScoredCandidate]]:
+) -> PreferredModelOutcome | None:
+    """Move the preferred model to the front of `order` if it qualifies; say why not."""
     wanted = request.preferred_model
     if not wanted:
-        return None, candidates
-    for i, c in enumerate(candidates):
-        if c.model.id == wanted:
-            return PreferredModelOutcome(wanted, True, None), [
-                c,
-                *candidates[:i],
-                *candidates[i + 1 :],
-            ]
+        return None
+    i = table.index(wanted)
+    if i is not None:
+        j = bisect_left(scored.cand, i)
+        if j < len(scored.cand) and scored.cand[j] == i:
+            order.remove(j)
+            order.insert(0, j)
+            return PreferredModelOutcome(wanted, True, None)
     for e in excluded:
         if e.model_id == wanted:
-            return PreferredModelOutcome(wanted, False, e.reason), candidates
-    return PreferredModelOutcome(wanted, False, "not in the registry"), candidates
+            return PreferredModelOutcome(wanted, False, e.reason)
+    return PreferredModelOutcome(wanted, False, "not in the registry")
 
 
-def _fallbacks(candidates: Sequence[ScoredCandidate], limit: int) -> tuple[str, ...]:
+def _fallbacks(table: ModelTable, scored: _Scored, order: list[int], limit: int) -> tuple[str, ...]:
     """Up to `limit` runners-up: one per other provider first (best first), then the rest."""
-    chosen = candidates[0]
-    rest = [c for c in candidates[1:] if c.usable or not chosen.usable]
+    if limit <= 0:
+        return ()
+    cand, usable = scored.cand, scored.usable
+    chosen_usable = usable[order[0]]
     picked: list[str] = []
-    providers = {chosen.model.provider}
-    for c in rest:
+    providers = {table.provider(cand[order[0]])}
+    for j in order[1:]:
         if len(picked) >= limit:
             break
-        if c.model.provider not in providers:
-            picked.append(c.model.id)
-            providers.add(c.model.provider)
-    for c in rest:
+        provider = table.provider(cand[j])
+        if (usable[j] or not chosen_usable) and provider not in providers:
+            picked.append(table.ids[cand[j]])
+            providers.add(provider)
+    for j in order[1:]:
         if len(picked) >= limit:
             break
-        if c.model.id not in picked:
-            picked.append(c.model.id)
+        model_id = table.ids[cand[j]]
+        if (usable[j] or not chosen_usable) and model_id not in picked:
+            picked.append(model_id)
     return tuple(picked)
 
 

@@ -26,6 +26,7 @@ from jarvis_cli.core.records import ModelRecord, split_model_id
 
 if TYPE_CHECKING:
     from jarvis_cli.core.catalog import CatalogEntry
+    from jarvis_cli.core.model_table import ModelTable
 
 CATALOG_DIGEST_META = "catalog_digest"
 # "<size>:<mtime_ns>:<digest>" of the catalog file last registered: lets every
@@ -170,12 +171,7 @@ class ModelRegistry:
     ) -> list[ModelRecord]:
         """Models by provider and name; `kind`/`capability` keep only models known to have them."""
         self.ensure_catalog()
-        sql, args = _SELECT, []
-        if provider is not None:
-            sql += " WHERE provider = ?"
-            args.append(provider)
-        rows = self.ctx.store.conn.execute(sql + " ORDER BY provider, name", args).fetchall()
-        records = [_record(r) for r in rows]
+        records = read_records(self.ctx.store.conn, provider=provider)
         if not include_unavailable:
             records = [r for r in records if r.status == "active"]
         if kind is not None:
@@ -184,6 +180,13 @@ class ModelRegistry:
             cap = normalize_capability(capability)
             records = [r for r in records if getattr(r.capabilities, cap) is True]
         return records
+
+    def table(self) -> ModelTable:
+        """Every model as a ModelTable (what selection scans), from the store's snapshot."""
+        from jarvis_cli.core.model_table import load_model_table
+
+        self.ensure_catalog()
+        return load_model_table(self.ctx.store)
 
     def get(self, model_id: str) -> ModelRecord | None:
         """The model `provider/name`, or None."""
@@ -268,6 +271,15 @@ class ModelRegistry:
                         (entry.model_id, entry.provider, entry.name, *entry_facts(entry)),
                     )
         return updated, added
+
+
+def read_records(conn: sqlite3.Connection, *, provider: str | None = None) -> list[ModelRecord]:
+    """Every model (or one provider's) by provider and name, user overrides applied."""
+    sql, args = _SELECT, []
+    if provider is not None:
+        sql += " WHERE provider = ?"
+        args.append(provider)
+    return [_record(r) for r in conn.execute(sql + " ORDER BY provider, name", args)]
 
 
 _FLAG = {None: None, 0: False, 1: True}

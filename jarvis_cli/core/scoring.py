@@ -71,6 +71,20 @@ class Weights:
     def as_dict(self) -> dict[str, float]:
         return {k: round(getattr(self, k), 4) for k in COMPONENTS}
 
+    def totals(
+        self,
+        performance: Sequence[float],
+        cost: Sequence[float],
+        reliability: Sequence[float],
+        quality: Sequence[float],
+    ) -> list[float]:
+        """`total` of many candidates, from their sub-scores as columns (same arithmetic)."""
+        wp, wc, wr, wq = self.performance, self.cost, self.reliability, self.quality
+        return [
+            wp * p + wc * c + wr * r + wq * q
+            for p, c, r, q in zip(performance, cost, reliability, quality, strict=True)
+        ]
+
     def total(self, scores: SubScores) -> float:
         return (
             self.performance * scores.performance
@@ -126,6 +140,13 @@ def smoothed_success_rate(successes: int, calls: int) -> float:
     """Beta-prior smoothed success rate: (successes + 9) / (calls + 10)."""
     a = RELIABILITY_PRIOR_MEAN * RELIABILITY_PRIOR_CALLS
     return (successes + a) / (calls + RELIABILITY_PRIOR_CALLS)
+
+
+def smoothed_success_rates(successes: Sequence[int], calls: Sequence[int]) -> list[float]:
+    """`smoothed_success_rate` of many models (same arithmetic)."""
+    a = RELIABILITY_PRIOR_MEAN * RELIABILITY_PRIOR_CALLS
+    k = RELIABILITY_PRIOR_CALLS
+    return [(s + a) / (c + k) for s, c in zip(successes, calls, strict=True)]
 
 
 def data_weight(calls: int) -> float:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping
 
 from jarvis_cli.core.context import Context
 from jarvis_cli.core.cost import estimate_request_tokens
@@ -26,9 +26,9 @@ from jarvis_cli.core.ranking import (
     SelectionRequest,
     SelectionResult,
     exclusion_summary,
-    rank,
+    rank_table,
 )
-from jarvis_cli.core.records import ModelRecord, split_model_id
+from jarvis_cli.core.records import split_model_id
 from jarvis_cli.core.scoring import resolve_weights
 
 __all__ = [
@@ -53,20 +53,20 @@ def key_hint(spec: ProviderSpec) -> str:
 
 
 def provider_usability(
-    ctx: Context, providers: Mapping[str, ProviderSpec], models: Sequence[ModelRecord]
+    ctx: Context, providers: Mapping[str, ProviderSpec], synced: Collection[str]
 ) -> tuple[dict[str, bool], dict[str, tuple[str, str]]]:
     """Which providers can be called now, and why not for the others.
 
     A provider that needs a key is usable when KeyManager.availability finds one
     (env or vault; nothing is decrypted). A keyless local provider (ollama, vllm,
     lmstudio) is usable once the user has set it up: a `[providers.NAME]` table in
-    config.toml, or models synced from it. Otherwise the bundled catalog's free
-    local models would win every fresh install for a server that is not running.
+    config.toml, or models synced from it (`synced`: the providers that have some).
+    Otherwise the bundled catalog's free local models would win every fresh install
+    for a server that is not running.
     """
     from jarvis_cli.core.keys import KeyManager
 
     keys = KeyManager(ctx)
-    synced = {m.provider for m in models if m.synced_at is not None}
     usable: dict[str, bool] = {}
     reasons: dict[str, tuple[str, str]] = {}
     for name, spec in providers.items():
@@ -141,10 +141,12 @@ class SelectionEngine:
             output_tokens=request.output_tokens,
             max_tokens=config.defaults.max_tokens,
         )
-        models = ModelRegistry(self.ctx).list_models(include_unavailable=True)
-        usable, unusable_reasons = provider_usability(self.ctx, providers, models)
+        table = ModelRegistry(self.ctx).table()
+        usable, unusable_reasons = provider_usability(self.ctx, providers, table.synced_providers)
         notes: list[str] = []
-        if not request.include_unusable and not any(usable.get(m.provider, False) for m in models):
+        if not request.include_unusable and not any(
+            usable.get(p, False) for p in table.providers()
+        ):
             request = request._replace(include_unusable=True)
             notes.append(ALL_PROVIDERS_NOTE)
         now = self.clock()
@@ -155,11 +157,11 @@ class SelectionEngine:
             tokens=tokens,
             usable_providers=usable,
             unusable_reasons=unusable_reasons,
-            metrics=PerformanceMonitor.for_context(self.ctx).aggregates(now=now),
             cooling_until=cooldowns(conn, config.cooldown, now=now),
             quality_overrides=config.quality,
             max_fallbacks=config.defaults.max_fallbacks,
             now=now,
         )
-        result = rank(request, models, inputs)
+        metrics = PerformanceMonitor.for_context(self.ctx).columns(table.ids, now=now)
+        result = rank_table(request, table, inputs, metrics)
         return result._replace(notes=(*result.notes, *notes)) if notes else result

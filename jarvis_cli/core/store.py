@@ -137,12 +137,42 @@ def _m2_model_stats(conn: sqlite3.Connection) -> None:
     )
 
 
+def _m3_model_table(conn: sqlite3.Connection) -> None:
+    # Selection scans every model; reading 10,000 rows and building a record per row
+    # costs more than the whole selection may (core/model_table.py). `model_table`
+    # keeps the registry as one columnar snapshot, valid while its version equals
+    # `models_version.version`, which every change to `models` bumps.
+    _execute_script(
+        conn,
+        """
+        CREATE TABLE models_version(
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            version INTEGER NOT NULL
+        );
+        INSERT INTO models_version(id, version) VALUES (1, 1);
+        CREATE TRIGGER models_version_insert AFTER INSERT ON models
+        BEGIN UPDATE models_version SET version = version + 1; END;
+        CREATE TRIGGER models_version_update AFTER UPDATE ON models
+        BEGIN UPDATE models_version SET version = version + 1; END;
+        CREATE TRIGGER models_version_delete AFTER DELETE ON models
+        BEGIN UPDATE models_version SET version = version + 1; END;
+
+        CREATE TABLE model_table(
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            version INTEGER NOT NULL,       -- models_version.version it was built from
+            data BLOB NOT NULL              -- ModelTable.encode()
+        );
+        """,
+    )
+
+
 Migration = Callable[[sqlite3.Connection], None]
 
 # Ordered; append only. The version of a migration is its 1-based position.
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("initial schema", _m1_initial),
     ("model_stats cache of selection metrics", _m2_model_stats),
+    ("model_table: columnar registry snapshot for selection", _m3_model_table),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -73,13 +73,13 @@ def run(
         weights=Weights.normalized(BUILTIN_WEIGHTS[strategy], name=strategy),
         tokens=tokens,
         usable_providers=usable if usable is not None else dict.fromkeys(providers, True),
-        metrics={m.model_id: m for m in metrics},
         cooling_until=cooling or {},
         quality_overrides=quality or {},
         max_fallbacks=max_fallbacks,
         now=NOW,
     )
-    return rank(SelectionRequest(**request), models, inputs)  # type: ignore[arg-type]
+    found = {m.model_id: m for m in metrics}
+    return rank(SelectionRequest(**request), models, inputs, found)  # type: ignore[arg-type]
 
 
 def reasons(result: SelectionResult) -> dict[str, tuple[str, str]]:
