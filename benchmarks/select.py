@@ -191,7 +191,7 @@ def in_process(n_models: int, n_calls: int, runs: int, tmp: Path) -> dict[str, f
 
     incremental = _median_ms(add_calls_then_select, runs)
     table = ModelRegistry(ctx).table()
-    metrics = PerformanceMonitor.for_context(ctx).columns(table.ids)
+    metrics = PerformanceMonitor.for_context(ctx).columns(table)
     inputs = RankInputs(
         strategy="balanced",
         weights=result.weights,

@@ -17,13 +17,16 @@ from __future__ import annotations
 import math
 import sqlite3
 import time
+from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from jarvis_cli.core.config import CooldownPolicy
+from jarvis_cli.core.store import consistent_reads, data_version, load_snapshot, save_snapshot
 
 if TYPE_CHECKING:
     from jarvis_cli.core.context import Context
+    from jarvis_cli.core.model_table import ModelTable
 
 # Error classes after which a model is worth resting, not the request fixing.
 RETRYABLE_ERROR_CLASSES = ("rate_limited", "unavailable", "bad_response")
@@ -64,12 +67,15 @@ def no_measurements(model_id: str) -> ModelMetrics:
 
 class MetricColumns(NamedTuple):
     """ModelMetrics of a list of models as columns, aligned with those models' positions
-    (selection scans them for 10,000 models: see core/model_table.py)."""
+    (selection scans them for 10,000 models: see core/model_table.py). A model without
+    attempts in the window has 0 calls and NaN figures."""
 
-    rows: list[tuple[Any, ...] | None]  # ModelMetrics fields; None = no measurements
     calls: list[int]
     successes: list[int]
-    latency_p50_ms: list[float]  # NaN = none
+    last_at: list[float]
+    latency_p50_ms: list[float]
+    latency_p95_ms: list[float]
+    ttft_p50_ms: list[float]
 
     @classmethod
     def from_rows(cls, ids: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> MetricColumns:
@@ -77,20 +83,57 @@ class MetricColumns(NamedTuple):
         by_id = {r[0]: r for r in rows}
         aligned = [by_id.get(i) for i in ids]
         nan = math.nan
-        return cls(
-            aligned,
-            [0 if r is None else r[1] for r in aligned],
-            [0 if r is None else r[2] for r in aligned],
-            [nan if r is None or r[4] is None else r[4] for r in aligned],
-        )
+        columns: list[list[Any]] = [[0 if r is None else r[k] for r in aligned] for k in (1, 2)]
+        columns += [
+            [nan if r is None or r[k] is None else r[k] for r in aligned] for k in (3, 4, 5, 6)
+        ]
+        return cls(*columns)
 
     @classmethod
     def from_mapping(cls, ids: Sequence[str], found: Mapping[str, ModelMetrics]) -> MetricColumns:
         return cls.from_rows(ids, found.values())
 
     def metrics(self, i: int, model_id: str) -> ModelMetrics:
-        row = self.rows[i]
-        return no_measurements(model_id) if row is None else ModelMetrics._make(row)
+        """The ModelMetrics of the model at position `i`."""
+        calls = self.calls[i]
+        if not calls:
+            return no_measurements(model_id)
+        last_at, p50, p95, ttft = (
+            self.last_at[i],
+            self.latency_p50_ms[i],
+            self.latency_p95_ms[i],
+            self.ttft_p50_ms[i],
+        )
+        return ModelMetrics(
+            model_id,
+            calls,
+            self.successes[i],
+            None if last_at != last_at else last_at,
+            None if p50 != p50 else p50,
+            None if p95 != p95 else p95,
+            None if ttft != ttft else ttft,
+        )
+
+    def encode(self) -> bytes:
+        head = [array("q", self.calls).tobytes(), array("q", self.successes).tobytes()]
+        return b"".join(head + [array("d", column).tobytes() for column in self[2:]])
+
+    @classmethod
+    def decode(cls, data: bytes, n: int) -> MetricColumns:
+        """What `encode` wrote for `n` models; ValueError if `data` is not that."""
+        columns: list[list[Any]] = []
+        pos = 0
+        for code in "qqdddd":
+            column = array(code)
+            end = pos + n * column.itemsize
+            column.frombytes(data[pos:end])
+            if len(column) != n:
+                raise ValueError("truncated metric columns")
+            columns.append(column.tolist())
+            pos = end
+        if pos != len(data):
+            raise ValueError("oversized metric columns")
+        return cls(*columns)
 
 
 # One statement, one GROUP BY, no joins: rank each model's attempts by recency,
@@ -136,6 +179,7 @@ _METRICS_COLUMNS = (
 _STATS_COLUMNS = _METRICS_COLUMNS + ", oldest_at"
 _META_WATERMARK = "model_stats.watermark"  # highest calls.id the cache has seen
 _META_WINDOW = "model_stats.window"  # the window the cache was computed for
+_SNAPSHOT = "metric_columns"  # MetricColumns of the model table, in `snapshots`
 
 AggregateRow = tuple[str, int, int, float, float | None, float | None, float | None, float]
 
@@ -195,17 +239,34 @@ class PerformanceMonitor:
             return {r[0]: make(r) for r in self.conn.execute(sql)}
         return {r[0]: ModelMetrics._make(r[:7]) for r in self._compute(now, ids)}
 
-    def columns(self, ids: Sequence[str], *, now: float | None = None) -> MetricColumns:
-        """The aggregates of `ids` as MetricColumns (cached monitors read model_stats)."""
+    def columns(self, table: ModelTable, *, now: float | None = None) -> MetricColumns:
+        """The aggregates of the models of `table` as MetricColumns.
+
+        A cached monitor refreshes model_stats, then reads the columns from their
+        snapshot when neither the models nor model_stats changed since it was stored.
+        """
         now = time.time() if now is None else now
-        if self.cached and not self.conn.in_transaction:
-            self._refresh(now)
-            rows: Iterable[tuple[Any, ...]] = self.conn.execute(
-                f"SELECT {_METRICS_COLUMNS} FROM model_stats"
+        conn = self.conn
+        if not self.cached or conn.in_transaction:
+            return MetricColumns.from_rows(table.ids, (r[:7] for r in self._compute(now, None)))
+        self._refresh(now)
+        if table.version is None:
+            return MetricColumns.from_rows(
+                table.ids, conn.execute(f"SELECT {_METRICS_COLUMNS} FROM model_stats")
             )
-        else:
-            rows = (r[:7] for r in self._compute(now, None))
-        return MetricColumns.from_rows(ids, rows)
+        version = f"{table.version}:{data_version(conn, 'model_stats')}"
+        data = load_snapshot(conn, _SNAPSHOT, version)
+        if data is not None:
+            try:
+                return MetricColumns.decode(data, len(table.ids))
+            except ValueError:
+                pass  # rebuilt below
+        with consistent_reads(conn):
+            version = f"{table.version}:{data_version(conn, 'model_stats')}"
+            rows = conn.execute(f"SELECT {_METRICS_COLUMNS} FROM model_stats").fetchall()
+        columns = MetricColumns.from_rows(table.ids, rows)
+        save_snapshot(conn, _SNAPSHOT, version, columns.encode())
+        return columns
 
     def get(self, model_id: str, *, now: float | None = None) -> ModelMetrics:
         """Aggregates of one model (`measured` is False when it has no attempt in the window)."""

@@ -12,9 +12,9 @@ selection works on columns instead:
 - float columns (context length, max output tokens, prices, quality, synced_at)
   with NaN for unknown, so comparisons with an unknown value are simply false.
 
-The table is persisted in the store (`model_table`, one binary row) together with
-the `models_version` it was built from; every insert, update or delete on `models`
-bumps that version (triggers, migration 3), so a stale snapshot is never used. A
+The table is persisted in the store (`snapshots`, one binary row) together with
+the `models` data version it was built from; every insert, update or delete on
+`models` bumps that version (triggers, migration 3), so a stale table is never used. A
 selection then reads one blob and decodes it with `array.frombytes` instead of
 reading 10,000 rows. The format is JSON (ids, shapes) plus native arrays; anything
 that does not decode cleanly is rebuilt from the `models` table.
@@ -33,13 +33,11 @@ import sys
 from array import array
 from bisect import bisect_left
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 from jarvis_cli.core.providers.base import Capabilities, RequestKind
 from jarvis_cli.core.records import ModelRecord
-
-if TYPE_CHECKING:
-    from jarvis_cli.core.store import Store
+from jarvis_cli.core.store import consistent_reads, data_version, load_snapshot, save_snapshot
 
 NAN = math.nan
 _MAGIC = b"JMT1"
@@ -81,7 +79,15 @@ def _opt_int(value: float) -> int | None:
 class ModelTable:
     """Immutable columns of every model, sorted by id."""
 
-    __slots__ = ("columns", "ids", "odd_names", "shape_of", "shapes", "synced_providers")
+    __slots__ = (
+        "columns",
+        "ids",
+        "odd_names",
+        "shape_of",
+        "shapes",
+        "synced_providers",
+        "version",
+    )
 
     def __init__(
         self,
@@ -91,6 +97,7 @@ class ModelTable:
         columns: dict[str, list[float]],
         odd_names: dict[int, str],
         synced_providers: frozenset[str],
+        version: str | None = None,
     ) -> None:
         self.ids = ids
         self.shapes = shapes
@@ -98,12 +105,15 @@ class ModelTable:
         self.columns = columns  # FLOAT_COLUMNS name -> values (NaN = unknown)
         self.odd_names = odd_names  # position -> name, where name != id minus "provider/"
         self.synced_providers = synced_providers  # providers with a synced model
+        # The `models` data version it was read at; None for a table made from records
+        # in memory (metrics snapshots are only kept for versioned tables).
+        self.version = version
 
     def __len__(self) -> int:
         return len(self.ids)
 
     @classmethod
-    def from_records(cls, records: Sequence[ModelRecord]) -> ModelTable:
+    def from_records(cls, records: Sequence[ModelRecord], version: str | None = None) -> ModelTable:
         ordered = sorted(records, key=lambda r: r.id)
         shapes: list[Shape] = []
         index: dict[Shape, int] = {}
@@ -123,7 +133,8 @@ class ModelTable:
                 value = getattr(r, name)
                 values.append(NAN if value is None else float(value))
         synced = frozenset(r.provider for r in ordered if r.synced_at is not None)
-        return cls([r.id for r in ordered], shapes, shape_of, columns, odd_names, synced)
+        ids = [r.id for r in ordered]
+        return cls(ids, shapes, shape_of, columns, odd_names, synced, version)
 
     # --- reading ----------------------------------------------------------------
 
@@ -183,7 +194,7 @@ class ModelTable:
         return b"".join([_MAGIC, _HEADER_LEN.pack(len(header)), header, *body])
 
     @classmethod
-    def decode(cls, data: bytes) -> ModelTable:
+    def decode(cls, data: bytes, version: str | None = None) -> ModelTable:
         """The table `encode` wrote; ValueError if `data` is not exactly that."""
         try:
             if data[:4] != _MAGIC:
@@ -218,45 +229,26 @@ class ModelTable:
             synced = frozenset(header["synced_providers"])
         except (KeyError, TypeError, struct.error, UnicodeDecodeError) as exc:
             raise ValueError(f"corrupt model table: {exc}") from None
-        return cls(ids, shapes, shape_of, columns, odd_names, synced)
+        return cls(ids, shapes, shape_of, columns, odd_names, synced, version)
 
 
-def load_model_table(store: Store) -> ModelTable:
+SNAPSHOT = "model_table"
+
+
+def load_model_table(conn: sqlite3.Connection) -> ModelTable:
     """The registry as a ModelTable: the stored snapshot when it is current, else rebuilt
     from `models` (and stored for the next selection)."""
-    conn = store.conn
-    row = conn.execute(
-        "SELECT v.version, t.version, t.data FROM models_version v "
-        "LEFT JOIN model_table t ON t.id = 1"
-    ).fetchone()
-    if row[1] == row[0]:
-        try:
-            return ModelTable.decode(row[2])
-        except ValueError:
-            pass  # rebuilt below
-    version, table = _build(conn)
-    if conn.in_transaction:
-        return table  # the caller's transaction decides what is written
-    with store.write() as w:
-        w.execute(
-            "INSERT INTO model_table(id, version, data) VALUES (1, ?, ?) "
-            "ON CONFLICT(id) DO UPDATE SET version = excluded.version, data = excluded.data",
-            (version, table.encode()),
-        )
-    return table
-
-
-def _build(conn: sqlite3.Connection) -> tuple[int, ModelTable]:
-    """The current models_version and the table of the rows at that version."""
     from jarvis_cli.core.registry import read_records
 
-    own = not conn.in_transaction
-    if own:
-        conn.execute("BEGIN")  # one read snapshot for the version and the rows
-    try:
-        version = int(conn.execute("SELECT version FROM models_version").fetchone()[0])
-        records = read_records(conn)
-    finally:
-        if own:
-            conn.execute("COMMIT")
-    return version, ModelTable.from_records(records)
+    version = data_version(conn, "models")
+    data = load_snapshot(conn, SNAPSHOT, version)
+    if data is not None:
+        try:
+            return ModelTable.decode(data, version)
+        except ValueError:
+            pass  # rebuilt below
+    with consistent_reads(conn):
+        version = data_version(conn, "models")
+        table = ModelTable.from_records(read_records(conn), version)
+    save_snapshot(conn, SNAPSHOT, version, table.encode())
+    return table

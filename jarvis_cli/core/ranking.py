@@ -316,7 +316,9 @@ class _Scored:
     ) -> None:
         self.table, self.metrics, self.cand = table, metrics, cand
         usable_of = inputs.usable_providers
-        self.usable = [bool(usable_of.get(table.provider(i))) for i in cand]
+        shape_usable = [bool(usable_of.get(s.provider)) for s in table.shapes]
+        shape_of = table.shape_of
+        self.usable = [shape_usable[shape_of[i]] for i in cand]
         self.costs: list[float | None] = [None if c != c else c for c in costs]
         p50 = [metrics.latency_p50_ms[i] for i in cand]
         self.measured = [x == x for x in p50]

@@ -186,7 +186,7 @@ class ModelRegistry:
         from jarvis_cli.core.model_table import load_model_table
 
         self.ensure_catalog()
-        return load_model_table(self.ctx.store)
+        return load_model_table(self.ctx.store.conn)
 
     def get(self, model_id: str) -> ModelRecord | None:
         """The model `provider/name`, or None."""

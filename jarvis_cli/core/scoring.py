@@ -171,8 +171,10 @@ def relative_scores(
     span = max(hi - lo, min_span)
     if span <= 0:
         return [1.0 for _ in values]
-    best = hi if higher_is_better else lo
-    return [1.0 - abs(best - v) / span for v in values]
+    # 1 - |best - v| / span, without abs(): v <= hi and v >= lo (exactly, in floats).
+    if higher_is_better:
+        return [1.0 - (hi - v) / span for v in values]
+    return [1.0 - (v - lo) / span for v in values]
 
 
 def latency_prior_ms(measured_p50s: Sequence[float], kind: RequestKind) -> float:
@@ -183,7 +185,8 @@ def latency_prior_ms(measured_p50s: Sequence[float], kind: RequestKind) -> float
 
 
 def performance_scores(latencies_ms: Sequence[float]) -> list[float]:
-    logs = [math.log10(max(v, 1.0)) for v in latencies_ms]
+    log10 = math.log10
+    logs = [log10(v) if v > 1.0 else 0.0 for v in latencies_ms]  # log10(max(v, 1 ms))
     return relative_scores(logs, higher_is_better=False, min_span=MIN_SPAN_LOG_LATENCY)
 
 
@@ -193,7 +196,8 @@ def cost_scores(costs_usd: Sequence[float | None]) -> list[float]:
     if not known:
         return [1.0 for _ in costs_usd]
     worst = max(known)
-    logs = [math.log10((worst if c is None else c) + COST_LOG_OFFSET_USD) for c in costs_usd]
+    log10, offset = math.log10, COST_LOG_OFFSET_USD
+    logs = [log10((worst if c is None else c) + offset) for c in costs_usd]
     return relative_scores(logs, higher_is_better=False, min_span=MIN_SPAN_LOG_COST)
 
 

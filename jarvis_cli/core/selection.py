@@ -162,6 +162,6 @@ class SelectionEngine:
             max_fallbacks=config.defaults.max_fallbacks,
             now=now,
         )
-        metrics = PerformanceMonitor.for_context(self.ctx).columns(table.ids, now=now)
+        metrics = PerformanceMonitor.for_context(self.ctx).columns(table, now=now)
         result = rank_table(request, table, inputs, metrics)
         return result._replace(notes=(*result.notes, *notes)) if notes else result

@@ -137,33 +137,84 @@ def _m2_model_stats(conn: sqlite3.Connection) -> None:
     )
 
 
-def _m3_model_table(conn: sqlite3.Connection) -> None:
-    # Selection scans every model; reading 10,000 rows and building a record per row
-    # costs more than the whole selection may (core/model_table.py). `model_table`
-    # keeps the registry as one columnar snapshot, valid while its version equals
-    # `models_version.version`, which every change to `models` bumps.
+def _m3_snapshots(conn: sqlite3.Connection) -> None:
+    # Selection scans every model and its metrics; reading 10,000 rows of each costs
+    # more than the whole selection may. `snapshots` keeps derived forms of tables
+    # (core/model_table.py: the registry and the metrics as columns), each valid
+    # while its version matches `data_versions`, which every change to the source
+    # table bumps. The oldest_at index makes the metrics cache's "has a sample aged
+    # out of the window?" check a lookup instead of a scan.
     _execute_script(
         conn,
         """
-        CREATE TABLE models_version(
-            id INTEGER PRIMARY KEY CHECK (id = 1),
-            version INTEGER NOT NULL
-        );
-        INSERT INTO models_version(id, version) VALUES (1, 1);
-        CREATE TRIGGER models_version_insert AFTER INSERT ON models
-        BEGIN UPDATE models_version SET version = version + 1; END;
-        CREATE TRIGGER models_version_update AFTER UPDATE ON models
-        BEGIN UPDATE models_version SET version = version + 1; END;
-        CREATE TRIGGER models_version_delete AFTER DELETE ON models
-        BEGIN UPDATE models_version SET version = version + 1; END;
+        CREATE TABLE data_versions(name TEXT PRIMARY KEY, version INTEGER NOT NULL);
+        INSERT INTO data_versions(name, version) VALUES ('models', 1), ('model_stats', 1);
+        CREATE TRIGGER models_insert_version AFTER INSERT ON models
+        BEGIN UPDATE data_versions SET version = version + 1 WHERE name = 'models'; END;
+        CREATE TRIGGER models_update_version AFTER UPDATE ON models
+        BEGIN UPDATE data_versions SET version = version + 1 WHERE name = 'models'; END;
+        CREATE TRIGGER models_delete_version AFTER DELETE ON models
+        BEGIN UPDATE data_versions SET version = version + 1 WHERE name = 'models'; END;
+        CREATE TRIGGER model_stats_insert_version AFTER INSERT ON model_stats
+        BEGIN UPDATE data_versions SET version = version + 1 WHERE name = 'model_stats'; END;
+        CREATE TRIGGER model_stats_update_version AFTER UPDATE ON model_stats
+        BEGIN UPDATE data_versions SET version = version + 1 WHERE name = 'model_stats'; END;
+        CREATE TRIGGER model_stats_delete_version AFTER DELETE ON model_stats
+        BEGIN UPDATE data_versions SET version = version + 1 WHERE name = 'model_stats'; END;
 
-        CREATE TABLE model_table(
-            id INTEGER PRIMARY KEY CHECK (id = 1),
-            version INTEGER NOT NULL,       -- models_version.version it was built from
-            data BLOB NOT NULL              -- ModelTable.encode()
+        CREATE TABLE snapshots(
+            name TEXT PRIMARY KEY,
+            version TEXT NOT NULL,          -- the data_versions it was built from
+            data BLOB NOT NULL
         );
+        CREATE INDEX model_stats_oldest ON model_stats(oldest_at);
         """,
     )
+
+
+def data_version(conn: sqlite3.Connection, *tables: str) -> str:
+    """The change counters of `tables` ("models", "model_stats") as one string."""
+    found = dict(conn.execute("SELECT name, version FROM data_versions").fetchall())
+    return ":".join(str(found[t]) for t in tables)
+
+
+def load_snapshot(conn: sqlite3.Connection, name: str, version: str) -> bytes | None:
+    """The snapshot `name` if it was built at `version`, else None."""
+    row = conn.execute(
+        "SELECT data FROM snapshots WHERE name = ? AND version = ?", (name, version)
+    ).fetchone()
+    return None if row is None else bytes(row[0])
+
+
+def save_snapshot(conn: sqlite3.Connection, name: str, version: str, data: bytes) -> None:
+    """Store a snapshot in its own write transaction (or not at all inside a caller's)."""
+    if conn.in_transaction:
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(
+            "INSERT INTO snapshots(name, version, data) VALUES (?, ?, ?) "
+            "ON CONFLICT(name) DO UPDATE SET version = excluded.version, data = excluded.data",
+            (name, version, data),
+        )
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+@contextmanager
+def consistent_reads(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One consistent view of the store for several reads (a deferred transaction;
+    inside a caller's transaction, that one)."""
+    if conn.in_transaction:
+        yield conn
+        return
+    conn.execute("BEGIN")
+    try:
+        yield conn
+    finally:
+        conn.execute("COMMIT")
 
 
 Migration = Callable[[sqlite3.Connection], None]
@@ -172,7 +223,7 @@ Migration = Callable[[sqlite3.Connection], None]
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("initial schema", _m1_initial),
     ("model_stats cache of selection metrics", _m2_model_stats),
-    ("model_table: columnar registry snapshot for selection", _m3_model_table),
+    ("snapshots: columnar registry and metrics for selection", _m3_snapshots),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
