@@ -6,9 +6,11 @@ Usage: python benchmarks/select.py [--runs N] [--calls N]
 In-process (targets <= 50 ms at 10,000 models): `SelectionEngine.select` end to end
 (registry read, key availability, metrics, cooldowns, ranking), measured
 - cold: the first selection on the store, which builds the model_stats cache from
-  every call row;
-- warm: nothing changed since the last selection (the common case);
-- after 5 new calls: the cache refreshes the 5 models concerned;
+  every call row and stores the model table and metric columns (core/model_table.py);
+- warm: nothing changed since the last selection (the common case); a new process
+  costs the same, as both snapshots are read from the store;
+- after 5 new calls: model_stats refreshes the 5 models concerned and the metric
+  columns are rebuilt from it;
 and the pure ranking alone (`ranking.rank_table` on an in-memory table and metrics).
 
 Whole process (target <= 1.3x the floor): from >= 10 interleaved runs on a fresh

@@ -51,7 +51,6 @@ FLOAT_COLUMNS = (
     "quality",
     "synced_at",
 )
-_INT_COLUMNS = frozenset({"context_length", "max_output_tokens"})
 
 
 class Shape(NamedTuple):

@@ -142,6 +142,27 @@ def test_cost_strategy_picks_the_cheapest_qualifying_model(
     assert small["model_id"] == "other/tiny-context"
 
 
+def test_a_change_to_a_model_is_seen_by_the_next_selection(
+    jarvis: JarvisRunner, home: Path
+) -> None:
+    # The first select stores the columnar model table and metrics (core/model_table.py);
+    # a change made by another process must never be answered from the stale copies.
+    ctx = setup_fake_providers(home)
+    assert select_json(jarvis, "--strategy", "cost")["model_id"] == "fake/cheap-slow"
+    proc = jarvis(
+        "models", "set", "other/middle", "--input-price", "0.001", "--output-price", "0.001"
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert select_json(jarvis, "--strategy", "cost")["model_id"] == "other/middle"
+    fast = select_json(jarvis, "--strategy", "performance", "--explain")
+    assert all(c["calls"] == 0 for c in fast["candidates"])
+    add_calls(ctx, "fake/pricey-fast", 5, 80.0)
+    add_calls(ctx, "other/middle", 5, 900.0)
+    again = select_json(jarvis, "--strategy", "performance")
+    assert again["model_id"] == "fake/pricey-fast"
+    assert again["candidates"][0]["calls"] == 5
+
+
 def test_performance_strategy_picks_the_lowest_measured_latency(
     jarvis: JarvisRunner, home: Path
 ) -> None:
