@@ -39,6 +39,11 @@ MODES: dict[str, RequestKind] = {
 LITELLM_ALIASES = {"text-completion-openai": "openai"}
 # Price-tier pseudo entries (e.g. "together-ai-up-to-4b"), not models.
 _TIER_KEY = re.compile(r"^(?:fireworks-ai|together-ai)-")
+# Models the map lists as chat that do not answer prompts with text: image
+# generators (FLUX, ControlNet), safety classifiers (llama-guard, prompt-guard,
+# gpt-oss-safeguard) and speech (`-tts`). Kept, `select --strategy cost` offered
+# flux-1-dev-controlnet-union as a fallback for a chat prompt on a fresh install.
+_NOT_TEXT = re.compile(r"flux|controlnet|guard|(?:^|[-_/.:])tts(?:$|[-_/.:])", re.IGNORECASE)
 
 # Column order of a row in catalog.json's "models" array (kept compact: it is read
 # on the first run of every new store).
@@ -100,7 +105,7 @@ class ParsedPrices:
 
     entries: list[CatalogEntry]
     skipped_provider: int  # litellm_provider that no jarvis provider maps to
-    skipped_mode: int  # image generation, audio, rerank, ...
+    skipped_mode: int  # image generation, audio, rerank, classifiers listed as chat...
 
 
 def per_mtok(per_token: Any) -> float | None:
@@ -185,6 +190,9 @@ def parse_litellm(
             skipped_mode += 1
             continue
         name = _strip_prefix(key, litellm_provider, provider)
+        if kind != "embedding" and _NOT_TEXT.search(name):
+            skipped_mode += 1
+            continue
         price_in = per_mtok(info.get("input_cost_per_token"))
         price_out = per_mtok(info.get("output_cost_per_token"))
         if provider in hosted and price_in == 0 and not price_out:

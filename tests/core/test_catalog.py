@@ -57,16 +57,32 @@ def test_parse_strips_provider_prefix_and_keeps_supported_modes() -> None:
         "dall-e-3": {"litellm_provider": "openai", "mode": "image_generation"},
         "bedrock/foo": {"litellm_provider": "bedrock", "mode": "chat"},
         "no-mode": {"litellm_provider": "openai", "input_cost_per_token": 1e-6},
+        # Listed as chat or completion, but an image generator, a classifier and speech:
+        "fireworks_ai/accounts/fireworks/models/flux-1-dev-controlnet-union": {
+            "litellm_provider": "fireworks_ai",
+            "mode": "chat",
+        },
+        "groq/meta-llama/llama-prompt-guard-2-22m": {"litellm_provider": "groq", "mode": "chat"},
+        "gemini/gemini-2.5-pro-preview-tts": {"litellm_provider": "gemini", "mode": "chat"},
+        "openai/gpt-4o-mini-tts-free": {"litellm_provider": "openai", "mode": "completion"},
+        # ...while these are what they say (an embedding model; "stts" is not "tts"):
+        "groq/guardian-chat-notreally": {"litellm_provider": "groq", "mode": "embedding"},
+        "openai/text-stts-model": {"litellm_provider": "openai", "mode": "chat"},
     }
     parsed = parse_litellm(data, NAMES, source="test")
     by_id = {e.model_id: e for e in parsed.entries}
-    assert set(by_id) == {"groq/llama-3.1-8b-instant", "fireworks/accounts/fireworks/models/x"}
+    assert set(by_id) == {
+        "groq/llama-3.1-8b-instant",
+        "fireworks/accounts/fireworks/models/x",
+        "groq/guardian-chat-notreally",
+        "openai/text-stts-model",
+    }
     groq = by_id["groq/llama-3.1-8b-instant"]
     assert (groq.input_cost_per_mtok, groq.output_cost_per_mtok) == (0.05, 0.08)
     assert groq.context_length == 128000 and groq.function_calling is True
     assert groq.vision is None  # absent = unknown
     assert by_id["fireworks/accounts/fireworks/models/x"].input_cost_per_mtok is None
-    assert parsed.skipped_provider == 1 and parsed.skipped_mode == 2
+    assert parsed.skipped_provider == 1 and parsed.skipped_mode == 2 + 4
 
 
 def test_duplicate_keys_fill_missing_facts() -> None:
