@@ -13,19 +13,19 @@ import time
 from collections.abc import Callable, Collection, Mapping
 
 from jarvis_cli.core.context import Context
+from jarvis_cli.core.cooldown import cooldowns
 from jarvis_cli.core.cost import estimate_request_tokens
 from jarvis_cli.core.errors import UsageError
-from jarvis_cli.core.metrics import PerformanceMonitor, cooldowns
+from jarvis_cli.core.metrics import PerformanceMonitor
 from jarvis_cli.core.providers.base import Capabilities
 from jarvis_cli.core.providers.presets import ProviderSpec, all_providers, get_provider
+from jarvis_cli.core.qualify import Exclusion, exclusion_summary
 from jarvis_cli.core.ranking import (
-    Exclusion,
     PreferredModelOutcome,
     RankInputs,
     ScoredCandidate,
     SelectionRequest,
     SelectionResult,
-    exclusion_summary,
     rank_table,
 )
 from jarvis_cli.core.records import split_model_id

@@ -11,14 +11,13 @@ from collections.abc import Mapping, Sequence
 from jarvis_cli.core import scoring
 from jarvis_cli.core.cost import cost_usd
 from jarvis_cli.core.metrics import ModelMetrics, no_measurements
+from jarvis_cli.core.qualify import Exclusion, no_suitable_model
 from jarvis_cli.core.ranking import (
-    Exclusion,
     PreferredModelOutcome,
     RankInputs,
     ScoredCandidate,
     SelectionRequest,
     SelectionResult,
-    _no_suitable_model,
 )
 from jarvis_cli.core.reasoning import explain_choice
 from jarvis_cli.core.records import ModelRecord
@@ -212,7 +211,7 @@ def reference_rank(
         else:
             excluded.append(Exclusion(model.id, *why))
     if not qualifying:
-        raise _no_suitable_model(request, excluded, len(models))
+        raise no_suitable_model(request, excluded, len(models))
     candidates = _score(request, qualifying, inputs, metrics)
     preferred = None
     if request.preferred_model:

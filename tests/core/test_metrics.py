@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from jarvis_cli.core.config import CooldownPolicy
-from jarvis_cli.core.metrics import PerformanceMonitor, cooldown_until, cooldowns
+from jarvis_cli.core.cooldown import cooldown_until, cooldowns
+from jarvis_cli.core.metrics import PerformanceMonitor
 from jarvis_cli.core.store import Store
 
 NOW = 1_800_000_000.0
