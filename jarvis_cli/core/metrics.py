@@ -21,7 +21,13 @@ from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from jarvis_cli.core.store import consistent_reads, data_version, load_snapshot, save_snapshot
+from jarvis_cli.core.store import (
+    consistent_reads,
+    data_version,
+    load_snapshot,
+    save_snapshot,
+    write_transaction,
+)
 
 if TYPE_CHECKING:
     from jarvis_cli.core.context import Context
@@ -307,9 +313,7 @@ class PerformanceMonitor:
             ).fetchone()
             if aged is None:
                 return  # the common case: nothing to write
-        conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with write_transaction(self.conn) as conn:
             max_id, watermark, cached_window = self._cache_state()  # another process may have
             if cached_window != window or watermark is None or watermark > max_id:
                 conn.execute("DELETE FROM model_stats")
@@ -342,7 +346,3 @@ class PerformanceMonitor:
                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                     (key, value),
                 )
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")

@@ -190,13 +190,20 @@ def save_snapshot(conn: sqlite3.Connection, name: str, version: str, data: bytes
     """Store a snapshot in its own write transaction (or not at all inside a caller's)."""
     if conn.in_transaction:
         return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with write_transaction(conn):
         conn.execute(
             "INSERT INTO snapshots(name, version, data) VALUES (?, ?, ?) "
             "ON CONFLICT(name) DO UPDATE SET version = excluded.version, data = excluded.data",
             (name, version, data),
         )
+
+
+@contextmanager
+def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """A write transaction taken with BEGIN IMMEDIATE: commit on success, else roll back."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
     except BaseException:
         conn.execute("ROLLBACK")
         raise
@@ -271,13 +278,8 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
         """A write transaction taken with BEGIN IMMEDIATE: commit on success, else roll back."""
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+        with write_transaction(self.conn) as conn:
+            yield conn
 
     def schema_version(self) -> int:
         row = self.conn.execute("SELECT max(version) FROM schema_migrations").fetchone()
