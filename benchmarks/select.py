@@ -6,7 +6,7 @@ Usage: python benchmarks/select.py [--runs N] [--calls N]
 In-process (targets <= 50 ms at 10,000 models): `SelectionEngine.select` end to end
 (registry read, key availability, metrics, cooldowns, ranking), measured
 - cold: the first selection on the store, which builds the model_stats cache from
-  every call row and stores the model table and metric columns (core/model_table.py);
+  every call row and stores the model table and metric columns (core/registry/model_table.py);
 - warm: nothing changed since the last selection (the common case); a new process
   costs the same, as both snapshots are read from the store;
 - after 5 new calls: model_stats refreshes the 5 models concerned and the metric
@@ -107,7 +107,7 @@ def _populate(home: Path, n_models: int, n_calls: int, rng: random.Random) -> di
     """A store with `n_models` priced chat models over 10 keyed providers and `n_calls`
     call rows in the selection window; returns the environment to select with."""
     from jarvis_cli.core.context import Context
-    from jarvis_cli.core.registry import ModelRegistry
+    from jarvis_cli.core.registry.model_registry import ModelRegistry
 
     home.mkdir(mode=0o700, parents=True)
     config = "".join(
@@ -166,10 +166,11 @@ def _populate(home: Path, n_models: int, n_calls: int, rng: random.Random) -> di
 
 def in_process(n_models: int, n_calls: int, runs: int, tmp: Path) -> dict[str, float]:
     from jarvis_cli.core.context import Context
-    from jarvis_cli.core.metrics import PerformanceMonitor
-    from jarvis_cli.core.ranking import RankInputs, SelectionRequest, rank_table
-    from jarvis_cli.core.registry import ModelRegistry
-    from jarvis_cli.core.selection import SelectionEngine
+    from jarvis_cli.core.registry.model_registry import ModelRegistry
+    from jarvis_cli.core.selection.engine import SelectionEngine
+    from jarvis_cli.core.selection.metrics import PerformanceMonitor
+    from jarvis_cli.core.selection.ranking import rank_table
+    from jarvis_cli.core.selection.types import RankInputs, SelectionRequest
 
     rng = random.Random(n_models)
     env = _populate(tmp / f"home-{n_models}", n_models, n_calls, rng)

@@ -23,13 +23,13 @@ SOURCE_LABEL = "LiteLLM model_prices_and_context_window.json (github.com/BerriAI
 
 def build(source: Path) -> str:
     sys.path.insert(0, str(REPO))
-    from jarvis_cli.core.catalog import (
+    from jarvis_cli.core.providers.presets import PRESETS
+    from jarvis_cli.core.registry.catalog import (
         catalog_document,
         parse_litellm,
         provider_names,
         read_price_file,
     )
-    from jarvis_cli.core.providers.presets import PRESETS
 
     parsed = parse_litellm(
         read_price_file(source),

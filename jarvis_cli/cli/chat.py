@@ -26,9 +26,10 @@ def chat(
     Needs a terminal; for piped input use `jarvis complete`.
     """
     from jarvis_cli.core.errors import JarvisError, UsageError
-    from jarvis_cli.core.orchestrator import CompletionRequest, Orchestrator
     from jarvis_cli.core.providers.base import Message
-    from jarvis_cli.core.records import split_model_id
+    from jarvis_cli.core.registry.records import split_model_id
+    from jarvis_cli.core.runs.orchestrator import CompletionRequest, Orchestrator
+    from jarvis_cli.core.runs.plan import plan_models
 
     if not render.is_tty(sys.stdin):
         raise UsageError(
@@ -36,8 +37,14 @@ def chat(
             hint='for piped input use: ... | jarvis complete "your instruction"',
         )
     orchestrator = Orchestrator(get_context(), on_event=lambda m: render.message(f"jarvis: {m}"))
-    chain = orchestrator.plan(
-        "chat", model=model, fallbacks=(), no_fallback=False, prompt="", strategy=strategy
+    chain = plan_models(
+        orchestrator.ctx,
+        "chat",
+        model=model,
+        fallbacks=(),
+        no_fallback=False,
+        prompt="",
+        strategy=strategy,
     )
     current, fallbacks = chain[0], tuple(chain[1:])
     render.message(f"jarvis: chatting with {current}; {HELP}")

@@ -10,7 +10,7 @@ from jarvis_cli.cli.common import JsonOption, get_context
 from jarvis_cli.cli.prompt_input import build_prompt, read_piped_stdin
 
 if TYPE_CHECKING:
-    from jarvis_cli.core.orchestrator import Outcome
+    from jarvis_cli.core.runs.orchestrator import Outcome
 
 ModelOption = Annotated[
     str | None,
@@ -116,8 +116,8 @@ def complete(
     The answer goes to stdout; which model answered, fallbacks and cost go to stderr.
     """
     from jarvis_cli.core.errors import UsageError
-    from jarvis_cli.core.orchestrator import CompletionRequest, Orchestrator
     from jarvis_cli.core.providers.base import Message
+    from jarvis_cli.core.runs.orchestrator import CompletionRequest, Orchestrator
 
     if kind not in ("chat", "completion"):
         raise UsageError(
@@ -190,7 +190,7 @@ def embed(
     import json
 
     from jarvis_cli.core.errors import UsageError
-    from jarvis_cli.core.orchestrator import Orchestrator
+    from jarvis_cli.core.runs.orchestrator import Orchestrator
 
     inputs = list(texts or [])
     if not inputs and not no_stdin:

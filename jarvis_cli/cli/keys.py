@@ -12,8 +12,8 @@ from jarvis_cli.cli.prompt import confirm, read_secret
 from jarvis_cli.core.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
-    from jarvis_cli.core.key_records import KeyInfo
-    from jarvis_cli.core.keys import KeyManager
+    from jarvis_cli.core.vault.keys import KeyManager
+    from jarvis_cli.core.vault.records import KeyInfo
 
 app = typer.Typer(
     add_completion=False,
@@ -44,7 +44,7 @@ NoValidateOption = Annotated[
 
 
 def _manager() -> "KeyManager":
-    from jarvis_cli.core.keys import KeyManager
+    from jarvis_cli.core.vault.keys import KeyManager
 
     return KeyManager(get_context(), warn=render.warn)
 
@@ -205,7 +205,9 @@ def validate(
     Exit 5 if a key is rejected, 4 if a stored key fails to open, 8 if a provider
     cannot be reached.
     """
-    results = _manager().validate(provider, label)
+    from jarvis_cli.core.vault.validation import validate_keys
+
+    results = validate_keys(_manager(), provider, label)
     if json_output:
         render.emit_json([asdict(r) for r in results])
     elif not results:
@@ -263,7 +265,7 @@ def rekey(
     The old master key is retired only after the commit; a crash at any point leaves
     every key decryptable.
     """
-    from jarvis_cli.core.master_key_stores import decode_master_key
+    from jarvis_cli.core.vault.master_keys import decode_master_key
 
     new_key = None
     if new_key_stdin:

@@ -12,9 +12,9 @@ from jarvis_cli.cli.common import JsonOption, get_context
 from jarvis_cli.core.errors import ExitCode, JarvisError, PartialSuccessError, UsageError
 
 if TYPE_CHECKING:
-    from jarvis_cli.core.manager import SyncReport
-    from jarvis_cli.core.records import ModelRecord
-    from jarvis_cli.core.registry import ModelRegistry
+    from jarvis_cli.core.registry.model_registry import ModelRegistry
+    from jarvis_cli.core.registry.records import ModelRecord
+    from jarvis_cli.core.registry.sync import SyncReport
 
 app = typer.Typer(
     add_completion=False,
@@ -34,7 +34,7 @@ class Kind(StrEnum):
 
 
 def _registry() -> "ModelRegistry":
-    from jarvis_cli.core.registry import ModelRegistry
+    from jarvis_cli.core.registry.model_registry import ModelRegistry
 
     return ModelRegistry(get_context())
 
@@ -89,12 +89,15 @@ def _row(m: "ModelRecord") -> tuple[Any, ...]:
 
 
 def _sync_with_progress(names: list[str]) -> "SyncReport":
-    from jarvis_cli.core.manager import ProviderManager
+    from jarvis_cli.core.providers.manager import ProviderManager
+    from jarvis_cli.core.registry.sync import sync_models
+    from jarvis_cli.core.vault.keys import KeyManager
 
-    manager = ProviderManager(get_context())
+    ctx = get_context()
+    manager = ProviderManager(ctx, KeyManager(ctx))
     targets = manager.sync_targets(names)
     if len(targets) < 2 or not render.is_tty(sys.stderr):
-        return manager.sync(names)
+        return sync_models(manager, names)
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
     with Progress(
@@ -109,7 +112,7 @@ def _sync_with_progress(names: list[str]) -> "SyncReport":
                 progress.advance(task)
             progress.update(task, description=f"syncing models: {', '.join(finished) or '…'}")
 
-        return manager.sync(names, on_progress=on_progress)
+        return sync_models(manager, names, on_progress=on_progress)
 
 
 @app.command("sync")
@@ -235,7 +238,7 @@ def list_models(
 @app.command("show")
 def show(model_id: ModelIdArg, json_output: JsonOption = False) -> None:
     """Show everything the registry knows about one model (and what you overrode)."""
-    from jarvis_cli.core.registry import overrides_of
+    from jarvis_cli.core.registry.model_registry import overrides_of
 
     model = _registry().require(model_id)
     data = model_json(model)
@@ -295,7 +298,7 @@ def set_model(
     json_output: JsonOption = False,
 ) -> None:
     """Set facts for a model yourself; they win over the catalog and survive syncs."""
-    from jarvis_cli.core.registry import normalize_capability
+    from jarvis_cli.core.registry.model_registry import normalize_capability
 
     values: dict[str, Any] = {}
     for key, value in (
@@ -333,11 +336,10 @@ def import_prices(
     json_output: JsonOption = False,
 ) -> None:
     """Import prices, context windows and capabilities from a LiteLLM-format price map."""
-    from jarvis_cli.core.catalog import parse_litellm, provider_names, read_price_file
-    from jarvis_cli.core.manager import ProviderManager
+    from jarvis_cli.core.providers.presets import all_providers
+    from jarvis_cli.core.registry.catalog import parse_litellm, provider_names, read_price_file
 
-    manager = ProviderManager(get_context())
-    specs = manager.specs().values()
+    specs = all_providers(get_context().config).values()
     parsed = parse_litellm(
         read_price_file(file),
         provider_names(specs),

@@ -11,7 +11,7 @@ from jarvis_cli.cli.common import JsonOption, get_context
 from jarvis_cli.core.errors import UsageError
 
 if TYPE_CHECKING:
-    from jarvis_cli.core.manager import ProviderManager
+    from jarvis_cli.core.providers.manager import ProviderManager
     from jarvis_cli.core.providers.presets import ProviderSpec
 
 app = typer.Typer(
@@ -27,9 +27,11 @@ _HEADER = re.compile(r"^([A-Za-z0-9-]+)\s*[:=]\s*(.*)$")
 
 
 def _manager() -> "ProviderManager":
-    from jarvis_cli.core.manager import ProviderManager
+    from jarvis_cli.core.providers.manager import ProviderManager
+    from jarvis_cli.core.vault.keys import KeyManager
 
-    return ProviderManager(get_context())
+    ctx = get_context()
+    return ProviderManager(ctx, KeyManager(ctx))
 
 
 def provider_json(manager: "ProviderManager", spec: "ProviderSpec") -> dict[str, Any]:
@@ -103,7 +105,7 @@ def show(name: NameArg, json_output: JsonOption = False) -> None:
 
 
 def _check_name(name: str) -> None:
-    from jarvis_cli.core.config import NAME_RE
+    from jarvis_cli.core.store.config import NAME_RE
 
     if not NAME_RE.match(name):
         raise UsageError(
@@ -144,7 +146,7 @@ def add(
     ] = None,
 ) -> None:
     """Add a provider to config.toml, or override a built-in preset's settings."""
-    from jarvis_cli.core.config import ENV_NAME_RE, save_raw
+    from jarvis_cli.core.store.config import ENV_NAME_RE, save_raw
 
     _check_name(name)
     if not _URL.match(base_url):
@@ -174,7 +176,7 @@ def add(
 @app.command("remove")
 def remove(name: NameArg) -> None:
     """Remove a provider from config.toml (built-in presets can only lose your overrides)."""
-    from jarvis_cli.core.config import save_raw
+    from jarvis_cli.core.store.config import save_raw
 
     ctx = get_context()
     raw: dict[str, Any] = copy.deepcopy(dict(ctx.config.raw))

@@ -10,7 +10,7 @@ from jarvis_cli.cli import render
 from jarvis_cli.cli.common import JsonOption, get_context
 
 if TYPE_CHECKING:
-    from jarvis_cli.core.ranking import ScoredCandidate, SelectionResult
+    from jarvis_cli.core.selection.types import ScoredCandidate, SelectionResult
 
 TOP_ROWS = 10  # candidates shown in the table (--json has them all)
 EXPLAIN_PER_REASON = 5  # excluded models listed per reason with --explain
@@ -116,8 +116,8 @@ def select(
     Exits 6 when no model qualifies, listing the most common exclusion reasons.
     """
     from jarvis_cli.cli.prompt_input import build_prompt
-    from jarvis_cli.core.ranking import SelectionRequest
-    from jarvis_cli.core.selection import SelectionEngine
+    from jarvis_cli.core.selection.engine import SelectionEngine
+    from jarvis_cli.core.selection.types import SelectionRequest
 
     text = build_prompt(prompt, no_stdin=no_stdin, required=False)
     request = SelectionRequest(

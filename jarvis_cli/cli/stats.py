@@ -27,7 +27,7 @@ def stats(
     Latency columns are p50/p95 of successful attempts; time to first token is p50
     of streamed ones. Spend is shown against the limits in config.toml's budgets table.
     """
-    from jarvis_cli.core.usage import parse_duration, usage_report
+    from jarvis_cli.core.runs.usage import parse_duration, usage_report
 
     ctx = get_context()
     report = usage_report(
@@ -87,7 +87,7 @@ def log(
     json_output: JsonOption = False,
 ) -> None:
     """The most recent attempts (one row per provider call, retries and fallbacks included)."""
-    from jarvis_cli.core.usage import recent_calls
+    from jarvis_cli.core.runs.usage import recent_calls
 
     rows = recent_calls(get_context().store.conn, n)
     if json_output:

@@ -6,9 +6,9 @@ import os
 from collections.abc import Mapping
 from functools import cached_property
 
-from jarvis_cli.core.config import Config, load_config
-from jarvis_cli.core.paths import Paths, resolve_paths
-from jarvis_cli.core.store import Store
+from jarvis_cli.core.store.config import Config, load_config
+from jarvis_cli.core.store.database import Store
+from jarvis_cli.core.store.paths import Paths, resolve_paths
 
 
 class Context:

@@ -14,7 +14,7 @@ from typing import Any
 from jarvis_cli import __version__
 from jarvis_cli.core.context import Context
 from jarvis_cli.core.errors import ExitCode, JarvisError
-from jarvis_cli.core.store import SCHEMA_VERSION
+from jarvis_cli.core.store.migrations import SCHEMA_VERSION
 
 
 @dataclass
@@ -87,8 +87,6 @@ def run_doctor(ctx: Context) -> DoctorReport:
             Problem("master key", key_problem["message"], key_problem["exit_code"])
         )
     if config is not None:
-        from jarvis_cli.core.manager import describe_providers
-
         d["providers"] = describe_providers(ctx)
     else:
         d["providers"] = []
@@ -101,8 +99,13 @@ def describe_master_key(ctx: Context) -> dict[str, Any]:
     The source and id last used to seal a key are recorded in the store's meta table by
     the vault; "problem" is set (with its exit code) when the master key is unusable.
     """
-    from jarvis_cli.core.master_key_stores import decode_master_key
-    from jarvis_cli.core.vault import MASTER_KEY_ENV, META_KEY_ID, META_SOURCE, master_key_id
+    from jarvis_cli.core.vault.master_keys import decode_master_key
+    from jarvis_cli.core.vault.sealing import (
+        MASTER_KEY_ENV,
+        META_KEY_ID,
+        META_SOURCE,
+        master_key_id,
+    )
 
     recorded_source = recorded_id = None
     if ctx.paths.db_file.exists():
@@ -131,7 +134,7 @@ def describe_master_key(ctx: Context) -> dict[str, Any]:
             info["key_id"] = recorded_id
         elif key_file.exists():
             info.update(source="file", detail=str(key_file))
-            from jarvis_cli.core.master_key_stores import KeyFileStore
+            from jarvis_cli.core.vault.master_keys import KeyFileStore
 
             key = KeyFileStore(key_file).read("current")
             info["key_id"] = None if key is None else master_key_id(key)
@@ -149,3 +152,37 @@ def describe_master_key(ctx: Context) -> dict[str, Any]:
 
 def doctor_exit_code(report: DoctorReport) -> int:
     return report.problems[0].exit_code if report.problems else int(ExitCode.OK)
+
+
+def describe_providers(ctx: Context) -> list[dict[str, object]]:
+    """For `jarvis doctor`: providers configured or with a key, and where the key comes from.
+
+    Never creates the store: without one, only environment keys are seen.
+    """
+    from jarvis_cli.core.providers.presets import all_providers
+    from jarvis_cli.core.vault.keys import KeyManager
+
+    keys = KeyManager(ctx)
+    has_store = ctx.paths.db_file.exists()
+    out: list[dict[str, object]] = []
+    for name, spec in sorted(all_providers(ctx.config).items()):
+        source: str | None
+        if has_store:
+            try:
+                source = keys.availability(spec)
+            except JarvisError:
+                source = None  # the store's own problem is reported by doctor already
+        else:
+            source = "env" if any(ctx.env.get(v, "").strip() for v in spec.key_env_vars()) else None
+        if name not in ctx.config.providers and source is None:
+            continue
+        out.append(
+            {
+                "name": name,
+                "base_url": spec.base_url,
+                "needs_key": spec.needs_key,
+                "key_source": source,
+                "configured": name in ctx.config.providers,
+            }
+        )
+    return out

@@ -77,8 +77,8 @@ def _key_rows(data: object) -> list[dict[str, object]]:
 def test_selection_learns_that_beta_is_faster(pair: Pair) -> None:  # noqa: F811
     """After 20 calls (alpha slow, beta fast) performance selection picks beta."""
     from jarvis_cli.core.context import Context
-    from jarvis_cli.core.orchestrator import CompletionRequest, Orchestrator
     from jarvis_cli.core.providers.base import Message
+    from jarvis_cli.core.runs.orchestrator import CompletionRequest, Orchestrator
 
     for name in ("alpha", "beta"):
         synced = pair.run("models", "sync", name)

@@ -11,7 +11,7 @@ import pytest
 
 from jarvis_cli.core.context import Context
 from jarvis_cli.core.errors import ExitCode
-from jarvis_cli.core.keys import KeyManager
+from jarvis_cli.core.vault.keys import KeyManager
 from tests.conftest import JarvisRunner
 from tests.fake_provider import Behavior, FakeProvider
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from jarvis_cli.core.context import Context
-from jarvis_cli.core.keys import KeyManager
+from jarvis_cli.core.vault.keys import KeyManager
 
 
 def spawn(*args: str, key: str, env: dict[str, str]) -> subprocess.Popen[str]:

@@ -56,7 +56,7 @@ def test_doctor_json_on_fresh_home_creates_nothing(home: Path, jarvis: JarvisRun
 
 
 def test_doctor_reports_store_schema_and_mode(home: Path, jarvis: JarvisRunner) -> None:
-    from jarvis_cli.core.store import SCHEMA_VERSION, Store
+    from jarvis_cli.core.store.database import SCHEMA_VERSION, Store
 
     Store.open(home / "jarvis.db").close()
     data = json.loads(jarvis("doctor", "--json").stdout)

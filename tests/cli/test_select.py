@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from jarvis_cli.core.context import Context
-from jarvis_cli.core.registry import ModelRegistry
+from jarvis_cli.core.registry.model_registry import ModelRegistry
 from tests.conftest import JarvisRunner
 
 FAKE_ENV = {"FAKE_KEY": "fake-test-key-123456", "OTHER_KEY": "other-test-key-123456"}
@@ -145,7 +145,7 @@ def test_cost_strategy_picks_the_cheapest_qualifying_model(
 def test_a_change_to_a_model_is_seen_by_the_next_selection(
     jarvis: JarvisRunner, home: Path
 ) -> None:
-    # The first select stores the columnar model table and metrics (core/model_table.py);
+    # The first select stores the columnar model table and metrics (core/registry/model_table.py);
     # a change made by another process must never be answered from the stale copies.
     ctx = setup_fake_providers(home)
     assert select_json(jarvis, "--strategy", "cost")["model_id"] == "fake/cheap-slow"

@@ -6,7 +6,7 @@ import json
 import time
 from pathlib import Path
 
-from jarvis_cli.core.store import Store
+from jarvis_cli.core.store.database import Store
 from tests.conftest import JarvisRunner
 
 

@@ -16,7 +16,7 @@ def main() -> None:
     import keyring
 
     from jarvis_cli.core.context import Context
-    from jarvis_cli.core.keys import KeyManager
+    from jarvis_cli.core.vault.keys import KeyManager
 
     keyring.get_keyring()
     ctx = Context()
@@ -41,8 +41,8 @@ def _state(ctx: object) -> str:
     """Where a killed rekey stopped: before commit, between commit and promotion, or done."""
     import sqlite3
 
-    from jarvis_cli.core.master_key_stores import KeyFileStore
-    from jarvis_cli.core.vault import master_key_id
+    from jarvis_cli.core.vault.master_keys import KeyFileStore
+    from jarvis_cli.core.vault.sealing import master_key_id
 
     paths = ctx.paths  # type: ignore[attr-defined]
     store = KeyFileStore(paths.master_key_file)

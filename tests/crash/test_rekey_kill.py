@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from jarvis_cli.core.context import Context
-from jarvis_cli.core.keys import KeyManager
+from jarvis_cli.core.vault.keys import KeyManager
 
 ROOT = Path(__file__).resolve().parents[2]
 N_KEYS = 40

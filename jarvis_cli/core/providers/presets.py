@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from jarvis_cli.core.config import Config
 from jarvis_cli.core.errors import ConfigError
+from jarvis_cli.core.store.config import Config
 
 
 class ProviderSpec(NamedTuple):

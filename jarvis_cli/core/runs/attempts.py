@@ -1,0 +1,72 @@
+"""Recording attempts: every provider call is one row in `calls`.
+
+The PerformanceMonitor, cooldowns, budgets and `jarvis stats/log` all read these
+rows, so selection learns across processes from what was measured.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from jarvis_cli.core.providers.base import RequestKind
+from jarvis_cli.core.store.database import Store
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One call to one model, successful or not."""
+
+    model_id: str
+    provider: str
+    kind: RequestKind
+    attempt: int  # 1-based sequence number within the request
+    ok: bool
+    at: float  # unix time the attempt started
+    latency_ms: float | None = None
+    ttft_ms: float | None = None
+    error_class: str | None = None
+    status_code: int | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    cost_usd: float | None = None
+    message: str | None = None  # error message shown to the user (not stored)
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def record_attempt(store: Store, request_id: str, a: Attempt) -> None:
+    """Insert one attempt in its own short write transaction."""
+    with store.write() as conn:
+        conn.execute(
+            "INSERT INTO calls(request_id, at, model_id, provider, kind, attempt, ok,"
+            " error_class, status_code, latency_ms, ttft_ms, prompt_tokens,"
+            " completion_tokens, cost_usd) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                request_id,
+                a.at,
+                a.model_id,
+                a.provider,
+                a.kind,
+                a.attempt,
+                int(a.ok),
+                a.error_class,
+                a.status_code,
+                a.latency_ms,
+                a.ttft_ms,
+                a.prompt_tokens,
+                a.completion_tokens,
+                a.cost_usd,
+            ),
+        )
+
+
+def now() -> float:
+    return time.time()

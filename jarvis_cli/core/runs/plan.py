@@ -1,0 +1,106 @@
+"""Planning a request: the ordered model ids to try.
+
+`--model` first, then each `--fallback`; without `--fallback`, selection adds its
+choice and its fallbacks (other providers first). `--no-fallback` keeps one model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from jarvis_cli.core.errors import AuthError, NoSuitableModelError
+from jarvis_cli.core.providers.base import RequestKind
+from jarvis_cli.core.registry.records import split_model_id
+
+if TYPE_CHECKING:
+    from jarvis_cli.core.context import Context
+    from jarvis_cli.core.selection.types import SelectionResult
+
+
+def plan_models(
+    ctx: Context,
+    kind: RequestKind,
+    *,
+    model: str | None,
+    fallbacks: Sequence[str],
+    no_fallback: bool,
+    prompt: str,
+    strategy: str | None = None,
+    provider: str | None = None,
+    capabilities: Sequence[str] = (),
+    max_tokens: int | None = None,
+    max_cost_usd: float | None = None,
+) -> list[str]:
+    """The ordered model ids to try: --model, --fallback…, then selection's choice.
+
+    Explicit --fallback models replace selection's fallbacks; --no-fallback keeps
+    only the first model.
+    """
+    chain: list[str] = []
+    for model_id in (model, *fallbacks):
+        if model_id:
+            split_model_id(model_id)  # a usage error for a malformed id
+            if model_id not in chain:
+                chain.append(model_id)
+    if chain and (no_fallback or fallbacks):
+        return chain[:1] if no_fallback else chain
+    selection = _select(
+        ctx,
+        kind,
+        prompt=prompt,
+        preferred_model=model,
+        strategy=strategy,
+        provider=provider,
+        capabilities=capabilities,
+        max_tokens=max_tokens,
+        max_cost_usd=max_cost_usd,
+        required=not chain,
+    )
+    if selection is not None:
+        for model_id in (selection.model_id, *selection.fallbacks):
+            if model_id not in chain:
+                chain.append(model_id)
+    return chain[:1] if no_fallback else chain
+
+
+def _select(
+    ctx: Context,
+    kind: RequestKind,
+    *,
+    prompt: str,
+    preferred_model: str | None,
+    strategy: str | None,
+    provider: str | None,
+    capabilities: Sequence[str],
+    max_tokens: int | None,
+    max_cost_usd: float | None,
+    required: bool,
+) -> SelectionResult | None:
+    from jarvis_cli.core.selection.engine import SelectionEngine
+    from jarvis_cli.core.selection.types import SelectionRequest
+
+    request = SelectionRequest(
+        kind=kind,
+        prompt=prompt,
+        output_tokens=max_tokens,
+        capabilities=tuple(capabilities),
+        preferred_model=preferred_model,
+        preferred_provider=provider,
+        strategy=strategy,
+        max_cost_usd=max_cost_usd,
+    )
+    try:
+        result = SelectionEngine(ctx).select(request)
+    except NoSuitableModelError:
+        if required:
+            raise
+        return None
+    if not result.usable:
+        if required:
+            raise AuthError(
+                f"no provider has a key: the best model would be {result.model_id}",
+                hint=f"add a key: jarvis keys add {result.provider}",
+            )
+        return None
+    return result

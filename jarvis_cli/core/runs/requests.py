@@ -1,0 +1,50 @@
+"""What a request asks for and what it produced: the orchestrator's input and output."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from jarvis_cli.core.providers.base import Message, RequestKind, Usage
+from jarvis_cli.core.runs.attempts import Attempt
+
+
+@dataclass(frozen=True)
+class CompletionRequest:
+    """A chat or completion request as `jarvis complete` / `jarvis chat` build it."""
+
+    messages: tuple[Message, ...]
+    kind: RequestKind = "chat"  # chat | completion
+    model: str | None = None  # --model: tried first
+    fallbacks: tuple[str, ...] = ()  # --fallback: tried next, in order
+    no_fallback: bool = False
+    strategy: str | None = None
+    provider: str | None = None
+    capabilities: tuple[str, ...] = ()
+    max_tokens: int | None = None
+    temperature: float | None = None
+    stream: bool = False
+    max_cost_usd: float | None = None
+    timeout_s: float | None = None  # total deadline; None = [defaults] timeout_s
+    retries: int | None = None  # per model; None = [defaults] retries
+
+    @property
+    def prompt_text(self) -> str:
+        return "\n".join(m.content for m in self.messages)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a successful request produced, and every attempt it took."""
+
+    request_id: str
+    model_id: str
+    provider: str
+    text: str
+    usage: Usage
+    cost_usd: float | None
+    latency_ms: float
+    ttft_ms: float | None
+    finish_reason: str | None
+    attempts: tuple[Attempt, ...]
+    embeddings: list[list[float]] | None = None
+    warnings: tuple[str, ...] = ()

@@ -1,0 +1,136 @@
+"""What `jarvis stats` and `jarvis log` report: per-model usage and recent attempts."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import time
+from dataclasses import dataclass, fields
+
+from jarvis_cli.core.errors import UsageError
+from jarvis_cli.core.runs.budget import BudgetStatus, budget_status
+from jarvis_cli.core.selection.metrics import PerformanceMonitor
+from jarvis_cli.core.store.config import Budgets
+
+_DURATION_RE = re.compile(r"^(\d+(?:\.\d+)?)([smhdw])$")
+_UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
+
+
+def parse_duration(text: str) -> float:
+    """'90s', '30m', '12h', '7d', '2w' -> seconds."""
+    m = _DURATION_RE.match(text.strip())
+    if not m:
+        raise UsageError(
+            f"bad duration {text!r}: expected a number and a unit s, m, h, d or w (e.g. 7d)"
+        )
+    return float(m.group(1)) * _UNIT_S[m.group(2)]
+
+
+@dataclass(frozen=True)
+class ModelUsage:
+    model_id: str
+    calls: int
+    successes: int
+    latency_p50_ms: float | None
+    latency_p95_ms: float | None
+    ttft_p50_ms: float | None
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+
+    @property
+    def success_rate(self) -> float:
+        return self.successes / self.calls if self.calls else 0.0
+
+
+@dataclass(frozen=True)
+class UsageReport:
+    since: float
+    models: list[ModelUsage]
+    budgets: list[BudgetStatus]
+
+    @property
+    def total_calls(self) -> int:
+        return sum(m.calls for m in self.models)
+
+    @property
+    def total_cost_usd(self) -> float:
+        return sum(m.cost_usd for m in self.models)
+
+    @property
+    def total_tokens(self) -> int:
+        return sum(m.prompt_tokens + m.completion_tokens for m in self.models)
+
+
+def usage_report(
+    conn: sqlite3.Connection,
+    budgets: Budgets,
+    *,
+    since_s: float,
+    model_id: str | None = None,
+    now: float | None = None,
+) -> UsageReport:
+    """Per-model usage over the last `since_s` seconds (every attempt, not a sample)."""
+    now = time.time() if now is None else now
+    since = now - since_s
+    monitor = PerformanceMonitor(conn, window_calls=2**62, window_days=since_s / 86_400)
+    perf = monitor.aggregates(None if model_id is None else [model_id], now=now)
+    sql = (
+        "SELECT model_id, COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0),"
+        " COALESCE(SUM(cost_usd), 0) FROM calls WHERE at >= ?"
+    )
+    params: tuple[object, ...] = (since,)
+    if model_id is not None:
+        sql += " AND model_id = ?"
+        params = (since, model_id)
+    totals = {r[0]: r[1:] for r in conn.execute(sql + " GROUP BY model_id", params)}
+    models = [
+        ModelUsage(
+            model_id=mid,
+            calls=m.calls,
+            successes=m.successes,
+            latency_p50_ms=m.latency_p50_ms,
+            latency_p95_ms=m.latency_p95_ms,
+            ttft_p50_ms=m.ttft_p50_ms,
+            prompt_tokens=int(totals.get(mid, (0, 0, 0))[0]),
+            completion_tokens=int(totals.get(mid, (0, 0, 0))[1]),
+            cost_usd=float(totals.get(mid, (0, 0, 0))[2]),
+        )
+        for mid, m in perf.items()
+    ]
+    models.sort(key=lambda u: (-u.calls, u.model_id))
+    return UsageReport(since=since, models=models, budgets=budget_status(conn, budgets, now=now))
+
+
+@dataclass(frozen=True)
+class CallRow:
+    """One recorded attempt, as `jarvis log` shows it."""
+
+    id: int
+    request_id: str
+    at: float
+    model_id: str
+    provider: str
+    kind: str
+    attempt: int
+    ok: bool
+    error_class: str | None
+    status_code: int | None
+    latency_ms: float | None
+    ttft_ms: float | None
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    cost_usd: float | None
+
+
+_CALL_COLUMNS = tuple(f.name for f in fields(CallRow))
+
+
+def recent_calls(conn: sqlite3.Connection, limit: int) -> list[CallRow]:
+    """The last `limit` attempts, newest first."""
+    cursor = conn.execute(
+        f"SELECT {', '.join(_CALL_COLUMNS)} FROM calls ORDER BY at DESC, id DESC LIMIT ?",
+        (limit,),
+    )
+    rows = [dict(zip(_CALL_COLUMNS, r, strict=True)) for r in cursor]
+    return [CallRow(**{**row, "ok": bool(row["ok"])}) for row in rows]

@@ -1,0 +1,94 @@
+"""CostEstimator: tokens of a request and its price in USD from the registry's prices.
+
+Token estimate: ceil(characters / 4), the usual rule of thumb for English text
+with OpenAI-style BPE tokenizers (it overestimates code a little and underestimates
+CJK text). It is only used before a call; the provider's reported usage replaces it
+when the call is recorded. A price that the registry does not know stays unknown
+(None): it is never treated as free.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+from jarvis_cli.core.providers.base import RequestKind
+from jarvis_cli.core.registry.records import ModelRecord
+
+CHARS_PER_TOKEN = 4
+DEFAULT_INPUT_TOKENS = 1000  # no prompt and no --input-tokens: the seed's default
+DEFAULT_OUTPUT_TOKENS = 500  # chat and completion; embeddings produce no output tokens
+TOKENS_PER_MTOK = 1_000_000
+
+
+def estimate_tokens(text: str) -> int:
+    """Prompt tokens of `text`: ceil(len(text) / 4); 0 for empty text."""
+    return math.ceil(len(text) / CHARS_PER_TOKEN)
+
+
+def default_output_tokens(kind: RequestKind, max_tokens: int | None = None) -> int:
+    """Expected output tokens when the request does not say: 500 (capped by max_tokens)."""
+    if kind == "embedding":
+        return 0
+    if max_tokens is not None:
+        return min(DEFAULT_OUTPUT_TOKENS, max_tokens)
+    return DEFAULT_OUTPUT_TOKENS
+
+
+class TokenEstimate(NamedTuple):
+    """Input and output tokens of a request, and where the input figure came from."""
+
+    input_tokens: int
+    output_tokens: int
+    input_source: str  # "option" (given), "prompt" (estimated from text), "default"
+
+    @property
+    def total(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
+def estimate_request_tokens(
+    kind: RequestKind,
+    *,
+    prompt: str | None = None,
+    input_tokens: int | None = None,
+    output_tokens: int | None = None,
+    max_tokens: int | None = None,
+) -> TokenEstimate:
+    """Tokens for a request: an explicit count beats an estimate from the prompt."""
+    if input_tokens is not None:
+        tokens, source = input_tokens, "option"
+    elif prompt:
+        tokens, source = estimate_tokens(prompt), "prompt"
+    else:
+        tokens, source = DEFAULT_INPUT_TOKENS, "default"
+    out = output_tokens if output_tokens is not None else default_output_tokens(kind, max_tokens)
+    return TokenEstimate(input_tokens=tokens, output_tokens=out, input_source=source)
+
+
+class CostEstimator:
+    """Prices requests with the per-million-token prices of registry records."""
+
+    def estimate(self, model: ModelRecord, input_tokens: int, output_tokens: int) -> float | None:
+        """USD for the tokens in and out; None when a needed price is unknown."""
+        return cost_usd(model, input_tokens, output_tokens)
+
+
+def cost_usd(model: ModelRecord, input_tokens: int, output_tokens: int) -> float | None:
+    """USD for the given token counts (also usable for actual usage after a call).
+
+    None when a price that matters is unknown: the input price always (if there is
+    any input), the output price only if there are output tokens.
+    """
+    total = 0.0
+    if input_tokens:
+        if model.input_cost_per_mtok is None:
+            return None
+        total += input_tokens * model.input_cost_per_mtok / TOKENS_PER_MTOK
+    if output_tokens:
+        if model.output_cost_per_mtok is None:
+            return None
+        total += output_tokens * model.output_cost_per_mtok / TOKENS_PER_MTOK
+    if input_tokens == 0 and output_tokens == 0 and model.input_cost_per_mtok is None:
+        return None
+    return total

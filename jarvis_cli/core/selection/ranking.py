@@ -1,0 +1,265 @@
+"""The pure core of selection: filter, score and rank in-memory models; no I/O.
+
+`rank(...)` takes registry records, per-model metrics, provider usability and
+cooldowns, and returns a SelectionResult; `rank_table(...)` does the same on a
+ModelTable and MetricColumns (core/registry/model_table.py), which is what SelectionEngine
+(selection.py) passes after gathering the inputs from the store, the registry and
+the key manager. Which models qualify is decided in qualify.py; scoring here.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Mapping, Sequence
+from typing import overload
+
+from jarvis_cli.core.registry.model_table import ModelTable
+from jarvis_cli.core.registry.records import ModelRecord
+from jarvis_cli.core.selection import scoring
+from jarvis_cli.core.selection.metrics import MetricColumns, ModelMetrics
+from jarvis_cli.core.selection.qualify import no_suitable_model, qualify
+from jarvis_cli.core.selection.reasoning import explain_choice
+from jarvis_cli.core.selection.types import (
+    Exclusion,
+    PreferredModelOutcome,
+    RankInputs,
+    ScoredCandidate,
+    SelectionRequest,
+    SelectionResult,
+)
+
+
+def rank(
+    request: SelectionRequest,
+    models: Sequence[ModelRecord],
+    inputs: RankInputs,
+    metrics: Mapping[str, ModelMetrics] | None = None,
+) -> SelectionResult:
+    """Filter, score and rank `models` for `request`; NoSuitableModelError if none qualifies.
+
+    `metrics` maps model ids to their measurements (absent = unmeasured).
+    """
+    table = ModelTable.from_records(models)
+    return rank_table(request, table, inputs, MetricColumns.from_mapping(table.ids, metrics or {}))
+
+
+def rank_table(
+    request: SelectionRequest, table: ModelTable, inputs: RankInputs, metrics: MetricColumns
+) -> SelectionResult:
+    """`rank` over a ModelTable and metrics aligned with it (what SelectionEngine uses).
+
+    Works on columns (lists of floats) and builds a ScoredCandidate only for the
+    candidates a caller looks at: the result's `candidates` is a lazy sequence.
+    """
+    tokens = inputs.tokens
+    cand, costs, excluded = qualify(request, table, inputs, metrics)
+    if not cand:
+        raise no_suitable_model(request, excluded, len(table))
+    scored = _Scored(request, table, inputs, metrics, cand, costs)
+    order = scored.order()
+    preferred = _apply_preference(request, table, scored, order, excluded)
+    candidates = _Candidates(scored, order)
+    chosen = candidates[0]
+    runner_up = candidates[1] if len(candidates) > 1 else None
+    margin = None if runner_up is None else chosen.total - runner_up.total
+    if preferred is not None and preferred.used:
+        margin = None  # the user decided; there is no contest to be unsure about
+    conf = scoring.confidence(
+        inputs.weights,
+        margin=margin,
+        calls=chosen.metrics.calls,
+        cost_known=chosen.estimated_cost_usd is not None,
+        quality_known=chosen.quality is not None,
+    )
+    return SelectionResult(
+        model_id=chosen.model.id,
+        provider=chosen.model.provider,
+        model_name=chosen.model.name,
+        usable=chosen.usable,
+        fallbacks=_fallbacks(table, scored, order, inputs.max_fallbacks),
+        estimated_cost_usd=chosen.estimated_cost_usd,
+        estimated_latency_ms=chosen.expected_latency_ms if chosen.latency_measured else None,
+        confidence=conf,
+        reasoning=explain_choice(inputs.strategy, inputs.weights, candidates, preferred),
+        strategy=inputs.strategy,
+        weights=inputs.weights,
+        tokens=tokens,
+        candidates=candidates,
+        excluded=tuple(excluded),
+        preferred_model=preferred,
+    )
+
+
+class _Scored:
+    """Sub-scores and totals of the qualifying models, as lists aligned with `cand`
+    (position j is the model at table position cand[j])."""
+
+    def __init__(
+        self,
+        request: SelectionRequest,
+        table: ModelTable,
+        inputs: RankInputs,
+        metrics: MetricColumns,
+        cand: list[int],
+        costs: list[float],
+    ) -> None:
+        self.table, self.metrics, self.cand = table, metrics, cand
+        usable_of = inputs.usable_providers
+        shape_usable = [bool(usable_of.get(s.provider)) for s in table.shapes]
+        shape_of = table.shape_of
+        self.usable = [shape_usable[shape_of[i]] for i in cand]
+        self.costs: list[float | None] = [None if c != c else c for c in costs]
+        p50 = [metrics.latency_p50_ms[i] for i in cand]
+        self.measured = [x == x for x in p50]
+        self.prior = scoring.latency_prior_ms([x for x in p50 if x == x], request.kind)
+        prior = self.prior
+        self.latencies = [x if x == x else prior for x in p50]
+        calls, successes = metrics.calls, metrics.successes
+        self.smoothed = scoring.smoothed_success_rates(
+            [successes[i] for i in cand], [calls[i] for i in cand]
+        )
+        quality = table.columns["quality"]
+        qualities: list[float | None] = [
+            None if quality[i] != quality[i] else quality[i] for i in cand
+        ]
+        overrides = inputs.quality_overrides
+        if overrides:
+            ids = table.ids
+            qualities = [overrides.get(ids[i], q) for i, q in zip(cand, qualities, strict=True)]
+        self.qualities = qualities
+        self.perf = scoring.performance_scores(self.latencies)
+        self.cost = scoring.cost_scores(self.costs)
+        self.rel = scoring.reliability_scores(self.smoothed)
+        self.qual = scoring.quality_scores(qualities)
+        subs = (self.perf, self.cost, self.rel, self.qual)
+        self.totals = inputs.weights.totals(*subs)
+        self.tiebreaks = (
+            self.totals if inputs.weights == scoring.BALANCED else scoring.BALANCED.totals(*subs)
+        )
+        # The same few notes repeat across thousands of candidates: build them once.
+        self.unmeasured_notes: tuple[str, ...] = (f"latency unmeasured: prior {prior:.0f} ms",)
+        if request.max_latency_ms is not None:
+            self.unmeasured_notes += ("not checked against --max-latency (no measurements)",)
+
+    def order(self) -> list[int]:
+        """Positions best first. Deterministic: total, then the balanced total, then
+        usable first, then the id (stable sorts, least significant key first; `cand`
+        is in id order)."""
+        order = list(range(len(self.cand)))
+        if not all(self.usable):
+            order.sort(key=self.usable.__getitem__, reverse=True)
+        if self.tiebreaks is not self.totals:
+            order.sort(key=self.tiebreaks.__getitem__, reverse=True)
+        order.sort(key=self.totals.__getitem__, reverse=True)
+        return order
+
+    def candidate(self, j: int) -> ScoredCandidate:
+        i = self.cand[j]
+        model = self.table.record(i)
+        cost = self.costs[j]
+        notes: tuple[str, ...] = ()
+        if cost is None:
+            notes += _NO_PRICE_NOTE
+        if not self.measured[j]:
+            notes += self.unmeasured_notes
+        if model.context_length is None:
+            notes += _NO_CONTEXT_NOTE
+        return ScoredCandidate(
+            model,
+            self.usable[j],
+            self.metrics.metrics(i, model.id),
+            cost,
+            self.latencies[j],
+            self.measured[j],
+            self.smoothed[j],
+            self.qualities[j],
+            scoring.SubScores(self.perf[j], self.cost[j], self.rel[j], self.qual[j]),
+            self.totals[j],
+            self.tiebreaks[j],
+            notes,
+        )
+
+
+_NO_PRICE_NOTE = ("price unknown: scored as the most expensive candidate",)
+_NO_CONTEXT_NOTE = ("context length unknown",)
+
+
+class _Candidates(Sequence[ScoredCandidate]):
+    """The scored candidates best first, each built on first access (selection over
+    10,000 models shows ten of them)."""
+
+    def __init__(self, scored: _Scored, order: list[int]) -> None:
+        self._scored = scored
+        self._order = order
+        self._built: dict[int, ScoredCandidate] = {}
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    @overload
+    def __getitem__(self, index: int) -> ScoredCandidate: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[ScoredCandidate, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> ScoredCandidate | tuple[ScoredCandidate, ...]:
+        if isinstance(index, slice):
+            return tuple(self._at(k) for k in range(*index.indices(len(self._order))))
+        return self._at(range(len(self._order))[index])  # IndexError like a tuple
+
+    def _at(self, k: int) -> ScoredCandidate:
+        found = self._built.get(k)
+        if found is None:
+            found = self._built[k] = self._scored.candidate(self._order[k])
+        return found
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} scored candidates>"
+
+
+def _apply_preference(
+    request: SelectionRequest,
+    table: ModelTable,
+    scored: _Scored,
+    order: list[int],
+    excluded: Sequence[Exclusion],
+) -> PreferredModelOutcome | None:
+    """Move the preferred model to the front of `order` if it qualifies; say why not."""
+    wanted = request.preferred_model
+    if not wanted:
+        return None
+    i = table.index(wanted)
+    if i is not None:
+        j = bisect_left(scored.cand, i)
+        if j < len(scored.cand) and scored.cand[j] == i:
+            order.remove(j)
+            order.insert(0, j)
+            return PreferredModelOutcome(wanted, True, None)
+    for e in excluded:
+        if e.model_id == wanted:
+            return PreferredModelOutcome(wanted, False, e.reason)
+    return PreferredModelOutcome(wanted, False, "not in the registry")
+
+
+def _fallbacks(table: ModelTable, scored: _Scored, order: list[int], limit: int) -> tuple[str, ...]:
+    """Up to `limit` runners-up: one per other provider first (best first), then the rest."""
+    if limit <= 0:
+        return ()
+    cand, usable = scored.cand, scored.usable
+    chosen_usable = usable[order[0]]
+    picked: list[str] = []
+    providers = {table.provider(cand[order[0]])}
+    for j in order[1:]:
+        if len(picked) >= limit:
+            break
+        provider = table.provider(cand[j])
+        if (usable[j] or not chosen_usable) and provider not in providers:
+            picked.append(table.ids[cand[j]])
+            providers.add(provider)
+    for j in order[1:]:
+        if len(picked) >= limit:
+            break
+        model_id = table.ids[cand[j]]
+        if (usable[j] or not chosen_usable) and model_id not in picked:
+            picked.append(model_id)
+    return tuple(picked)

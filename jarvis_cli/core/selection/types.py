@@ -1,0 +1,100 @@
+"""The value types of selection: a request, its candidates and its result.
+
+They sit at the bottom of `selection/` so that qualification, scoring, ranking and
+reasoning can all name them without importing one another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple
+
+from jarvis_cli.core.providers.base import RequestKind
+from jarvis_cli.core.registry.records import ModelRecord
+from jarvis_cli.core.selection import scoring
+from jarvis_cli.core.selection.cost import TokenEstimate
+from jarvis_cli.core.selection.metrics import ModelMetrics
+
+
+class Exclusion(NamedTuple):
+    model_id: str
+    code: str  # stable category: provider, type, capability, unavailable, no_key, ...
+    reason: str  # one human sentence fragment
+
+
+class SelectionRequest(NamedTuple):
+    """What to select a model for (seed §6.1); every field acts."""
+
+    kind: RequestKind = "chat"
+    prompt: str | None = None  # used only to estimate input tokens
+    input_tokens: int | None = None  # beats the estimate from `prompt`
+    output_tokens: int | None = None  # expected; default 500 (0 for embeddings)
+    capabilities: tuple[str, ...] = ()
+    preferred_model: str | None = None
+    preferred_provider: str | None = None
+    strategy: str | None = None  # None = config defaults.strategy
+    max_cost_usd: float | None = None  # budget_constraint
+    max_latency_ms: float | None = None  # timeout_constraint, vs expected (p50) latency
+    include_unusable: bool = False  # --all: models of providers without a key too
+
+
+class ScoredCandidate(NamedTuple):
+    """One qualifying model with its figures and scores (immutable; a NamedTuple because
+    selection builds one per candidate, 10,000 in the benchmark)."""
+
+    model: ModelRecord
+    usable: bool
+    metrics: ModelMetrics
+    estimated_cost_usd: float | None
+    expected_latency_ms: float  # measured p50, or the prior
+    latency_measured: bool
+    smoothed_success_rate: float
+    quality: float | None
+    scores: scoring.SubScores
+    total: float
+    tiebreak: float  # the balanced total, used when totals tie
+    notes: tuple[str, ...] = ()
+
+
+class PreferredModelOutcome(NamedTuple):
+    model_id: str
+    used: bool
+    reason: str | None  # why it was not used
+
+
+class SelectionResult(NamedTuple):
+    model_id: str
+    provider: str
+    model_name: str
+    usable: bool
+    fallbacks: tuple[str, ...]
+    estimated_cost_usd: float | None
+    estimated_latency_ms: float | None  # None when the chosen model is unmeasured
+    confidence: float
+    reasoning: str
+    strategy: str
+    weights: scoring.Weights
+    tokens: TokenEstimate
+    candidates: Sequence[ScoredCandidate]  # best first; [0] is the chosen one (built lazily)
+    excluded: tuple[Exclusion, ...]
+    preferred_model: PreferredModelOutcome | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def chosen(self) -> ScoredCandidate:
+        return self.candidates[0]
+
+
+class RankInputs(NamedTuple):
+    """Everything `rank` needs besides the request, the models and their metrics."""
+
+    strategy: str
+    weights: scoring.Weights
+    tokens: TokenEstimate
+    usable_providers: Mapping[str, bool]  # provider -> can be called now
+    # provider -> (code, reason) for the unusable ones, e.g. ("no_key", "no key for x (...)")
+    unusable_reasons: Mapping[str, tuple[str, str]] = {}
+    cooling_until: Mapping[str, float] = {}
+    quality_overrides: Mapping[str, float] = {}
+    max_fallbacks: int = 2
+    now: float = 0.0

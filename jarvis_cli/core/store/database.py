@@ -1,0 +1,182 @@
+"""The SQLite store: what the program writes (keys, models, calls, events).
+
+WAL mode, a generous busy timeout and `BEGIN IMMEDIATE` for every write, so that
+many jarvis processes can write at once without "database is locked". The file is
+created 0600 *before* SQLite opens it, so the -wal and -shm files SQLite creates
+next to it inherit that mode. Schema changes are small ordered functions recorded
+in `schema_migrations`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from jarvis_cli.core.errors import StoreError
+from jarvis_cli.core.store.files import check_not_exposed, create_private_file, ensure_private_dir
+from jarvis_cli.core.store.migrations import MIGRATIONS, SCHEMA_VERSION
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+BUSY_TIMEOUT_MS = 30_000
+
+
+@contextmanager
+def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """A write transaction taken with BEGIN IMMEDIATE: commit on success, else roll back."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+@contextmanager
+def consistent_reads(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One consistent view of the store for several reads (a deferred transaction;
+    inside a caller's transaction, that one)."""
+    if conn.in_transaction:
+        yield conn
+        return
+    conn.execute("BEGIN")
+    try:
+        yield conn
+    finally:
+        conn.execute("COMMIT")
+
+
+class Store:
+    """An open jarvis.db. Use `Store.open(path)`; writes go through `write()`."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+        self.path = path
+        self.conn = conn
+
+    @classmethod
+    def open(cls, path: Path) -> Store:
+        """Open (creating if needed) the store at `path` and bring its schema up to date."""
+        ensure_private_dir(path.parent)
+        _check_is_sqlite(path)
+        check_not_exposed(path, "store")
+        create_private_file(path)
+        try:
+            conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open store {path}: {exc}") from None
+        store = cls(path, conn)
+        try:
+            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            tables = store._check_is_jarvis_store()  # before WAL: that would write the header
+            store._enable_wal()
+            conn.execute("PRAGMA synchronous=NORMAL")
+            store._migrate(tables)
+        except StoreError:
+            conn.close()
+            raise
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise StoreError(
+                f"store {path} is not a usable jarvis database: {exc}",
+                hint="move the file aside (jarvis will create a new store) or restore a backup",
+            ) from None
+        return store
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction taken with BEGIN IMMEDIATE: commit on success, else roll back."""
+        with write_transaction(self.conn) as conn:
+            yield conn
+
+    def schema_version(self) -> int:
+        row = self.conn.execute("SELECT max(version) FROM schema_migrations").fetchone()
+        return int(row[0] or 0)
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, conn: sqlite3.Connection, key: str, value: str) -> None:
+        """Set a meta value inside the caller's write transaction."""
+        conn.execute(
+            "INSERT INTO meta(key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def _enable_wal(self) -> None:
+        # Switching to WAL needs a moment of exclusive access; when many processes
+        # open a new store at once, some see SQLITE_BUSY here despite busy_timeout.
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                self.conn.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
+
+    def _check_is_jarvis_store(self) -> set[str]:
+        tables = {
+            r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+        if tables and "schema_migrations" not in tables:
+            raise StoreError(
+                f"{self.path} is an SQLite database but not a jarvis store "
+                f"(it has tables: {', '.join(sorted(tables)[:5])}); it was left untouched",
+                hint="point JARVIS_HOME elsewhere or move the file aside",
+            )
+        return tables
+
+    def _migrate(self, tables: set[str]) -> None:
+        if tables and self.schema_version() >= SCHEMA_VERSION:
+            self._check_not_newer()
+            return
+        with self.write() as conn:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations("
+                "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)"
+            )
+            current = self.schema_version()  # re-read: another process may have migrated
+            for version, (name, migration) in enumerate(MIGRATIONS, start=1):
+                if version <= current:
+                    continue
+                migration(conn)
+                conn.execute(
+                    "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)",
+                    (version, name, time.time()),
+                )
+
+    def _check_not_newer(self) -> None:
+        version = self.schema_version()
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"store {self.path} has schema version {version}, newer than this jarvis "
+                f"understands ({SCHEMA_VERSION})",
+                hint="upgrade jarvis",
+            )
+
+
+def _check_is_sqlite(path: Path) -> None:
+    """Refuse, without touching it, a non-empty file that is not an SQLite database."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(len(SQLITE_MAGIC))
+    except FileNotFoundError:
+        return
+    except IsADirectoryError:
+        raise StoreError(f"store path {path} is a directory") from None
+    except OSError as exc:
+        raise StoreError(f"cannot read store {path}: {exc.strerror}") from None
+    if head and head != SQLITE_MAGIC:
+        raise StoreError(
+            f"{path} is not a jarvis store (not an SQLite database); it was left untouched",
+            hint="point JARVIS_HOME elsewhere or move the file aside",
+        )

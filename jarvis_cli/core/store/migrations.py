@@ -1,0 +1,172 @@
+"""The store's schema as small ordered migrations (append only; version = position).
+
+Each runs inside the opener's BEGIN IMMEDIATE, so a crash or a concurrent opener
+never sees a half-migrated store; `schema_migrations` records what ran.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+
+def _execute_script(conn: sqlite3.Connection, script: str) -> None:
+    """Run several statements inside the caller's transaction.
+
+    (`executescript` would COMMIT the open BEGIN IMMEDIATE first, so a crash or a
+    concurrent opener could see a half-migrated store.)
+    """
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            conn.execute(statement)
+            statement = ""
+    if statement.strip():
+        raise ValueError(f"incomplete SQL statement in migration: {statement.strip()[:60]}")
+
+
+def _m1_initial(conn: sqlite3.Connection) -> None:
+    _execute_script(
+        conn,
+        """
+        CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+        CREATE TABLE api_keys(
+            provider TEXT NOT NULL,
+            label TEXT NOT NULL,
+            key_id TEXT NOT NULL,           -- id of the master key that sealed it
+            nonce BLOB NOT NULL,
+            ciphertext BLOB NOT NULL,       -- AES-256-GCM ciphertext || tag
+            fingerprint TEXT NOT NULL,      -- display form, e.g. sk-...abcd
+            created REAL NOT NULL,          -- unix time
+            updated REAL NOT NULL,
+            last_used REAL,
+            usage_count INTEGER NOT NULL DEFAULT 0,
+            rotation_count INTEGER NOT NULL DEFAULT 0,
+            status TEXT NOT NULL DEFAULT 'active',
+            PRIMARY KEY (provider, label)
+        );
+
+        CREATE TABLE key_events(
+            id INTEGER PRIMARY KEY,
+            provider TEXT NOT NULL,
+            label TEXT NOT NULL,
+            event TEXT NOT NULL,            -- added, rotated, deleted, validated, ...
+            at REAL NOT NULL,
+            detail TEXT                     -- never a key value
+        );
+        CREATE INDEX key_events_provider ON key_events(provider, at);
+
+        CREATE TABLE models(
+            id TEXT PRIMARY KEY,            -- provider/name
+            provider TEXT NOT NULL,
+            name TEXT NOT NULL,
+            type TEXT,                      -- chat, completion, embedding; NULL = unknown
+            cap_completion INTEGER,         -- capability flags: 1, 0, NULL = unknown
+            cap_chat INTEGER,
+            cap_embeddings INTEGER,
+            cap_function_calling INTEGER,
+            cap_vision INTEGER,
+            cap_audio INTEGER,
+            context_length INTEGER,
+            max_output_tokens INTEGER,
+            input_cost_per_mtok REAL,       -- USD per million tokens; NULL = unknown
+            output_cost_per_mtok REAL,
+            quality REAL,                   -- 0..1, optional
+            status TEXT NOT NULL DEFAULT 'active',   -- active, unavailable
+            source TEXT NOT NULL,           -- catalog, sync, user, import
+            synced_at REAL,
+            overrides TEXT                  -- JSON object of user-set fields (models set)
+        );
+        CREATE INDEX models_provider ON models(provider);
+
+        CREATE TABLE calls(
+            id INTEGER PRIMARY KEY,
+            request_id TEXT NOT NULL,
+            at REAL NOT NULL,               -- unix time the attempt started
+            model_id TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            kind TEXT NOT NULL,             -- chat, completion, embedding
+            attempt INTEGER NOT NULL,
+            ok INTEGER NOT NULL,
+            error_class TEXT,
+            status_code INTEGER,
+            latency_ms REAL,
+            ttft_ms REAL,
+            prompt_tokens INTEGER,
+            completion_tokens INTEGER,
+            cost_usd REAL
+        );
+        CREATE INDEX calls_model_at ON calls(model_id, at);
+        CREATE INDEX calls_at ON calls(at);
+        """,
+    )
+
+
+def _m2_model_stats(conn: sqlite3.Connection) -> None:
+    # A cache of PerformanceMonitor aggregates for the configured selection window,
+    # refreshed incrementally (core/selection/metrics.py): recomputing percentiles over every
+    # call row at each selection costs seconds at 100,000 rows.
+    _execute_script(
+        conn,
+        """
+        CREATE TABLE model_stats(
+            model_id TEXT PRIMARY KEY,
+            calls INTEGER NOT NULL,
+            successes INTEGER NOT NULL,
+            last_at REAL,
+            oldest_at REAL,                 -- oldest attempt in the window sample
+            latency_p50_ms REAL,
+            latency_p95_ms REAL,
+            ttft_p50_ms REAL
+        );
+        """,
+    )
+
+
+def _m3_snapshots(conn: sqlite3.Connection) -> None:
+    # Selection scans every model and its metrics; reading 10,000 rows of each costs
+    # more than the whole selection may. `snapshots` keeps derived forms of tables
+    # (core/registry/model_table.py: the registry and the metrics as columns), each valid
+    # while its version matches `data_versions`, which every change to the source
+    # table bumps. The oldest_at index makes the metrics cache's "has a sample aged
+    # out of the window?" check a lookup instead of a scan.
+    _execute_script(
+        conn,
+        """
+        CREATE TABLE data_versions(name TEXT PRIMARY KEY, version INTEGER NOT NULL);
+        INSERT INTO data_versions(name, version) VALUES ('models', 1), ('model_stats', 1);
+        CREATE TRIGGER models_insert_version AFTER INSERT ON models
+        BEGIN UPDATE data_versions SET version = version + 1 WHERE name = 'models'; END;
+        CREATE TRIGGER models_update_version AFTER UPDATE ON models
+        BEGIN UPDATE data_versions SET version = version + 1 WHERE name = 'models'; END;
+        CREATE TRIGGER models_delete_version AFTER DELETE ON models
+        BEGIN UPDATE data_versions SET version = version + 1 WHERE name = 'models'; END;
+        CREATE TRIGGER model_stats_insert_version AFTER INSERT ON model_stats
+        BEGIN UPDATE data_versions SET version = version + 1 WHERE name = 'model_stats'; END;
+        CREATE TRIGGER model_stats_update_version AFTER UPDATE ON model_stats
+        BEGIN UPDATE data_versions SET version = version + 1 WHERE name = 'model_stats'; END;
+        CREATE TRIGGER model_stats_delete_version AFTER DELETE ON model_stats
+        BEGIN UPDATE data_versions SET version = version + 1 WHERE name = 'model_stats'; END;
+
+        CREATE TABLE snapshots(
+            name TEXT PRIMARY KEY,
+            version TEXT NOT NULL,          -- the data_versions it was built from
+            data BLOB NOT NULL
+        );
+        CREATE INDEX model_stats_oldest ON model_stats(oldest_at);
+        """,
+    )
+
+
+Migration = Callable[[sqlite3.Connection], None]
+
+# Ordered; append only. The version of a migration is its 1-based position.
+MIGRATIONS: list[tuple[str, Migration]] = [
+    ("initial schema", _m1_initial),
+    ("model_stats cache of selection metrics", _m2_model_stats),
+    ("snapshots: columnar registry and metrics for selection", _m3_snapshots),
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
