@@ -67,7 +67,28 @@ def complete(
     ] = None,
     strategy: Annotated[
         str | None,
-        typer.Option(help="Selection strategy: performance, cost, reliability, balanced, …"),
+        typer.Option(
+            help="Selection strategy: quality, balanced, cost, performance, reliability, …"
+        ),
+    ] = None,
+    task: Annotated[
+        str | None,
+        typer.Option(
+            "--task",
+            help="Task category for quality scores (coding, mathematics, language, …; "
+            "default: inferred from the prompt).",
+            show_default=False,
+        ),
+    ] = None,
+    min_quality: Annotated[
+        float | None,
+        typer.Option(
+            "--min-quality",
+            min=0,
+            max=1,
+            help="Select only models whose quality for the task is at least Q (0..1).",
+            show_default=False,
+        ),
     ] = None,
     provider: Annotated[
         str | None, typer.Option(help="Only select models of this provider.")
@@ -148,6 +169,8 @@ def complete(
         max_cost_usd=max_cost,
         timeout_s=timeout,
         retries=retries,
+        task=task,
+        min_quality=min_quality,
     )
     printed: list[str] = []
 

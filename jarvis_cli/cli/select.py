@@ -10,7 +10,9 @@ from jarvis_cli.cli import render
 from jarvis_cli.cli.common import JsonOption, get_context
 
 if TYPE_CHECKING:
-    from jarvis_cli.core.selection.types import ScoredCandidate, SelectionResult
+    from collections.abc import Sequence
+
+    from jarvis_cli.core.selection.types import Exclusion, ScoredCandidate, SelectionResult
 
 TOP_ROWS = 10  # candidates shown in the table (--json has them all)
 EXPLAIN_PER_REASON = 5  # excluded models listed per reason with --explain
@@ -26,7 +28,7 @@ def select(
     prompt: Annotated[
         str | None,
         typer.Argument(
-            help="The prompt, used only to estimate input tokens (ceil(chars/4)); piped "
+            help="The prompt: estimates input tokens (ceil(chars/4)) and the task; piped "
             "stdin is added to it.",
             show_default=False,
         ),
@@ -36,8 +38,8 @@ def select(
         str | None,
         typer.Option(
             "--strategy",
-            help="performance, cost, reliability, balanced, or a [selection.weights.NAME] "
-            "of config.toml (default: defaults.strategy).",
+            help="quality, balanced, cost, performance, reliability, or a "
+            "[selection.weights.NAME] of config.toml (default: defaults.strategy).",
             show_default=False,
         ),
     ] = None,
@@ -103,8 +105,40 @@ def select(
             show_default=False,
         ),
     ] = None,
+    task: Annotated[
+        str | None,
+        typer.Option(
+            "--task",
+            help="Task category whose quality scores count: general, reasoning, coding, "
+            "agentic_coding, mathematics, data_analysis, language, instruction_following "
+            "(default: inferred from the prompt).",
+            show_default=False,
+        ),
+    ] = None,
+    min_quality: Annotated[
+        float | None,
+        typer.Option(
+            "--min-quality",
+            min=0,
+            max=1,
+            help="Exclude models whose quality for the task is below Q (0..1).",
+            show_default=False,
+        ),
+    ] = None,
+    all_versions: Annotated[
+        bool,
+        typer.Option(
+            "--all-versions",
+            help="List dated snapshots and -latest aliases as candidates of their own.",
+        ),
+    ] = False,
     explain: Annotated[
-        bool, typer.Option("--explain", help="Also list the excluded models, grouped by reason.")
+        bool,
+        typer.Option(
+            "--explain",
+            help="Also show the scoring formula and list the excluded models, grouped by "
+            "reason (on failure too).",
+        ),
     ] = False,
     no_stdin: Annotated[
         bool, typer.Option("--no-stdin", help="Never read stdin, even when it is a pipe.")
@@ -117,6 +151,7 @@ def select(
     """
     from jarvis_cli.cli.prompt_input import build_prompt
     from jarvis_cli.core.selection.engine import SelectionEngine
+    from jarvis_cli.core.selection.qualify import NoModelFound
     from jarvis_cli.core.selection.types import SelectionRequest
 
     text = build_prompt(prompt, no_stdin=no_stdin, required=False)
@@ -132,8 +167,16 @@ def select(
         max_cost_usd=max_cost,
         max_latency_ms=max_latency,
         include_unusable=include_all,
+        task=task,
+        min_quality=min_quality,
+        all_versions=all_versions,
     )
-    result = SelectionEngine(get_context()).select(request)
+    try:
+        result = SelectionEngine(get_context()).select(request)
+    except NoModelFound as exc:
+        if explain and not json_output:
+            _render_excluded(exc.excluded, stderr=True)
+        raise
     for note in result.notes:
         render.message(f"note: {note}")
     pref = result.preferred_model
@@ -155,7 +198,7 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}"
 
 
-def candidate_json(c: "ScoredCandidate", rank: int) -> dict[str, Any]:
+def candidate_json(c: "ScoredCandidate", rank: int, task: str) -> dict[str, Any]:
     m = c.metrics
     return {
         "rank": rank,
@@ -172,7 +215,12 @@ def candidate_json(c: "ScoredCandidate", rank: int) -> dict[str, Any]:
         "latency_p50_ms": m.latency_p50_ms,
         "latency_p95_ms": m.latency_p95_ms,
         "ttft_p50_ms": m.ttft_p50_ms,
-        "quality": c.quality,
+        "quality": round(c.quality, 4),
+        "quality_source": c.quality_source,
+        "quality_model": c.quality_model,
+        "task": task,
+        "versions": c.versions,
+        "type_assumed": c.type_assumed,
         "context_length": c.model.context_length,
         "scores": c.scores.as_dict(),
         "total": round(c.total, 4),
@@ -191,6 +239,8 @@ def result_json(result: "SelectionResult", *, all_candidates: bool = False) -> d
         "model_name": result.model_name,
         "usable": result.usable,
         "strategy": result.strategy,
+        "task": result.task.category,
+        "task_rule": result.task.rule,
         "weights": result.weights.as_dict(),
         "fallbacks": list(result.fallbacks),
         "estimated_cost_usd": result.estimated_cost_usd,
@@ -205,7 +255,7 @@ def result_json(result: "SelectionResult", *, all_candidates: bool = False) -> d
         else {"model_id": pref.model_id, "used": pref.used, "reason": pref.reason},
         "notes": list(result.notes),
         "candidate_count": len(result.candidates),
-        "candidates": [candidate_json(c, i + 1) for i, c in enumerate(shown)],
+        "candidates": [candidate_json(c, i + 1, result.task.category) for i, c in enumerate(shown)],
         "excluded": [
             {"model_id": e.model_id, "code": e.code, "reason": e.reason} for e in result.excluded
         ],
@@ -213,22 +263,40 @@ def result_json(result: "SelectionResult", *, all_candidates: bool = False) -> d
 
 
 def _render_human(result: "SelectionResult", *, show_usable: bool, explain: bool) -> None:
-    columns = ["#", "model", "est. cost", "p50 ms", "calls", "perf", "cost", "rel", "qual", "total"]
+    from jarvis_cli.core.selection.quality import LEGEND, short_mark
+
+    columns = [
+        "#",
+        "model",
+        "quality",
+        "est. cost",
+        "p50 ms",
+        "calls",
+        "perf",
+        "cost",
+        "rel",
+        "total",
+    ]
     if show_usable:
         columns.insert(2, "usable")
     rows = []
     for i, c in enumerate(result.candidates[:TOP_ROWS]):
         s = c.scores
+        name = c.model.id
+        if c.versions > 1:
+            name += f" (+{c.versions - 1} versions)"
+        if c.type_assumed:
+            name += " (type assumed)"
         row: list[Any] = [
             i + 1,
-            c.model.id,
+            name,
+            f"{c.quality:.2f} {short_mark(c.quality_source)}",
             _usd(c.estimated_cost_usd),
             _ms(c.metrics.latency_p50_ms),
             c.metrics.calls,
             f"{s.performance:.2f}",
             f"{s.cost:.2f}",
             f"{s.reliability:.2f}",
-            f"{s.quality:.2f}",
             f"{c.total:.3f}",
         ]
         if show_usable:
@@ -238,25 +306,40 @@ def _render_human(result: "SelectionResult", *, show_usable: bool, explain: bool
     render.table(
         columns,
         rows,
-        title=f"{result.strategy} strategy: top {shown} of {len(result.candidates)} candidates",
+        title=f"{result.strategy} strategy, task {result.task.category} "
+        f"({result.task.rule}): top {shown} of {len(result.candidates)} candidates",
         highlight_row=0,
     )
     out = render.console()
+    out.print(LEGEND, markup=False, style="dim")
+    if explain:
+        out.print(f"score = {formula(result)}", markup=False)
     out.print(f"chosen: {result.model_id} (confidence {result.confidence:.2f})", markup=False)
     out.print(f"fallbacks: {', '.join(result.fallbacks) or '(none)'}", markup=False)
     out.print(f"reasoning: {result.reasoning}", markup=False)
     if explain:
-        _render_excluded(result)
+        _render_excluded(result.excluded)
     elif result.excluded:
         out.print(f"{len(result.excluded)} models excluded (--explain lists them)", markup=False)
 
 
-def _render_excluded(result: "SelectionResult") -> None:
-    out = render.console()
+def formula(result: "SelectionResult") -> str:
+    """The strategy's total as a sum of weighted sub-scores, for --explain."""
+    w = result.weights.as_dict()
+    terms = " + ".join(f"{v:.2f} x {k}" for k, v in w.items() if v)
+    return (
+        f"{terms}; quality = absolute 0..1 score for task {result.task.category}, cost = "
+        "log-scale rank of the estimated cost among the candidates (1 = cheapest), "
+        "performance = same for p50 latency, reliability = smoothed success rate rank"
+    )
+
+
+def _render_excluded(excluded: "Sequence[Exclusion]", *, stderr: bool = False) -> None:
+    out = render.console(stderr=stderr)
     groups: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for e in result.excluded:
+    for e in excluded:
         groups[e.code].append((e.model_id, e.reason))
-    out.print(f"excluded ({len(result.excluded)}):", markup=False)
+    out.print(f"excluded ({len(excluded)}):", markup=False)
     for code, items in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
         out.print(f"  {code.replace('_', ' ')} ({len(items)}):", markup=False)
         for model_id, reason in items[:EXPLAIN_PER_REASON]:

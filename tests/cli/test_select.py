@@ -253,8 +253,10 @@ def test_human_output_shows_the_table_fallbacks_reasoning_and_explain(
     proc = jarvis("select", "--strategy", "cost", "--explain", env=FAKE_ENV)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
-    assert "cost strategy: top 3 of 3 candidates" in out
+    assert "cost strategy, task general (no prompt): top 3 of 3 candidates" in out
     assert "fake/cheap-slow" in out and "total" in out
+    assert "0.30 ?" in out and "? = unscored (default)" in out  # quality with its source
+    assert "score = 1.00 x cost;" in out
     assert "chosen: fake/cheap-slow (confidence" in out
     assert "fallbacks: other/middle, fake/pricey-fast" in out
     assert "reasoning: fake/cheap-slow chosen by the cost strategy: cheaper" in out
@@ -270,6 +272,8 @@ def test_bad_options_exit_2_with_a_message(jarvis: JarvisRunner, home: Path) -> 
         (("--model", "no-slash"), "bad model id 'no-slash'"),
         (("--type", "image"), "'image' is not one of"),
         (("--max-cost", "-1"), "--max-cost"),
+        (("--task", "poetry"), "unknown task 'poetry'"),
+        (("--min-quality", "1.5"), "--min-quality"),
     ]
     for args, message in cases:
         proc = jarvis("select", *args, env=FAKE_ENV)

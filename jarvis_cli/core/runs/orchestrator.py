@@ -116,6 +116,8 @@ class Orchestrator:
             capabilities=req.capabilities,
             max_tokens=req.max_tokens,
             max_cost_usd=req.max_cost_usd,
+            task=req.task,
+            min_quality=req.min_quality,
         )
 
         def call(

@@ -31,6 +31,8 @@ def plan_models(
     capabilities: Sequence[str] = (),
     max_tokens: int | None = None,
     max_cost_usd: float | None = None,
+    task: str | None = None,
+    min_quality: float | None = None,
 ) -> list[str]:
     """The ordered model ids to try: --model, --fallback…, then selection's choice.
 
@@ -55,6 +57,8 @@ def plan_models(
         capabilities=capabilities,
         max_tokens=max_tokens,
         max_cost_usd=max_cost_usd,
+        task=task,
+        min_quality=min_quality,
         required=not chain,
     )
     if selection is not None:
@@ -75,6 +79,8 @@ def _select(
     capabilities: Sequence[str],
     max_tokens: int | None,
     max_cost_usd: float | None,
+    task: str | None,
+    min_quality: float | None,
     required: bool,
 ) -> SelectionResult | None:
     from jarvis_cli.core.selection.engine import SelectionEngine
@@ -89,6 +95,8 @@ def _select(
         preferred_provider=provider,
         strategy=strategy,
         max_cost_usd=max_cost_usd,
+        task=task,
+        min_quality=min_quality,
     )
     try:
         result = SelectionEngine(ctx).select(request)

@@ -26,6 +26,8 @@ class CompletionRequest:
     max_cost_usd: float | None = None
     timeout_s: float | None = None  # total deadline; None = [defaults] timeout_s
     retries: int | None = None  # per model; None = [defaults] retries
+    task: str | None = None  # --task: quality category for selection; None = inferred
+    min_quality: float | None = None  # --min-quality for selection
 
     @property
     def prompt_text(self) -> str:

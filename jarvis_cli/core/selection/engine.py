@@ -21,8 +21,10 @@ from jarvis_cli.core.selection.cooldown import cooldowns
 from jarvis_cli.core.selection.cost import estimate_request_tokens
 from jarvis_cli.core.selection.metrics import PerformanceMonitor
 from jarvis_cli.core.selection.qualify import exclusion_summary
+from jarvis_cli.core.selection.quality import QualityFacts
 from jarvis_cli.core.selection.ranking import rank_table
 from jarvis_cli.core.selection.scoring import resolve_weights
+from jarvis_cli.core.selection.task import resolve_task
 from jarvis_cli.core.selection.types import (
     Exclusion,
     PreferredModelOutcome,
@@ -31,6 +33,7 @@ from jarvis_cli.core.selection.types import (
     SelectionRequest,
     SelectionResult,
 )
+from jarvis_cli.core.selection.variants import name_facts
 
 __all__ = [
     "Exclusion",
@@ -84,6 +87,11 @@ def provider_usability(
     return usable, reasons
 
 
+def bundled_quality_facts() -> QualityFacts:
+    """The bundled quality table (core/registry/quality.py) as selection takes it."""
+    return QualityFacts()
+
+
 def check_request(request: SelectionRequest) -> None:
     """Reject bad values a caller could pass (the CLI also validates its options)."""
     unknown = [c for c in request.capabilities if c not in Capabilities._fields]
@@ -100,6 +108,9 @@ def check_request(request: SelectionRequest) -> None:
     ):
         if value is not None and value < 0:
             raise UsageError(f"{name} must be >= 0, got {value}")
+    if request.min_quality is not None and not 0 <= request.min_quality <= 1:
+        raise UsageError(f"min quality must be between 0 and 1, got {request.min_quality}")
+    resolve_task(request.task, None)  # UsageError if unknown
     if request.preferred_model:
         split_model_id(request.preferred_model)
 
@@ -162,6 +173,7 @@ class SelectionEngine:
             max_fallbacks=config.defaults.max_fallbacks,
             now=now,
         )
+        inputs = inputs._replace(quality=bundled_quality_facts(), names=name_facts(conn, table))
         metrics = PerformanceMonitor.for_context(self.ctx).columns(table, now=now)
         result = rank_table(request, table, inputs, metrics)
         return result._replace(notes=(*result.notes, *notes)) if notes else result

@@ -17,8 +17,9 @@ from jarvis_cli.core.registry.model_table import ModelTable
 from jarvis_cli.core.registry.records import ModelRecord
 from jarvis_cli.core.selection import scoring
 from jarvis_cli.core.selection.metrics import MetricColumns, ModelMetrics
-from jarvis_cli.core.selection.qualify import no_suitable_model, qualify
+from jarvis_cli.core.selection.qualify import Qualified, no_suitable_model, qualify
 from jarvis_cli.core.selection.reasoning import explain_choice
+from jarvis_cli.core.selection.task import resolve_task
 from jarvis_cli.core.selection.types import (
     Exclusion,
     PreferredModelOutcome,
@@ -52,10 +53,12 @@ def rank_table(
     candidates a caller looks at: the result's `candidates` is a lazy sequence.
     """
     tokens = inputs.tokens
-    cand, costs, excluded = qualify(request, table, inputs, metrics)
-    if not cand:
-        raise no_suitable_model(request, excluded, len(table))
-    scored = _Scored(request, table, inputs, metrics, cand, costs)
+    task = resolve_task(request.task, request.prompt)
+    q = qualify(request, table, inputs, metrics)
+    excluded = q.excluded
+    if not q.cand:
+        raise no_suitable_model(request, excluded, len(table), inputs.usable_providers)
+    scored = _Scored(request, table, inputs, metrics, q)
     order = scored.order()
     preferred = _apply_preference(request, table, scored, order, excluded)
     candidates = _Candidates(scored, order)
@@ -69,7 +72,7 @@ def rank_table(
         margin=margin,
         calls=chosen.metrics.calls,
         cost_known=chosen.estimated_cost_usd is not None,
-        quality_known=chosen.quality is not None,
+        quality_known=chosen.quality_known,
     )
     return SelectionResult(
         model_id=chosen.model.id,
@@ -87,6 +90,7 @@ def rank_table(
         candidates=candidates,
         excluded=tuple(excluded),
         preferred_model=preferred,
+        task=task,
     )
 
 
@@ -100,10 +104,11 @@ class _Scored:
         table: ModelTable,
         inputs: RankInputs,
         metrics: MetricColumns,
-        cand: list[int],
-        costs: list[float],
+        q: Qualified,
     ) -> None:
+        cand, costs = q.cand, q.costs
         self.table, self.metrics, self.cand = table, metrics, cand
+        self.versions, self.assumed = q.versions, q.assumed
         usable_of = inputs.usable_providers
         shape_usable = [bool(usable_of.get(s.provider)) for s in table.shapes]
         shape_of = table.shape_of
@@ -118,15 +123,8 @@ class _Scored:
         self.smoothed = scoring.smoothed_success_rates(
             [successes[i] for i in cand], [calls[i] for i in cand]
         )
-        quality = table.columns["quality"]
-        qualities: list[float | None] = [
-            None if quality[i] != quality[i] else quality[i] for i in cand
-        ]
-        overrides = inputs.quality_overrides
-        if overrides:
-            ids = table.ids
-            qualities = [overrides.get(ids[i], q) for i, q in zip(cand, qualities, strict=True)]
-        self.qualities = qualities
+        self.qualities = q.qualities
+        qualities = [x.value for x in q.qualities]
         self.perf = scoring.performance_scores(self.latencies)
         self.cost = scoring.cost_scores(self.costs)
         self.rel = scoring.reliability_scores(self.smoothed)
@@ -136,20 +134,22 @@ class _Scored:
         self.tiebreaks = (
             self.totals if inputs.weights == scoring.BALANCED else scoring.BALANCED.totals(*subs)
         )
+        self.quality_values = qualities
         # The same few notes repeat across thousands of candidates: build them once.
         self.unmeasured_notes: tuple[str, ...] = (f"latency unmeasured: prior {prior:.0f} ms",)
         if request.max_latency_ms is not None:
             self.unmeasured_notes += ("not checked against --max-latency (no measurements)",)
 
     def order(self) -> list[int]:
-        """Positions best first. Deterministic: total, then the balanced total, then
-        usable first, then the id (stable sorts, least significant key first; `cand`
-        is in id order)."""
+        """Positions best first. Deterministic: total, then quality, then the balanced
+        total, then usable first, then the id (stable sorts, least significant key
+        first; `cand` is in id order)."""
         order = list(range(len(self.cand)))
         if not all(self.usable):
             order.sort(key=self.usable.__getitem__, reverse=True)
         if self.tiebreaks is not self.totals:
             order.sort(key=self.tiebreaks.__getitem__, reverse=True)
+        order.sort(key=self.quality_values.__getitem__, reverse=True)
         order.sort(key=self.totals.__getitem__, reverse=True)
         return order
 
@@ -164,6 +164,13 @@ class _Scored:
             notes += self.unmeasured_notes
         if model.context_length is None:
             notes += _NO_CONTEXT_NOTE
+        assumed = i in self.assumed
+        if assumed:
+            notes += (
+                f"type assumed: chat (unknown to the catalog; `jarvis models set {model.id} "
+                "--type chat` confirms it)",
+            )
+        quality = self.qualities[j]
         return ScoredCandidate(
             model,
             self.usable[j],
@@ -172,11 +179,15 @@ class _Scored:
             self.latencies[j],
             self.measured[j],
             self.smoothed[j],
-            self.qualities[j],
+            quality.value,
             scoring.SubScores(self.perf[j], self.cost[j], self.rel[j], self.qual[j]),
             self.totals[j],
             self.tiebreaks[j],
             notes,
+            quality.source,
+            quality.model_id,
+            self.versions.get(i, 1),
+            assumed,
         )
 
 

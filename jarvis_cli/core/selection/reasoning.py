@@ -31,7 +31,7 @@ def describe_factor(component: str, c: ScoredCandidate) -> str:
                 f"{m.successes}/{m.calls} calls succeeded (smoothed {c.smoothed_success_rate:.3f})"
             )
         return f"no calls yet (prior {c.smoothed_success_rate:.2f})"
-    return f"quality {c.quality:.2f}" if c.quality is not None else "quality unknown"
+    return f"quality {c.quality:.2f} ({c.quality_source})"
 
 
 _LEAD_WORDS = {

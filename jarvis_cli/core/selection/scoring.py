@@ -16,8 +16,23 @@ all values equal every sub-score is 1.0.
   minimum span one decade. An unknown price scores as the worst known cost.
 - reliability: success rate smoothed with a Beta prior of mean 0.9 and weight 10
   calls ((successes + 9) / (calls + 10)): 1/1 is 0.909, not 100 %; minimum span 0.05.
-- quality: 0..1 from config `[quality]` or the registry; unknown = median of the
-  known ones; minimum span 0.1.
+- quality: the absolute 0..1 quality for the request's task (selection/quality.py:
+  user override, `[quality]` of config.toml, the bundled table, else its low
+  default), NOT normalized over the set: a set of unscored models does not make
+  each of them 1.0, and a 0.05 lead in quality stays a 0.05 lead.
+
+Strategies (`BUILTIN_WEIGHTS`; `[selection.weights.NAME]` replaces one):
+
+- quality: quality alone (ties: the balanced total);
+- balanced: 0.40 quality + 0.25 cost + 0.25 performance + 0.10 reliability.
+  Quality is absolute while cost is a log scale over the set, so where the
+  candidates' prices span D decades, one decade cheaper is worth 0.25 / D / 0.40
+  quality points (~0.16 at D = 4): a model 10x cheaper wins if it is at most ~0.16
+  worse, a model 100x cheaper if at most ~0.3 worse. So it takes neither the
+  most expensive strong model nor the cheapest weak one; latency counts as much
+  as price once measured;
+- cost, performance, reliability: that sub-score alone; ties (common: unmeasured
+  models, equal prices) break by quality, then the balanced total.
 """
 
 from __future__ import annotations
@@ -41,7 +56,6 @@ COST_LOG_OFFSET_USD = 1e-6
 MIN_SPAN_LOG_LATENCY = math.log10(2.0)
 MIN_SPAN_LOG_COST = 1.0
 MIN_SPAN_RELIABILITY = 0.05
-MIN_SPAN_QUALITY = 0.1
 # A total-score margin of this much (or more) over the runner-up counts as decisive.
 DECISIVE_MARGIN = 0.2
 
@@ -94,13 +108,13 @@ class Weights:
         )
 
 
-# Built-in strategies. `balanced` leans equally on the three measured/priced
-# factors and a little on quality (often unknown, then it does not separate models).
+# Built-in strategies (see the module docstring for why balanced weighs what it does).
 BUILTIN_WEIGHTS: Mapping[str, Mapping[str, float]] = {
-    "performance": {"performance": 1.0},
+    "quality": {"quality": 1.0},
+    "balanced": {"quality": 0.4, "cost": 0.25, "performance": 0.25, "reliability": 0.1},
     "cost": {"cost": 1.0},
+    "performance": {"performance": 1.0},
     "reliability": {"reliability": 1.0},
-    "balanced": {"performance": 0.3, "cost": 0.3, "reliability": 0.3, "quality": 0.1},
 }
 BALANCED = Weights.normalized(BUILTIN_WEIGHTS["balanced"], name="balanced")
 
@@ -205,13 +219,9 @@ def reliability_scores(smoothed: Sequence[float]) -> list[float]:
     return relative_scores(smoothed, higher_is_better=True, min_span=MIN_SPAN_RELIABILITY)
 
 
-def quality_scores(qualities: Sequence[float | None]) -> list[float]:
-    known = [q for q in qualities if q is not None]
-    if not known:
-        return [1.0 for _ in qualities]
-    prior = median(known)
-    values = [prior if q is None else q for q in qualities]
-    return relative_scores(values, higher_is_better=True, min_span=MIN_SPAN_QUALITY)
+def quality_scores(qualities: Sequence[float]) -> list[float]:
+    """The quality sub-score is the absolute quality, clamped to [0, 1]."""
+    return [0.0 if q < 0.0 else 1.0 if q > 1.0 else q for q in qualities]
 
 
 def confidence(

@@ -14,6 +14,9 @@ from jarvis_cli.core.registry.records import ModelRecord
 from jarvis_cli.core.selection import scoring
 from jarvis_cli.core.selection.cost import TokenEstimate
 from jarvis_cli.core.selection.metrics import ModelMetrics
+from jarvis_cli.core.selection.quality import QualityFacts
+from jarvis_cli.core.selection.task import Task
+from jarvis_cli.core.selection.variants import NameFacts
 
 
 class Exclusion(NamedTuple):
@@ -26,7 +29,7 @@ class SelectionRequest(NamedTuple):
     """What to select a model for (seed §6.1); every field acts."""
 
     kind: RequestKind = "chat"
-    prompt: str | None = None  # used only to estimate input tokens
+    prompt: str | None = None  # estimates input tokens and infers the task
     input_tokens: int | None = None  # beats the estimate from `prompt`
     output_tokens: int | None = None  # expected; default 500 (0 for embeddings)
     capabilities: tuple[str, ...] = ()
@@ -36,6 +39,9 @@ class SelectionRequest(NamedTuple):
     max_cost_usd: float | None = None  # budget_constraint
     max_latency_ms: float | None = None  # timeout_constraint, vs expected (p50) latency
     include_unusable: bool = False  # --all: models of providers without a key too
+    task: str | None = None  # --task; None = inferred from the prompt
+    min_quality: float | None = None  # --min-quality: exclude models scored below
+    all_versions: bool = False  # --all-versions: dated snapshots and aliases as candidates
 
 
 class ScoredCandidate(NamedTuple):
@@ -49,11 +55,19 @@ class ScoredCandidate(NamedTuple):
     expected_latency_ms: float  # measured p50, or the prior
     latency_measured: bool
     smoothed_success_rate: float
-    quality: float | None
+    quality: float  # absolute 0..1 for the request's task (the default when unscored)
     scores: scoring.SubScores
     total: float
     tiebreak: float  # the balanced total, used when totals tie
     notes: tuple[str, ...] = ()
+    quality_source: str = "none"  # user | config | livebench DATE | aider polyglot | ...
+    quality_model: str | None = None  # the catalog model a bundled score belongs to
+    versions: int = 1  # versions of this model grouped into its row (see variants.py)
+    type_assumed: bool = False  # type unknown, assumed chat from its name
+
+    @property
+    def quality_known(self) -> bool:
+        return self.quality_source != "none"
 
 
 class PreferredModelOutcome(NamedTuple):
@@ -79,6 +93,7 @@ class SelectionResult(NamedTuple):
     excluded: tuple[Exclusion, ...]
     preferred_model: PreferredModelOutcome | None = None
     notes: tuple[str, ...] = ()
+    task: Task = Task("general", "no prompt")
 
     @property
     def chosen(self) -> ScoredCandidate:
@@ -95,6 +110,8 @@ class RankInputs(NamedTuple):
     # provider -> (code, reason) for the unusable ones, e.g. ("no_key", "no key for x (...)")
     unusable_reasons: Mapping[str, tuple[str, str]] = {}
     cooling_until: Mapping[str, float] = {}
-    quality_overrides: Mapping[str, float] = {}
+    quality_overrides: Mapping[str, float] = {}  # [quality] of config.toml
     max_fallbacks: int = 2
     now: float = 0.0
+    quality: QualityFacts = QualityFacts()  # the bundled quality table
+    names: NameFacts | None = None  # of the table ranked; None = computed by rank_table

@@ -1,6 +1,11 @@
-"""The ranking as it was before it went columnar: one ModelRecord at a time, the plain
-formulas. Kept as an oracle: tests/core/selection/test_ranking_equivalence.py checks that the
-fast columnar `rank` gives exactly the same results on random registries."""
+"""The ranking one ModelRecord at a time, with the plain formulas. Kept as an oracle:
+tests/core/selection/test_ranking_equivalence.py checks that the fast columnar `rank`
+gives exactly the same results on random registries.
+
+Updated deliberately for issue 11: unknown-type models are assumed chat unless their
+name says otherwise, variants and versions are left out, quality is absolute (user >
+config > bundled table, by id then by name > default), `--min-quality` excludes, and
+ties break by quality before the balanced total."""
 
 from __future__ import annotations
 
@@ -13,13 +18,21 @@ from jarvis_cli.core.selection import scoring
 from jarvis_cli.core.selection.cost import cost_usd
 from jarvis_cli.core.selection.metrics import ModelMetrics, no_measurements
 from jarvis_cli.core.selection.qualify import Exclusion, no_suitable_model
+from jarvis_cli.core.selection.quality import Quality
 from jarvis_cli.core.selection.reasoning import explain_choice
+from jarvis_cli.core.selection.task import resolve_task
 from jarvis_cli.core.selection.types import (
     PreferredModelOutcome,
     RankInputs,
     ScoredCandidate,
     SelectionRequest,
     SelectionResult,
+)
+from jarvis_cli.core.selection.variants import (
+    WANTED_BY_CAPABILITY,
+    base_name,
+    not_chat_word,
+    variant_kind,
 )
 
 
@@ -38,20 +51,44 @@ def _median(values: Sequence[float]) -> float:
     return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
-def _exclusion(
-    model: ModelRecord,
-    request: SelectionRequest,
-    inputs: RankInputs,
-    metrics: Mapping[str, ModelMetrics],
-    cost: float | None,
+def _quality(model: ModelRecord, inputs: RankInputs, task: str | None) -> Quality:
+    if model.quality is not None:
+        return Quality(model.quality, "user")
+    if model.id in inputs.quality_overrides:
+        return Quality(inputs.quality_overrides[model.id], "config")
+    entries = inputs.quality.entries
+    source_id = model.id if model.id in entries else None
+    if source_id is None:
+        for other in sorted(entries):  # the first catalog id with the same name
+            name = other.partition("/")[2].lower()
+            if model.name.lower() in (name, name.rpartition("/")[2]):
+                source_id = other
+                break
+        if source_id is None:
+            last = model.name.lower().rpartition("/")[2]
+            for other in sorted(entries):
+                name = other.partition("/")[2].lower()
+                if last in (name, name.rpartition("/")[2]):
+                    source_id = other
+                    break
+    if source_id is None:
+        return Quality(inputs.quality.default, "none")
+    entry = entries[source_id]
+    label = f"{entry.source} {entry.date}" if entry.date else entry.source
+    return Quality(entry.for_task(task), label, source_id)
+
+
+def _early_exclusion(
+    model: ModelRecord, request: SelectionRequest, inputs: RankInputs
 ) -> tuple[str, str] | None:
+    """Reasons that do not depend on the other models (before versions are grouped)."""
     kind = request.kind
     if request.preferred_provider and model.provider != request.preferred_provider:
         return "provider", f"provider is {model.provider}, not {request.preferred_provider}"
     serves = model.supports(kind)
-    if serves is None:
+    if serves is None and kind != "chat":
         return "type", f"not known to serve {kind} requests"
-    if not serves:
+    if serves is False:
         return "type", f"does not serve {kind} requests"
     for cap in request.capabilities:
         has = getattr(model.capabilities, cap)
@@ -70,6 +107,31 @@ def _exclusion(
         )
         if not request.include_unusable or why[0] == "not_set_up":
             return why
+    if serves is None:
+        word = not_chat_word(model.name)
+        if word is not None:
+            return "type", (
+                f"type unknown and its name says {word!r}: not assumed to serve chat "
+                f"(if it does: `jarvis models set {model.id} --type chat`)"
+            )
+    kind_word = variant_kind(model.name)
+    wanted = {k for cap in request.capabilities for k in WANTED_BY_CAPABILITY.get(cap, ())}
+    if kind_word is not None and kind_word not in wanted and model.id != request.preferred_model:
+        return "variant", (
+            f"{kind_word} variant, not a candidate for a plain text request "
+            f"(ask for it with --model {model.id})"
+        )
+    return None
+
+
+def _late_exclusion(
+    model: ModelRecord,
+    request: SelectionRequest,
+    inputs: RankInputs,
+    metrics: Mapping[str, ModelMetrics],
+    cost: float | None,
+    quality: Quality,
+) -> tuple[str, str] | None:
     tokens = inputs.tokens
     if model.context_length is not None and tokens.total > model.context_length:
         return "context", (
@@ -81,7 +143,10 @@ def _exclusion(
         )
     until = inputs.cooling_until.get(model.id)
     if until is not None and until > inputs.now:
-        return "cooldown", f"cooling down until {time.strftime('%H:%M:%S', time.localtime(until))}"
+        return "cooldown", (
+            f"cooling down until {time.strftime('%H:%M:%S', time.localtime(until))}"
+            f" (wait {math.ceil(until - inputs.now)} s)"
+        )
     if request.max_cost_usd is not None:
         if cost is None:
             return "price_unknown", "price unknown (budget given)"
@@ -98,27 +163,57 @@ def _exclusion(
                 f"expected latency {m.latency_p50_ms:.0f} ms (p50) > max "
                 f"{request.max_latency_ms:g} ms"
             )
+    if request.min_quality is not None and quality.value < request.min_quality:
+        floor = request.min_quality
+        return "min_quality", (
+            f"quality {quality.value:.2f} ({quality.source}) < --min-quality {floor:g}"
+        )
     return None
+
+
+def _versions(
+    request: SelectionRequest, survivors: Sequence[ModelRecord]
+) -> tuple[dict[str, int], dict[str, str]]:
+    """(representative id -> versions, left-out id -> its representative's id)."""
+    ids = {m.id for m in survivors}
+    groups: dict[str, list[str]] = {}
+    for m in survivors:
+        stem = base_name(m.name)
+        if stem != m.name:
+            groups.setdefault(f"{m.provider}/{stem}", []).append(m.id)
+    counts: dict[str, int] = {}
+    left_out: dict[str, str] = {}
+    for group_id, members in groups.items():
+        if group_id in ids:
+            rep, others = group_id, members
+        else:
+            rep = max(members)
+            others = [i for i in members if i != rep]
+        if others:
+            counts[rep] = len(others) + 1
+            left_out.update((i, rep) for i in others if i != request.preferred_model)
+    return counts, left_out
 
 
 def _score(
     request: SelectionRequest,
-    qualifying: Sequence[tuple[ModelRecord, float | None]],
+    qualifying: Sequence[tuple[ModelRecord, float | None, Quality]],
     inputs: RankInputs,
     found: Mapping[str, ModelMetrics],
+    versions: Mapping[str, int],
 ) -> list[ScoredCandidate]:
-    metrics = [found.get(m.id) or no_measurements(m.id) for m, _ in qualifying]
+    metrics = [found.get(m.id) or no_measurements(m.id) for m, _, _ in qualifying]
     measured = [x.latency_p50_ms for x in metrics if x.latency_p50_ms is not None]
     prior = _median(measured) if measured else scoring.LATENCY_PRIOR_MS[request.kind]
     latencies = [prior if x.latency_p50_ms is None else x.latency_p50_ms for x in metrics]
     smoothed = [scoring.smoothed_success_rate(x.successes, x.calls) for x in metrics]
-    qualities = [inputs.quality_overrides.get(m.id, m.quality) for m, _ in qualifying]
+    qualities = [q for _, _, q in qualifying]
     perf = _relative(
         [math.log10(max(v, 1.0)) for v in latencies],
         higher_is_better=False,
         min_span=scoring.MIN_SPAN_LOG_LATENCY,
     )
-    costs = [c for _, c in qualifying]
+    costs = [c for _, c, _ in qualifying]
     known = [c for c in costs if c is not None]
     if known:
         worst = max(known)
@@ -130,22 +225,13 @@ def _score(
     else:
         cost = [1.0 for _ in costs]
     rel = _relative(smoothed, higher_is_better=True, min_span=scoring.MIN_SPAN_RELIABILITY)
-    known_q = [q for q in qualities if q is not None]
-    if known_q:
-        prior_q = _median(known_q)
-        qual = _relative(
-            [prior_q if q is None else q for q in qualities],
-            higher_is_better=True,
-            min_span=scoring.MIN_SPAN_QUALITY,
-        )
-    else:
-        qual = [1.0 for _ in qualities]
+    qual = [min(1.0, max(0.0, q.value)) for q in qualities]
     unmeasured: tuple[str, ...] = (f"latency unmeasured: prior {prior:.0f} ms",)
     if request.max_latency_ms is not None:
         unmeasured += ("not checked against --max-latency (no measurements)",)
     w, b = inputs.weights, scoring.BALANCED
     out = []
-    for i, (model, est_cost) in enumerate(qualifying):
+    for i, (model, est_cost, quality) in enumerate(qualifying):
         m = metrics[i]
         p, c, r, q = perf[i], cost[i], rel[i], qual[i]
         notes: tuple[str, ...] = ()
@@ -155,6 +241,12 @@ def _score(
             notes += unmeasured
         if model.context_length is None:
             notes += ("context length unknown",)
+        assumed = model.supports(request.kind) is None
+        if assumed:
+            notes += (
+                f"type assumed: chat (unknown to the catalog; `jarvis models set {model.id} "
+                "--type chat` confirms it)",
+            )
         out.append(
             ScoredCandidate(
                 model,
@@ -164,14 +256,18 @@ def _score(
                 latencies[i],
                 m.latency_p50_ms is not None,
                 smoothed[i],
-                qualities[i],
+                quality.value,
                 scoring.SubScores(p, c, r, q),
                 w.performance * p + w.cost * c + w.reliability * r + w.quality * q,
                 b.performance * p + b.cost * c + b.reliability * r + b.quality * q,
                 notes,
+                quality.source,
+                quality.model_id,
+                versions.get(model.id, 1),
+                assumed,
             )
         )
-    out.sort(key=lambda s: (-s.total, -s.tiebreak, not s.usable, s.model.id))
+    out.sort(key=lambda s: (-s.total, -s.quality, -s.tiebreak, not s.usable, s.model.id))
     return out
 
 
@@ -201,18 +297,34 @@ def reference_rank(
     metrics: Mapping[str, ModelMetrics],
 ) -> SelectionResult:
     tokens = inputs.tokens
-    qualifying: list[tuple[ModelRecord, float | None]] = []
+    task = resolve_task(request.task, request.prompt)
+    qualifying: list[tuple[ModelRecord, float | None, Quality]] = []
     excluded: list[Exclusion] = []
-    for model in sorted(models, key=lambda m: m.id):
-        cost = cost_usd(model, tokens.input_tokens, tokens.output_tokens)
-        why = _exclusion(model, request, inputs, metrics, cost)
+    survivors: list[ModelRecord] = []
+    ordered = sorted(models, key=lambda m: m.id)
+    for model in ordered:
+        why = _early_exclusion(model, request, inputs)
         if why is None:
-            qualifying.append((model, cost))
+            survivors.append(model)
         else:
             excluded.append(Exclusion(model.id, *why))
+    counts, left_out = ({}, {}) if request.all_versions else _versions(request, survivors)
+    for model in survivors:
+        if model.id in left_out:
+            reason = f"a version of {left_out[model.id]} (--all-versions lists every version)"
+            excluded.append(Exclusion(model.id, "version", reason))
+            continue
+        cost = cost_usd(model, tokens.input_tokens, tokens.output_tokens)
+        quality = _quality(model, inputs, task.quality_key)
+        why = _late_exclusion(model, request, inputs, metrics, cost, quality)
+        if why is None:
+            qualifying.append((model, cost, quality))
+        else:
+            excluded.append(Exclusion(model.id, *why))
+    excluded.sort(key=lambda e: e.model_id)
     if not qualifying:
-        raise no_suitable_model(request, excluded, len(models))
-    candidates = _score(request, qualifying, inputs, metrics)
+        raise no_suitable_model(request, excluded, len(models), inputs.usable_providers)
+    candidates = _score(request, qualifying, inputs, metrics, counts)
     preferred = None
     if request.preferred_model:
         wanted = request.preferred_model
@@ -232,7 +344,7 @@ def reference_rank(
         margin=margin,
         calls=chosen.metrics.calls,
         cost_known=chosen.estimated_cost_usd is not None,
-        quality_known=chosen.quality is not None,
+        quality_known=chosen.quality_known,
     )
     return SelectionResult(
         model_id=chosen.model.id,
@@ -250,4 +362,5 @@ def reference_rank(
         candidates=tuple(candidates),
         excluded=tuple(excluded),
         preferred_model=preferred,
+        task=task,
     )

@@ -11,6 +11,7 @@ from jarvis_cli.core.providers.base import Capabilities
 from jarvis_cli.core.registry.records import ModelRecord
 from jarvis_cli.core.selection.cost import TokenEstimate
 from jarvis_cli.core.selection.metrics import ModelMetrics
+from jarvis_cli.core.selection.quality import FALLBACK_DEFAULT
 from jarvis_cli.core.selection.ranking import rank
 from jarvis_cli.core.selection.scoring import BUILTIN_WEIGHTS, Weights
 from jarvis_cli.core.selection.types import RankInputs, SelectionRequest, SelectionResult
@@ -170,25 +171,30 @@ def test_balanced_strategy_prefers_a_compromise_over_either_extreme() -> None:
     assert run(models, "balanced", metrics=metrics).model_id == "c/middle"
 
 
-def test_single_candidate_and_all_equal_sub_scores_are_one() -> None:
+def test_relative_sub_scores_of_a_single_candidate_are_one_but_unscored_quality_is_not() -> None:
     one = run([model("a/only")], "balanced")
     assert one.chosen.scores.as_dict() == {
         "performance": 1.0,
         "cost": 1.0,
         "reliability": 1.0,
-        "quality": 1.0,
+        "quality": FALLBACK_DEFAULT,  # absolute: no 1.0 for being the best of the unknown
     }
+    assert one.chosen.quality_source == "none"
     assert "the only qualifying model" in one.reasoning
     same = run([model("a/x"), model("b/y")], "balanced")
-    assert all(c.total == pytest.approx(1.0) for c in same.candidates)
+    w = same.weights
+    expected = w.performance + w.cost + w.reliability + w.quality * FALLBACK_DEFAULT
+    assert all(c.total == pytest.approx(expected) for c in same.candidates)
 
 
-def test_quality_from_config_overrides_the_registry_and_acts_in_balanced() -> None:
-    models = [model("a/x", quality=0.9), model("b/y", quality=0.5)]
+def test_user_quality_beats_config_quality_and_acts_in_balanced() -> None:
+    models = [model("a/x", quality=0.9), model("b/y")]
     assert run(models, "balanced").model_id == "a/x"
-    flipped = run(models, "balanced", quality={"b/y": 1.0})
+    flipped = run(models, "balanced", quality={"b/y": 1.0, "a/x": 0.1})
     assert flipped.model_id == "b/y"
-    assert flipped.chosen.quality == 1.0
+    assert (flipped.chosen.quality, flipped.chosen.quality_source) == (1.0, "config")
+    user = flipped.candidates[1]
+    assert (user.model.id, user.quality, user.quality_source) == ("a/x", 0.9, "user")
 
 
 # --- filters and reasons ----------------------------------------------------------

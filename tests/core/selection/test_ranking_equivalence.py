@@ -4,6 +4,7 @@ random registries built to hit every exclusion reason and plenty of ties."""
 from __future__ import annotations
 
 import random
+from typing import NamedTuple
 
 import pytest
 
@@ -12,6 +13,7 @@ from jarvis_cli.core.providers.base import Capabilities
 from jarvis_cli.core.registry.records import ModelRecord
 from jarvis_cli.core.selection.cost import TokenEstimate
 from jarvis_cli.core.selection.metrics import ModelMetrics
+from jarvis_cli.core.selection.quality import QualityFacts
 from jarvis_cli.core.selection.ranking import rank
 from jarvis_cli.core.selection.scoring import BUILTIN_WEIGHTS, Weights
 from jarvis_cli.core.selection.types import RankInputs, SelectionRequest, SelectionResult
@@ -26,10 +28,33 @@ def _flag(rng: random.Random) -> bool | None:
     return rng.choice((True, False, None))
 
 
+# Names that group into versions (dated snapshots, -latest aliases), variants
+# (audio, preview, search) and names that say "not chat" for unknown-type models.
+SUFFIXES = ("", "", "", "-2024-05-13", "-2025-01-31", "-latest", "-audio-preview", "-search")
+STEMS = ("m", "gpt-x", "embed-y", "tts-z", "box/llama")
+
+
+class FakeEntry(NamedTuple):
+    """A bundled quality entry (registry.quality.QualityEntry's selection-facing part)."""
+
+    overall: float
+    coding: float
+    source: str
+    date: str | None
+
+    def for_task(self, task: str | None) -> float:
+        return self.coding if task == "coding" else self.overall
+
+
 def _models(rng: random.Random, n: int) -> list[ModelRecord]:
     models = []
+    seen: set[str] = set()
     for k in range(n):
         provider = rng.choice(PROVIDERS)
+        name = f"{rng.choice(STEMS)}{k % 7}{rng.choice(SUFFIXES)}"
+        if f"{provider}/{name}" in seen:
+            name = f"m{k:03d}"
+        seen.add(f"{provider}/{name}")
         caps = Capabilities(
             completion=_flag(rng),
             chat=rng.choice((True, True, True, False, None)),
@@ -41,9 +66,9 @@ def _models(rng: random.Random, n: int) -> list[ModelRecord]:
         price = rng.choice((None, 0.0, 0.1, 0.1, 1.0, 3.0, 15.0))
         models.append(
             ModelRecord(
-                f"{provider}/m{k:03d}",
+                f"{provider}/{name}",
                 provider,
-                f"m{k:03d}",
+                name,
                 rng.choice(("chat", "chat", "embedding", "completion", None)),
                 caps,
                 rng.choice((None, 1000, 8192, 128_000)),
@@ -69,6 +94,21 @@ def _metrics(rng: random.Random, models: list[ModelRecord]) -> dict[str, ModelMe
     return found
 
 
+def _entries(rng: random.Random, models: list[ModelRecord]) -> dict[str, FakeEntry]:
+    """Bundled scores for some models, and for names under a catalog provider only."""
+    entries: dict[str, FakeEntry] = {}
+    for m in rng.sample(models, k=len(models) // 3):
+        key = m.id if rng.random() < 0.6 else f"catalog/{m.name}"
+        score = rng.choice((0.35, 0.5, 0.62, 0.8))
+        entries[key] = FakeEntry(
+            score,
+            rng.choice((score, 0.7, 0.9)),
+            rng.choice(("livebench", "aider polyglot", f"family prior: catalog/{m.name}")),
+            rng.choice(("2026-06-25", None)),
+        )
+    return entries
+
+
 def _case(seed: int) -> tuple[SelectionRequest, list[ModelRecord], RankInputs, dict]:
     rng = random.Random(seed)
     models = _models(rng, rng.choice((1, 3, 40, 120, 120)))
@@ -84,6 +124,10 @@ def _case(seed: int) -> tuple[SelectionRequest, list[ModelRecord], RankInputs, d
         max_cost_usd=rng.choice((None, None, None, 0.0, 0.001, 0.01)),
         max_latency_ms=rng.choice((None, None, 500.0, 2000.0)),
         include_unusable=rng.random() < 0.3,
+        prompt=rng.choice((None, "fix this bug in my code", "summarize this", "hello")),
+        task=rng.choice((None, None, None, "coding", "general")),
+        min_quality=rng.choice((None, None, None, 0.4, 0.6)),
+        all_versions=rng.random() < 0.2,
     )
     inputs = RankInputs(
         strategy=strategy,
@@ -97,6 +141,7 @@ def _case(seed: int) -> tuple[SelectionRequest, list[ModelRecord], RankInputs, d
         quality_overrides={models[0].id: 0.7} if rng.random() < 0.3 else {},
         max_fallbacks=rng.choice((0, 1, 2, 3)),
         now=NOW,
+        quality=QualityFacts(_entries(rng, models), rng.choice((0.3, 0.25))),
     )
     return request, models, inputs, metrics
 
@@ -124,7 +169,8 @@ def test_columnar_rank_equals_the_record_at_a_time_reference(seed: int) -> None:
 
 def test_the_random_cases_cover_every_exclusion_and_outcome() -> None:
     codes: set[str] = set()
-    errors = ties = preferred_used = 0
+    sources: set[str] = set()
+    errors = ties = preferred_used = assumed = grouped = 0
     for seed in range(300):
         request, models, inputs, metrics = _case(seed)
         result = _outcome(rank, request, models, inputs, metrics)
@@ -135,8 +181,14 @@ def test_the_random_cases_cover_every_exclusion_and_outcome() -> None:
         totals = [c.total for c in result.candidates]
         ties += len(totals) != len(set(totals))
         preferred_used += bool(result.preferred_model and result.preferred_model.used)
+        sources |= {c.quality_source.split()[0] for c in result.candidates}
+        assumed += sum(c.type_assumed for c in result.candidates)
+        grouped += sum(c.versions > 1 for c in result.candidates)
     assert codes >= {
         "provider", "type", "capability", "unavailable", "provider_unknown", "no_key",
         "not_set_up", "context", "cooldown", "price_unknown", "budget", "latency",
+        "variant", "version", "min_quality",
     }  # fmt: skip
     assert 10 < errors < 200 and ties > 20 and preferred_used > 5
+    assert sources >= {"user", "config", "none", "livebench", "aider", "family"}
+    assert assumed > 20 and grouped > 5

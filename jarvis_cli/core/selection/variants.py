@@ -1,0 +1,129 @@
+"""Versions and variants of a model, from its name alone.
+
+- A dated snapshot or a `-latest` alias is a version of one model:
+  `gpt-5-nano-2025-08-07`, `claude-3-5-sonnet-20241022`, `mistral-large-2411`,
+  `gemini-2.0-flash-001` and `mistral-large-latest` all belong to the model named by
+  `base_name` (`gpt-5-nano`, `claude-3-5-sonnet`, `mistral-large`, ...). Tables show
+  one row per model with its version count; `--all-versions` lists every version.
+- A variant serves something other than plain text chat: preview, audio,
+  realtime, search, tts, image, moderation, transcribe. `variant_kind` names it;
+  selection leaves such models out of a plain text request unless it is asked for
+  (`--model`, or `--capability audio` for the audio kinds).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from typing import TYPE_CHECKING, NamedTuple
+
+from jarvis_cli.core.store.snapshots import load_snapshot, save_snapshot
+
+if TYPE_CHECKING:
+    from jarvis_cli.core.registry.model_table import ModelTable
+
+_VERSION_SUFFIX = re.compile(
+    r"(?:[-@_](?:\d{4}-\d{2}-\d{2}|\d{8}|\d{4}|\d{3}|latest)|:latest)$", re.IGNORECASE
+)
+_VARIANT = re.compile(
+    r"(?:^|[-_/.:])(preview|audio|realtime|search|tts|image|moderation|transcribe|whisper"
+    r"|dall-e)(?=$|[-_/.:])",
+    re.IGNORECASE,
+)
+# Variant kinds a required capability asks for.
+WANTED_BY_CAPABILITY: dict[str, frozenset[str]] = {
+    "audio": frozenset({"audio", "realtime", "tts", "transcribe", "whisper"}),
+}
+
+
+def base_name(name: str) -> str:
+    """The model `name` is a version of (itself when it is not a dated or -latest alias).
+
+    Strips one trailing date (`-2025-08-07`, `-20241022`), a 3-4 digit snapshot
+    number (`-2411`, `-001`) or `-latest`, unless the last path part of what
+    remains would have no letter left.
+    """
+    stripped = _VERSION_SUFFIX.sub("", name)
+    if stripped == name or not stripped or not re.search(r"[a-zA-Z]", stripped.split("/")[-1]):
+        return name
+    return stripped
+
+
+def variant_kind(name: str) -> str | None:
+    """The first variant word in `name` (`preview`, `audio`, ...), or None for a plain model."""
+    found = _VARIANT.search(name)
+    return found.group(1).lower() if found else None
+
+
+# Words that say a model of unknown type is not a chat model.
+_NOT_CHAT = re.compile(
+    r"embed|rerank|moderation|tts|whisper|transcribe|speech|image|dall-e|diffusion|flux"
+    r"|guard|clip\b|bge-|e5-",
+    re.IGNORECASE,
+)
+
+
+def not_chat_word(name: str) -> str | None:
+    """The word in `name` saying a model of unknown type is not a chat model, or None."""
+    found = _NOT_CHAT.search(name)
+    return found.group(0).lower() if found else None
+
+
+class NameFacts(NamedTuple):
+    """What the names of a ModelTable's models say, by position (sparse: most say nothing)."""
+
+    variant: dict[int, str]  # position -> variant kind (preview, audio, ...)
+    base: dict[int, str]  # position -> the name it is a version of
+    not_chat: dict[int, str]  # position -> the word saying it is not a chat model
+
+    @classmethod
+    def of(cls, table: ModelTable) -> NameFacts:
+        variant: dict[int, str] = {}
+        base: dict[int, str] = {}
+        not_chat: dict[int, str] = {}
+        ids, shapes, shape_of, odd = table.ids, table.shapes, table.shape_of, table.odd_names
+        for i, model_id in enumerate(ids):
+            name = odd.get(i) or model_id[len(shapes[shape_of[i]].provider) + 1 :]
+            kind = variant_kind(name)
+            if kind is not None:
+                variant[i] = kind
+            stem = base_name(name)
+            if stem != name:
+                base[i] = stem
+            word = not_chat_word(name)
+            if word is not None:
+                not_chat[i] = word
+        return cls(variant, base, not_chat)
+
+    def encode(self) -> bytes:
+        return json.dumps([sorted(d.items()) for d in self], separators=(",", ":")).encode()
+
+    @classmethod
+    def decode(cls, data: bytes) -> NameFacts:
+        try:
+            parts = json.loads(data)
+            variant, base, not_chat = ({int(i): str(v) for i, v in part} for part in parts)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"corrupt name facts: {exc}") from None
+        return cls(variant, base, not_chat)
+
+
+SNAPSHOT = "model_names"
+
+
+def name_facts(conn: sqlite3.Connection, table: ModelTable) -> NameFacts:
+    """NameFacts of `table`, from the store when built at the table's version (a regex
+    pass over 10,000 names costs ~20 ms; a selection may take 50)."""
+    version = table.version
+    if version is not None:
+        data = load_snapshot(conn, SNAPSHOT, version)
+        if data is not None:
+            try:
+                return NameFacts.decode(data)
+            except ValueError:
+                pass  # rebuilt below
+    facts = NameFacts.of(table)
+    if version is not None:
+        save_snapshot(conn, SNAPSHOT, version, facts.encode())
+    return facts
