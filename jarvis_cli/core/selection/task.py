@@ -63,7 +63,8 @@ _TRACE = re.compile(
 _SOURCE_LINE = re.compile(
     r"^\s*(def |class |import |from \S+ import |#include|function |const |let |var |fn "
     r"|pub |public |private |return\b|if \(|for \(|while \(|}\s*$|.*[;{]\s*$|@\w+|package "
-    r"|func |SELECT |INSERT |CREATE TABLE )"
+    r"|func |SELECT |INSERT |CREATE TABLE |(if|elif|else|for|while|try|except|with)\b.*:\s*$"
+    r"|[\w.\[\]]+\s*[-+*/%]?=\s*\S)"
 )
 _MATH_NOTATION = re.compile(
     r"\\(frac|int|sum|sqrt|lim|begin\{(equation|align)\})|[∫∑√∞≤≥≠∂πθ]"
