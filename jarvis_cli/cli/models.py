@@ -235,6 +235,18 @@ def list_models(
     )
 
 
+def _matched_from(model: "ModelRecord") -> str | None:
+    """The catalog model a synced model's facts came from when the catalog does not know
+    it under its own provider (registry/matching.py)."""
+    if model.source != "sync":
+        return None
+    from jarvis_cli.core.registry.catalog import bundled_catalog
+    from jarvis_cli.core.registry.listing import matched_catalog_id
+
+    catalog = {e.model_id: e for e in bundled_catalog().entries()}
+    return matched_catalog_id(catalog, model.provider, model.name)
+
+
 @app.command("show")
 def show(model_id: ModelIdArg, json_output: JsonOption = False) -> None:
     """Show everything the registry knows about one model (and what you overrode)."""
@@ -242,6 +254,7 @@ def show(model_id: ModelIdArg, json_output: JsonOption = False) -> None:
 
     model = _registry().require(model_id)
     data = model_json(model)
+    data["matched_from"] = _matched_from(model)
     data["overrides"] = overrides_of(get_context(), model.id)
     if json_output:
         render.emit_json(data)
@@ -250,8 +263,10 @@ def show(model_id: ModelIdArg, json_output: JsonOption = False) -> None:
     rows = [
         (k, "?" if v is None else v)
         for k, v in data.items()
-        if k not in ("capabilities", "overrides")
+        if k not in ("capabilities", "overrides", "matched_from")
     ]
+    if data["matched_from"]:
+        rows.append(("facts from", f"{data['matched_from']} (matched by name; not its price)"))
     rows.append(("capabilities", _caps(model) or "none known"))
     unknown = [n for n, v in caps.items() if v is None]
     if unknown:

@@ -135,7 +135,12 @@ def add(
         typer.Option("--api-key-env", help="Environment variable that holds its key."),
     ] = None,
     no_key: Annotated[
-        bool, typer.Option("--no-key", help="The endpoint needs no API key (local servers).")
+        bool,
+        typer.Option(
+            "--no-key",
+            help="The endpoint needs no API key (the default for loopback and private "
+            "addresses unless --api-key-env is given).",
+        ),
     ] = False,
     header: Annotated[
         list[str] | None,
@@ -161,7 +166,16 @@ def add(
     entry["base_url"] = base_url.rstrip("/")
     if api_key_env is not None:
         entry["api_key_env"] = api_key_env
-    if no_key:
+    # A server on this machine or the local network rarely checks keys: asking for one
+    # made `jarvis complete` fail with "no key" right after adding it.
+    assumed_keyless = (
+        not no_key
+        and api_key_env is None
+        and "needs_key" not in entry
+        and not _is_preset(name)
+        and _is_private_url(base_url)
+    )
+    if no_key or assumed_keyless:
         entry["needs_key"] = False
     if header:
         entry["headers"] = {**entry.get("headers", {}), **_parse_headers(header)}
@@ -171,6 +185,30 @@ def add(
     save_raw(ctx.paths.config_file, raw)
     what = "updated" if existed else ("overrode built-in" if _is_preset(name) else "added")
     render.message(f"{what} provider {name} ({base_url}) in {ctx.paths.config_file}")
+    if assumed_keyless:
+        render.message(
+            f"{name} needs no API key: {base_url} is a loopback or private address "
+            "(if it does need one, add it again with --api-key-env VAR)"
+        )
+
+
+def _is_private_url(url: str) -> bool:
+    """Whether `url` points at this machine or a private network (localhost, 127/8, ::1,
+    10/8, 172.16/12, 192.168/16, link-local, *.local, *.localhost)."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return False
+    if host == "localhost" or host.endswith((".localhost", ".local")):
+        return True
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return ip.is_loopback or ip.is_private or ip.is_link_local
 
 
 @app.command("remove")

@@ -67,6 +67,10 @@ class ModelInfo(NamedTuple):
     capabilities: Capabilities = Capabilities()
     context_length: int | None = None
     owned_by: str | None = None
+    # Metadata some /models endpoints carry (OpenRouter: pricing, architecture).
+    input_cost_per_mtok: float | None = None  # USD per million tokens
+    output_cost_per_mtok: float | None = None
+    max_output_tokens: int | None = None
 
 
 class ChatStream(Protocol):

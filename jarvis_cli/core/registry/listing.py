@@ -1,9 +1,12 @@
 """Merging a provider's /models listing into the registry (`jarvis models sync`).
 
 Listed models become (or stay) active, with catalog facts when the catalog knows
-them and conservative inference otherwise; models this provider no longer lists
-become `unavailable` — kept, not deleted. User overrides live in their own column
-and are never touched here.
+them under this provider; otherwise with the facts of the same model under another
+provider, matched by name (registry/matching.py; never its price), plus what the
+provider's /models said (context window, prices, input modalities); otherwise
+conservative inference from the name. Models this provider no longer lists become
+`unavailable` — kept, not deleted. User overrides live in their own column and are
+never touched here.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from jarvis_cli.core.providers.base import Capabilities, ModelInfo
+from jarvis_cli.core.registry.matching import NameIndex
 from jarvis_cli.core.registry.model_registry import (
     FACT_COLUMNS,
     ModelRegistry,
@@ -56,6 +60,7 @@ def apply_listing(
         if name:
             listing.setdefault(name, info)
     names = list(listing)
+    index = NameIndex(catalog)
     added = reactivated = 0
     with registry.ctx.store.write() as conn:
         existing = {
@@ -66,10 +71,13 @@ def apply_listing(
         }
         for name in names:
             entry = _catalog_lookup(catalog, provider, name)
+            info = listing[name]
+            if entry is None:
+                entry = _matched_entry(catalog, index, provider, name, info)
             model_id = f"{provider}/{name}"
             if name not in existing:
                 added += 1
-                _insert_synced(conn, model_id, provider, name, entry, listing.get(name))
+                _insert_synced(conn, model_id, provider, name, entry, info)
             else:
                 status, source = existing[name]
                 reactivated += status != "active"
@@ -99,9 +107,18 @@ def _insert_synced(
         facts = entry_facts(entry)
     else:
         kind, caps = infer_unknown(name)
-        context = info.context_length if info is not None else None
-        facts = (kind, *(flag_value(getattr(caps, n)) for n in Capabilities._fields), context)
-        facts += (None, None, None)
+        if info is not None:
+            caps = _merge_caps(caps, info.capabilities)
+        facts = (kind, *(flag_value(getattr(caps, n)) for n in Capabilities._fields))
+        if info is None:
+            facts += (None, None, None, None)
+        else:
+            facts += (
+                info.context_length,
+                info.max_output_tokens,
+                info.input_cost_per_mtok,
+                info.output_cost_per_mtok,
+            )
     columns = ("id", "provider", "name", *FACT_COLUMNS)
     conn.execute(
         f"INSERT INTO models({', '.join(columns)}, status, source) "
@@ -124,6 +141,44 @@ def _update_synced(
             f"UPDATE models SET {', '.join(f'{c} = ?' for c in FACT_COLUMNS)} WHERE id = ?",
             (*entry_facts(entry), model_id),
         )
+
+
+def _merge_caps(inferred: Capabilities, listed: Capabilities) -> Capabilities:
+    """Capabilities from /models metadata where it says something, else the inferred ones."""
+    return Capabilities._make(
+        lst if lst is not None else inf for inf, lst in zip(inferred, listed, strict=True)
+    )
+
+
+def _matched_entry(
+    catalog: Mapping[str, CatalogEntry],
+    index: NameIndex,
+    provider: str,
+    name: str,
+    info: ModelInfo,
+) -> CatalogEntry | None:
+    """The catalog entry of the same model under another provider (matching.py), as this
+    provider's: its facts, but the prices (and context window, if any) /models gave."""
+    found = index.find(provider, name)
+    if found is None:
+        return None
+    entry = catalog[found]
+    return replace(
+        entry,
+        provider=provider,
+        name=name,
+        context_length=info.context_length or entry.context_length,
+        input_cost_per_mtok=info.input_cost_per_mtok,
+        output_cost_per_mtok=info.output_cost_per_mtok,
+    )
+
+
+def matched_catalog_id(catalog: Mapping[str, CatalogEntry], provider: str, name: str) -> str | None:
+    """For `models show`: the catalog id a synced model's facts came from, when it is not
+    the model's own (None when the catalog knows it under its provider, or not at all)."""
+    if _catalog_lookup(catalog, provider, name) is not None:
+        return None
+    return NameIndex(catalog).find(provider, name)
 
 
 def _catalog_lookup(

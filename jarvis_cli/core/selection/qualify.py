@@ -189,6 +189,7 @@ def qualify(
         inputs.quality_overrides,
         inputs.quality,
         task,
+        [names.key.get(i) for i in cand] if names.key else [None] * len(cand),
     )
     floor = request.min_quality
     if floor is not None:

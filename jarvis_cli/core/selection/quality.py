@@ -9,7 +9,8 @@ First that knows the model wins:
    task (its overall score for `general` or a category it was not tested on),
    sourced and dated (`livebench 2026-06-25`, `aider polyglot`, `family prior: M`);
    a model the table does not list under its own provider gets the score of the
-   same model name under another provider (`box/gpt-4o-mini` -> `openai/gpt-4o-mini`);
+   same model under another provider, matched by name as at sync
+   (registry/matching.py: `box/gpt-4o-mini` -> `openai/gpt-4o-mini`);
 4. `none`: the table's low default.
 
 Quality is never normalised over the candidate set: an unknown model does not get
@@ -20,6 +21,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple, Protocol
+
+from jarvis_cli.core.registry.matching import NameIndex
 
 USER = "user"
 CONFIG = "config"
@@ -46,14 +49,9 @@ class QualityFacts(NamedTuple):
     entries: Mapping[str, ScoredModel] = {}
     default: float = FALLBACK_DEFAULT
 
-    def by_name(self) -> dict[str, str]:
-        """Lower-cased model name (without provider) -> the first catalog id with it."""
-        index: dict[str, str] = {}
-        for model_id in sorted(self.entries):
-            name = model_id.partition("/")[2].lower()
-            index.setdefault(name, model_id)
-            index.setdefault(name.rpartition("/")[2], model_id)
-        return index
+    def by_name(self) -> NameIndex:
+        """The scored catalog ids by name (registry/matching.py)."""
+        return NameIndex(self.entries)
 
 
 class Quality(NamedTuple):
@@ -101,16 +99,18 @@ def resolve_qualities(
     config: Mapping[str, float],
     facts: QualityFacts,
     task: str | None,
+    keys: Sequence[str | None],
 ) -> list[Quality]:
     """The Quality of each of `ids` for `task` (None = overall); `stored` is the
-    registry's quality column aligned with `ids` (NaN = no user override)."""
+    registry's quality column aligned with `ids` (NaN = no user override), `keys` their
+    match keys where they differ from the plain last name segment (variants.NameFacts)."""
     entries = facts.entries
     default = facts.default
     cache: dict[str, tuple[float, str]] = {}
-    by_name: dict[str, str] | None = None
+    index: NameIndex | None = None
     details: list[Quality] = []
     unscored = Quality(default, UNSCORED)
-    for model_id, q in zip(ids, stored, strict=True):
+    for model_id, q, key in zip(ids, stored, keys, strict=True):
         if q == q:
             details.append(Quality(q, USER))
             continue
@@ -120,10 +120,15 @@ def resolve_qualities(
             continue
         source_id: str | None = model_id if model_id in entries else None
         if source_id is None and entries:
-            if by_name is None:
-                by_name = facts.by_name()
+            if index is None:
+                index = facts.by_name()
             name = model_id.partition("/")[2].lower()
-            source_id = by_name.get(name) or by_name.get(name.rpartition("/")[2])
+            last = name.rpartition("/")[2]
+            source_id = (
+                index.by_name.get(name)
+                or index.by_last.get(last)
+                or index.by_key.get(last if key is None else key)
+            )
         if source_id is None:
             details.append(unscored)
             continue

@@ -18,6 +18,7 @@ import re
 import sqlite3
 from typing import TYPE_CHECKING, NamedTuple
 
+from jarvis_cli.core.registry.matching import match_key
 from jarvis_cli.core.store.snapshots import load_snapshot, save_snapshot
 
 if TYPE_CHECKING:
@@ -76,12 +77,14 @@ class NameFacts(NamedTuple):
     variant: dict[int, str]  # position -> variant kind (preview, audio, ...)
     base: dict[int, str]  # position -> the name it is a version of
     not_chat: dict[int, str]  # position -> the word saying it is not a chat model
+    key: dict[int, str]  # position -> registry.matching.match_key, where not the last segment
 
     @classmethod
     def of(cls, table: ModelTable) -> NameFacts:
         variant: dict[int, str] = {}
         base: dict[int, str] = {}
         not_chat: dict[int, str] = {}
+        keys: dict[int, str] = {}
         ids, shapes, shape_of, odd = table.ids, table.shapes, table.shape_of, table.odd_names
         for i, model_id in enumerate(ids):
             name = odd.get(i) or model_id[len(shapes[shape_of[i]].provider) + 1 :]
@@ -94,7 +97,10 @@ class NameFacts(NamedTuple):
             word = not_chat_word(name)
             if word is not None:
                 not_chat[i] = word
-        return cls(variant, base, not_chat)
+            key = match_key(name)
+            if key != name.lower().rpartition("/")[2]:
+                keys[i] = key
+        return cls(variant, base, not_chat, keys)
 
     def encode(self) -> bytes:
         return json.dumps([sorted(d.items()) for d in self], separators=(",", ":")).encode()
@@ -103,10 +109,10 @@ class NameFacts(NamedTuple):
     def decode(cls, data: bytes) -> NameFacts:
         try:
             parts = json.loads(data)
-            variant, base, not_chat = ({int(i): str(v) for i, v in part} for part in parts)
+            variant, base, not_chat, keys = ({int(i): str(v) for i, v in part} for part in parts)
         except (ValueError, TypeError) as exc:
             raise ValueError(f"corrupt name facts: {exc}") from None
-        return cls(variant, base, not_chat)
+        return cls(variant, base, not_chat, keys)
 
 
 SNAPSHOT = "model_names"

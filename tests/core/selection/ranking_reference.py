@@ -13,6 +13,7 @@ import math
 import time
 from collections.abc import Mapping, Sequence
 
+from jarvis_cli.core.registry.matching import NameIndex, match_key
 from jarvis_cli.core.registry.records import ModelRecord
 from jarvis_cli.core.selection import scoring
 from jarvis_cli.core.selection.cost import cost_usd
@@ -58,19 +59,14 @@ def _quality(model: ModelRecord, inputs: RankInputs, task: str | None) -> Qualit
         return Quality(inputs.quality_overrides[model.id], "config")
     entries = inputs.quality.entries
     source_id = model.id if model.id in entries else None
-    if source_id is None:
-        for other in sorted(entries):  # the first catalog id with the same name
-            name = other.partition("/")[2].lower()
-            if model.name.lower() in (name, name.rpartition("/")[2]):
-                source_id = other
-                break
-        if source_id is None:
-            last = model.name.lower().rpartition("/")[2]
-            for other in sorted(entries):
-                name = other.partition("/")[2].lower()
-                if last in (name, name.rpartition("/")[2]):
-                    source_id = other
-                    break
+    if source_id is None and entries:
+        index = NameIndex(entries)
+        name = model.name.lower()
+        source_id = (
+            index.by_name.get(name)
+            or index.by_last.get(name.rpartition("/")[2])
+            or index.by_key.get(match_key(name))
+        )
     if source_id is None:
         return Quality(inputs.quality.default, "none")
     entry = entries[source_id]

@@ -98,7 +98,7 @@ def _entries(rng: random.Random, models: list[ModelRecord]) -> dict[str, FakeEnt
     """Bundled scores for some models, and for names under a catalog provider only."""
     entries: dict[str, FakeEntry] = {}
     for m in rng.sample(models, k=len(models) // 3):
-        key = m.id if rng.random() < 0.6 else f"catalog/{m.name}"
+        key = rng.choice((m.id, m.id, f"catalog/{m.name}", f"catalog/Meta-{m.name}-Turbo"))
         score = rng.choice((0.35, 0.5, 0.62, 0.8))
         entries[key] = FakeEntry(
             score,
