@@ -210,9 +210,24 @@ def list_models(
     active: Annotated[
         bool, typer.Option("--active", help="Hide models marked unavailable.")
     ] = False,
+    all_versions: Annotated[
+        bool,
+        typer.Option(
+            "--all-versions",
+            help="One row per dated snapshot and -latest alias too (by default a model's "
+            "versions share its row).",
+        ),
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
-    """List registered models with context window, $ per million tokens, capabilities."""
+    """List registered models with context window, $ per million tokens, capabilities.
+
+    The table shows one row per model: dated snapshots and -latest aliases are counted
+    in the row of the model they are versions of. --json lists every model, each with
+    `version_of`.
+    """
+    from jarvis_cli.core.selection.variants import version_groups
+
     if provider is not None:
         from jarvis_cli.core.providers.presets import get_provider
 
@@ -223,16 +238,32 @@ def list_models(
         capability=capability,
         include_unavailable=not active,
     )
+    rep_of = version_groups([(m.id, m.provider, m.name) for m in models])
     if json_output:
-        render.emit_json({"models": [model_json(m) for m in models]})
+        render.emit_json(
+            {"models": [{**model_json(m), "version_of": rep_of.get(m.id)} for m in models]}
+        )
         return
     if not models:
         render.message("no models match (try `jarvis models sync`)")
         return
+    counts: dict[str, int] = {}
+    for rep in rep_of.values():
+        counts[rep] = counts.get(rep, 0) + 1
+    rows = []
+    for m in models:
+        if m.id in rep_of and not all_versions:
+            continue
+        row = list(_row(m))
+        if counts.get(m.id) and not all_versions:
+            row[0] = f"{m.id} (+{counts[m.id]} version{'s' if counts[m.id] > 1 else ''})"
+        rows.append(row)
     render.table(
         ["id", "type", "context", "$/M in", "$/M out", "capabilities", "status", "source"],
-        [_row(m) for m in models],
+        rows,
     )
+    if rep_of and not all_versions:
+        render.message(f"{len(rep_of)} dated versions shown in their model's row (--all-versions)")
 
 
 def _matched_from(model: "ModelRecord") -> str | None:

@@ -284,7 +284,8 @@ def _render_human(result: "SelectionResult", *, show_usable: bool, explain: bool
         s = c.scores
         name = c.model.id
         if c.versions > 1:
-            name += f" (+{c.versions - 1} versions)"
+            extra = c.versions - 1
+            name += f" (+{extra} version{'s' if extra > 1 else ''})"
         if c.type_assumed:
             name += " (type assumed)"
         row: list[Any] = [

@@ -293,3 +293,20 @@ def test_sync_progress_shows_on_a_terminal_only(jarvis: JarvisRunner, home: Path
     assert proc.returncode == 0
     assert json.loads(proc.stdout)["ok"] is True  # stdout stays clean JSON
     assert b"syncing models" in seen
+
+
+def test_list_table_groups_dated_versions_and_all_versions_lists_them(
+    jarvis: JarvisRunner,
+) -> None:
+    grouped = jarvis("models", "list", "--provider", "openai", "--type", "chat")
+    _ok(grouped)
+    assert "openai/gpt-4o-mini (+1 version)" in grouped.stdout
+    assert "openai/gpt-4o-mini-2024-07-18" not in grouped.stdout
+    assert "dated versions shown in their model's row (--all-versions)" in grouped.stderr
+    every = jarvis("models", "list", "--provider", "openai", "--type", "chat", "--all-versions")
+    _ok(every)
+    assert "openai/gpt-4o-mini-2024-07-18" in every.stdout
+    assert "(+1 version)" not in every.stdout
+    models = _models(jarvis, "--provider", "openai")
+    assert models["openai/gpt-4o-mini-2024-07-18"]["version_of"] == "openai/gpt-4o-mini"
+    assert models["openai/gpt-4o-mini"]["version_of"] is None

@@ -6,7 +6,8 @@
   `base_name` (`gpt-5-nano`, `claude-3-5-sonnet`, `mistral-large`, ...). Tables show
   one row per model with its version count; `--all-versions` lists every version.
 - A variant serves something other than plain text chat: preview, audio,
-  realtime, search, tts, image, moderation, transcribe. `variant_kind` names it;
+  realtime, search, tts, image, moderation, transcribe, and the `ft:` fine-tuning
+  price templates of the catalog. `variant_kind` names it;
   selection leaves such models out of a plain text request unless it is asked for
   (`--model`, or `--capability audio` for the audio kinds).
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from jarvis_cli.core.registry.matching import match_key
@@ -52,7 +54,10 @@ def base_name(name: str) -> str:
 
 
 def variant_kind(name: str) -> str | None:
-    """The first variant word in `name` (`preview`, `audio`, ...), or None for a plain model."""
+    """The first variant word in `name` (`preview`, `audio`, ...), `fine-tune` for the
+    price map's `ft:` templates, or None for a plain model."""
+    if name.startswith("ft:"):
+        return "fine-tune"
     found = _VARIANT.search(name)
     return found.group(1).lower() if found else None
 
@@ -133,3 +138,20 @@ def name_facts(conn: sqlite3.Connection, table: ModelTable) -> NameFacts:
     if version is not None:
         save_snapshot(conn, SNAPSHOT, version, facts.encode())
     return facts
+
+
+def version_groups(model_ids: Sequence[tuple[str, str, str]]) -> dict[str, str]:
+    """For (id, provider, name) triples: each left-out version's id -> the id of the row
+    that stands for its model (the alias if listed, else the latest version), as
+    selection groups candidates."""
+    present = {model_id for model_id, _, _ in model_ids}
+    groups: dict[str, list[str]] = {}
+    for model_id, provider, name in model_ids:
+        stem = base_name(name)
+        if stem != name:
+            groups.setdefault(f"{provider}/{stem}", []).append(model_id)
+    rep_of: dict[str, str] = {}
+    for group_id, members in groups.items():
+        rep = group_id if group_id in present else max(members)
+        rep_of.update((m, rep) for m in members if m != rep)
+    return rep_of

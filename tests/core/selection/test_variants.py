@@ -52,6 +52,7 @@ def test_base_name_strips_one_date_snapshot_or_latest(name: str, base: str) -> N
         ("gpt-4o-transcribe", "transcribe"),
         ("gpt-4o-mini", None),
         ("o3-deep-research", None),
+        ("ft:gpt-4.1-nano-2025-04-14", "fine-tune"),
     ],
 )
 def test_variant_kind_names_the_first_variant_word(name: str, kind: str | None) -> None:
