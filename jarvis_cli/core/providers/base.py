@@ -57,6 +57,9 @@ class Capabilities(NamedTuple):
     function_calling: bool | None = None
     vision: bool | None = None
     audio: bool | None = None
+    structured_output: bool | None = None  # JSON-schema constrained output
+    reasoning: bool | None = None  # thinks before answering (reasoning/thinking model)
+    pdf_input: bool | None = None  # accepts PDF attachments
 
 
 class ModelInfo(NamedTuple):

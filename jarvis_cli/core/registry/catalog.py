@@ -1,9 +1,10 @@
 """Model facts that `/models` endpoints do not give: prices, context windows, capabilities.
 
 Two sources share one parser: the bundled `jarvis_cli/data/catalog.json` (generated
-by `scripts/build_catalog.py` from a LiteLLM-format price map, MIT, see
-`jarvis_cli/data/NOTICE`) and `jarvis models import-prices FILE` (any file in
-that format). Prices are stored per million tokens (USD).
+by `scripts/build_catalog.py` from a LiteLLM-format price map, MIT, with facts the
+map lacks merged from models.dev, MIT; see `jarvis_cli/data/NOTICE`) and `jarvis
+models import-prices FILE` (any LiteLLM-format file). Prices are stored per million
+tokens (USD).
 
 LiteLLM keys are sometimes prefixed with the provider (`groq/llama-3.1-8b-instant`,
 `fireworks_ai/accounts/fireworks/models/x`); jarvis uses the provider's own model
@@ -27,7 +28,8 @@ from jarvis_cli.core.providers.presets import ProviderSpec
 from jarvis_cli.core.store.paths import BUNDLED_CATALOG_FILE
 
 CATALOG_FILE = BUNDLED_CATALOG_FILE
-CATALOG_FORMAT = 1
+# 2: adds structured_output, reasoning, pdf_input, family, release_date, open_weights.
+CATALOG_FORMAT = 2
 
 # LiteLLM modes jarvis can serve, and the request kind each one is.
 MODES: dict[str, RequestKind] = {
@@ -58,6 +60,12 @@ ROW_FIELDS = (
     "function_calling",
     "vision",
     "audio",
+    "structured_output",
+    "reasoning",
+    "pdf_input",
+    "family",
+    "release_date",
+    "open_weights",
 )
 
 
@@ -75,6 +83,12 @@ class CatalogEntry:
     function_calling: bool | None = None
     vision: bool | None = None
     audio: bool | None = None
+    structured_output: bool | None = None
+    reasoning: bool | None = None
+    pdf_input: bool | None = None
+    family: str | None = None  # models.dev family, e.g. claude-sonnet
+    release_date: str | None = None  # YYYY-MM-DD
+    open_weights: bool | None = None
 
     @property
     def model_id(self) -> str:
@@ -89,6 +103,9 @@ class CatalogEntry:
             function_calling=self.function_calling,
             vision=self.vision,
             audio=self.audio,
+            structured_output=self.structured_output,
+            reasoning=self.reasoning,
+            pdf_input=self.pdf_input,
         )
 
     def to_row(self) -> list[Any]:
@@ -208,6 +225,9 @@ def parse_litellm(
             function_calling=_flag(info, "supports_function_calling"),
             vision=_flag(info, "supports_vision"),
             audio=_flag(info, "supports_audio_input", "supports_audio_output"),
+            structured_output=_flag(info, "supports_response_schema"),
+            reasoning=_flag(info, "supports_reasoning"),
+            pdf_input=_flag(info, "supports_pdf_input"),
         )
         earlier = found.get((provider, name))
         # The same model under two keys (`deepseek-chat`, `deepseek/deepseek-chat`):
@@ -242,13 +262,18 @@ def read_price_file(path: Path) -> Any:
 # --- the bundled catalog ----------------------------------------------------------
 
 
-def catalog_document(entries: list[CatalogEntry], *, source: str) -> dict[str, Any]:
+def catalog_document(
+    entries: list[CatalogEntry],
+    *,
+    source: str,
+    license: str = "MIT (Copyright (c) 2023 Berri AI); see jarvis_cli/data/NOTICE",
+) -> dict[str, Any]:
     """The JSON document written to catalog.json."""
     ordered = sorted(entries, key=lambda e: (e.provider, e.name))
     return {
         "format": CATALOG_FORMAT,
         "source": source,
-        "license": "MIT (Copyright (c) 2023 Berri AI); see jarvis_cli/data/NOTICE",
+        "license": license,
         "fields": list(ROW_FIELDS),
         "models": [e.to_row() for e in ordered],
     }

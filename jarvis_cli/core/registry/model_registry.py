@@ -47,6 +47,10 @@ FACT_COLUMNS = (
     "input_cost_per_mtok",
     "output_cost_per_mtok",
 )
+# Facts only the bundled catalog carries (models.dev): an import of a LiteLLM file
+# leaves them as they are.
+CATALOG_ONLY_COLUMNS = ("family", "release_date", "open_weights")
+CATALOG_COLUMNS = (*FACT_COLUMNS, *CATALOG_ONLY_COLUMNS)
 
 
 def normalize_capability(name: str) -> str:
@@ -92,6 +96,11 @@ def entry_facts(entry: CatalogEntry) -> tuple[Any, ...]:
     )
 
 
+def catalog_facts(entry: CatalogEntry) -> tuple[Any, ...]:
+    """`entry_facts` and the catalog-only facts, in CATALOG_COLUMNS order."""
+    return (*entry_facts(entry), entry.family, entry.release_date, flag_value(entry.open_weights))
+
+
 @dataclass(frozen=True)
 class ImportResult:
     updated: int
@@ -133,16 +142,23 @@ class ModelRegistry:
             store.set_meta(conn, CATALOG_STAMP_META, f"{quick}:{catalog.digest}")
 
     def _upsert_catalog(self, conn: sqlite3.Connection, entries: list[CatalogEntry]) -> None:
-        columns = ("id", "provider", "name", *FACT_COLUMNS)
+        columns = ("id", "provider", "name", *CATALOG_COLUMNS)
         # Only rows whose facts come from the catalog are refreshed; imported and
-        # user-created rows keep theirs (and overrides are applied on read anyway).
+        # user-created rows keep theirs (and overrides are applied on read anyway),
+        # except the catalog-only facts (family, release date, ...), which no other
+        # source has.
         conn.executemany(
             f"INSERT INTO models({', '.join(columns)}, status, source) "
             f"VALUES ({', '.join('?' * len(columns))}, 'active', 'catalog') "
             "ON CONFLICT(id) DO UPDATE SET "
-            + ", ".join(f"{c} = excluded.{c}" for c in FACT_COLUMNS)
-            + " WHERE models.source IN ('catalog', 'sync')",
-            [(e.model_id, e.provider, e.name, *entry_facts(e)) for e in entries],
+            + ", ".join(
+                f"{c} = CASE WHEN models.source IN ('catalog', 'sync') "
+                f"THEN excluded.{c} ELSE models.{c} END"
+                for c in FACT_COLUMNS
+            )
+            + ", "
+            + ", ".join(f"{c} = excluded.{c}" for c in CATALOG_ONLY_COLUMNS),
+            [(e.model_id, e.provider, e.name, *catalog_facts(e)) for e in entries],
         )
         # Catalog-only rows the new catalog no longer has, and nobody touched, go.
         conn.execute(

@@ -42,7 +42,9 @@ from jarvis_cli.core.store.database import consistent_reads
 from jarvis_cli.core.store.snapshots import data_version, load_snapshot, save_snapshot
 
 NAN = math.nan
-_MAGIC = b"JMT1"
+# The format version: a snapshot of another version (JMT1 had six capability flags
+# and no family/release facts) is rebuilt from `models`, never misread.
+_MAGIC = b"JMT2"
 _HEADER_LEN = struct.Struct("<I")
 # ModelRecord fields stored as float columns (NaN = None).
 FLOAT_COLUMNS = (
@@ -53,6 +55,12 @@ FLOAT_COLUMNS = (
     "quality",
     "synced_at",
 )
+
+
+# (family, release_date, open_weights) of one model; kept sparse (most synced models
+# have none).
+Facts = tuple[str | None, str | None, bool | None]
+_NO_FACTS: Facts = (None, None, None)
 
 
 class Shape(NamedTuple):
@@ -82,6 +90,7 @@ class ModelTable:
 
     __slots__ = (
         "columns",
+        "facts",
         "ids",
         "odd_names",
         "shape_of",
@@ -99,6 +108,7 @@ class ModelTable:
         odd_names: dict[int, str],
         synced_providers: frozenset[str],
         version: str | None = None,
+        facts: dict[int, Facts] | None = None,
     ) -> None:
         self.ids = ids
         self.shapes = shapes
@@ -106,6 +116,8 @@ class ModelTable:
         self.columns = columns  # FLOAT_COLUMNS name -> values (NaN = unknown)
         self.odd_names = odd_names  # position -> name, where name != id minus "provider/"
         self.synced_providers = synced_providers  # providers with a synced model
+        # position -> (family, release_date, open_weights), only for models with any.
+        self.facts: dict[int, Facts] = facts or {}
         # The `models` data version it was read at; None for a table made from records
         # in memory (metrics snapshots are only kept for versioned tables).
         self.version = version
@@ -120,6 +132,7 @@ class ModelTable:
         index: dict[Shape, int] = {}
         shape_of: list[int] = []
         odd_names: dict[int, str] = {}
+        facts: dict[int, Facts] = {}
         columns: dict[str, list[float]] = {name: [] for name in FLOAT_COLUMNS}
         for i, r in enumerate(ordered):
             shape = Shape(r.provider, r.type, r.capabilities, r.status, r.source)
@@ -130,12 +143,14 @@ class ModelTable:
             shape_of.append(k)
             if r.id != f"{r.provider}/{r.name}":
                 odd_names[i] = r.name
+            if r.family is not None or r.release_date is not None or r.open_weights is not None:
+                facts[i] = (r.family, r.release_date, r.open_weights)
             for name, values in columns.items():
                 value = getattr(r, name)
                 values.append(NAN if value is None else float(value))
         synced = frozenset(r.provider for r in ordered if r.synced_at is not None)
         ids = [r.id for r in ordered]
-        return cls(ids, shapes, shape_of, columns, odd_names, synced, version)
+        return cls(ids, shapes, shape_of, columns, odd_names, synced, version, facts)
 
     # --- reading ----------------------------------------------------------------
 
@@ -158,6 +173,7 @@ class ModelTable:
         name = self.odd_names.get(i)
         if name is None:
             name = model_id[len(s.provider) + 1 :]
+        family, release_date, open_weights = self.facts.get(i, _NO_FACTS)
         return ModelRecord(
             model_id,
             s.provider,
@@ -172,7 +188,14 @@ class ModelTable:
             s.status,
             s.source,
             _opt(c["synced_at"][i]),
+            family,
+            release_date,
+            open_weights,
         )
+
+    def family(self, i: int) -> str | None:
+        """The models.dev family of the model at position `i` (None = unknown)."""
+        return self.facts.get(i, _NO_FACTS)[0]
 
     # --- the stored form ----------------------------------------------------------
 
@@ -187,6 +210,7 @@ class ModelTable:
                 ],
                 "odd_names": [[i, n] for i, n in sorted(self.odd_names.items())],
                 "synced_providers": sorted(self.synced_providers),
+                "facts": [[i, *f] for i, f in sorted(self.facts.items())],
             },
             separators=(",", ":"),
         ).encode()
@@ -228,9 +252,15 @@ class ModelTable:
                 raise ValueError("shape index out of range")
             odd_names = {int(i): str(name) for i, name in header["odd_names"]}
             synced = frozenset(header["synced_providers"])
+            facts: dict[int, Facts] = {
+                int(i): (family, release, weights)
+                for i, family, release, weights in header["facts"]
+            }
+            if any(not 0 <= i < n for i in facts):
+                raise ValueError("facts index out of range")
         except (KeyError, TypeError, struct.error, UnicodeDecodeError) as exc:
             raise ValueError(f"corrupt model table: {exc}") from None
-        return cls(ids, shapes, shape_of, columns, odd_names, synced, version)
+        return cls(ids, shapes, shape_of, columns, odd_names, synced, version, facts)
 
 
 SNAPSHOT = "model_table"

@@ -35,6 +35,10 @@ class ModelRecord(NamedTuple):
     status: str = "active"  # active | unavailable
     source: str = "catalog"  # catalog | sync | user | import
     synced_at: float | None = None
+    # Catalog facts from models.dev (appended last: positional construction stays valid).
+    family: str | None = None  # e.g. claude-sonnet, gpt-mini
+    release_date: str | None = None  # YYYY-MM-DD
+    open_weights: bool | None = None
 
     def supports(self, kind: RequestKind) -> bool | None:
         """Whether the model serves `kind` requests (None = unknown)."""

@@ -17,7 +17,7 @@ _SELECT = (
     "SELECT id, provider, name, type, "
     + ", ".join(CAP_COLUMNS)
     + ", context_length, max_output_tokens, input_cost_per_mtok, output_cost_per_mtok, "
-    "quality, status, source, synced_at, overrides FROM models"
+    "quality, status, source, synced_at, family, release_date, open_weights, overrides FROM models"
 )
 # Fields `models set` may override, with the check each value must pass.
 OVERRIDABLE = ("input_cost_per_mtok", "output_cost_per_mtok", "context_length", "quality", "type")
@@ -47,7 +47,8 @@ _N_CAPS = len(CAP_COLUMNS)
 def _record(row: tuple[Any, ...]) -> ModelRecord:
     """A ModelRecord from a `_SELECT` row, user overrides applied.
 
-    Built positionally (columns 0-3, capabilities, 4+N..) because this runs for every
+    Built positionally (columns 0-3, capabilities, 4+N.., open_weights as a flag)
+    because this runs for every
     model at every selection: 10,000 models must stay in the tens of milliseconds.
     """
     flags = row[4 : 4 + _N_CAPS]
@@ -55,7 +56,7 @@ def _record(row: tuple[Any, ...]) -> ModelRecord:
     if caps is None:
         caps = Capabilities._make(_FLAG.get(v, True) for v in flags)
         _capabilities_by_flags[flags] = caps
-    record = ModelRecord._make((*row[:4], caps, *row[4 + _N_CAPS : -1]))
+    record = ModelRecord._make((*row[:4], caps, *row[4 + _N_CAPS : -2], _FLAG.get(row[-2], True)))
     raw = row[-1]
     if not raw:
         return record

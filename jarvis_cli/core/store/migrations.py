@@ -160,6 +160,26 @@ def _m3_snapshots(conn: sqlite3.Connection) -> None:
     )
 
 
+def _m4_model_facts(conn: sqlite3.Connection) -> None:
+    # Facts the bundled catalog now merges from models.dev (core/registry/catalog.py):
+    # three capability flags and the model's family, release date and licence kind.
+    # Forgetting the registered catalog's digest makes the next registry use
+    # re-register it, so an existing store picks the new facts up at once.
+    _execute_script(
+        conn,
+        """
+        ALTER TABLE models ADD COLUMN cap_structured_output INTEGER;
+        ALTER TABLE models ADD COLUMN cap_reasoning INTEGER;
+        ALTER TABLE models ADD COLUMN cap_pdf_input INTEGER;
+        ALTER TABLE models ADD COLUMN family TEXT;
+        ALTER TABLE models ADD COLUMN release_date TEXT;     -- YYYY-MM-DD
+        ALTER TABLE models ADD COLUMN open_weights INTEGER;  -- 1, 0, NULL = unknown
+        DELETE FROM meta WHERE key IN ('catalog_digest', 'catalog_stamp');
+        DELETE FROM snapshots WHERE name = 'model_table';
+        """,
+    )
+
+
 Migration = Callable[[sqlite3.Connection], None]
 
 # Ordered; append only. The version of a migration is its 1-based position.
@@ -167,6 +187,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("initial schema", _m1_initial),
     ("model_stats cache of selection metrics", _m2_model_stats),
     ("snapshots: columnar registry and metrics for selection", _m3_snapshots),
+    ("models: structured_output, reasoning, pdf_input, family, release date", _m4_model_facts),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
