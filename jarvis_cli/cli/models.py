@@ -226,6 +226,7 @@ def list_models(
     in the row of the model they are versions of. --json lists every model, each with
     `version_of`.
     """
+    from jarvis_cli.cli.model_versions import grouped_rows
     from jarvis_cli.core.selection.variants import version_groups
 
     if provider is not None:
@@ -247,17 +248,7 @@ def list_models(
     if not models:
         render.message("no models match (try `jarvis models sync`)")
         return
-    counts: dict[str, int] = {}
-    for rep in rep_of.values():
-        counts[rep] = counts.get(rep, 0) + 1
-    rows = []
-    for m in models:
-        if m.id in rep_of and not all_versions:
-            continue
-        row = list(_row(m))
-        if counts.get(m.id) and not all_versions:
-            row[0] = f"{m.id} (+{counts[m.id]} version{'s' if counts[m.id] > 1 else ''})"
-        rows.append(row)
+    rows = grouped_rows(models, rep_of, [list(_row(m)) for m in models], all_versions)
     render.table(
         ["id", "type", "context", "$/M in", "$/M out", "capabilities", "status", "source"],
         rows,
@@ -266,26 +257,15 @@ def list_models(
         render.message(f"{len(rep_of)} dated versions shown in their model's row (--all-versions)")
 
 
-def _matched_from(model: "ModelRecord") -> str | None:
-    """The catalog model a synced model's facts came from when the catalog does not know
-    it under its own provider (registry/matching.py)."""
-    if model.source != "sync":
-        return None
-    from jarvis_cli.core.registry.catalog import bundled_catalog
-    from jarvis_cli.core.registry.listing import matched_catalog_id
-
-    catalog = {e.model_id: e for e in bundled_catalog().entries()}
-    return matched_catalog_id(catalog, model.provider, model.name)
-
-
 @app.command("show")
 def show(model_id: ModelIdArg, json_output: JsonOption = False) -> None:
     """Show everything the registry knows about one model (and what you overrode)."""
+    from jarvis_cli.cli.model_versions import matched_from
     from jarvis_cli.core.registry.model_registry import overrides_of
 
     model = _registry().require(model_id)
     data = model_json(model)
-    data["matched_from"] = _matched_from(model)
+    data["matched_from"] = matched_from(model)
     data["overrides"] = overrides_of(get_context(), model.id)
     if json_output:
         render.emit_json(data)

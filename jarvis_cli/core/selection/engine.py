@@ -89,7 +89,9 @@ def provider_usability(
 
 def bundled_quality_facts() -> QualityFacts:
     """The bundled quality table (core/registry/quality.py) as selection takes it."""
-    return QualityFacts()
+    from jarvis_cli.core.registry.quality import DEFAULT_QUALITY, bundled_quality
+
+    return QualityFacts(bundled_quality(), DEFAULT_QUALITY)
 
 
 def check_request(request: SelectionRequest) -> None:

@@ -27,7 +27,8 @@ from jarvis_cli.core.registry.matching import NameIndex
 USER = "user"
 CONFIG = "config"
 UNSCORED = "none"
-# Used until the bundled table says otherwise (core/registry/quality.DEFAULT_QUALITY).
+# The default of QualityFacts() (tests, callers without the bundled table); the
+# engine passes core/registry/quality.DEFAULT_QUALITY.
 FALLBACK_DEFAULT = 0.3
 
 
@@ -67,8 +68,11 @@ class Quality(NamedTuple):
 
 
 def source_label(entry: ScoredModel) -> str:
-    """`livebench 2026-06-25`, `aider polyglot`, `family prior: openai/gpt-5`, ..."""
-    return f"{entry.source} {entry.date}" if entry.date else entry.source
+    """`livebench 2026-06-25`, `aider polyglot`, `family prior: openai/gpt-5`, ...: the
+    entry's source, with its date when the source does not already carry it."""
+    if entry.date and entry.date not in entry.source and not entry.source.startswith("family"):
+        return f"{entry.source} {entry.date}"
+    return entry.source
 
 
 def short_mark(source: str) -> str:

@@ -70,7 +70,9 @@ def _quality(model: ModelRecord, inputs: RankInputs, task: str | None) -> Qualit
     if source_id is None:
         return Quality(inputs.quality.default, "none")
     entry = entries[source_id]
-    label = f"{entry.source} {entry.date}" if entry.date else entry.source
+    label = entry.source
+    if entry.date and entry.date not in entry.source and not entry.source.startswith("family"):
+        label = f"{entry.source} {entry.date}"
     return Quality(entry.for_task(task), label, source_id)
 
 

@@ -25,7 +25,7 @@ CODE = "Refactor this function:\n```python\ndef f(x):\n    return x\n```"
 class Entry(NamedTuple):
     overall: float
     coding: float
-    source: str = "livebench"
+    source: str = "livebench 2026-06-25"
     date: str | None = "2026-06-25"
 
     def for_task(self, task: str | None) -> float:
