@@ -68,8 +68,8 @@ def explain_choice(
     leads.sort(key=lambda x: (-x[0], x[1]))
     if not leads:
         tie = (
-            "tied with the runner-up on every weighted factor; ties break by the balanced "
-            "score, then usable first, then model id"
+            "tied with the runner-up on every weighted factor; ties break by quality, then "
+            "the balanced score, then usable first, then model id"
         )
         return f"{head}: {tie} (runner-up {runner.model.id}){pref}."
     factors = [

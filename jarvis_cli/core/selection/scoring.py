@@ -24,13 +24,13 @@ all values equal every sub-score is 1.0.
 Strategies (`BUILTIN_WEIGHTS`; `[selection.weights.NAME]` replaces one):
 
 - quality: quality alone (ties: the balanced total);
-- balanced: 0.40 quality + 0.25 cost + 0.25 performance + 0.10 reliability.
+- balanced: 0.60 quality + 0.15 cost + 0.15 performance + 0.10 reliability.
   Quality is absolute while cost is a log scale over the set, so where the
-  candidates' prices span D decades, one decade cheaper is worth 0.25 / D / 0.40
-  quality points (~0.16 at D = 4): a model 10x cheaper wins if it is at most ~0.16
-  worse, a model 100x cheaper if at most ~0.3 worse. So it takes neither the
-  most expensive strong model nor the cheapest weak one; latency counts as much
-  as price once measured;
+  candidates' prices span D decades, a 10x cheaper model wins if it is at most
+  0.15 / D / 0.60 quality points worse (~0.10 at D = 2.5, a typical span for
+  openai + anthropic + gemini): it takes neither the most expensive strong model
+  (paying 10x for +0.05) nor the cheapest weak one (saving 10x for -0.2). With
+  equal quality, measured latency and price share the decision;
 - cost, performance, reliability: that sub-score alone; ties (common: unmeasured
   models, equal prices) break by quality, then the balanced total.
 """
@@ -111,7 +111,7 @@ class Weights:
 # Built-in strategies (see the module docstring for why balanced weighs what it does).
 BUILTIN_WEIGHTS: Mapping[str, Mapping[str, float]] = {
     "quality": {"quality": 1.0},
-    "balanced": {"quality": 0.4, "cost": 0.25, "performance": 0.25, "reliability": 0.1},
+    "balanced": {"quality": 0.6, "cost": 0.15, "performance": 0.15, "reliability": 0.1},
     "cost": {"cost": 1.0},
     "performance": {"performance": 1.0},
     "reliability": {"reliability": 1.0},
