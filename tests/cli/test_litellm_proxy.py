@@ -67,6 +67,8 @@ def litellm_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "LITELLM_TELEMETRY": "False",
         "LITELLM_DONT_SHOW_FEEDBACK_BOX": "True",
         "DISABLE_SCHEMA_UPDATE": "True",
+        # The scenario is an endpoint without a key; it listens on 127.0.0.1 only.
+        "LITELLM_DANGEROUSLY_PERMIT_WEAK_OR_UNSET_MASTER_KEY": "true",
         # Anything that tries to leave the machine fails fast instead.
         "HTTP_PROXY": "http://127.0.0.1:9",
         "HTTPS_PROXY": "http://127.0.0.1:9",
