@@ -167,10 +167,11 @@ def _populate(home: Path, n_models: int, n_calls: int, rng: random.Random) -> di
 def in_process(n_models: int, n_calls: int, runs: int, tmp: Path) -> dict[str, float]:
     from jarvis_cli.core.context import Context
     from jarvis_cli.core.registry.model_registry import ModelRegistry
-    from jarvis_cli.core.selection.engine import SelectionEngine
+    from jarvis_cli.core.selection.engine import SelectionEngine, bundled_quality_facts
     from jarvis_cli.core.selection.metrics import PerformanceMonitor
     from jarvis_cli.core.selection.ranking import rank_table
     from jarvis_cli.core.selection.types import RankInputs, SelectionRequest
+    from jarvis_cli.core.selection.variants import name_facts
 
     rng = random.Random(n_models)
     env = _populate(tmp / f"home-{n_models}", n_models, n_calls, rng)
@@ -195,12 +196,16 @@ def in_process(n_models: int, n_calls: int, runs: int, tmp: Path) -> dict[str, f
     incremental = _median_ms(add_calls_then_select, runs)
     table = ModelRegistry(ctx).table()
     metrics = PerformanceMonitor.for_context(ctx).columns(table)
+    # As the engine passes them: the bundled quality table and the stored name facts.
+    quality = bundled_quality_facts()
     inputs = RankInputs(
         strategy="balanced",
         weights=result.weights,
         tokens=result.tokens,
         usable_providers=dict.fromkeys(table.providers(), True),
         now=time.time(),
+        quality=quality,
+        names=name_facts(ctx.store.conn, table, quality.entries.keys()),
     )
     pure = _median_ms(lambda: rank_table(request, table, inputs, metrics), runs)
     ctx.close()

@@ -175,7 +175,9 @@ class SelectionEngine:
             max_fallbacks=config.defaults.max_fallbacks,
             now=now,
         )
-        inputs = inputs._replace(quality=bundled_quality_facts(), names=name_facts(conn, table))
+        quality = bundled_quality_facts()
+        names = name_facts(conn, table, quality.entries.keys())
+        inputs = inputs._replace(quality=quality, names=names)
         metrics = PerformanceMonitor.for_context(self.ctx).columns(table, now=now)
         result = rank_table(request, table, inputs, metrics)
         return result._replace(notes=(*result.notes, *notes)) if notes else result

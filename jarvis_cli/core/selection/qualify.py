@@ -93,7 +93,9 @@ def qualify(
     precedence of the reasons, so every excluded model gets its first reason.
     """
     ids, cols = table.ids, table.columns
-    names = inputs.names if inputs.names is not None else NameFacts.of(table)
+    names = inputs.names
+    if names is None:
+        names = NameFacts.of(table, inputs.quality.entries.keys())
     verdicts = [shape_exclusion(s, request, inputs) for s in table.shapes]
     unknown_type = [s.probe().supports(request.kind) is None for s in table.shapes]
     dropped: list[tuple[int, str, str]] = []
@@ -189,7 +191,7 @@ def qualify(
         inputs.quality_overrides,
         inputs.quality,
         task,
-        [names.key.get(i) for i in cand] if names.key else [None] * len(cand),
+        [scored.get(i) for i in cand] if (scored := names.scored) else [None] * len(cand),
     )
     floor = request.min_quality
     if floor is not None:
@@ -247,14 +249,12 @@ def _drop_versions(
     base = names.base
     if not base:
         return {}
+    candidates = set(cand)
     groups: dict[str, list[int]] = {}
-    for i in cand:
-        stem = base.get(i)
-        if stem is not None:
-            groups.setdefault(f"{table.provider(i)}/{stem}", []).append(i)
+    for i in sorted(i for i in base if i in candidates):
+        groups.setdefault(f"{table.provider(i)}/{base[i]}", []).append(i)
     if not groups:
         return {}
-    candidates = set(cand)
     keep = table.index(request.preferred_model) if request.preferred_model else None
     versions: dict[int, int] = {}
     rep_of: dict[int, int] = {}

@@ -10,7 +10,8 @@ First that knows the model wins:
    sourced and dated (`livebench 2026-06-25`, `aider polyglot`, `family prior: M`);
    a model the table does not list under its own provider gets the score of the
    same model under another provider, matched by name as at sync
-   (registry/matching.py: `box/gpt-4o-mini` -> `openai/gpt-4o-mini`);
+   (registry/matching.py: `box/gpt-4o-mini` -> `openai/gpt-4o-mini`), and a dated
+   version that is not listed the score of its model (variants.NameFacts);
 4. `none`: the table's low default.
 
 Quality is never normalised over the candidate set: an unknown model does not get
@@ -21,8 +22,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple, Protocol
-
-from jarvis_cli.core.registry.matching import NameIndex
 
 USER = "user"
 CONFIG = "config"
@@ -49,10 +48,6 @@ class QualityFacts(NamedTuple):
 
     entries: Mapping[str, ScoredModel] = {}
     default: float = FALLBACK_DEFAULT
-
-    def by_name(self) -> NameIndex:
-        """The scored catalog ids by name (registry/matching.py)."""
-        return NameIndex(self.entries)
 
 
 class Quality(NamedTuple):
@@ -103,42 +98,31 @@ def resolve_qualities(
     config: Mapping[str, float],
     facts: QualityFacts,
     task: str | None,
-    keys: Sequence[str | None],
+    scored_ids: Sequence[str | None],
 ) -> list[Quality]:
-    """The Quality of each of `ids` for `task` (None = overall); `stored` is the
-    registry's quality column aligned with `ids` (NaN = no user override), `keys` their
-    match keys where they differ from the plain last name segment (variants.NameFacts)."""
+    """The Quality of each of `ids` for `task` (None = overall). Aligned with `ids`:
+    `stored` is the registry's quality column (NaN = no user override), `scored_ids`
+    the bundled entry each model takes, matched by id or name (variants.NameFacts)."""
     entries = facts.entries
-    default = facts.default
-    cache: dict[str, tuple[float, str]] = {}
-    index: NameIndex | None = None
+    cache: dict[str, Quality] = {}
+    unscored = Quality(facts.default, UNSCORED)
     details: list[Quality] = []
-    unscored = Quality(default, UNSCORED)
-    for model_id, q, key in zip(ids, stored, keys, strict=True):
+    append = details.append
+    for model_id, q, source_id in zip(ids, stored, scored_ids, strict=True):
         if q == q:
-            details.append(Quality(q, USER))
+            append(Quality(q, USER))
             continue
-        c = config.get(model_id)
-        if c is not None:
-            details.append(Quality(c, CONFIG))
-            continue
-        source_id: str | None = model_id if model_id in entries else None
-        if source_id is None and entries:
-            if index is None:
-                index = facts.by_name()
-            name = model_id.partition("/")[2].lower()
-            last = name.rpartition("/")[2]
-            source_id = (
-                index.by_name.get(name)
-                or index.by_last.get(last)
-                or index.by_key.get(last if key is None else key)
-            )
+        if config:
+            c = config.get(model_id)
+            if c is not None:
+                append(Quality(c, CONFIG))
+                continue
         if source_id is None:
-            details.append(unscored)
+            append(unscored)
             continue
         found = cache.get(source_id)
         if found is None:
             entry = entries[source_id]
-            found = cache[source_id] = (entry.for_task(task), source_label(entry))
-        details.append(Quality(found[0], found[1], source_id))
+            found = cache[source_id] = Quality(entry.for_task(task), source_label(entry), source_id)
+        append(found)
     return details

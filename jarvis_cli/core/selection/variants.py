@@ -17,10 +17,11 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections.abc import Sequence
+import zlib
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
-from jarvis_cli.core.registry.matching import match_key
+from jarvis_cli.core.registry.matching import NameIndex, match_key
 from jarvis_cli.core.store.snapshots import load_snapshot, save_snapshot
 
 if TYPE_CHECKING:
@@ -82,14 +83,18 @@ class NameFacts(NamedTuple):
     variant: dict[int, str]  # position -> variant kind (preview, audio, ...)
     base: dict[int, str]  # position -> the name it is a version of
     not_chat: dict[int, str]  # position -> the word saying it is not a chat model
-    key: dict[int, str]  # position -> registry.matching.match_key, where not the last segment
+    scored: dict[int, str]  # position -> the bundled quality entry (catalog id) it takes
 
     @classmethod
-    def of(cls, table: ModelTable) -> NameFacts:
+    def of(cls, table: ModelTable, scored_ids: Collection[str] = ()) -> NameFacts:
+        """The facts of `table`'s names; `scored_ids` are the bundled quality table's
+        model ids, matched by id, else by name (registry/matching.py)."""
         variant: dict[int, str] = {}
         base: dict[int, str] = {}
         not_chat: dict[int, str] = {}
-        keys: dict[int, str] = {}
+        scored: dict[int, str] = {}
+        known = set(scored_ids)
+        index = NameIndex(known) if known else None
         ids, shapes, shape_of, odd = table.ids, table.shapes, table.shape_of, table.odd_names
         for i, model_id in enumerate(ids):
             name = odd.get(i) or model_id[len(shapes[shape_of[i]].provider) + 1 :]
@@ -102,10 +107,22 @@ class NameFacts(NamedTuple):
             word = not_chat_word(name)
             if word is not None:
                 not_chat[i] = word
-            key = match_key(name)
-            if key != name.lower().rpartition("/")[2]:
-                keys[i] = key
-        return cls(variant, base, not_chat, keys)
+            if index is None:
+                continue
+            if model_id in known:
+                scored[i] = model_id
+                continue
+            lowered = name.lower()
+            found = (
+                index.by_name.get(lowered)
+                or index.by_last.get(lowered.rpartition("/")[2])
+                or index.by_key.get(match_key(lowered))
+                # a dated version takes its model's score (gpt-5-nano-2025-08-07)
+                or (index.by_key.get(match_key(stem.lower())) if stem != name else None)
+            )
+            if found is not None:
+                scored[i] = found
+        return cls(variant, base, not_chat, scored)
 
     def encode(self) -> bytes:
         return json.dumps([sorted(d.items()) for d in self], separators=(",", ":")).encode()
@@ -114,27 +131,32 @@ class NameFacts(NamedTuple):
     def decode(cls, data: bytes) -> NameFacts:
         try:
             parts = json.loads(data)
-            variant, base, not_chat, keys = ({int(i): str(v) for i, v in part} for part in parts)
+            variant, base, not_chat, scored = ({int(i): str(v) for i, v in part} for part in parts)
         except (ValueError, TypeError) as exc:
             raise ValueError(f"corrupt name facts: {exc}") from None
-        return cls(variant, base, not_chat, keys)
+        return cls(variant, base, not_chat, scored)
 
 
 SNAPSHOT = "model_names"
 
 
-def name_facts(conn: sqlite3.Connection, table: ModelTable) -> NameFacts:
-    """NameFacts of `table`, from the store when built at the table's version (a regex
-    pass over 10,000 names costs ~20 ms; a selection may take 50)."""
+def name_facts(
+    conn: sqlite3.Connection, table: ModelTable, scored_ids: Collection[str] = ()
+) -> NameFacts:
+    """NameFacts of `table`, from the store when built at the table's version and for the
+    same bundled quality ids (regexes and name matching over 10,000 names cost ~30 ms;
+    a selection may take 50)."""
     version = table.version
     if version is not None:
+        ids_digest = zlib.crc32("\n".join(sorted(scored_ids)).encode())
+        version = f"{version}:{len(scored_ids)}:{ids_digest:08x}"
         data = load_snapshot(conn, SNAPSHOT, version)
         if data is not None:
             try:
                 return NameFacts.decode(data)
             except ValueError:
                 pass  # rebuilt below
-    facts = NameFacts.of(table)
+    facts = NameFacts.of(table, scored_ids)
     if version is not None:
         save_snapshot(conn, SNAPSHOT, version, facts.encode())
     return facts

@@ -66,6 +66,11 @@ def _quality(model: ModelRecord, inputs: RankInputs, task: str | None) -> Qualit
             index.by_name.get(name)
             or index.by_last.get(name.rpartition("/")[2])
             or index.by_key.get(match_key(name))
+            or (
+                index.by_key.get(match_key(base_name(model.name).lower()))
+                if base_name(model.name) != model.name
+                else None
+            )
         )
     if source_id is None:
         return Quality(inputs.quality.default, "none")

@@ -75,12 +75,16 @@ def test_name_facts_are_stored_per_table_version_and_rebuilt_when_corrupt(
     table = ModelTable.from_records(records, version="7")
     conn = sqlite3.connect(tmp_path / "s.db", isolation_level=None)
     conn.execute("CREATE TABLE snapshots(name TEXT PRIMARY KEY, version TEXT, data BLOB)")
-    facts = name_facts(conn, table)
-    assert facts == NameFacts.of(table)
+    scored = {"q/gpt-5-nano": 1}  # a bundled quality entry of the same name elsewhere
+    facts = name_facts(conn, table, scored.keys())
+    assert facts == NameFacts.of(table, scored.keys())
+    assert facts.scored == {1: "q/gpt-5-nano", 2: "q/gpt-5-nano"}  # by name, by base name
     # positions in id order: gpt-4o-audio-preview, gpt-5-nano, gpt-5-nano-2025-08-07, x-embed
     assert facts.base == {2: "gpt-5-nano"} and facts.variant == {0: "audio"}
     assert facts.not_chat == {3: "embed"}
     stored = conn.execute("SELECT version FROM snapshots WHERE name = ?", (SNAPSHOT,)).fetchone()
-    assert stored == ("7",)
+    assert stored is not None and stored[0].startswith("7:1:")  # + the bundled ids' digest
     conn.execute("UPDATE snapshots SET data = x'00' WHERE name = ?", (SNAPSHOT,))
-    assert name_facts(conn, table) == facts
+    assert name_facts(conn, table, scored.keys()) == facts
+    # Other bundled ids (a jarvis upgrade) are not served the old snapshot.
+    assert name_facts(conn, table, ()).scored == {}
