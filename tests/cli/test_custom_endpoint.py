@@ -91,3 +91,21 @@ def test_private_url_with_api_key_env_still_needs_a_key(jarvis: JarvisRunner, ho
     public = jarvis("providers", "add", "cloud", "--base-url", "https://api.example.com/v1")
     _ok(public)
     assert json.loads(jarvis("providers", "show", "cloud", "--json").stdout)["needs_key"] is True
+
+
+def test_complete_passes_task_and_min_quality_to_selection(
+    jarvis: JarvisRunner, home: Path
+) -> None:
+    with FakeProvider(models=LISTED) as fake:
+        _ok(jarvis("providers", "add", "box", "--base-url", fake.base_url))
+        _ok(jarvis("models", "sync", "box"))
+        floor = jarvis("complete", "hi", "--no-stream", "--min-quality", "0.99")
+        assert floor.returncode == 6
+        assert "< --min-quality 0.99 -> lower --min-quality" in floor.stderr
+        assert fake.count("/chat/completions") == 0
+        bad = jarvis("complete", "hi", "--no-stream", "--task", "poetry")
+        assert bad.returncode == 2
+        assert "unknown task 'poetry'" in bad.stderr
+        coding = jarvis("complete", "hi", "--no-stream", "--task", "coding", "--min-quality", "0.3")
+        _ok(coding)
+        assert "box/gpt-4o-mini" in coding.stderr
