@@ -105,9 +105,10 @@ def show(name: NameArg, json_output: JsonOption = False) -> None:
 
 
 def _check_name(name: str) -> None:
+    from jarvis_cli.core.redact import secret_shaped
     from jarvis_cli.core.store.config import NAME_RE
 
-    if not NAME_RE.match(name):
+    if not NAME_RE.match(name) or secret_shaped(name):
         raise UsageError(
             f"bad provider name {name!r}: use lowercase letters, digits, '-' or '_' "
             "(at most 40, starting with a letter or digit)"

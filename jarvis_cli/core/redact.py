@@ -33,7 +33,7 @@ SECRET_HINT = (
 # xAI xai-) followed by at least 12 key characters: real keys carry 32 to 160, and the
 # floor keeps fingerprints (`sk-…abcd`) and short names such as `sk-test` visible.
 _PREFIXED = re.compile(
-    r"(?<![A-Za-z0-9_-])(?:sk-ant-|sk-proj-|sk-|gsk_|AIza|xai-)[A-Za-z0-9_-]{12,}(?![A-Za-z0-9_-])"
+    r"(?<![A-Za-z0-9_])(?:sk-ant-|sk-proj-|sk-|gsk_|AIza|xai-)[A-Za-z0-9_-]{12,}(?![A-Za-z0-9_-])"
 )
 # A run of key characters (base64 and base64url included; not `.` or `:`, so hosts,
 # URLs and versioned model ids split into their short parts).
@@ -107,6 +107,11 @@ def secret_shaped(text: str) -> list[str]:
     rest = _PREFIXED.sub(" ", text)
     found += [m.group(0) for m in _TOKEN.finditer(rest) if _token_is_secret(m.group(0))]
     return found
+
+
+def has_key_prefix(text: str) -> bool:
+    """Whether `text` holds a key with a known prefix (`sk-…`, `gsk_…`, `AIza…`, `xai-…`)."""
+    return _PREFIXED.search(text) is not None
 
 
 def looks_like_secret(text: str) -> bool:
