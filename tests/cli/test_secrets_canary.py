@@ -220,7 +220,7 @@ def test_password_left_in_config_toml_keeps_working_with_one_warning(
 # --- 3. OpenAI organisation and project ids --------------------------------------------
 
 
-def test_openai_org_and_project_go_only_to_openai_or_providers_that_opt_in(
+def test_openai_org_project_and_headers_go_only_to_openai_or_providers_that_opt_in(
     jarvis: JarvisRunner, home: Path
 ) -> None:
     org = "org-" + secrets.token_hex(12)
@@ -236,6 +236,7 @@ def test_openai_org_and_project_go_only_to_openai_or_providers_that_opt_in(
         env = {
             "OPENAI_ORG_ID": org,
             "OPENAI_PROJECT_ID": project,
+            "OPENAI_CUSTOM_HEADERS": f"X-Openai-Canary: {org}",
             "OPENAI_API_KEY": key,
             "JARVIS_BOX_API_KEY": key,
             "JARVIS_OPTIN_API_KEY": key,
@@ -262,10 +263,12 @@ def test_openai_org_and_project_go_only_to_openai_or_providers_that_opt_in(
         for request in box.requests:
             assert "OpenAI-Organization" not in request.headers
             assert "OpenAI-Project" not in request.headers
+            assert "X-Openai-Canary" not in request.headers
             assert org not in str(dict(request.headers)) and project not in str(request.body)
         for request in openai.requests + optin.requests:
             assert request.headers.get("OpenAI-Organization") == org
             assert request.headers.get("OpenAI-Project") == project
+            assert request.headers.get("X-Openai-Canary") == org
     for text in outputs:
         assert org not in text and project not in text
     assert _files_hold(home, org) == [] and _files_hold(home, project) == []

@@ -170,6 +170,10 @@ class OpenAICompatAdapter:
             # OPENAI_PROJECT_ID: set what this provider should get, explicitly.
             client.organization = self._organization
             client.project = self._project
+            if not self.spec.send_openai_org:
+                # Likewise OPENAI_CUSTOM_HEADERS (it may even hold an Authorization):
+                # another provider gets only its own headers.
+                client._custom_headers = self._headers()
             self._client = client
         return self._client
 
