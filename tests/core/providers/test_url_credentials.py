@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from jarvis_cli.core.providers.presets import (
     PRESETS,
     ProviderSpec,
@@ -57,3 +59,18 @@ def test_only_the_openai_preset_sends_openai_org_unless_a_provider_opts_in(
     assert specs["box"].send_openai_org is True
     assert specs["openai"].send_openai_org is False
     assert specs["groq"].send_openai_org is False
+
+
+def test_password_in_config_is_warned_about_once_per_process(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jarvis_cli.core.providers import presets
+
+    monkeypatch.setattr(presets, "_warned_url_password", False)
+    raw = {"providers": {"box": {"base_url": "http://bob:hunter2hunter2@box/v1"}}}
+    config = parse_config(raw, tmp_path / "config.toml")
+    for _ in range(3):
+        all_providers(config)
+    err = capsys.readouterr().err
+    assert err.count("warning: config.toml holds the password of the base_url of box") == 1
+    assert "`jarvis keys add box`" in err and "hunter2" not in err
