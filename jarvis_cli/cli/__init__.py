@@ -12,11 +12,12 @@ import sys
 from typing import Annotated, Any
 
 import typer
+from typer._click.exceptions import ClickException
 from typer.core import TyperGroup
 
 from jarvis_cli import __version__
 from jarvis_cli.core.errors import ExitCode, JarvisError, StoreError
-from jarvis_cli.core.redact import redact
+from jarvis_cli.core.redact import SECRET_HINT, redact, secret_shaped
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
 
@@ -101,6 +102,31 @@ class LazyCommandGroup(TyperGroup):
             self._built.add(name)
         return super().resolve_command(ctx, args)
 
+    # Typer prints its own usage errors ("No such command 'sk-…'", "Invalid value",
+    # "Got unexpected extra argument"), quoting what was typed: every parse of the
+    # command line runs under these two methods, so their messages are redacted here.
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().make_context(*args, **kwargs)
+        except ClickException as exc:
+            _redact_click_error(exc)
+            raise
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ClickException as exc:
+            _redact_click_error(exc)
+            raise
+
+
+def _redact_click_error(exc: Any) -> None:
+    """Scrub a Click usage error's message in place, saying why when a key was in it."""
+    original = str(exc.message)
+    exc.message = redact(original)
+    if secret_shaped(original):
+        exc.message += f"\n{SECRET_HINT}"
+
 
 def build_command(name: str) -> typer.core.TyperCommand:
     """The click command for `name`, from its module's function or sub-app."""
@@ -155,10 +181,19 @@ def _debug() -> bool:
     return os.environ.get("JARVIS_DEBUG", "") not in ("", "0")
 
 
-def _print_error(exc: JarvisError) -> None:
+def _print_error(exc: JarvisError, argv: list[str] | None = None) -> int:
+    """Print `exc` redacted; return its exit code, 2 when it quotes a key-shaped argument."""
+    code = int(exc.exit_code)
     sys.stderr.write(f"error: {redact(exc.message)}\n")
+    args = sys.argv[1:] if argv is None else argv
+    quoted = [s for s in secret_shaped(exc.message) if any(s in a for a in args)]
+    if quoted:
+        # A key typed where a name goes: the error is the argument, whatever failed next.
+        sys.stderr.write(f"hint: {SECRET_HINT}\n")
+        code = int(ExitCode.USAGE)
     if exc.hint:
         sys.stderr.write(f"hint: {redact(exc.hint)}\n")
+    return code
 
 
 def _print_traceback() -> None:
@@ -185,8 +220,7 @@ def run(argv: list[str] | None = None) -> int:
     except JarvisError as exc:
         if _debug():
             _print_traceback()
-        _print_error(exc)
-        return int(exc.exit_code)
+        return _print_error(exc, argv)
     except KeyboardInterrupt:
         sys.stderr.write("\n")
         return int(ExitCode.INTERRUPTED)
@@ -199,8 +233,7 @@ def run(argv: list[str] | None = None) -> int:
             _print_traceback()
         if _is_database_error(exc):
             # A store that was fine at open but fails later (truncated, corrupted).
-            _print_error(StoreError(f"store error: {exc}", hint="run `jarvis doctor`"))
-            return int(ExitCode.CONFIG)
+            return _print_error(StoreError(f"store error: {exc}", hint="run `jarvis doctor`"))
         sys.stderr.write(
             f"error: internal error: {redact(type(exc).__name__ + ': ' + str(exc))}\n"
             "hint: this is a bug in jarvis; rerun with JARVIS_DEBUG=1 for a traceback\n"

@@ -58,6 +58,21 @@ def _describe_store(info: dict[str, object]) -> str:
     )
 
 
+_URL_PASSWORD_WHERE = {
+    "vault": "in the vault",
+    "env": "from the environment",
+    "config.toml": "in config.toml, in clear",
+    "missing": "missing",
+}
+
+
 def _describe_provider(p: dict[str, object]) -> str:
     key = p["key_source"] or ("not needed" if not p["needs_key"] else "no key")
-    return f"{p['name']} (key: {key})"
+    if p.get("url_credential") == "config.toml" and not p["key_source"]:
+        key = "the URL's password"
+    where = ""
+    if p.get("url_credential"):  # the URL shows the password as ***; say where it is
+        where = "; URL password " + _URL_PASSWORD_WHERE.get(
+            str(p["url_credential"]), str(p["url_credential"])
+        )
+    return f"{p['name']} {p['base_url']} (key: {key}{where})"

@@ -62,6 +62,14 @@ def _refuse_key_in_argv(stray: list[str] | None) -> None:
         )
 
 
+def _check_target(manager: "KeyManager", provider: str, label: str) -> None:
+    """An unknown provider or a bad label (a pasted key, say) fails before the prompt."""
+    from jarvis_cli.core.vault.records import check_label
+
+    manager.spec(provider)
+    check_label(label)
+
+
 def _validated_note(validate: bool) -> str:
     return "checked with the provider" if validate else "not checked (--no-validate)"
 
@@ -82,7 +90,7 @@ def add(
     """
     _refuse_key_in_argv(stray)
     manager = _manager()
-    manager.spec(provider)  # an unknown provider fails before asking for a secret
+    _check_target(manager, provider, label)  # fail before asking for a secret
     value = read_secret(
         f"{provider} API key", from_stdin=stdin, command=f"jarvis keys add {provider}"
     )
@@ -108,7 +116,7 @@ def rotate(
     """
     _refuse_key_in_argv(stray)
     manager = _manager()
-    manager.spec(provider)
+    _check_target(manager, provider, label)
     value = read_secret(
         f"new {provider} API key", from_stdin=stdin, command=f"jarvis keys rotate {provider}"
     )
@@ -235,6 +243,11 @@ def validate(
 @app.command("history")
 def history(provider: OptionalProviderArg = None, json_output: JsonOption = False) -> None:
     """Show the audit trail: keys added, replaced, rotated, deleted, validated, re-sealed."""
+    from jarvis_cli.core.redact import secret_shaped
+
+    if provider is not None and secret_shaped(provider):
+        # History outlives providers, so names are not checked; a pasted key is refused.
+        raise UsageError(f"unknown provider {provider!r}")
     events = _manager().history(provider)
     if json_output:
         render.emit_json([{**e._asdict(), "at": render.iso(e.at)} for e in events])

@@ -36,14 +36,19 @@ def _manager() -> "ProviderManager":
 
 def provider_json(manager: "ProviderManager", spec: "ProviderSpec") -> dict[str, Any]:
     """The stable JSON shape of one provider (header values are never shown)."""
+    from jarvis_cli.core.providers.presets import url_credential_source
+
     configured = spec.name in manager.ctx.config.providers
+    key_source = manager.keys.availability(spec)
     return {
         "name": spec.name,
-        "base_url": spec.base_url,
+        "base_url": spec.display_url,  # never with a password: http://user:***@host
+        "url_credential": url_credential_source(spec, key_source),
         "needs_key": spec.needs_key,
         "api_key_env": spec.api_key_env,
         "key_env_vars": list(spec.key_env_vars()),
-        "key_source": manager.keys.availability(spec),
+        "key_source": key_source,
+        "send_openai_org": spec.send_openai_org,
         "builtin": spec.builtin or _is_preset(spec.name),
         "configured": configured,
         "headers": sorted(spec.headers),
@@ -68,7 +73,18 @@ def _origin(data: dict[str, Any]) -> str:
 def _key_text(data: dict[str, Any]) -> str:
     if data["key_source"]:
         return str(data["key_source"])
+    if data["url_credential"] == "config.toml":
+        return "config.toml (in the URL)"
     return "not needed" if not data["needs_key"] else "missing"
+
+
+def _credential_text(where: str, name: str) -> str:
+    return {
+        "vault": f"in the vault (as the key {name}/default)",
+        "env": "from the environment (the key variable)",
+        "config.toml": "in config.toml, in clear: move it with `jarvis keys add "
+        f"{name}`, then drop it from base_url",
+    }.get(where, f"missing: add it with `jarvis keys add {name}`")
 
 
 @app.command("list")
@@ -96,6 +112,11 @@ def show(name: NameArg, json_output: JsonOption = False) -> None:
         ("description", data["description"]),
         ("base url", data["base_url"]),
         ("key", _key_text(data)),
+        *(
+            [("url password", _credential_text(data["url_credential"], name))]
+            if data["url_credential"]
+            else []
+        ),
         ("key variables", ", ".join(data["key_env_vars"])),
         ("from", _origin(data)),
         ("headers", ", ".join(data["headers"]) or "-"),
@@ -105,9 +126,10 @@ def show(name: NameArg, json_output: JsonOption = False) -> None:
 
 
 def _check_name(name: str) -> None:
+    from jarvis_cli.core.redact import secret_shaped
     from jarvis_cli.core.store.config import NAME_RE
 
-    if not NAME_RE.match(name):
+    if not NAME_RE.match(name) or secret_shaped(name):
         raise UsageError(
             f"bad provider name {name!r}: use lowercase letters, digits, '-' or '_' "
             "(at most 40, starting with a letter or digit)"
@@ -150,7 +172,13 @@ def add(
         float | None, typer.Option("--timeout", help="Request timeout in seconds.", min=0.1)
     ] = None,
 ) -> None:
-    """Add a provider to config.toml, or override a built-in preset's settings."""
+    """Add a provider to config.toml, or override a built-in preset's settings.
+
+    A password in the URL (http://user:PASS@host/v1) is stored in the vault as the
+    provider's key, never in config.toml; requests send it as HTTP Basic auth.
+    """
+    from jarvis_cli.core.providers.presets import ProviderSpec, split_url_password
+    from jarvis_cli.core.redact import register_secret
     from jarvis_cli.core.store.config import ENV_NAME_RE, save_raw
 
     _check_name(name)
@@ -163,7 +191,10 @@ def add(
     providers = raw.setdefault("providers", {})
     existed = name in providers
     entry: dict[str, Any] = dict(providers.get(name, {}))
-    entry["base_url"] = base_url.rstrip("/")
+    url, password = split_url_password(base_url.rstrip("/"))
+    if password:
+        register_secret(password)
+    entry["base_url"] = url
     if api_key_env is not None:
         entry["api_key_env"] = api_key_env
     # A server on this machine or the local network rarely checks keys: asking for one
@@ -173,6 +204,7 @@ def add(
         and api_key_env is None
         and "needs_key" not in entry
         and not _is_preset(name)
+        and not password
         and _is_private_url(base_url)
     )
     if no_key or assumed_keyless:
@@ -184,12 +216,15 @@ def add(
     providers[name] = entry
     save_raw(ctx.paths.config_file, raw)
     what = "updated" if existed else ("overrode built-in" if _is_preset(name) else "added")
-    render.message(f"{what} provider {name} ({base_url}) in {ctx.paths.config_file}")
+    shown = ProviderSpec(name, url).display_url
+    render.message(f"{what} provider {name} ({shown}) in {ctx.paths.config_file}")
     if assumed_keyless:
         render.message(
-            f"{name} needs no API key: {base_url} is a loopback or private address "
+            f"{name} needs no API key: {shown} is a loopback or private address "
             "(if it does need one, add it again with --api-key-env VAR)"
         )
+    if password:
+        _store_url_password(name, password)
 
 
 def _is_private_url(url: str) -> bool:
@@ -209,6 +244,26 @@ def _is_private_url(url: str) -> bool:
     except ValueError:
         return False
     return ip.is_loopback or ip.is_private or ip.is_link_local
+
+
+def _store_url_password(name: str, password: str) -> None:
+    """Seal a base URL's password in the vault as the provider's default key."""
+    from jarvis_cli.cli.common import reset_context
+    from jarvis_cli.core.errors import JarvisError
+    from jarvis_cli.core.vault.keys import KeyManager
+
+    reset_context()  # the provider exists only in the config just written
+    try:
+        info = KeyManager(get_context(), warn=render.warn).add(name, password, validate=False)
+    except JarvisError as exc:
+        exc.hint = (f"{exc.hint}; " if exc.hint else "") + (
+            f"the password was not stored: add it with `jarvis keys add {name}`"
+        )
+        raise
+    render.message(
+        f"the URL's password is in the vault as the key {info.provider}/{info.label}, "
+        "not in config.toml; requests send it as HTTP Basic auth"
+    )
 
 
 @app.command("remove")

@@ -60,8 +60,10 @@ def _json_default(obj: Any) -> Any:
 
 
 def message(text: str) -> None:
-    """A line for humans on stderr."""
-    sys.stderr.write(text + "\n")
+    """A line for humans on stderr (redacted: it may quote what was typed)."""
+    from jarvis_cli.core.redact import redact
+
+    sys.stderr.write(redact(text) + "\n")
     sys.stderr.flush()
 
 

@@ -159,7 +159,7 @@ def describe_providers(ctx: Context) -> list[dict[str, object]]:
 
     Never creates the store: without one, only environment keys are seen.
     """
-    from jarvis_cli.core.providers.presets import all_providers
+    from jarvis_cli.core.providers.presets import all_providers, url_credential_source
     from jarvis_cli.core.vault.keys import KeyManager
 
     keys = KeyManager(ctx)
@@ -179,7 +179,9 @@ def describe_providers(ctx: Context) -> list[dict[str, object]]:
         out.append(
             {
                 "name": name,
-                "base_url": spec.base_url,
+                "base_url": spec.display_url,  # a URL password shows as ***
+                # Where that password is kept: vault, env, config.toml (legacy) or missing.
+                "url_credential": url_credential_source(spec, source),
                 "needs_key": spec.needs_key,
                 "key_source": source,
                 "configured": name in ctx.config.providers,

@@ -1,17 +1,55 @@
-"""A process-wide list of secret values, scrubbed from anything shown to a user.
+"""The one redaction function: secrets are scrubbed from anything shown to a user.
 
-Every place that obtains a key value (vault open, env lookup, prompt) registers
-it here. The CLI's catch point passes every message and, with JARVIS_DEBUG=1,
-every traceback through `redact`, so that even an upstream error that echoes the
+`redact` removes three kinds of secret:
+
+1. values registered at runtime: every place that obtains a key value (vault
+   open, env lookup, prompt) calls `register_secret`;
+2. anything *shaped* like an API key, even if jarvis never saw it as one: a key
+   pasted where a provider name goes must not be echoed back by an error message
+   (see `secret_shaped`);
+3. the password of a URL (`http://user:PASS@host` -> `http://user:***@host`).
+
+The CLI's catch point passes every message and, with JARVIS_DEBUG=1, every
+traceback through `redact`, so that even an upstream error that echoes the
 Authorization header cannot print a key.
 """
 
 from __future__ import annotations
 
+import math
+import re
+from collections import Counter
+
 _secrets: set[str] = set()
 _MIN_SECRET_LEN = 6  # shorter values would redact ordinary words
 
 REDACTED = "[REDACTED]"
+MASK = "***"
+SECRET_HINT = (
+    "that looks like an API key: keys are read from a prompt or `--stdin`, never from arguments"
+)
+
+# Known key prefixes (OpenAI sk-/sk-proj-, Anthropic sk-ant-, Groq gsk_, Google AIza,
+# xAI xai-) followed by at least 12 key characters: real keys carry 32 to 160, and the
+# floor keeps fingerprints (`sk-…abcd`) and short names such as `sk-test` visible.
+_PREFIXED = re.compile(
+    r"(?<![A-Za-z0-9_])(?:sk-ant-|sk-proj-|sk-|gsk_|AIza|xai-)[A-Za-z0-9_-]{12,}(?![A-Za-z0-9_-])"
+)
+# A run of key characters (base64 and base64url included; not `.` or `:`, so hosts,
+# URLs and versioned model ids split into their short parts).
+_TOKEN = re.compile(r"[A-Za-z0-9_+=/-]{20,}")
+# One unbroken segment of a token (no `-`, `_` or `/`): identifiers made by people are
+# short words joined by dashes (`gpt-4o-mini-2024-07-18`); generated tokens are not.
+_SEGMENT = re.compile(r"[A-Za-z0-9+=]+")
+_MIN_SEGMENT = 20
+_MIN_ENTROPY_BITS = 3.0  # per character; random base62 text scores about 4.5
+_MIN_JOINED = 24
+_MIN_LONGEST_PART = 10
+_MIN_JOINED_ENTROPY_BITS = 3.5
+_HEX = re.compile(r"^[0-9a-fA-F]+$")
+# scheme://user:password@ ; the password is everything up to the last `@` of the
+# authority (passwords may contain `@` when people do not percent-encode them).
+_URL_USERINFO = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@]*):[^\s/]*@")
 
 
 def register_secret(value: str) -> None:
@@ -20,12 +58,80 @@ def register_secret(value: str) -> None:
         _secrets.add(value)
 
 
+def _entropy(text: str) -> float:
+    counts = Counter(text)
+    n = len(text)
+    return -sum(c / n * math.log2(c / n) for c in counts.values())
+
+
+def _high_entropy(segment: str) -> bool:
+    """A long generated-looking segment: letters and digits mixed, not hex, not repetitive."""
+    if len(segment) < _MIN_SEGMENT or _HEX.match(segment):
+        return False
+    has_digit = any(c.isdigit() for c in segment)
+    has_alpha = any(c.isalpha() for c in segment)
+    return has_digit and has_alpha and _entropy(segment) >= _MIN_ENTROPY_BITS
+
+
+def _token_is_secret(token: str) -> bool:
+    segments = _SEGMENT.findall(token)
+    if any(_high_entropy(s) for s in segments):
+        return True
+    # base64url keys hold a few `-`/`_` by chance: judge the whole run when its parts are
+    # long (a person's identifier is short words: `Llama-3-70B-Instruct`).
+    body = "".join(segments)
+    longest = max(segments, key=len)
+    return (
+        len(body) >= _MIN_JOINED
+        and len(longest) >= _MIN_LONGEST_PART
+        and not _HEX.match(longest)
+        and any(c.isdigit() for c in longest)
+        and any(c.isupper() for c in body)
+        and any(c.islower() for c in body)
+        and any(c.isdigit() for c in body)
+        and _entropy(body) >= _MIN_JOINED_ENTROPY_BITS
+    )
+
+
+def secret_shaped(text: str) -> list[str]:
+    """The substrings of `text` that look like API keys or other generated secrets.
+
+    A substring counts when it starts with a known key prefix (`sk-`, `sk-ant-`,
+    `sk-proj-`, `gsk_`, `AIza`, `xai-`) and goes on for at least 12 key characters,
+    or when it is a run of key characters holding one unbroken segment of 20 or more
+    that mixes letters and digits, is not hexadecimal, and has an entropy of at least
+    3 bits per character. Provider names, labels, model ids, paths, URLs, UUIDs and
+    hex fingerprints do not match.
+    """
+    found = [m.group(0) for m in _PREFIXED.finditer(text)]
+    rest = _PREFIXED.sub(" ", text)
+    found += [m.group(0) for m in _TOKEN.finditer(rest) if _token_is_secret(m.group(0))]
+    return found
+
+
+def has_key_prefix(text: str) -> bool:
+    """Whether `text` holds a key with a known prefix (`sk-…`, `gsk_…`, `AIza…`, `xai-…`)."""
+    return _PREFIXED.search(text) is not None
+
+
+def looks_like_secret(text: str) -> bool:
+    """Whether `text` holds something shaped like a key (see `secret_shaped`)."""
+    return bool(secret_shaped(text)) or _URL_USERINFO.search(text) is not None
+
+
+def mask_url(url: str) -> str:
+    """`url` with the password of its user info replaced: `http://user:***@host/v1`."""
+    return _URL_USERINFO.sub(lambda m: f"{m.group('head')}:{MASK}@", url)
+
+
 def redact(text: str) -> str:
-    """Replace every registered secret in `text`, longest first."""
+    """`text` without registered secrets, secret-shaped tokens or URL passwords."""
     for secret in sorted(_secrets, key=len, reverse=True):
         if secret in text:
             text = text.replace(secret, REDACTED)
-    return text
+    text = mask_url(text)
+    text = _PREFIXED.sub(REDACTED, text)
+    return _TOKEN.sub(lambda m: REDACTED if _token_is_secret(m.group(0)) else m.group(0), text)
 
 
 def fingerprint(value: str) -> str:

@@ -122,10 +122,12 @@ def test_doctor_lists_configured_providers_with_key_source(jarvis: JarvisRunner)
     assert providers["mine"] == {
         "name": "mine",
         "base_url": "http://127.0.0.1:9/v1",
+        "url_credential": None,
         "needs_key": False,
         "key_source": None,
         "configured": True,
     }
     assert "openai" not in providers  # neither configured nor keyed
     human = jarvis("doctor", env={"GROQ_API_KEY": "gsk-doctor-123456"})
-    assert "groq (key: env)" in human.stdout and "mine (key: not needed)" in human.stdout
+    assert "groq https://api.groq.com/openai/v1 (key: env)" in human.stdout
+    assert "mine http://127.0.0.1:9/v1 (key: not needed)" in human.stdout

@@ -71,12 +71,17 @@ class ProviderManager:
             return cached
         spec = self.spec(name)
         resolved = self.keys.resolve(spec)
-        if resolved is None and spec.needs_key:
+        if resolved is None and spec.needs_key and spec.url_password is None:
             raise no_key_error(spec)
         from jarvis_cli.core.providers.openai_compat import OpenAICompatAdapter
 
+        env = self.ctx.env if spec.send_openai_org else {}
         adapter = OpenAICompatAdapter(
-            spec, resolved.value if resolved else None, timeout_s=timeout_s
+            spec,
+            resolved.value if resolved else None,
+            timeout_s=timeout_s,
+            organization=env.get("OPENAI_ORG_ID"),
+            project=env.get("OPENAI_PROJECT_ID"),
         )
         if timeout_s is None:
             self._adapters[name] = adapter
@@ -84,7 +89,11 @@ class ProviderManager:
 
     def usable(self, spec: ProviderSpec) -> bool:
         """Whether a call could be made: a key is available, or none is needed."""
-        return not spec.needs_key or self.keys.availability(spec) is not None
+        return (
+            not spec.needs_key
+            or spec.url_password is not None
+            or self.keys.availability(spec) is not None
+        )
 
     def sync_targets(self, names: Sequence[str] = ()) -> list[ProviderSpec]:
         """The providers `sync` reaches: those named, else the default rule (module doc)."""

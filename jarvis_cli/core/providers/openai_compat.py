@@ -128,7 +128,13 @@ class OpenAICompatAdapter:
     """ProviderAdapter for an OpenAI-compatible endpoint described by a ProviderSpec."""
 
     def __init__(
-        self, spec: ProviderSpec, api_key: str | None, *, timeout_s: float | None = None
+        self,
+        spec: ProviderSpec,
+        api_key: str | None,
+        *,
+        timeout_s: float | None = None,
+        organization: str | None = None,
+        project: str | None = None,
     ) -> None:
         self.spec = spec
         self.name = spec.name
@@ -136,10 +142,14 @@ class OpenAICompatAdapter:
         if api_key:
             register_secret(api_key)
         self.timeout_s = timeout_s or spec.timeout_s or DEFAULT_TIMEOUT_S
+        # Sent only when given: the manager passes the environment's OpenAI ids to
+        # providers with `send_openai_org` (the openai preset) and to no one else.
+        self._organization = organization or None
+        self._project = project or None
         self._client: openai.OpenAI | None = None
 
     def __repr__(self) -> str:  # never show the key
-        return f"OpenAICompatAdapter({self.name!r}, base_url={self.spec.base_url!r})"
+        return f"OpenAICompatAdapter({self.name!r}, base_url={self.spec.display_url!r})"
 
     # --- plumbing ---------------------------------------------------------------
 
@@ -148,17 +158,41 @@ class OpenAICompatAdapter:
         if self._client is None:
             import openai
 
-            self._client = openai.OpenAI(
+            client = openai.OpenAI(
                 api_key=self._api_key or KEYLESS_PLACEHOLDER,
-                base_url=self.spec.base_url,
+                base_url=self.spec.request_url,
                 timeout=self._timeout(None),
                 max_retries=0,
-                default_headers=dict(self.spec.headers) or None,
-                # Keep the developer's OpenAI org/project out of other providers' requests.
-                organization=None,
-                project=None,
+                default_headers=self._headers() or None,
+                organization=self._organization,
+                project=self._project,
             )
+            # The SDK fills a None organization/project from OPENAI_ORG_ID and
+            # OPENAI_PROJECT_ID: set what this provider should get, explicitly.
+            client.organization = self._organization
+            client.project = self._project
+            if not self.spec.send_openai_org:
+                # Likewise OPENAI_CUSTOM_HEADERS (it may even hold an Authorization):
+                # another provider gets only its own headers.
+                client._custom_headers = self._headers()
+            self._client = client
         return self._client
+
+    def _headers(self) -> dict[str, str]:
+        """The spec's headers, plus HTTP Basic auth when the base URL names a user: the
+        user from the URL, the password from the key (or, legacy, from config.toml)."""
+        headers = dict(self.spec.headers)
+        user = self.spec.basic_user
+        if user is not None:
+            import base64
+
+            password = self._api_key or (
+                self.spec.url_password.value if self.spec.url_password else ""
+            )
+            token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+            register_secret(token)
+            headers["Authorization"] = f"Basic {token}"
+        return headers
 
     def _timeout(self, timeout_s: float | None) -> Any:
         import openai

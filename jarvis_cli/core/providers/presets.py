@@ -2,15 +2,54 @@
 
 A provider is resolved from (1) a built-in preset, (2) `[providers.NAME]` in
 config.toml, which may override any preset field or define a new provider.
+
+A base URL with user info (`http://user@host/v1`) means HTTP Basic auth: the user
+name comes from the URL, the password is the provider's key (environment or vault),
+applied by the adapter as an `Authorization: Basic` header; the URL the SDK sees has
+no user info. A password still written in config.toml (`http://user:PASS@host/v1`)
+keeps working, with a warning once per process; it is never displayed
+(`display_url` is `http://user:***@host/v1`).
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from typing import NamedTuple
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from jarvis_cli.core.errors import ConfigError
+from jarvis_cli.core.redact import MASK, register_secret
 from jarvis_cli.core.store.config import Config
+
+
+class UrlPassword:
+    """A password found in a config.toml base URL; its repr never shows it."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+        register_secret(value)
+
+    def __repr__(self) -> str:
+        return f"UrlPassword({MASK})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, UrlPassword) and other.value == self.value
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+
+def split_url_password(url: str) -> tuple[str, str | None]:
+    """(`url` without the password of its user info, that password or None)."""
+    parts = urlsplit(url)
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    user, colon, password = userinfo.partition(":")
+    if not at or not colon:
+        return url, None
+    return urlunsplit(parts._replace(netloc=f"{user}@{hostport}")), unquote(password)
 
 
 class ProviderSpec(NamedTuple):
@@ -25,6 +64,33 @@ class ProviderSpec(NamedTuple):
     builtin: bool = False
     catalog_provider: str | None = None  # litellm_provider name in the price map
     description: str = ""
+    # Whether OPENAI_ORG_ID / OPENAI_PROJECT_ID go to this provider (the openai preset,
+    # or a provider whose config opts in); never to anyone else.
+    send_openai_org: bool = False
+    url_password: UrlPassword | None = None  # a password left in config.toml's base_url
+
+    @property
+    def basic_user(self) -> str | None:
+        """The user name of the base URL's user info (HTTP Basic auth), or None."""
+        userinfo, at, _ = urlsplit(self.base_url).netloc.rpartition("@")
+        return unquote(userinfo.partition(":")[0]) if at else None
+
+    @property
+    def request_url(self) -> str:
+        """The base URL without user info: what the HTTP client is given."""
+        parts = urlsplit(self.base_url)
+        _, at, hostport = parts.netloc.rpartition("@")
+        return urlunsplit(parts._replace(netloc=hostport)) if at else self.base_url
+
+    @property
+    def display_url(self) -> str:
+        """The base URL as shown anywhere: `http://user:***@host/v1` when it uses a password."""
+        parts = urlsplit(self.base_url)
+        userinfo, at, hostport = parts.netloc.rpartition("@")
+        if not at:
+            return self.base_url
+        user = userinfo.partition(":")[0]
+        return urlunsplit(parts._replace(netloc=f"{user}:{MASK}@{hostport}"))
 
     @property
     def jarvis_env_var(self) -> str:
@@ -48,6 +114,7 @@ PRESETS: dict[str, ProviderSpec] = {
             "OPENAI_API_KEY",
             catalog_provider="openai",
             description="OpenAI",
+            send_openai_org=True,
         ),
         ProviderSpec(
             "anthropic",
@@ -131,9 +198,38 @@ PRESETS: dict[str, ProviderSpec] = {
 }
 
 
+def url_credential_source(spec: ProviderSpec, key_source: str | None) -> str | None:
+    """Where the password of a base URL with user info is kept: `vault`, `env`,
+    `config.toml` (legacy, in clear) or `missing`; None when the URL names no user."""
+    if spec.basic_user is None:
+        return None
+    if key_source is not None:
+        return key_source
+    return "config.toml" if spec.url_password is not None else "missing"
+
+
+_warned_url_password = False
+
+
+def _warn_url_password(names: list[str]) -> None:
+    """Once per process: config.toml keeps a base-URL password in clear."""
+    global _warned_url_password
+    if _warned_url_password:
+        return
+    _warned_url_password = True
+    which = ", ".join(names)
+    name = names[0] if len(names) == 1 else "NAME"
+    sys.stderr.write(
+        f"warning: config.toml holds the password of the base_url of {which} in clear; "
+        f"it still works, but move it into the vault: `jarvis keys add {name}` (type the "
+        "password at the prompt), then delete `:PASSWORD` from base_url\n"
+    )
+
+
 def all_providers(config: Config) -> dict[str, ProviderSpec]:
     """Presets merged with config.toml's [providers.*], by name."""
     out = dict(PRESETS)
+    in_clear: list[str] = []
     for name, user in config.providers.items():
         base = out.get(name)
         if base is None:
@@ -143,13 +239,22 @@ def all_providers(config: Config) -> dict[str, ProviderSpec]:
                     f"provider (built in: {', '.join(PRESETS)})"
                 )
             base = ProviderSpec(name=name, base_url=user.base_url)
+        base_url, password = split_url_password(user.base_url or base.base_url)
+        if password:
+            in_clear.append(name)
         out[name] = base._replace(
-            base_url=user.base_url or base.base_url,
+            base_url=base_url,
             api_key_env=user.api_key_env or base.api_key_env,
             needs_key=base.needs_key if user.needs_key is None else user.needs_key,
             headers={**base.headers, **user.headers},
             timeout_s=user.timeout_s if user.timeout_s is not None else base.timeout_s,
+            send_openai_org=(
+                base.send_openai_org if user.send_openai_org is None else user.send_openai_org
+            ),
+            url_password=UrlPassword(password) if password else None,
         )
+    if in_clear:
+        _warn_url_password(in_clear)
     return out
 
 

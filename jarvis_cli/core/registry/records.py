@@ -9,8 +9,12 @@ from jarvis_cli.core.providers.base import Capabilities, RequestKind
 
 def split_model_id(model_id: str) -> tuple[str, str]:
     """Split `provider/name` at the first `/` (openrouter/a/b -> openrouter, a/b)."""
+    from jarvis_cli.core.redact import has_key_prefix
+
     provider, sep, name = model_id.partition("/")
-    if not sep or not provider or not name:
+    # A key pasted as a model id is refused before it reaches a warning, a table or
+    # --json (the catch point redacts the message and says why).
+    if not sep or not provider or not name or has_key_prefix(model_id):
         from jarvis_cli.core.errors import UsageError
 
         raise UsageError(

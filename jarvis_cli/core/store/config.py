@@ -32,6 +32,7 @@ class ProviderSettings(NamedTuple):
     headers: Mapping[str, str] = {}
     needs_key: bool | None = None
     timeout_s: float | None = None
+    send_openai_org: bool | None = None  # send OPENAI_ORG_ID / OPENAI_PROJECT_ID here
 
 
 class Defaults(NamedTuple):
@@ -167,6 +168,7 @@ SCHEMA: Schema = {
             "headers": ("map", string(), None),
             "needs_key": boolean,
             "timeout_s": num(positive=True),
+            "send_openai_org": boolean,
         },
         NAME_RE,
     ),
@@ -280,6 +282,7 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
             headers=dict(p.get("headers", {})),
             needs_key=p.get("needs_key"),
             timeout_s=p.get("timeout_s"),
+            send_openai_org=p.get("send_openai_org"),
         )
         for name, p in raw.get("providers", {}).items()
     }

@@ -63,7 +63,10 @@ class RekeyResult(NamedTuple):
 
 
 def check_label(label: str) -> str:
-    if not LABEL_RE.match(label):
+    from jarvis_cli.core.redact import secret_shaped
+
+    # A key typed as the label is refused before it is stored or shown.
+    if not LABEL_RE.match(label) or secret_shaped(label):
         raise UsageError(
             f"bad label {label!r}: use letters, digits, '.', '-' or '_' (at most 40, "
             "starting with a letter or digit)"
