@@ -156,9 +156,12 @@ def _debug() -> bool:
 
 
 def _print_error(exc: JarvisError) -> None:
-    sys.stderr.write(f"error: {redact(exc.message)}\n")
+    # Messages quote providers (model ids, error bodies): controls are shown, not emitted.
+    from jarvis_cli.cli.render import visible
+
+    sys.stderr.write(f"error: {visible(redact(exc.message), keep_lines=True)}\n")
     if exc.hint:
-        sys.stderr.write(f"hint: {redact(exc.hint)}\n")
+        sys.stderr.write(f"hint: {visible(redact(exc.hint), keep_lines=True)}\n")
 
 
 def _print_traceback() -> None:
@@ -202,11 +205,17 @@ def run(argv: list[str] | None = None) -> int:
             _print_error(StoreError(f"store error: {exc}", hint="run `jarvis doctor`"))
             return int(ExitCode.CONFIG)
         sys.stderr.write(
-            f"error: internal error: {redact(type(exc).__name__ + ': ' + str(exc))}\n"
+            f"error: internal error: {_visible(redact(type(exc).__name__ + ': ' + str(exc)))}\n"
             "hint: this is a bug in jarvis; rerun with JARVIS_DEBUG=1 for a traceback\n"
         )
         return int(ExitCode.INTERNAL)
     return 0
+
+
+def _visible(text: str) -> str:
+    from jarvis_cli.cli.render import visible
+
+    return visible(text, keep_lines=True)
 
 
 def _is_database_error(exc: Exception) -> bool:

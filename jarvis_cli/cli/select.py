@@ -241,25 +241,23 @@ def _render_human(result: "SelectionResult", *, show_usable: bool, explain: bool
         title=f"{result.strategy} strategy: top {shown} of {len(result.candidates)} candidates",
         highlight_row=0,
     )
-    out = render.console()
-    out.print(f"chosen: {result.model_id} (confidence {result.confidence:.2f})", markup=False)
-    out.print(f"fallbacks: {', '.join(result.fallbacks) or '(none)'}", markup=False)
-    out.print(f"reasoning: {result.reasoning}", markup=False)
+    render.line(f"chosen: {result.model_id} (confidence {result.confidence:.2f})")
+    render.line(f"fallbacks: {', '.join(result.fallbacks) or '(none)'}")
+    render.line(f"reasoning: {result.reasoning}")
     if explain:
         _render_excluded(result)
     elif result.excluded:
-        out.print(f"{len(result.excluded)} models excluded (--explain lists them)", markup=False)
+        render.line(f"{len(result.excluded)} models excluded (--explain lists them)")
 
 
 def _render_excluded(result: "SelectionResult") -> None:
-    out = render.console()
     groups: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for e in result.excluded:
         groups[e.code].append((e.model_id, e.reason))
-    out.print(f"excluded ({len(result.excluded)}):", markup=False)
+    render.line(f"excluded ({len(result.excluded)}):")
     for code, items in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-        out.print(f"  {code.replace('_', ' ')} ({len(items)}):", markup=False)
+        render.line(f"  {code.replace('_', ' ')} ({len(items)}):")
         for model_id, reason in items[:EXPLAIN_PER_REASON]:
-            out.print(f"    {model_id}: {reason}", markup=False)
+            render.line(f"    {model_id}: {reason}")
         if len(items) > EXPLAIN_PER_REASON:
-            out.print(f"    ... and {len(items) - EXPLAIN_PER_REASON} more", markup=False)
+            render.line(f"    ... and {len(items) - EXPLAIN_PER_REASON} more")
