@@ -105,7 +105,12 @@ def complete(
     ] = None,
     timeout: Annotated[
         float | None,
-        typer.Option("--timeout", min=0.1, help="Total seconds across all attempts."),
+        typer.Option(
+            "--timeout",
+            min=0.1,
+            help="Total seconds across all attempts, waits and streams, counted from when "
+            "the request is ready to send.",
+        ),
     ] = None,
     retries: Annotated[
         int | None, typer.Option("--retries", min=0, max=10, help="Retries per model.")
