@@ -53,6 +53,10 @@ class Behavior:
     finish_reason: str = "stop"
     no_choices: bool = False  # a well-formed JSON body with "choices": []
     error_code: str | None = None  # "code" field of the JSON error body
+    # Added for hardening tests (defaults keep the behaviour above unchanged):
+    close_early_after: int | None = None  # after N events end the stream CLEANLY, without
+    #   a finish_reason and without [DONE] (what a server stopped by SIGTERM does)
+    embedding_per_token: bool = False  # one vector per token (nested lists): malformed
 
 
 class Headers(dict[str, str]):
@@ -342,7 +346,15 @@ class _Handler(BaseHTTPRequestHandler):
             "object": "list",
             "model": body.get("model") if isinstance(body, dict) else "unknown",
             "data": [
-                {"object": "embedding", "index": i, "embedding": _embedding(str(t))}
+                {
+                    "object": "embedding",
+                    "index": i,
+                    "embedding": (
+                        [_embedding(w) for w in str(t).split()]
+                        if behavior.embedding_per_token
+                        else _embedding(str(t))
+                    ),
+                }
                 for i, t in enumerate(texts)
             ],
             "usage": {
@@ -421,6 +433,10 @@ class _Handler(BaseHTTPRequestHandler):
             events.append({**base, "choices": [], "usage": self._usage(behavior)})
 
         for i, event in enumerate(events):
+            if behavior.close_early_after is not None and i >= behavior.close_early_after:
+                self.wfile.write(b"0\r\n\r\n")  # a well-formed end of the chunked body
+                self.wfile.flush()
+                return
             if behavior.drop_after_chunks is not None and i >= behavior.drop_after_chunks:
                 self._drop()
                 return

@@ -182,9 +182,12 @@ def _debug() -> bool:
 
 
 def _print_error(exc: JarvisError, argv: list[str] | None = None) -> int:
-    """Print `exc` redacted; return its exit code, 2 when it quotes a key-shaped argument."""
+    """Print `exc` redacted, with provider-quoted controls shown, never emitted; return its
+    exit code, 2 when it quotes a key-shaped argument."""
+    from jarvis_cli.cli.render import visible
+
     code = int(exc.exit_code)
-    sys.stderr.write(f"error: {redact(exc.message)}\n")
+    sys.stderr.write(f"error: {visible(redact(exc.message), keep_lines=True)}\n")
     args = sys.argv[1:] if argv is None else argv
     quoted = [s for s in secret_shaped(exc.message) if any(s in a for a in args)]
     if quoted:
@@ -192,7 +195,7 @@ def _print_error(exc: JarvisError, argv: list[str] | None = None) -> int:
         sys.stderr.write(f"hint: {SECRET_HINT}\n")
         code = int(ExitCode.USAGE)
     if exc.hint:
-        sys.stderr.write(f"hint: {redact(exc.hint)}\n")
+        sys.stderr.write(f"hint: {visible(redact(exc.hint), keep_lines=True)}\n")
     return code
 
 
@@ -235,11 +238,17 @@ def run(argv: list[str] | None = None) -> int:
             # A store that was fine at open but fails later (truncated, corrupted).
             return _print_error(StoreError(f"store error: {exc}", hint="run `jarvis doctor`"))
         sys.stderr.write(
-            f"error: internal error: {redact(type(exc).__name__ + ': ' + str(exc))}\n"
+            f"error: internal error: {_visible(redact(type(exc).__name__ + ': ' + str(exc)))}\n"
             "hint: this is a bug in jarvis; rerun with JARVIS_DEBUG=1 for a traceback\n"
         )
         return int(ExitCode.INTERNAL)
     return 0
+
+
+def _visible(text: str) -> str:
+    from jarvis_cli.cli.render import visible
+
+    return visible(text, keep_lines=True)
 
 
 def _is_database_error(exc: Exception) -> bool:

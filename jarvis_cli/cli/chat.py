@@ -53,7 +53,7 @@ def chat(
 
     def on_text(delta: str) -> None:
         parts.append(delta)
-        sys.stdout.write(delta)
+        sys.stdout.write(render.answer_text(delta))
         sys.stdout.flush()
 
     while True:

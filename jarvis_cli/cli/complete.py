@@ -63,7 +63,11 @@ def complete(
     model: ModelOption = None,
     fallback: Annotated[
         list[str] | None,
-        typer.Option("--fallback", help="Try these models next, in order (repeatable)."),
+        typer.Option(
+            "--fallback",
+            help="Try these models next, in order (repeatable). An explicit --model gets no "
+            "other fallbacks; `--fallback auto` adds selection's models after these.",
+        ),
     ] = None,
     strategy: Annotated[
         str | None,
@@ -122,13 +126,26 @@ def complete(
     ] = None,
     timeout: Annotated[
         float | None,
-        typer.Option("--timeout", min=0.1, help="Total seconds across all attempts."),
+        typer.Option(
+            "--timeout",
+            min=0.1,
+            help="Total seconds across all attempts, waits and streams, counted from when "
+            "the request is ready to send.",
+        ),
     ] = None,
     retries: Annotated[
         int | None, typer.Option("--retries", min=0, max=10, help="Retries per model.")
     ] = None,
     no_stdin: Annotated[
         bool, typer.Option("--no-stdin", help="Never read stdin (for runners with an open pipe).")
+    ] = False,
+    raw: Annotated[
+        bool,
+        typer.Option(
+            "--raw",
+            help="Write the answer to a terminal exactly as sent, escape sequences included "
+            "(default: shown visibly, e.g. ESC as ␛). Pipes and files always get it exactly.",
+        ),
     ] = False,
     json_output: JsonOption = False,
 ) -> None:
@@ -148,6 +165,12 @@ def complete(
     assert text is not None
     if kind == "completion" and system:
         raise UsageError("--system works with chat only (--type completion has no roles)")
+    if stream and json_output:
+        raise UsageError(
+            "--stream cannot be combined with --json (the JSON document is written once the "
+            "answer is complete)",
+            hint="drop --stream; --json always waits for the whole answer",
+        )
     messages = ([Message("system", system)] if system else []) + [Message("user", text)]
     streaming = (
         not json_output
@@ -176,7 +199,7 @@ def complete(
 
     def on_text(delta: str) -> None:
         printed.append(delta)
-        sys.stdout.write(delta)
+        sys.stdout.write(render.answer_text(delta, raw=raw))
         sys.stdout.flush()
 
     orchestrator = Orchestrator(get_context(), on_event=_event)
@@ -192,7 +215,8 @@ def complete(
         render.emit_json(outcome_json(outcome))
         return
     if not streaming:
-        sys.stdout.write(outcome.text if outcome.text.endswith("\n") else outcome.text + "\n")
+        shown = render.answer_text(outcome.text, raw=raw)
+        sys.stdout.write(shown if shown.endswith("\n") else shown + "\n")
         sys.stdout.flush()
     _event(_summary(outcome))
 

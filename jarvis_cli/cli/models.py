@@ -98,6 +98,7 @@ def _sync_with_progress(names: list[str]) -> "SyncReport":
     targets = manager.sync_targets(names)
     if len(targets) < 2 or not render.is_tty(sys.stderr):
         return sync_models(manager, names)
+    from rich.markup import escape
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
     with Progress(
@@ -110,7 +111,8 @@ def _sync_with_progress(names: list[str]) -> "SyncReport":
             if event in ("done", "failed"):
                 finished.append(f"{name} {'ok' if event == 'done' else 'FAILED'}")
                 progress.advance(task)
-            progress.update(task, description=f"syncing models: {', '.join(finished) or '…'}")
+            shown = render.visible(", ".join(finished) or "…")
+            progress.update(task, description=f"syncing models: {escape(shown)}")
 
         return sync_models(manager, names, on_progress=on_progress)
 

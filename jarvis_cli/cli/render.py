@@ -2,6 +2,13 @@
 
 rich is imported only when a table is drawn, so `--json` paths never pay for it.
 Colour follows NO_COLOR and is off whenever the stream is not a terminal.
+
+Untrusted text (model ids, provider names, error bodies, answers, log rows) is made
+safe HERE and nowhere else: `visible()` shows C0/C1 controls, DEL and bidi overrides
+as visible stand-ins (ESC as `␛`, U+202E as `\\u202e`), so no escape sequence reaches
+a terminal; table cells are rich `Text` (never markup) and cut at `CELL_MAX` chars.
+`answer_text()` does the same to answers shown on a terminal (unless `--raw`); a pipe
+or file gets the answer byte for byte. `--json` stays exact (JSON escapes controls).
 """
 
 from __future__ import annotations
@@ -14,6 +21,69 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+
+CELL_MAX = 200  # characters of one table cell; --json is never cut
+
+# Bidi embeddings/overrides/isolates and marks: they reorder what the reader sees.
+_BIDI = frozenset([0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+
+def _stand_in(code: int) -> str | None:
+    """The visible form of an unsafe code point, or None if it is safe to show."""
+    if code < 0x20:
+        return chr(0x2400 + code)  # control pictures: ␛ for ESC, ␊ for LF
+    if code == 0x7F:
+        return "\u2421"  # ␡
+    if 0x80 <= code <= 0x9F or code in _BIDI:
+        return f"\\u{code:04x}"
+    return None
+
+
+_TABLE: dict[int, str] = {
+    c: v
+    for c in [*range(0x20), 0x7F, *range(0x80, 0xA0), *_BIDI]
+    if (v := _stand_in(c)) is not None
+}
+_JSON_ESCAPES = {c: f"\\u{c:04x}" for c in [0x7F, *range(0x80, 0xA0), *_BIDI]}
+_TABLE_KEEP_LINES = {c: v for c, v in _TABLE.items() if c not in (0x0A, 0x09)}
+
+
+def visible(text: object, *, keep_lines: bool = False) -> str:
+    """`text` with every control character and bidi override shown, never emitted.
+
+    `keep_lines` keeps newline and tab (for answers and multi-line messages).
+    """
+    return str(text).translate(_TABLE_KEEP_LINES if keep_lines else _TABLE)
+
+
+def cut(text: str, limit: int = CELL_MAX) -> str:
+    """`text` cut to `limit` characters, marking the cut."""
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit - 1]}…"
+
+
+def answer_text(text: str, *, raw: bool = False) -> str:
+    """An answer as written to stdout: exact on a pipe/file or with `raw`, made safe on
+    a terminal (controls shown visibly; newlines and tabs kept)."""
+    if raw or not is_tty(sys.stdout):
+        return text
+    return visible(text, keep_lines=True)
+
+
+def line(text: str) -> None:
+    """One line of (possibly untrusted) text for humans on stdout; controls, newlines
+    included, are shown, so provider data cannot break or fake lines."""
+    sys.stdout.write(visible(text) + "\n")
+    sys.stdout.flush()
+
+
+def cell(value: object) -> Any:
+    """A table cell: rich `Text` (never parsed as markup), controls shown, cut to CELL_MAX."""
+    from rich.text import Text
+
+    return Text("" if value is None else cut(visible(value)))
 
 
 def is_tty(stream: Any) -> bool:
@@ -49,7 +119,10 @@ def emit_json(data: Any) -> None:
     """Write one JSON document to stdout."""
     import json
 
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=_json_default) + "\n")
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=_json_default)
+    # JSON escapes C0 controls itself; C1, DEL and bidi overrides are escaped here too,
+    # so that JSON on a terminal is inert. A parser reads back the exact same strings.
+    sys.stdout.write(text.translate(_JSON_ESCAPES) + "\n")
     sys.stdout.flush()
 
 
@@ -60,10 +133,11 @@ def _json_default(obj: Any) -> Any:
 
 
 def message(text: str) -> None:
-    """A line for humans on stderr (redacted: it may quote what was typed)."""
+    """A line for humans on stderr: redacted (it may quote what was typed), and controls
+    in it are shown, never emitted."""
     from jarvis_cli.core.redact import redact
 
-    sys.stderr.write(redact(text) + "\n")
+    sys.stderr.write(visible(redact(text), keep_lines=True) + "\n")
     sys.stderr.flush()
 
 
@@ -87,14 +161,19 @@ def table(
 ) -> None:
     """Draw a rich table on stdout."""
     from rich.table import Table
+    from rich.text import Text
 
     # Key/value tables pass blank column names: no empty header row for them.
-    t = Table(title=title, show_header=any(columns), header_style="bold")
+    t = Table(
+        title=None if title is None else Text(cut(visible(title))),
+        show_header=any(columns),
+        header_style="bold",
+    )
     for col in columns:
-        t.add_column(col)
+        t.add_column(Text(col))
     for i, row in enumerate(rows):
         t.add_row(
-            *("" if v is None else str(v) for v in row),
+            *(cell(v) for v in row),
             style="bold green" if i == highlight_row else None,
         )
     console().print(t)

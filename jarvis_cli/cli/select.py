@@ -314,14 +314,14 @@ def _render_human(result: "SelectionResult", *, show_usable: bool, explain: bool
     out = render.console()
     out.print(LEGEND, markup=False, style="dim")
     if explain:
-        out.print(f"score = {formula(result)}", markup=False)
-    out.print(f"chosen: {result.model_id} (confidence {result.confidence:.2f})", markup=False)
-    out.print(f"fallbacks: {', '.join(result.fallbacks) or '(none)'}", markup=False)
-    out.print(f"reasoning: {result.reasoning}", markup=False)
+        render.line(f"score = {formula(result)}")
+    render.line(f"chosen: {result.model_id} (confidence {result.confidence:.2f})")
+    render.line(f"fallbacks: {', '.join(result.fallbacks) or '(none)'}")
+    render.line(f"reasoning: {result.reasoning}")
     if explain:
         _render_excluded(result.excluded)
     elif result.excluded:
-        out.print(f"{len(result.excluded)} models excluded (--explain lists them)", markup=False)
+        render.line(f"{len(result.excluded)} models excluded (--explain lists them)")
 
 
 def formula(result: "SelectionResult") -> str:
@@ -336,14 +336,14 @@ def formula(result: "SelectionResult") -> str:
 
 
 def _render_excluded(excluded: "Sequence[Exclusion]", *, stderr: bool = False) -> None:
-    out = render.console(stderr=stderr)
+    emit = render.message if stderr else render.line
     groups: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for e in excluded:
         groups[e.code].append((e.model_id, e.reason))
-    out.print(f"excluded ({len(excluded)}):", markup=False)
+    emit(f"excluded ({len(excluded)}):")
     for code, items in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-        out.print(f"  {code.replace('_', ' ')} ({len(items)}):", markup=False)
+        emit(f"  {code.replace('_', ' ')} ({len(items)}):")
         for model_id, reason in items[:EXPLAIN_PER_REASON]:
-            out.print(f"    {model_id}: {reason}", markup=False)
+            emit(f"    {model_id}: {reason}")
         if len(items) > EXPLAIN_PER_REASON:
-            out.print(f"    ... and {len(items) - EXPLAIN_PER_REASON} more", markup=False)
+            emit(f"    ... and {len(items) - EXPLAIN_PER_REASON} more")

@@ -44,6 +44,7 @@ def stats(
                     "calls": report.total_calls,
                     "tokens": report.total_tokens,
                     "cost_usd": report.total_cost_usd,
+                    "unpriced_calls": report.unpriced_calls,
                 },
                 "budgets": [
                     {**asdict(b), "remaining_usd": b.remaining_usd} for b in report.budgets
@@ -64,22 +65,38 @@ def stats(
                     _ms(m.latency_p50_ms),
                     _ms(m.latency_p95_ms),
                     _ms(m.ttft_p50_ms),
-                    f"{m.prompt_tokens + m.completion_tokens:,}",
-                    f"{m.cost_usd:.4f}",
+                    _tokens(m.prompt_tokens + m.completion_tokens, m.estimated_token_calls),
+                    _spend(m.cost_usd, m.unpriced_calls, m.successes),
                 )
                 for m in report.models
             ],
             title=f"usage since {render.iso(report.since)}",
         )
+        ok_calls = sum(m.successes for m in report.models)
         render.message(
             f"total: {report.total_calls} calls, {report.total_tokens:,} tokens, "
-            f"${report.total_cost_usd:.4f}"
+            f"{_spend(report.total_cost_usd, report.unpriced_calls, ok_calls, '$')}"
         )
+        if any(m.estimated_token_calls for m in report.models):
+            render.message("~ token counts include jarvis's estimates (no usage reported)")
     for b in report.budgets:
         render.message(
             f"budget {b.period} {b.scope}: ${b.spent_usd:.4f} of ${b.limit_usd:.4f} "
             f"(${b.remaining_usd:.4f} left)"
         )
+
+
+def _spend(cost: float, unpriced: int, calls: int, unit: str = "") -> str:
+    """Spend, never showing an unknown price as $0: "unknown" when no call was priced,
+    "+ unknown" when some were not."""
+    if unpriced and unpriced >= calls:
+        return "unknown"
+    shown = f"{unit}{cost:.4f}"
+    return f"{shown} + unknown" if unpriced else shown
+
+
+def _tokens(count: int, estimated_calls: int) -> str:
+    return f"~{count:,}" if estimated_calls else f"{count:,}"
 
 
 def log(
@@ -106,7 +123,7 @@ def log(
             r.status_code or "",
             _ms(r.latency_ms),
             _ms(r.ttft_ms),
-            "" if r.cost_usd is None else f"{r.cost_usd:.6f}",
+            ("unknown" if r.ok else "") if r.cost_usd is None else f"{r.cost_usd:.6f}",
         )
         for r in rows
     ]

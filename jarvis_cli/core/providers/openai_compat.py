@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from jarvis_cli.core.errors import BadResponseError, ProviderError
+from jarvis_cli.core.errors import BadResponseError, ProviderError, UnavailableError
 from jarvis_cli.core.providers.base import (
     Capabilities,
     CompletionResult,
@@ -57,17 +57,27 @@ def _usage(raw: Any) -> Usage:
 class OpenAIChatStream:
     """Text deltas of a streamed chat completion; `result` is set once the stream ends.
 
-    A connection that breaks mid-stream raises UnavailableError from the iterator;
-    what was already yielded is the caller's to keep or discard.
+    A connection that breaks mid-stream raises UnavailableError from the iterator; a
+    stream that ends cleanly but without a finish_reason (a server stopped mid-answer)
+    raises BadResponseError ("truncated"); a stream still running at `deadline` (a
+    time.monotonic() value) raises UnavailableError. The SDK's read timeout restarts
+    with every chunk, so the deadline is checked here, between chunks. What was
+    already yielded is the caller's to keep or discard.
     """
 
     def __init__(
-        self, adapter: OpenAICompatAdapter, sdk_stream: Any, model: str, started: float
+        self,
+        adapter: OpenAICompatAdapter,
+        sdk_stream: Any,
+        model: str,
+        started: float,
+        deadline: float | None = None,
     ) -> None:
         self._adapter = adapter
         self._sdk_stream = sdk_stream
         self._model = model
         self._started = started
+        self._deadline = deadline
         self._result: CompletionResult | None = None
         self._consumed = False
 
@@ -90,6 +100,11 @@ class OpenAIChatStream:
         answered_model = self._model
         try:
             for chunk in self._sdk_stream:
+                if self._deadline is not None and time.monotonic() > self._deadline:
+                    raise UnavailableError(
+                        f"{self._adapter.name}: the total deadline passed while streaming",
+                        provider=self._adapter.name,
+                    )
                 if getattr(chunk, "model", None):
                     answered_model = chunk.model
                 if getattr(chunk, "usage", None) is not None:
@@ -109,9 +124,10 @@ class OpenAIChatStream:
             raise self._adapter._map(exc) from None
         finally:
             self.close()
-        if finish_reason is None and not parts:
+        if finish_reason is None:
+            what = "before the answer was complete" if parts else "without any choice"
             raise BadResponseError(
-                f"{self._adapter.name}: stream ended without any choice",
+                f"{self._adapter.name}: stream ended {what} (no finish_reason: truncated)",
                 provider=self._adapter.name,
             )
         self._result = CompletionResult(
@@ -274,7 +290,8 @@ class OpenAICompatAdapter:
         )
         if isinstance(sdk_stream, str):  # a non-JSON, non-SSE body
             raise self._bad_response("not an event stream")
-        return OpenAIChatStream(self, sdk_stream, model, started)
+        deadline = None if options.timeout_s is None else started + options.timeout_s
+        return OpenAIChatStream(self, sdk_stream, model, started, deadline)
 
     def complete(self, prompt: str, model: str, options: RequestOptions) -> CompletionResult:
         self.prepare()  # SDK import and client set-up are not provider latency
@@ -314,16 +331,32 @@ class OpenAICompatAdapter:
         data = getattr(response, "data", None)
         if not data or len(data) != len(texts):
             raise self._bad_response("wrong number of embeddings")
-        ordered = sorted(data, key=lambda d: d.index)
-        vectors = [list(d.embedding) for d in ordered]
-        if any(not isinstance(v, list) or not v for v in vectors):
-            raise self._bad_response("empty embedding")
+        vectors = self._vectors(data)
         return EmbeddingResult(
             embeddings=vectors,
             usage=_usage(getattr(response, "usage", None)),
             model=getattr(response, "model", None) or model,
             latency_ms=latency,
         )
+
+    def _vectors(self, data: Any) -> list[list[float]]:
+        """One flat, non-empty float vector per input, in input order, all of one length;
+        anything else (a vector per token, nested lists, strings) is a bad response."""
+        try:
+            ordered = sorted(data, key=lambda d: d.index)
+            vectors = [d.embedding for d in ordered]
+        except (AttributeError, TypeError):
+            raise self._bad_response("embeddings without index or vector") from None
+        for v in vectors:
+            if not isinstance(v, list) or not v:
+                raise self._bad_response("empty embedding")
+            if not all(isinstance(x, int | float) and not isinstance(x, bool) for x in v):
+                raise self._bad_response("an embedding that is not one flat list of numbers")
+        if len({len(v) for v in vectors}) != 1:
+            raise self._bad_response("embeddings of different lengths")
+        if [d.index for d in ordered] != list(range(len(vectors))):
+            raise self._bad_response("embedding indexes do not match the inputs")
+        return [[float(x) for x in v] for v in vectors]
 
     def list_models(self) -> list[ModelInfo]:
         page = self._call(lambda: self.client.models.list(timeout=self._timeout(None)))

@@ -37,6 +37,7 @@ class Attempt:
     completion_tokens: int | None = None
     cost_usd: float | None = None
     message: str | None = None  # error message shown to the user (not stored)
+    tokens_estimated: bool = False  # token counts are jarvis's estimate, not the provider's
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -48,7 +49,8 @@ def record_attempt(store: Store, request_id: str, a: Attempt) -> None:
         conn.execute(
             "INSERT INTO calls(request_id, at, model_id, provider, kind, attempt, ok,"
             " error_class, status_code, latency_ms, ttft_ms, prompt_tokens,"
-            " completion_tokens, cost_usd) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " completion_tokens, cost_usd, tokens_estimated)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 request_id,
                 a.at,
@@ -64,6 +66,7 @@ def record_attempt(store: Store, request_id: str, a: Attempt) -> None:
                 a.prompt_tokens,
                 a.completion_tokens,
                 a.cost_usd,
+                int(a.tokens_estimated),
             ),
         )
 

@@ -9,7 +9,12 @@ Policy (numbers from `[retry]` and `[defaults] retries` in config.toml):
 - context too long: the next model whose context window is larger (or unknown).
 - 404: this provider does not serve the model; the next model is tried.
 - other 400/422: stop; the request itself is wrong (exit 9).
-- `timeout_s` is a total deadline across all attempts and waits.
+- `timeout_s` is a total deadline across all attempts and waits, measured from the
+  moment the request is built (the first adapter set up, just before the first
+  call is sent), so process start-up and selection do not eat it. A stream is
+  stopped at the deadline too (checked between chunks).
+- Ctrl-C during a call records that attempt as `interrupted`, then propagates.
+- A provider that reports no token usage gets an estimate, marked `tokens_estimated`.
 - Streaming: a failure before the first token falls back invisibly; after text has
   been shown, stop (exit 8) and keep what was shown — output from another model is
   never appended to it.
@@ -47,7 +52,7 @@ from jarvis_cli.core.runs.budget import check_budget
 from jarvis_cli.core.runs.plan import plan_models
 from jarvis_cli.core.runs.requests import CompletionRequest, Outcome
 from jarvis_cli.core.runs.retry import backoff_seconds, final_error
-from jarvis_cli.core.selection.cost import cost_usd, estimate_request_tokens
+from jarvis_cli.core.selection.cost import cost_usd, estimate_request_tokens, estimate_tokens
 
 if TYPE_CHECKING:
     from jarvis_cli.core.context import Context
@@ -67,8 +72,9 @@ class _Run:
     options: RequestOptions
     retries: int  # per model
     max_cost_usd: float | None
-    deadline: float  # time.monotonic() value
+    timeout_s: float  # the total deadline, once it starts
     call: Call
+    deadline: float | None = None  # time.monotonic(); set when the request is built
     request_id: str = field(default_factory=new_request_id)
     attempts: list[Attempt] = field(default_factory=list)
     errors: list[JarvisError] = field(default_factory=list)
@@ -147,7 +153,7 @@ class Orchestrator:
             ),
             retries=req.retries if req.retries is not None else defaults.retries,
             max_cost_usd=req.max_cost_usd,
-            deadline=time.monotonic() + timeout,
+            timeout_s=timeout,
             call=call,
         )
         return self._run_chain(run, chain)
@@ -178,7 +184,7 @@ class Orchestrator:
             options=RequestOptions(),
             retries=defaults.retries if retries is None else retries,
             max_cost_usd=None,
-            deadline=time.monotonic() + (timeout_s or defaults.timeout_s),
+            timeout_s=timeout_s or defaults.timeout_s,
             call=call,
         )
         return self._run_chain(run, chain)
@@ -218,7 +224,7 @@ class Orchestrator:
                 if not exc.retryable:
                     raise
                 run.errors.append(exc)
-                if time.monotonic() >= run.deadline:
+                if run.deadline is not None and time.monotonic() >= run.deadline:
                     break
         raise final_error(run.errors, len(run.attempts), chain)
 
@@ -239,11 +245,17 @@ class Orchestrator:
         )
         adapter = self.providers.adapter(record.provider)  # NoKeyError (exit 5) if no key
         adapter.prepare()  # set-up (~0.8 s for the SDK import here) is not provider latency
+        if run.deadline is None:  # the request is built: the total deadline starts now
+            run.deadline = time.monotonic() + run.timeout_s
         attempt_no = 0
         while True:
             remaining = run.deadline - time.monotonic()
             if remaining <= 0:
-                raise UnavailableError(f"deadline reached before trying {record.id}")
+                raise UnavailableError(
+                    f"the total deadline ({run.timeout_s:g} s) passed before {record.id} "
+                    "could be tried; nothing was sent to it",
+                    hint="raise --timeout (or [defaults] timeout_s)",
+                )
             opts = RequestOptions(
                 max_tokens=run.options.max_tokens,
                 temperature=run.options.temperature,
@@ -253,6 +265,10 @@ class Orchestrator:
             t0 = time.monotonic()
             try:
                 result = run.call(adapter, record, opts)
+            except KeyboardInterrupt:
+                stopped = ProviderError("interrupted by the user", provider=record.provider)
+                self._record(run, record, started_at, t0, error=stopped, cls="interrupted")
+                raise
             except ProviderError as exc:
                 self._record(run, record, started_at, t0, error=exc)
                 if run.emitted:
@@ -303,9 +319,18 @@ class Orchestrator:
         *,
         result: CompletionResult | EmbeddingResult | None = None,
         error: ProviderError | None = None,
+        cls: str | None = None,
     ) -> Attempt:
         """Store one attempt (its own short transaction) and remember it in `run`."""
         usage = result.usage if result is not None else Usage()
+        estimated = False
+        if isinstance(result, CompletionResult) and usage.completion_tokens is None:
+            # No usage from the provider (a stream without a usage chunk): estimate.
+            estimated = True
+            sent = usage.prompt_tokens
+            sent = estimate_tokens(run.prompt) if sent is None else sent
+            answer = estimate_tokens(result.text)
+            usage = Usage(sent, answer, sent + answer)
         cost = None
         if result is not None:
             cost = cost_usd(record, usage.prompt_tokens or 0, usage.completion_tokens or 0)
@@ -318,12 +343,13 @@ class Orchestrator:
             at=started_at,
             latency_ms=result.latency_ms if result else (time.monotonic() - t0) * 1000,
             ttft_ms=result.ttft_ms if isinstance(result, CompletionResult) else None,
-            error_class=None if error is None else error.error_class,
+            error_class=cls or (None if error is None else error.error_class),
             status_code=None if error is None else error.status_code,
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,
             cost_usd=cost,
             message=None if error is None else error.message,
+            tokens_estimated=estimated,
         )
         record_attempt(self.ctx.store, run.request_id, attempt)
         run.attempts.append(attempt)

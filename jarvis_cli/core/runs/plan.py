@@ -1,7 +1,10 @@
 """Planning a request: the ordered model ids to try.
 
-`--model` first, then each `--fallback`; without `--fallback`, selection adds its
-choice and its fallbacks (other providers first). `--no-fallback` keeps one model.
+`--model` first, then each `--fallback`. An explicit `--model` is honoured: it
+answers or fails with its own error, and only the `--fallback` models it names
+follow it. `--fallback auto` opts in to selection's choice and fallbacks after
+them. Without `--model`, selection plans the whole chain (other providers first).
+`--no-fallback` keeps one model.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from typing import TYPE_CHECKING
 from jarvis_cli.core.errors import AuthError, NoSuitableModelError
 from jarvis_cli.core.providers.base import RequestKind
 from jarvis_cli.core.registry.records import split_model_id
+
+AUTO_FALLBACK = "auto"  # `--fallback auto`: selection's models after the explicit ones
 
 if TYPE_CHECKING:
     from jarvis_cli.core.context import Context
@@ -36,16 +41,17 @@ def plan_models(
 ) -> list[str]:
     """The ordered model ids to try: --model, --fallback…, then selection's choice.
 
-    Explicit --fallback models replace selection's fallbacks; --no-fallback keeps
-    only the first model.
+    With an explicit model (or explicit fallbacks) selection adds nothing unless
+    `fallbacks` contains "auto"; --no-fallback keeps only the first model.
     """
+    auto = AUTO_FALLBACK in fallbacks
     chain: list[str] = []
-    for model_id in (model, *fallbacks):
+    for model_id in (model, *(f for f in fallbacks if f != AUTO_FALLBACK)):
         if model_id:
             split_model_id(model_id)  # a usage error for a malformed id
             if model_id not in chain:
                 chain.append(model_id)
-    if chain and (no_fallback or fallbacks):
+    if chain and (no_fallback or not auto):
         return chain[:1] if no_fallback else chain
     selection = _select(
         ctx,

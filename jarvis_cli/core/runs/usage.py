@@ -36,7 +36,9 @@ class ModelUsage:
     ttft_p50_ms: float | None
     prompt_tokens: int
     completion_tokens: int
-    cost_usd: float
+    cost_usd: float  # of the priced calls only
+    unpriced_calls: int = 0  # successful calls whose model has no price: cost unknown
+    estimated_token_calls: int = 0  # calls whose token counts jarvis estimated
 
     @property
     def success_rate(self) -> float:
@@ -58,8 +60,15 @@ class UsageReport:
         return sum(m.cost_usd for m in self.models)
 
     @property
+    def unpriced_calls(self) -> int:
+        return sum(m.unpriced_calls for m in self.models)
+
+    @property
     def total_tokens(self) -> int:
         return sum(m.prompt_tokens + m.completion_tokens for m in self.models)
+
+
+_NONE = (0, 0, 0, 0, 0)
 
 
 def usage_report(
@@ -77,7 +86,9 @@ def usage_report(
     perf = monitor.aggregates(None if model_id is None else [model_id], now=now)
     sql = (
         "SELECT model_id, COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0),"
-        " COALESCE(SUM(cost_usd), 0) FROM calls WHERE at >= ?"
+        " COALESCE(SUM(cost_usd), 0),"
+        " COALESCE(SUM(CASE WHEN ok = 1 AND cost_usd IS NULL THEN 1 ELSE 0 END), 0),"
+        " COALESCE(SUM(tokens_estimated), 0) FROM calls WHERE at >= ?"
     )
     params: tuple[object, ...] = (since,)
     if model_id is not None:
@@ -92,9 +103,11 @@ def usage_report(
             latency_p50_ms=m.latency_p50_ms,
             latency_p95_ms=m.latency_p95_ms,
             ttft_p50_ms=m.ttft_p50_ms,
-            prompt_tokens=int(totals.get(mid, (0, 0, 0))[0]),
-            completion_tokens=int(totals.get(mid, (0, 0, 0))[1]),
-            cost_usd=float(totals.get(mid, (0, 0, 0))[2]),
+            prompt_tokens=int(totals.get(mid, _NONE)[0]),
+            completion_tokens=int(totals.get(mid, _NONE)[1]),
+            cost_usd=float(totals.get(mid, _NONE)[2]),
+            unpriced_calls=int(totals.get(mid, _NONE)[3]),
+            estimated_token_calls=int(totals.get(mid, _NONE)[4]),
         )
         for mid, m in perf.items()
     ]
@@ -121,6 +134,7 @@ class CallRow:
     prompt_tokens: int | None
     completion_tokens: int | None
     cost_usd: float | None
+    tokens_estimated: bool
 
 
 _CALL_COLUMNS = tuple(f.name for f in fields(CallRow))
@@ -133,4 +147,7 @@ def recent_calls(conn: sqlite3.Connection, limit: int) -> list[CallRow]:
         (limit,),
     )
     rows = [dict(zip(_CALL_COLUMNS, r, strict=True)) for r in cursor]
-    return [CallRow(**{**row, "ok": bool(row["ok"])}) for row in rows]
+    return [
+        CallRow(**{**row, "ok": bool(row["ok"]), "tokens_estimated": bool(row["tokens_estimated"])})
+        for row in rows
+    ]

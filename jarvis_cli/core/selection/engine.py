@@ -170,7 +170,7 @@ class SelectionEngine:
             tokens=tokens,
             usable_providers=usable,
             unusable_reasons=unusable_reasons,
-            cooling_until=cooldowns(conn, config.cooldown, now=now),
+            cooling_until=cooldowns(conn, config.cooldown, now=now, kind=request.kind),
             quality_overrides=config.quality,
             max_fallbacks=config.defaults.max_fallbacks,
             now=now,

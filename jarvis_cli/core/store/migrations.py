@@ -180,6 +180,14 @@ def _m4_model_facts(conn: sqlite3.Connection) -> None:
     )
 
 
+def _m5_tokens_estimated(conn: sqlite3.Connection) -> None:
+    # 1 when the provider reported no usage (a stream without a usage chunk) and the
+    # token counts of the row are jarvis's own estimate, so `stats` can say so.
+    _execute_script(
+        conn, "ALTER TABLE calls ADD COLUMN tokens_estimated INTEGER NOT NULL DEFAULT 0;"
+    )
+
+
 Migration = Callable[[sqlite3.Connection], None]
 
 # Ordered; append only. The version of a migration is its 1-based position.
@@ -188,6 +196,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("model_stats cache of selection metrics", _m2_model_stats),
     ("snapshots: columnar registry and metrics for selection", _m3_snapshots),
     ("models: structured_output, reasoning, pdf_input, family, release date", _m4_model_facts),
+    ("calls.tokens_estimated: token counts estimated by jarvis", _m5_tokens_estimated),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

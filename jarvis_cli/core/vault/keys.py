@@ -35,6 +35,7 @@ from jarvis_cli.core.vault.records import (
     ResolvedKey,
     check_label,
 )
+from jarvis_cli.core.vault.row_check import ROW_COLUMNS, checked_row
 
 if TYPE_CHECKING:
     # The vault (and through it hashlib, the key stores) loads only when a key is
@@ -126,6 +127,7 @@ class KeyManager:
         now = time.time()
         with self.ctx.store.write() as conn:
             self._require_row(provider, label, conn)
+            self._checked_row(conn, provider, label)  # a damaged row is not silently replaced
             master = self.vault.master(conn, create=False)
             self._refuse_mixed_masters(conn, master.key_id)
             sealed = seal(master, provider, label, value)
@@ -171,12 +173,10 @@ class KeyManager:
         check_label(label)
         with self.ctx.store.write() as conn:
             self._require_row(provider, label, conn)
-            row = conn.execute(
-                "SELECT key_id, nonce, ciphertext FROM api_keys WHERE provider = ? AND label = ?",
-                (provider, label),
-            ).fetchone()
+            row = self._checked_row(conn, provider, label)
             master = self.vault.master(conn, create=False)
-            value = open_sealed(master, provider, label, Sealed(row[0], row[1], row[2]))
+            sealed = Sealed(row["key_id"], row["nonce"], row["ciphertext"])
+            value = open_sealed(master, provider, label, sealed)
             register_secret(value)
             conn.execute(
                 "UPDATE api_keys SET last_used = ?, usage_count = usage_count + 1 "
@@ -351,19 +351,28 @@ class KeyManager:
         if not self.ctx.paths.db_file.exists():
             return []
         conn = self.ctx.store.conn
-        sql = (
-            "SELECT provider, label, key_id, fingerprint, created, updated, last_used, "
-            "usage_count, rotation_count, status FROM api_keys"
-        )
+        sql = f"SELECT {_COLUMNS} FROM api_keys"
         args: tuple[str, ...] = ()
         if provider is not None:
             sql, args = sql + " WHERE provider = ?", (provider,)
         cursor = conn.execute(sql + " ORDER BY provider, label", args)
         names = [d[0] for d in cursor.description]
-        return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+        return [checked_row(dict(zip(names, r, strict=True))) for r in cursor.fetchall()]
+
+    @staticmethod
+    def _checked_row(conn: sqlite3.Connection, provider: str, label: str) -> dict[str, Any]:
+        cursor = conn.execute(
+            f"SELECT {_COLUMNS} FROM api_keys WHERE provider = ? AND label = ?", (provider, label)
+        )
+        names = [d[0] for d in cursor.description]
+        return checked_row(dict(zip(names, cursor.fetchone(), strict=True)))
 
     def _info(self, provider: str, label: str) -> KeyInfo:
         return next(k for k in self.list_keys(provider) if k.source == "vault" and k.label == label)
+
+
+# Every column, so that listing checks the sealed parts too (vault/row_check.py).
+_COLUMNS = ", ".join(ROW_COLUMNS)
 
 
 def _row_exists(conn: sqlite3.Connection, provider: str, label: str) -> bool:

@@ -45,13 +45,13 @@ Row = tuple[str, str, str, bytes, bytes]
 
 
 def _rows(conn: sqlite3.Connection) -> list[Row]:
-    return [
-        (str(r[0]), str(r[1]), str(r[2]), bytes(r[3]), bytes(r[4]))
-        for r in conn.execute(
-            "SELECT provider, label, key_id, nonce, ciphertext FROM api_keys "
-            "ORDER BY provider, label"
-        )
-    ]
+    """Every sealed row; a malformed one is a VaultError before anything is written."""
+    from jarvis_cli.core.vault.row_check import ROW_COLUMNS, checked_row
+
+    names = ROW_COLUMNS
+    cursor = conn.execute(f"SELECT {', '.join(names)} FROM api_keys ORDER BY provider, label")
+    rows = [checked_row(dict(zip(names, r, strict=True))) for r in cursor]
+    return [(r["provider"], r["label"], r["key_id"], r["nonce"], r["ciphertext"]) for r in rows]
 
 
 def rekey(store: Store, vault: Vault, new_key: bytes | None) -> RekeyResult:
