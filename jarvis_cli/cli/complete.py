@@ -128,7 +128,7 @@ def complete(
 
     The answer goes to stdout; which model answered, fallbacks and cost go to stderr.
     """
-    from jarvis_cli.core.errors import UsageError
+    from jarvis_cli.core.errors import NoSuitableModelError, UsageError
     from jarvis_cli.core.providers.base import Message
     from jarvis_cli.core.runs.orchestrator import CompletionRequest, Orchestrator
 
@@ -194,6 +194,12 @@ def complete(
     orchestrator = Orchestrator(ctx, on_event=_event)
     try:
         outcome = orchestrator.complete(request, on_text=on_text if streaming else None)
+    except NoSuitableModelError as exc:
+        if conversation is None:
+            raise
+        from jarvis_cli.core.runs.conversations import history_too_long
+
+        raise history_too_long(messages, settings.max_tokens, exc) from None
     finally:
         if printed and not printed[-1].endswith("\n"):
             sys.stdout.write("\n")

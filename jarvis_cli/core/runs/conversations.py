@@ -66,6 +66,33 @@ def load_conversation(conn: sqlite3.Connection, conversation_id: str | None) -> 
     return Conversation(conversation_id, rows[-1][0], tuple(history))
 
 
+def conversation_size(messages: Sequence[Message], max_tokens: int | None) -> tuple[int, str]:
+    """(tokens needed, a phrase naming the sizes) for a request with history."""
+    prompt = "\n".join(m.content for m in messages)
+    tokens = estimate_request_tokens("chat", prompt=prompt, max_tokens=max_tokens)
+    needed = tokens.input_tokens + tokens.output_tokens
+    history = estimate_request_tokens(
+        "chat", prompt="\n".join(m.content for m in messages[:-1])
+    ).input_tokens
+    turns = sum(1 for m in messages if m.role == "assistant")
+    phrase = (
+        f"the conversation needs about {needed:,} tokens (history of {turns} turn(s) "
+        f"~{history:,}, answer {tokens.output_tokens:,})"
+    )
+    return needed, phrase
+
+
+def history_too_long(
+    messages: Sequence[Message], max_tokens: int | None, exc: NoSuitableModelError
+) -> NoSuitableModelError:
+    """Selection's refusal of a request with history, saying how big the history is."""
+    _, phrase = conversation_size(messages, max_tokens)
+    return NoSuitableModelError(f"{phrase}; {exc.message}", hint=HINT)
+
+
+HINT = "start a new conversation (without -c/--cid), or pick a model with a larger context"
+
+
 def check_history_fits(
     registry: ModelRegistry,
     model_ids: Sequence[str],
@@ -77,9 +104,7 @@ def check_history_fits(
     conversation; a model of unknown context is given the benefit of the doubt."""
     if not model_ids:
         return
-    prompt = "\n".join(m.content for m in messages)
-    tokens = estimate_request_tokens("chat", prompt=prompt, max_tokens=max_tokens)
-    needed = tokens.input_tokens + tokens.output_tokens
+    needed, phrase = conversation_size(messages, max_tokens)
     sizes: list[str] = []
     for model_id in model_ids:
         record = registry.get(model_id)
@@ -87,11 +112,6 @@ def check_history_fits(
         if context is None or context >= needed:
             return
         sizes.append(f"{model_id} {context:,}")
-    history_tokens = estimate_request_tokens(
-        "chat", prompt="\n".join(m.content for m in messages[:-1]), max_tokens=max_tokens
-    ).input_tokens
     raise NoSuitableModelError(
-        f"the conversation needs about {needed:,} tokens (history ~{history_tokens:,}, "
-        f"answer {tokens.output_tokens:,}), more than every model's context: {', '.join(sizes)}",
-        hint="start a new conversation (without -c/--cid), or pick a model with a larger context",
+        f"{phrase}, more than every model's context: {', '.join(sizes)}", hint=HINT
     )
