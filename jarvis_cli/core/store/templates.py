@@ -198,7 +198,7 @@ def _check_syntax(text: str, path: Path, key: str) -> None:
     for m in string.Template.pattern.finditer(text):
         if m.group("invalid") is not None:
             raise ConfigError(
-                f"{path}: {key}: a '$' at character {m.start('invalid') + 1} is neither "
+                f"{path}: {key}: a '$' at character {m.start() + 1} is neither "
                 "$name, ${name} nor $$",
                 hint="write $$ for a literal dollar sign",
             )
