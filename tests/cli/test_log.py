@@ -213,3 +213,13 @@ def test_retention_days_prunes_at_most_once_a_day(pair: Pair) -> None:  # noqa: 
     seed(pair.home, [("old2", "c1", now - 40 * DAY, "alpha/fake-chat", "p", "a", 0.0)])
     assert pair.run("complete", "hi", "-m", "alpha/fake-chat").returncode == 0
     assert _count(pair.home, "log_requests") == 3  # pruned less than a day ago: not again
+
+
+def test_doctor_shows_store_size_and_logged_requests(home: Path, jarvis: JarvisRunner) -> None:
+    seed(home, [("r1", "c1", time.time(), "a/one", "p" * 5000, "a", 0.0)])
+    data = json.loads(jarvis("doctor", "--json").stdout)
+    # The WAL is checkpointed when doctor closes the store, so sizes move a little.
+    assert data["store"]["size_bytes"] >= (home / "jarvis.db").stat().st_size > 5000
+    assert data["store"]["logged_requests"] == 1
+    human = jarvis("doctor")
+    assert "MiB" in human.stdout and "1 logged requests" in human.stdout
