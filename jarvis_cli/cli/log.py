@@ -9,7 +9,7 @@ from jarvis_cli.cli import render
 from jarvis_cli.cli.common import JsonOption, get_context
 
 if TYPE_CHECKING:
-    from jarvis_cli.core.runs.usage import CallRow
+    from jarvis_cli.core.runs.content_log import CallRow
 
 app = typer.Typer(
     add_completion=False,
@@ -66,9 +66,12 @@ def log(
     import time
 
     from jarvis_cli.core.runs.content_log import search_log
-    from jarvis_cli.core.runs.usage import parse_duration
 
-    since_at = None if since is None else time.time() - parse_duration(since)
+    since_at = None
+    if since is not None:
+        from jarvis_cli.core.runs.usage import parse_duration
+
+        since_at = time.time() - parse_duration(since)
     rows = search_log(
         get_context().store.conn,
         query=query,

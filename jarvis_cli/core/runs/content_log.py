@@ -15,12 +15,16 @@ import sqlite3
 import time
 import uuid
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
 from jarvis_cli.core.errors import StoreError, UsageError
 from jarvis_cli.core.redact import redact
-from jarvis_cli.core.runs.requests import Outcome
-from jarvis_cli.core.runs.usage import CallRow
-from jarvis_cli.core.store.database import Store
+
+if TYPE_CHECKING:
+    # Not imported at run time: `jarvis log -q` should not pay for usage reports'
+    # and selection metrics' imports (whole-process benchmark, benchmarks/log_search.py).
+    from jarvis_cli.core.runs.requests import Outcome
+    from jarvis_cli.core.store.database import Store
 
 
 def new_conversation_id() -> str:
@@ -55,6 +59,27 @@ def record_request(
                 outcome.finish_reason,
             ),
         )
+
+
+@dataclass(frozen=True)
+class CallRow:
+    """One recorded attempt (the fields and order of usage.CallRow, the `log --json` shape)."""
+
+    id: int
+    request_id: str
+    at: float
+    model_id: str
+    provider: str
+    kind: str
+    attempt: int
+    ok: bool
+    error_class: str | None
+    status_code: int | None
+    latency_ms: float | None
+    ttft_ms: float | None
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    cost_usd: float | None
 
 
 @dataclass(frozen=True)
@@ -118,7 +143,9 @@ def search_log(
         )
         params += [fts_query(query), _request_window(limit, model_id, since)]
     if conversation_id is not None:
-        where.append("l.conversation_id = ?")
+        where.append(
+            "c.request_id IN (SELECT request_id FROM log_requests WHERE conversation_id = ?)"
+        )
         params.append(conversation_id)
     if model_id is not None:
         where.append("c.model_id = ?")

@@ -38,3 +38,11 @@ def test_migration_creates_log_tables_and_fts_index(tmp_path: Path) -> None:
         )
     finally:
         store.close()
+
+
+def test_log_rows_keep_the_shape_of_usage_call_rows() -> None:
+    from dataclasses import fields
+
+    from jarvis_cli.core.runs import content_log, usage
+
+    assert [f.name for f in fields(content_log.CallRow)] == [f.name for f in fields(usage.CallRow)]
