@@ -52,6 +52,44 @@ def main() -> None:
 if __name__ == "__main__":
     app()
 '''
+# The same command line as `jarvis log` (a group: options, `show`, `prune`), doing
+# nothing: what Typer 0.29 itself costs for it (a pydantic TypeAdapter per option).
+SAME_OPTIONS_APP = '''from typing import Annotated
+
+import typer
+
+app = typer.Typer(invoke_without_command=True)
+
+
+@app.callback()
+def log(
+    ctx: typer.Context,
+    n: Annotated[int, typer.Option("-n", "--limit", min=1)] = 20,
+    query: Annotated[str | None, typer.Option("--query", "-q")] = None,
+    cid: Annotated[str | None, typer.Option("--cid")] = None,
+    model: Annotated[str | None, typer.Option("--model", "-m")] = None,
+    since: Annotated[str | None, typer.Option("--since")] = None,
+    json_output: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Do nothing."""
+
+
+@app.command()
+def show(request_id: str, json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Do nothing."""
+
+
+@app.command()
+def prune(
+    older_than: Annotated[str, typer.Option("--older-than")],
+    json_output: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Do nothing."""
+
+
+if __name__ == "__main__":
+    app()
+'''
 RARE, COMMON = "quokka", "the"
 
 
@@ -144,16 +182,22 @@ def in_process(env: dict[str, str], runs: int) -> dict[str, float]:
 def whole_process(env: dict[str, str], runs: int, tmp: Path) -> float:
     floor = tmp / "floor.py"
     floor.write_text(FLOOR_APP)
+    same = tmp / "same_options.py"
+    same.write_text(SAME_OPTIONS_APP)
     full_env = {**bench_env(Path(env["JARVIS_HOME"])), **env}
     subject = f"python -m jarvis_cli log -q {RARE} --json"
     commands = {
         "python floor.py": [sys.executable, str(floor)],
+        "python same_options.py -q x --json": [sys.executable, str(same), "-q", "x", "--json"],
         subject: [sys.executable, "-m", "jarvis_cli", "log", "-q", RARE, "--json"],
     }
     samples = interleaved(commands, runs, full_env)
     print(f"\n{runs} interleaved runs each\n")
     medians = report(samples, "python floor.py")
-    return print_ratio(medians, subject, "python floor.py", WHOLE_PROCESS_TARGET, "log -q / floor")
+    ratio = print_ratio(medians, subject, "python floor.py", WHOLE_PROCESS_TARGET, "log -q / floor")
+    own = medians[subject] / medians["python same_options.py -q x --json"]
+    print(f"log -q / Typer app with the same command line = {own:.2f} (jarvis's own share)")
+    return ratio
 
 
 def main() -> int:
