@@ -41,7 +41,7 @@ def save(
 
     Example: jarvis templates save summary -s "Be brief." --prompt 'Summarize: $input'
     """
-    from jarvis_cli.core.errors import UsageError
+    from jarvis_cli.core.errors import ConfigError, UsageError
     from jarvis_cli.core.store.templates import Template, check_name, save_template
 
     check_name(name)
@@ -60,7 +60,10 @@ def save(
             "a template needs at least one of --prompt, -s, --model, --strategy, --task, "
             "--max-tokens, --temperature"
         )
-    path = save_template(get_context().paths.config_dir, template)
+    try:
+        path = save_template(get_context().paths.config_dir, template)
+    except ConfigError as exc:  # e.g. a stray $ in --prompt: the command line is wrong
+        raise UsageError(exc.message, hint=exc.hint) from None
     render.message(f"saved template {name} ({path})")
 
 

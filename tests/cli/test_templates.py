@@ -193,3 +193,10 @@ def test_list_reports_a_broken_template_without_failing(home: Path, jarvis: Jarv
     assert result.returncode == 0
     entries = {e["name"]: e for e in json.loads(result.stdout)}
     assert entries["good"]["prompt"] == "hi" and "expected a string" in entries["bad"]["error"]
+
+
+def test_save_refuses_a_stray_dollar_as_a_usage_error(home: Path, jarvis: JarvisRunner) -> None:
+    result = jarvis("templates", "save", "t", "--prompt", "costs $ 5")
+    assert result.returncode == 2
+    assert "a '$' at character 7" in result.stderr and "write $$" in result.stderr
+    assert not (home / "templates" / "t.toml").exists()
