@@ -20,6 +20,7 @@ from jarvis_cli.core.errors import ExitCode, JarvisError, StoreError
 from jarvis_cli.core.redact import SECRET_HINT, redact, secret_shaped
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
+PAIR_METAVAR = "KEY VALUE"
 
 # name -> (module, attribute, summary): a command function or a sub-app, and the first
 # line of its help. Help lists them in this order, the daily ones first. A module is
@@ -69,9 +70,14 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Per-model calls, success rate, latency, tokens and spend, and budget status.",
     ),
     "log": (
-        "jarvis_cli.cli.stats",
-        "log",
+        "jarvis_cli.cli.log",
+        "app",
         "The most recent attempts (one row per provider call, retries and fallbacks included).",
+    ),
+    "templates": (
+        "jarvis_cli.cli.templates",
+        "app",
+        "Prompt templates: a saved prompt, system prompt and options, applied with -t NAME.",
     ),
     "doctor": (
         "jarvis_cli.cli.doctor",
@@ -140,6 +146,11 @@ def build_command(name: str) -> typer.core.TyperCommand:
         target = single
     command = typer.main.get_command(target)
     command.name = name
+    for param in command.params:
+        # typer has no list-of-pairs type: an option with this metavar takes two values
+        # each time it is given (`-p KEY VALUE`); see cli/request_content.py.
+        if param.metavar == PAIR_METAVAR:
+            param.nargs = 2
     return command  # type: ignore[return-value]
 
 

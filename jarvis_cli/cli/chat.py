@@ -7,6 +7,13 @@ import typer
 
 from jarvis_cli.cli import render
 from jarvis_cli.cli.common import get_context
+from jarvis_cli.cli.request_content import (
+    CidOption,
+    ContinueOption,
+    NoLogOption,
+    ParamOption,
+    TemplateOption,
+)
 
 HELP = "commands: /model [ID] show or switch the model, /clear forget the history, /exit quit"
 
@@ -19,15 +26,24 @@ def chat(
         str | None, typer.Option(help="Selection strategy used to choose the model.")
     ] = None,
     system: Annotated[str | None, typer.Option("--system", "-s", help="System message.")] = None,
+    continue_: ContinueOption = False,
+    cid: CidOption = None,
+    template: TemplateOption = None,
+    param: ParamOption = None,
+    no_log: NoLogOption = False,
 ) -> None:
     """Chat interactively; the model is chosen once (or given with --model).
 
     Type /model ID to switch, /clear to start over, /exit or Ctrl-D to quit.
-    Needs a terminal; for piped input use `jarvis complete`.
+    -c or --cid ID resume a logged conversation; -t NAME applies a template (its
+    prompt, if any, wraps each message as $input). Needs a terminal; for piped
+    input use `jarvis complete`.
     """
+    from jarvis_cli.cli import request_content as rc
     from jarvis_cli.core.errors import JarvisError, UsageError
     from jarvis_cli.core.providers.base import Message
     from jarvis_cli.core.registry.records import split_model_id
+    from jarvis_cli.core.runs.content_log import new_conversation_id
     from jarvis_cli.core.runs.orchestrator import CompletionRequest, Orchestrator
     from jarvis_cli.core.runs.plan import plan_models
 
@@ -36,19 +52,43 @@ def chat(
             "jarvis chat is interactive and needs a terminal on stdin",
             hint='for piped input use: ... | jarvis complete "your instruction"',
         )
-    orchestrator = Orchestrator(get_context(), on_event=lambda m: render.message(f"jarvis: {m}"))
+    ctx = get_context()
+    settings = rc.load_settings(
+        ctx,
+        template,
+        param,
+        system=system,
+        model=model,
+        strategy=strategy,
+        max_tokens=None,
+        temperature=None,
+    )
+    if settings.template is not None and system is None and settings.template.system:
+        system, _ = rc.fill_prompt(settings, "")  # the template's system, variables filled
+    conversation = rc.open_conversation(ctx, continue_, cid)
+    log = rc.logging_enabled(ctx, no_log)
+    orchestrator = Orchestrator(ctx, on_event=lambda m: render.message(f"jarvis: {m}"))
+    history: list[Message] = []
+    if conversation is not None:
+        history = list(conversation.messages("", system)[:-1])
+        render.message(
+            f"jarvis: resuming conversation {conversation.id} "
+            f"({len(conversation.history) // 2} turns)"
+        )
+    elif system:
+        history = [Message("system", system)]
+    conversation_id = conversation.id if conversation is not None else new_conversation_id()
     chain = plan_models(
         orchestrator.ctx,
         "chat",
-        model=model,
+        model=settings.model,
         fallbacks=(),
         no_fallback=False,
-        prompt="",
-        strategy=strategy,
+        prompt="\n".join(m.content for m in history),
+        strategy=settings.strategy,
     )
     current, fallbacks = chain[0], tuple(chain[1:])
     render.message(f"jarvis: chatting with {current}; {HELP}")
-    history: list[Message] = [Message("system", system)] if system else []
     parts: list[str] = []  # text shown during the current turn
 
     def on_text(delta: str) -> None:
@@ -72,6 +112,7 @@ def chat(
             continue
         if text == "/clear":
             history = [m for m in history if m.role == "system"]
+            conversation_id = new_conversation_id()
             render.message("jarvis: history cleared")
             continue
         if text == "/model" or text.startswith("/model "):
@@ -85,9 +126,20 @@ def chat(
                 current, fallbacks = wanted, ()
             render.message(f"jarvis: model is {current}")
             continue
+        if settings.template is not None and settings.template.prompt is not None:
+            try:
+                _, text = rc.fill_prompt(settings, text)
+            except UsageError as exc:
+                render.message(f"error: {exc.message}")
+                continue
         history.append(Message("user", text))
         request = CompletionRequest(
-            messages=tuple(history), model=current, fallbacks=fallbacks, stream=True
+            messages=tuple(history),
+            model=current,
+            fallbacks=fallbacks,
+            stream=True,
+            max_tokens=settings.max_tokens,
+            temperature=settings.temperature,
         )
         parts.clear()
         try:
@@ -109,3 +161,12 @@ def chat(
         if outcome.model_id != current:
             render.message(f"jarvis: answered by fallback {outcome.model_id}")
         history.append(Message("assistant", outcome.text))
+        rc.after_request(
+            ctx,
+            outcome,
+            log=log,
+            conversation_id=conversation_id,
+            kind="chat",
+            system=history[0].content if history[0].role == "system" else None,
+            prompt=text,
+        )

@@ -8,6 +8,13 @@ import typer
 from jarvis_cli.cli import render
 from jarvis_cli.cli.common import JsonOption, get_context
 from jarvis_cli.cli.prompt_input import build_prompt, read_piped_stdin
+from jarvis_cli.cli.request_content import (
+    CidOption,
+    ContinueOption,
+    NoLogOption,
+    ParamOption,
+    TemplateOption,
+)
 
 if TYPE_CHECKING:
     from jarvis_cli.core.runs.orchestrator import Outcome
@@ -22,11 +29,12 @@ def _event(message: str) -> None:
     render.message(f"jarvis: {message}")
 
 
-def outcome_json(outcome: "Outcome") -> dict[str, Any]:
+def outcome_json(outcome: "Outcome", conversation_id: str | None = None) -> dict[str, Any]:
     """The documented --json shape of complete/embed (see README)."""
     usage = outcome.usage
     data: dict[str, Any] = {
         "request_id": outcome.request_id,
+        "conversation_id": conversation_id,
         "model_id": outcome.model_id,
         "provider": outcome.provider,
         "text": outcome.text,
@@ -42,7 +50,7 @@ def outcome_json(outcome: "Outcome") -> dict[str, Any]:
         "attempts": [{**a.as_json(), "at": render.iso(a.at)} for a in outcome.attempts],
     }
     if outcome.embeddings is not None:
-        del data["text"], data["finish_reason"], data["ttft_ms"]
+        del data["text"], data["finish_reason"], data["ttft_ms"], data["conversation_id"]
         data["embeddings"] = outcome.embeddings
         data["dimensions"] = len(outcome.embeddings[0]) if outcome.embeddings else 0
     return data
@@ -147,13 +155,18 @@ def complete(
             "(default: shown visibly, e.g. ESC as ␛). Pipes and files always get it exactly.",
         ),
     ] = False,
+    continue_: ContinueOption = False,
+    cid: CidOption = None,
+    template: TemplateOption = None,
+    param: ParamOption = None,
+    no_log: NoLogOption = False,
     json_output: JsonOption = False,
 ) -> None:
     """Complete a prompt with the best model your keys and budget allow.
 
     The answer goes to stdout; which model answered, fallbacks and cost go to stderr.
     """
-    from jarvis_cli.core.errors import UsageError
+    from jarvis_cli.core.errors import NoSuitableModelError, UsageError
     from jarvis_cli.core.providers.base import Message
     from jarvis_cli.core.runs.orchestrator import CompletionRequest, Orchestrator
 
@@ -161,8 +174,22 @@ def complete(
         raise UsageError(
             f"--type must be chat or completion, not {kind!r}", hint="embeddings: jarvis embed"
         )
-    text = build_prompt(prompt, no_stdin=no_stdin)
-    assert text is not None
+    from jarvis_cli.cli import request_content as rc
+
+    ctx = get_context()
+    settings = rc.load_settings(
+        ctx,
+        template,
+        param,
+        system=system,
+        model=model,
+        strategy=strategy,
+        task=task,
+        max_tokens=max_tokens,
+        temperature=temperature,
+    )
+    text = build_prompt(prompt, no_stdin=no_stdin, required=settings.template is None)
+    system, text = rc.fill_prompt(settings, text)
     if kind == "completion" and system:
         raise UsageError("--system works with chat only (--type completion has no roles)")
     if stream and json_output:
@@ -171,7 +198,16 @@ def complete(
             "answer is complete)",
             hint="drop --stream; --json always waits for the whole answer",
         )
-    messages = ([Message("system", system)] if system else []) + [Message("user", text)]
+    if kind == "completion" and (continue_ or cid):
+        raise UsageError("-c/--cid continue a chat: --type completion has no history")
+    conversation = rc.open_conversation(ctx, continue_, cid)
+    if conversation is not None:
+        messages = list(conversation.messages(text, system))
+        system = messages[0].content if messages[0].role == "system" else None
+    else:
+        messages = ([Message("system", system)] if system else []) + [Message("user", text)]
+    explicit = [m for m in (settings.model, *(fallback or ())) if m]
+    rc.check_fits(ctx, conversation, messages, explicit, settings.max_tokens)
     streaming = (
         not json_output
         and kind == "chat"
@@ -180,19 +216,19 @@ def complete(
     request = CompletionRequest(
         messages=tuple(messages),
         kind="completion" if kind == "completion" else "chat",
-        model=model,
+        model=settings.model,
         fallbacks=tuple(fallback or ()),
         no_fallback=no_fallback,
-        strategy=strategy,
+        strategy=settings.strategy,
         provider=provider,
         capabilities=tuple(capability or ()),
-        max_tokens=max_tokens,
-        temperature=temperature,
+        max_tokens=settings.max_tokens,
+        temperature=settings.temperature,
         stream=streaming,
         max_cost_usd=max_cost,
         timeout_s=timeout,
         retries=retries,
-        task=task,
+        task=settings.task,
         min_quality=min_quality,
     )
     printed: list[str] = []
@@ -202,17 +238,36 @@ def complete(
         sys.stdout.write(render.answer_text(delta, raw=raw))
         sys.stdout.flush()
 
-    orchestrator = Orchestrator(get_context(), on_event=_event)
+    orchestrator = Orchestrator(ctx, on_event=_event)
     try:
         outcome = orchestrator.complete(request, on_text=on_text if streaming else None)
+    except NoSuitableModelError as exc:
+        if conversation is None:
+            raise
+        from jarvis_cli.core.runs.conversations import history_too_long
+
+        raise history_too_long(messages, settings.max_tokens, exc) from None
     finally:
         if printed and not printed[-1].endswith("\n"):
             sys.stdout.write("\n")
             sys.stdout.flush()
+    log = rc.logging_enabled(ctx, no_log)
+    from jarvis_cli.core.runs.content_log import new_conversation_id
+
+    conversation_id = conversation.id if conversation is not None else new_conversation_id()
+    rc.after_request(
+        ctx,
+        outcome,
+        log=log,
+        conversation_id=conversation_id,
+        kind=request.kind,
+        system=system,
+        prompt=text,
+    )
     for warning in outcome.warnings:
         render.warn(warning)
     if json_output:
-        render.emit_json(outcome_json(outcome))
+        render.emit_json(outcome_json(outcome, conversation_id if log else None))
         return
     if not streaming:
         shown = render.answer_text(outcome.text, raw=raw)

@@ -52,9 +52,13 @@ def _describe_file(info: dict[str, object]) -> str:
 def _describe_store(info: dict[str, object]) -> str:
     if not info["exists"]:
         return f"{info['path']} (not created yet)"
+    size = info.get("size_bytes")
+    shown = "" if not isinstance(size, int) else f", {size / 1_048_576:,.1f} MiB"
+    logged = info.get("logged_requests")
+    shown += "" if logged is None else f", {logged:,} logged requests"
     return (
         f"{info['path']} (mode {info['mode']}, schema {info['schema_version']}"
-        f"/{info['expected_schema_version']})"
+        f"/{info['expected_schema_version']}{shown})"
     )
 
 

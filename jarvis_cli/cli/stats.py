@@ -1,7 +1,7 @@
-"""`jarvis stats` and `jarvis log`: what was spent, how models performed, recent attempts."""
+"""`jarvis stats`: what was spent, how models performed (`jarvis log` is in log.py)."""
 
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -97,36 +97,3 @@ def _spend(cost: float, unpriced: int, calls: int, unit: str = "") -> str:
 
 def _tokens(count: int, estimated_calls: int) -> str:
     return f"~{count:,}" if estimated_calls else f"{count:,}"
-
-
-def log(
-    n: Annotated[int, typer.Option("-n", "--limit", min=1, help="How many attempts.")] = 20,
-    json_output: JsonOption = False,
-) -> None:
-    """The most recent attempts (one row per provider call, retries and fallbacks included)."""
-    from jarvis_cli.core.runs.usage import recent_calls
-
-    rows = recent_calls(get_context().store.conn, n)
-    if json_output:
-        render.emit_json([{**asdict(r), "at": render.iso(r.at)} for r in rows])
-        return
-    if not rows:
-        render.message("no calls recorded yet")
-        return
-    table_rows: list[tuple[Any, ...]] = [
-        (
-            render.iso(r.at),
-            r.request_id,
-            r.attempt,
-            r.model_id,
-            "ok" if r.ok else (r.error_class or "error"),
-            r.status_code or "",
-            _ms(r.latency_ms),
-            _ms(r.ttft_ms),
-            ("unknown" if r.ok else "") if r.cost_usd is None else f"{r.cost_usd:.6f}",
-        )
-        for r in rows
-    ]
-    render.table(
-        ["at", "request", "#", "model", "result", "status", "ms", "ttft ms", "cost $"], table_rows
-    )

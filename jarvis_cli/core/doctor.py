@@ -76,8 +76,24 @@ def run_doctor(ctx: Context) -> DoctorReport:
         try:
             store_info["schema_version"] = ctx.store.schema_version()
             store_info["journal_mode"] = ctx.store.conn.execute("PRAGMA journal_mode").fetchone()[0]
+            store_info["logged_requests"] = ctx.store.conn.execute(
+                "SELECT count(*) FROM log_requests"
+            ).fetchone()[0]
         except JarvisError as exc:
             report.problems.append(Problem("store", exc.message, int(exc.exit_code), exc.hint))
+    if store_info["exists"]:
+        # The database with its WAL and shared-memory files: what the store takes on disk.
+        store_info["size_bytes"] = sum(
+            p.stat().st_size
+            for p in (
+                ctx.paths.db_file,
+                *(
+                    ctx.paths.db_file.with_name(ctx.paths.db_file.name + s)
+                    for s in ("-wal", "-shm")
+                ),
+            )
+            if p.exists()
+        )
     d["store"] = store_info
 
     d["master_key"] = describe_master_key(ctx)

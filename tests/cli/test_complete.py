@@ -95,6 +95,7 @@ def test_json_contract(pair: Pair) -> None:
     data = json.loads(result.stdout)
     assert set(data) == {
         "request_id",
+        "conversation_id",  # issue 13: the logged conversation (null with --no-log)
         "model_id",
         "provider",
         "text",

@@ -73,6 +73,11 @@ class CooldownPolicy(NamedTuple):
     duration_s: float = 120.0
 
 
+class LogSettings(NamedTuple):
+    content: bool = True  # store prompts and answers (numbers are always recorded)
+    retention_days: int | None = None  # prune older content and attempts automatically
+
+
 class Config(NamedTuple):
     """The validated contents of config.toml (defaults where the file is silent)."""
 
@@ -83,6 +88,7 @@ class Config(NamedTuple):
     retry: RetryPolicy = RetryPolicy()
     cooldown: CooldownPolicy = CooldownPolicy()
     quality: Mapping[str, float] = {}
+    log: LogSettings = LogSettings()
     raw: Mapping[str, Any] = {}
 
 
@@ -189,6 +195,7 @@ SCHEMA: Schema = {
         "duration_s": num(0),
     },
     "quality": ("map", num(0, 1), None),
+    "log": {"content": boolean, "retention_days": integer(1, 36_500)},
 }
 
 
@@ -302,6 +309,7 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
         retry=RetryPolicy(**raw.get("retry", {})),
         cooldown=CooldownPolicy(**raw.get("cooldown", {})),
         quality=dict(raw.get("quality", {})),
+        log=LogSettings(**raw.get("log", {})),
         raw=raw,
     )
 

@@ -188,6 +188,62 @@ def _m5_tokens_estimated(conn: sqlite3.Connection) -> None:
     )
 
 
+def _fts5_available(conn: sqlite3.Connection) -> bool:
+    try:
+        conn.execute("CREATE VIRTUAL TABLE temp.fts5_probe USING fts5(x)")
+    except sqlite3.OperationalError:
+        return False
+    conn.execute("DROP TABLE temp.fts5_probe")
+    return True
+
+
+def _m6_content_log(conn: sqlite3.Connection) -> None:
+    # What was asked and answered, one row per logged request (core/runs/content_log.py).
+    # Only the new user turn is stored: a conversation's history is the earlier rows of
+    # its conversation_id, so a long conversation does not store its history again at
+    # every turn. `log_fts` indexes prompts and answers for `jarvis log -q`; an SQLite
+    # without FTS5 gets the table without the index (search then says so, exit 3).
+    # calls(request_id) joins attempts to their request for `log show` and `log -q`.
+    _execute_script(
+        conn,
+        """
+        CREATE TABLE log_requests(
+            id INTEGER PRIMARY KEY,
+            request_id TEXT NOT NULL UNIQUE,
+            conversation_id TEXT NOT NULL,
+            at REAL NOT NULL,               -- unix time the request finished
+            kind TEXT NOT NULL,             -- chat, completion
+            model_id TEXT NOT NULL,         -- the model that answered
+            provider TEXT NOT NULL,
+            system TEXT,
+            prompt TEXT NOT NULL,           -- this turn's user message (piped input included)
+            answer TEXT NOT NULL,
+            finish_reason TEXT
+        );
+        CREATE INDEX log_requests_conversation ON log_requests(conversation_id, id);
+        CREATE INDEX log_requests_at ON log_requests(at);
+        CREATE INDEX calls_request ON calls(request_id);
+        """,
+    )
+    if _fts5_available(conn):
+        _execute_script(
+            conn,
+            """
+            CREATE VIRTUAL TABLE log_fts USING fts5(
+                prompt, answer, content='log_requests', content_rowid='id'
+            );
+            CREATE TRIGGER log_requests_fts_insert AFTER INSERT ON log_requests BEGIN
+                INSERT INTO log_fts(rowid, prompt, answer)
+                VALUES (new.id, new.prompt, new.answer);
+            END;
+            CREATE TRIGGER log_requests_fts_delete AFTER DELETE ON log_requests BEGIN
+                INSERT INTO log_fts(log_fts, rowid, prompt, answer)
+                VALUES ('delete', old.id, old.prompt, old.answer);
+            END;
+            """,
+        )
+
+
 Migration = Callable[[sqlite3.Connection], None]
 
 # Ordered; append only. The version of a migration is its 1-based position.
@@ -197,6 +253,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("snapshots: columnar registry and metrics for selection", _m3_snapshots),
     ("models: structured_output, reasoning, pdf_input, family, release date", _m4_model_facts),
     ("calls.tokens_estimated: token counts estimated by jarvis", _m5_tokens_estimated),
+    ("content log: prompts and answers, full-text index", _m6_content_log),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

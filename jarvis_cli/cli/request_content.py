@@ -1,0 +1,162 @@
+"""What `complete` and `chat` share for the content log: templates, conversations, logging.
+
+A request's messages are built here from the prompt (argument + piped stdin), a
+template (`-t NAME`, `-p KEY VALUE`) and a conversation to continue (`-c`, `--cid`);
+after it succeeds, what was asked and answered is logged unless `--no-log` or
+`[log] content = false` says not to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from jarvis_cli.core.context import Context
+    from jarvis_cli.core.providers.base import Message
+    from jarvis_cli.core.runs.conversations import Conversation
+    from jarvis_cli.core.runs.requests import Outcome
+    from jarvis_cli.core.store.templates import Template
+
+ContinueOption = Annotated[
+    bool, typer.Option("--continue", "-c", help="Continue the most recent conversation.")
+]
+CidOption = Annotated[
+    str | None, typer.Option("--cid", help="Continue the conversation with this id.")
+]
+TemplateOption = Annotated[
+    str | None, typer.Option("--template", "-t", help="Apply a saved template (command line wins).")
+]
+
+
+def _pair(value: Any) -> Any:
+    return value  # click already split it into (KEY, VALUE): see PAIR_METAVAR
+
+
+# build_command (cli/__init__.py) makes an option with PAIR_METAVAR take two values.
+ParamOption = Annotated[
+    list[Any] | None,
+    typer.Option(
+        "--param",
+        "-p",
+        metavar="KEY VALUE",
+        parser=_pair,
+        help="A template variable: -p KEY VALUE (repeatable).",
+    ),
+]
+NoLogOption = Annotated[
+    bool, typer.Option("--no-log", help="Do not store this prompt and answer in the log.")
+]
+
+
+@dataclass
+class Settings:
+    """Options after a template filled in what the command line left unset."""
+
+    system: str | None = None
+    model: str | None = None
+    strategy: str | None = None
+    task: str | None = None
+    max_tokens: int | None = None
+    temperature: float | None = None
+    template: Template | None = None
+    params: dict[str, str] = field(default_factory=dict)
+
+
+def load_settings(
+    ctx: Context,
+    template_name: str | None,
+    params: Sequence[Any] | None,
+    **given: object,
+) -> Settings:
+    """The command-line options, with a template's values where an option was not given."""
+    from jarvis_cli.core.errors import UsageError
+
+    settings = Settings(**given)  # type: ignore[arg-type]
+    settings.params = {str(k): str(v) for k, v in params or ()}
+    if template_name is None:
+        if settings.params:
+            raise UsageError("-p/--param sets template variables: use it with -t TEMPLATE")
+        return settings
+    from jarvis_cli.core.store.templates import load_template
+
+    template = load_template(ctx.paths.config_dir, template_name)
+    settings.template = template
+    for name in ("model", "strategy", "task", "max_tokens", "temperature"):
+        if getattr(settings, name) is None:
+            setattr(settings, name, getattr(template, name))
+    return settings
+
+
+def fill_prompt(settings: Settings, text: str | None) -> tuple[str | None, str]:
+    """(system, prompt) of one turn: through the template if there is one."""
+    from jarvis_cli.core.errors import UsageError
+    from jarvis_cli.core.store.templates import apply_template
+
+    if settings.template is None:
+        if text is None:
+            raise UsageError("no prompt: give one as an argument or pipe text to stdin")
+        return settings.system, text
+    system, prompt = apply_template(settings.template, text, settings.params)
+    return (settings.system if settings.system is not None else system), prompt
+
+
+def open_conversation(ctx: Context, continue_: bool, cid: str | None) -> Conversation | None:
+    """The conversation -c or --cid asks for (None for a new one)."""
+    if not continue_ and cid is None:
+        return None
+    from jarvis_cli.core.runs.conversations import load_conversation
+
+    return load_conversation(ctx.store.conn, cid)
+
+
+def logging_enabled(ctx: Context, no_log: bool) -> bool:
+    return not no_log and ctx.config.log.content
+
+
+def check_fits(
+    ctx: Context,
+    conversation: Conversation | None,
+    messages: Sequence[Message],
+    models: Sequence[str],
+    max_tokens: int | None,
+) -> None:
+    """With history and explicit models, refuse early (exit 6) when none can hold it.
+
+    (Without --model, selection itself counts the history against each context.)
+    """
+    if conversation is None or not models:
+        return
+    from jarvis_cli.core.registry.model_registry import ModelRegistry
+    from jarvis_cli.core.runs.conversations import check_history_fits
+
+    check_history_fits(ModelRegistry(ctx), models, messages, max_tokens=max_tokens)
+
+
+def after_request(
+    ctx: Context,
+    outcome: Outcome,
+    *,
+    log: bool,
+    conversation_id: str,
+    kind: str,
+    system: str | None,
+    prompt: str,
+) -> None:
+    """Log one answered request (when `log`), then prune if `[log] retention_days` is due."""
+    from jarvis_cli.core.runs.content_log import record_request
+    from jarvis_cli.core.runs.log_prune import maybe_auto_prune
+
+    if log:
+        record_request(
+            ctx.store,
+            outcome,
+            conversation_id=conversation_id,
+            kind=kind,
+            system=system,
+            prompt=prompt,
+        )
+    maybe_auto_prune(ctx.store, ctx.config.budgets, ctx.config.log.retention_days)

@@ -1,0 +1,234 @@
+"""The content log: what each request asked and what it answered, searchable.
+
+One `log_requests` row per successful chat/completion request (system prompt, this
+turn's user message with piped input, the answer, finish reason, the model that
+answered), tied to its attempts in `calls` by request_id and to its conversation by
+conversation_id. Prompts are the user's own data and are stored as given; answers
+come from providers and pass through `redact` so that a provider echoing a key
+from the vault or the environment never puts it in the log. `[log] content = false`
+or `--no-log` skip this table; attempts (numbers only) are always recorded.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+import uuid
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
+
+from jarvis_cli.core.errors import StoreError, UsageError
+from jarvis_cli.core.redact import redact
+
+if TYPE_CHECKING:
+    # Not imported at run time: `jarvis log -q` should not pay for usage reports'
+    # and selection metrics' imports (whole-process benchmark, benchmarks/log_search.py).
+    from jarvis_cli.core.runs.requests import Outcome
+    from jarvis_cli.core.store.database import Store
+
+
+def new_conversation_id() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+def record_request(
+    store: Store,
+    outcome: Outcome,
+    *,
+    conversation_id: str,
+    kind: str,
+    system: str | None,
+    prompt: str,
+    at: float | None = None,
+) -> None:
+    """Store what `outcome`'s request asked and answered (its own short transaction)."""
+    with store.write() as conn:
+        conn.execute(
+            "INSERT INTO log_requests(request_id, conversation_id, at, kind, model_id,"
+            " provider, system, prompt, answer, finish_reason) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (
+                outcome.request_id,
+                conversation_id,
+                time.time() if at is None else at,
+                kind,
+                outcome.model_id,
+                outcome.provider,
+                system,
+                prompt,
+                redact(outcome.text),
+                outcome.finish_reason,
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class CallRow:
+    """One recorded attempt (the fields and order of usage.CallRow, the `log --json` shape)."""
+
+    id: int
+    request_id: str
+    at: float
+    model_id: str
+    provider: str
+    kind: str
+    attempt: int
+    ok: bool
+    error_class: str | None
+    status_code: int | None
+    latency_ms: float | None
+    ttft_ms: float | None
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    cost_usd: float | None
+
+
+@dataclass(frozen=True)
+class LogRow(CallRow):
+    """One attempt as `jarvis log` lists it, with its request's content when logged."""
+
+    conversation_id: str | None = None
+    prompt: str | None = None
+    answer: str | None = None  # on the attempt that answered
+
+
+_CALL_COLUMNS = tuple(f.name for f in fields(CallRow))
+_ROW_SQL = (
+    "SELECT "
+    + ", ".join(f"c.{name}" for name in _CALL_COLUMNS)
+    + ", l.conversation_id, l.prompt, CASE WHEN c.ok = 1 THEN l.answer END"
+    " FROM calls c LEFT JOIN log_requests l ON l.request_id = c.request_id"
+)
+
+
+def fts_query(text: str) -> str:
+    """User text as an FTS5 query: every word must occur (no FTS syntax to trip on)."""
+    words = text.split()
+    if not words:
+        raise UsageError("-q needs some text to search for")
+    return " ".join('"' + w.replace('"', '""') + '"' for w in words)
+
+
+def require_fts(conn: sqlite3.Connection) -> None:
+    """A store error (exit 3) when this store has no full-text index (no FTS5)."""
+    found = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'log_fts'"
+    ).fetchone()
+    if found is None:
+        raise StoreError(
+            f"full-text search needs SQLite's FTS5, which this SQLite "
+            f"({sqlite3.sqlite_version}) did not have when the store was created",
+            hint="use a Python whose sqlite3 has FTS5; --cid, -m and --since work without it",
+        )
+
+
+def search_log(
+    conn: sqlite3.Connection,
+    *,
+    query: str | None = None,
+    conversation_id: str | None = None,
+    model_id: str | None = None,
+    since: float | None = None,
+    limit: int = 20,
+) -> list[LogRow]:
+    """Attempts, newest first, filtered by full-text match, conversation, model, time."""
+    where: list[str] = []
+    params: list[object] = []
+    if query is not None:
+        require_fts(conn)
+        # The newest matching requests come from the FTS index in rowid order, so a
+        # common word over 100,000 requests costs `limit` rows, not every match.
+        where.append(
+            "c.request_id IN (SELECT r.request_id FROM log_requests r WHERE r.id IN"
+            " (SELECT rowid FROM log_fts WHERE log_fts MATCH ? ORDER BY rowid DESC LIMIT ?))"
+        )
+        params += [fts_query(query), _request_window(limit, model_id, since)]
+    if conversation_id is not None:
+        where.append(
+            "c.request_id IN (SELECT request_id FROM log_requests WHERE conversation_id = ?)"
+        )
+        params.append(conversation_id)
+    if model_id is not None:
+        where.append("c.model_id = ?")
+        params.append(model_id)
+    if since is not None:
+        where.append("c.at >= ?")
+        params.append(since)
+    sql = _ROW_SQL + (" WHERE " + " AND ".join(where) if where else "")
+    sql += " ORDER BY c.at DESC, c.id DESC LIMIT ?"
+    params.append(limit)
+    return [_row(r) for r in conn.execute(sql, params)]
+
+
+def _request_window(limit: int, model_id: str | None, since: float | None) -> int:
+    # With a model or time filter the newest matches may be filtered out; look further.
+    return limit if model_id is None and since is None else max(limit * 50, 10_000)
+
+
+def _row(r: tuple[object, ...]) -> LogRow:
+    n = len(_CALL_COLUMNS)
+    values = dict(zip(_CALL_COLUMNS, r[:n], strict=True))
+    values["ok"] = bool(values["ok"])
+    conversation_id, prompt, answer = r[n:]
+    return LogRow(
+        **values,  # type: ignore[arg-type]
+        conversation_id=conversation_id,  # type: ignore[arg-type]
+        prompt=prompt,  # type: ignore[arg-type]
+        answer=answer,  # type: ignore[arg-type]
+    )
+
+
+@dataclass(frozen=True)
+class RequestDetail:
+    """One request in full: its content (None when it was not logged) and its attempts."""
+
+    request_id: str
+    conversation_id: str | None
+    at: float | None
+    kind: str | None
+    model_id: str | None
+    provider: str | None
+    system: str | None
+    prompt: str | None
+    answer: str | None
+    finish_reason: str | None
+    attempts: list[CallRow]
+
+
+def show_request(conn: sqlite3.Connection, request_id: str) -> RequestDetail:
+    """The request `request_id` (content and attempts); a usage error if unknown."""
+    content = conn.execute(
+        "SELECT conversation_id, at, kind, model_id, provider, system, prompt, answer,"
+        " finish_reason FROM log_requests WHERE request_id = ?",
+        (request_id,),
+    ).fetchone()
+    attempts = [
+        r
+        for r in search_log_attempts(conn, request_id)
+        if r.request_id == request_id  # exact, never a prefix
+    ]
+    if content is None and not attempts:
+        raise UsageError(
+            f"no request {request_id!r} in the log",
+            hint="request ids are in `jarvis log` (the request column) and in --json outputs",
+        )
+    if content is None:
+        first = attempts[0]
+        content = (None, first.at, first.kind, None, None, None, None, None, None)
+    cid, at, kind, model_id, provider, system, prompt, answer, finish = content
+    return RequestDetail(
+        request_id, cid, at, kind, model_id, provider, system, prompt, answer, finish, attempts
+    )
+
+
+def search_log_attempts(conn: sqlite3.Connection, request_id: str) -> list[CallRow]:
+    """Every attempt of one request, in order."""
+    cursor = conn.execute(
+        f"SELECT {', '.join(_CALL_COLUMNS)} FROM calls WHERE request_id = ? ORDER BY attempt, id",
+        (request_id,),
+    )
+    out = []
+    for r in cursor:
+        values = dict(zip(_CALL_COLUMNS, r, strict=True))
+        values["ok"] = bool(values["ok"])
+        out.append(CallRow(**values))
+    return out
