@@ -9,7 +9,7 @@ from jarvis_cli.cli import render
 from jarvis_cli.cli.common import JsonOption, get_context
 
 if TYPE_CHECKING:
-    from jarvis_cli.core.runs.content_log import CallRow
+    from jarvis_cli.core.runs.attempts import CallRow
 
 app = typer.Typer(
     add_completion=False,

@@ -14,11 +14,12 @@ from __future__ import annotations
 import sqlite3
 import time
 import uuid
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 from jarvis_cli.core.errors import StoreError, UsageError
 from jarvis_cli.core.redact import redact
+from jarvis_cli.core.runs.attempts import CALL_COLUMNS, CallRow, call_row
 
 if TYPE_CHECKING:
     # Not imported at run time: `jarvis log -q` should not pay for usage reports'
@@ -62,27 +63,6 @@ def record_request(
 
 
 @dataclass(frozen=True)
-class CallRow:
-    """One recorded attempt (the fields and order of usage.CallRow, the `log --json` shape)."""
-
-    id: int
-    request_id: str
-    at: float
-    model_id: str
-    provider: str
-    kind: str
-    attempt: int
-    ok: bool
-    error_class: str | None
-    status_code: int | None
-    latency_ms: float | None
-    ttft_ms: float | None
-    prompt_tokens: int | None
-    completion_tokens: int | None
-    cost_usd: float | None
-
-
-@dataclass(frozen=True)
 class LogRow(CallRow):
     """One attempt as `jarvis log` lists it, with its request's content when logged."""
 
@@ -91,10 +71,9 @@ class LogRow(CallRow):
     answer: str | None = None  # on the attempt that answered
 
 
-_CALL_COLUMNS = tuple(f.name for f in fields(CallRow))
 _ROW_SQL = (
     "SELECT "
-    + ", ".join(f"c.{name}" for name in _CALL_COLUMNS)
+    + ", ".join(f"c.{name}" for name in CALL_COLUMNS)
     + ", l.conversation_id, l.prompt, CASE WHEN c.ok = 1 THEN l.answer END"
     " FROM calls c LEFT JOIN log_requests l ON l.request_id = c.request_id"
 )
@@ -165,12 +144,10 @@ def _request_window(limit: int, model_id: str | None, since: float | None) -> in
 
 
 def _row(r: tuple[object, ...]) -> LogRow:
-    n = len(_CALL_COLUMNS)
-    values = dict(zip(_CALL_COLUMNS, r[:n], strict=True))
-    values["ok"] = bool(values["ok"])
+    n = len(CALL_COLUMNS)
     conversation_id, prompt, answer = r[n:]
     return LogRow(
-        **values,  # type: ignore[arg-type]
+        **asdict(call_row(r[:n])),
         conversation_id=conversation_id,  # type: ignore[arg-type]
         prompt=prompt,  # type: ignore[arg-type]
         answer=answer,  # type: ignore[arg-type]
@@ -223,12 +200,7 @@ def show_request(conn: sqlite3.Connection, request_id: str) -> RequestDetail:
 def search_log_attempts(conn: sqlite3.Connection, request_id: str) -> list[CallRow]:
     """Every attempt of one request, in order."""
     cursor = conn.execute(
-        f"SELECT {', '.join(_CALL_COLUMNS)} FROM calls WHERE request_id = ? ORDER BY attempt, id",
+        f"SELECT {', '.join(CALL_COLUMNS)} FROM calls WHERE request_id = ? ORDER BY attempt, id",
         (request_id,),
     )
-    out = []
-    for r in cursor:
-        values = dict(zip(_CALL_COLUMNS, r, strict=True))
-        values["ok"] = bool(values["ok"])
-        out.append(CallRow(**values))
-    return out
+    return [call_row(r) for r in cursor]

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from jarvis_cli.core.errors import UsageError
+from jarvis_cli.core.runs.attempts import CALL_COLUMNS, CallRow, call_row
 from jarvis_cli.core.runs.budget import BudgetStatus, budget_status
 from jarvis_cli.core.selection.metrics import PerformanceMonitor
 from jarvis_cli.core.store.config import Budgets
@@ -115,39 +116,10 @@ def usage_report(
     return UsageReport(since=since, models=models, budgets=budget_status(conn, budgets, now=now))
 
 
-@dataclass(frozen=True)
-class CallRow:
-    """One recorded attempt, as `jarvis log` shows it."""
-
-    id: int
-    request_id: str
-    at: float
-    model_id: str
-    provider: str
-    kind: str
-    attempt: int
-    ok: bool
-    error_class: str | None
-    status_code: int | None
-    latency_ms: float | None
-    ttft_ms: float | None
-    prompt_tokens: int | None
-    completion_tokens: int | None
-    cost_usd: float | None
-    tokens_estimated: bool
-
-
-_CALL_COLUMNS = tuple(f.name for f in fields(CallRow))
-
-
 def recent_calls(conn: sqlite3.Connection, limit: int) -> list[CallRow]:
     """The last `limit` attempts, newest first."""
     cursor = conn.execute(
-        f"SELECT {', '.join(_CALL_COLUMNS)} FROM calls ORDER BY at DESC, id DESC LIMIT ?",
+        f"SELECT {', '.join(CALL_COLUMNS)} FROM calls ORDER BY at DESC, id DESC LIMIT ?",
         (limit,),
     )
-    rows = [dict(zip(_CALL_COLUMNS, r, strict=True)) for r in cursor]
-    return [
-        CallRow(**{**row, "ok": bool(row["ok"]), "tokens_estimated": bool(row["tokens_estimated"])})
-        for row in rows
-    ]
+    return [call_row(r) for r in cursor]
