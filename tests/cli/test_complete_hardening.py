@@ -157,7 +157,9 @@ def test_fallback_auto_opts_in_to_selections_models(pair: Pair) -> None:  # noqa
         "complete", "hi", "--model", "alpha/fake-chat", "--fallback", "auto", "--retries", "0"
     )
     assert result.returncode == 0, result.stderr
-    assert "answered by beta/fake-chat" in result.stderr
+    # Which of beta's models selection prefers is selection's business; that it is
+    # another provider's model, tried after the explicit one failed, is the point.
+    assert "answered by beta/" in result.stderr
     assert pair.beta.count("/chat/completions") == 1
 
 

@@ -7,12 +7,11 @@ when a client is first needed, so building an adapter costs nothing.
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from jarvis_cli.core.errors import BadResponseError, ProviderError, UnavailableError
+from jarvis_cli.core.errors import BadResponseError, ProviderError
 from jarvis_cli.core.providers.base import (
     Capabilities,
     CompletionResult,
@@ -20,10 +19,10 @@ from jarvis_cli.core.providers.base import (
     Message,
     ModelInfo,
     RequestOptions,
-    Usage,
 )
 from jarvis_cli.core.providers.errors import map_exception
 from jarvis_cli.core.providers.presets import ProviderSpec
+from jarvis_cli.core.providers.streaming import OpenAIChatStream, ms_since, usage_of
 from jarvis_cli.core.redact import register_secret
 
 if TYPE_CHECKING:
@@ -37,107 +36,6 @@ VALIDATE_TIMEOUT_S = 15.0
 KEYLESS_PLACEHOLDER = "not-needed"
 
 T = TypeVar("T")
-
-
-def _ms_since(start: float) -> float:
-    return (time.monotonic() - start) * 1000
-
-
-def _usage(raw: Any) -> Usage:
-    if raw is None:
-        return Usage()
-    prompt = getattr(raw, "prompt_tokens", None)
-    completion = getattr(raw, "completion_tokens", None)
-    total = getattr(raw, "total_tokens", None)
-    if total is None and prompt is not None and completion is not None:
-        total = prompt + completion
-    return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=total)
-
-
-class OpenAIChatStream:
-    """Text deltas of a streamed chat completion; `result` is set once the stream ends.
-
-    A connection that breaks mid-stream raises UnavailableError from the iterator; a
-    stream that ends cleanly but without a finish_reason (a server stopped mid-answer)
-    raises BadResponseError ("truncated"); a stream still running at `deadline` (a
-    time.monotonic() value) raises UnavailableError. The SDK's read timeout restarts
-    with every chunk, so the deadline is checked here, between chunks. What was
-    already yielded is the caller's to keep or discard.
-    """
-
-    def __init__(
-        self,
-        adapter: OpenAICompatAdapter,
-        sdk_stream: Any,
-        model: str,
-        started: float,
-        deadline: float | None = None,
-    ) -> None:
-        self._adapter = adapter
-        self._sdk_stream = sdk_stream
-        self._model = model
-        self._started = started
-        self._deadline = deadline
-        self._result: CompletionResult | None = None
-        self._consumed = False
-
-    @property
-    def result(self) -> CompletionResult | None:
-        return self._result
-
-    def close(self) -> None:
-        with contextlib.suppress(Exception):  # closing a broken stream must not raise
-            self._sdk_stream.close()
-
-    def __iter__(self) -> Iterator[str]:
-        if self._consumed:
-            raise RuntimeError("a ChatStream can be iterated only once")
-        self._consumed = True
-        parts: list[str] = []
-        ttft_ms: float | None = None
-        usage = Usage()
-        finish_reason: str | None = None
-        answered_model = self._model
-        try:
-            for chunk in self._sdk_stream:
-                if self._deadline is not None and time.monotonic() > self._deadline:
-                    raise UnavailableError(
-                        f"{self._adapter.name}: the total deadline passed while streaming",
-                        provider=self._adapter.name,
-                    )
-                if getattr(chunk, "model", None):
-                    answered_model = chunk.model
-                if getattr(chunk, "usage", None) is not None:
-                    usage = _usage(chunk.usage)
-                for choice in getattr(chunk, "choices", None) or []:
-                    if choice.finish_reason:
-                        finish_reason = choice.finish_reason
-                    delta = getattr(choice.delta, "content", None) if choice.delta else None
-                    if delta:
-                        if ttft_ms is None:
-                            ttft_ms = _ms_since(self._started)
-                        parts.append(delta)
-                        yield delta
-        except ProviderError:
-            raise
-        except Exception as exc:  # every SDK/transport failure is mapped
-            raise self._adapter._map(exc) from None
-        finally:
-            self.close()
-        if finish_reason is None:
-            what = "before the answer was complete" if parts else "without any choice"
-            raise BadResponseError(
-                f"{self._adapter.name}: stream ended {what} (no finish_reason: truncated)",
-                provider=self._adapter.name,
-            )
-        self._result = CompletionResult(
-            text="".join(parts),
-            usage=usage,
-            model=answered_model,
-            finish_reason=finish_reason,
-            latency_ms=_ms_since(self._started),
-            ttft_ms=ttft_ms,
-        )
 
 
 class OpenAICompatAdapter:
@@ -258,7 +156,7 @@ class OpenAICompatAdapter:
                 **self._request_args(options),
             )
         )
-        latency = _ms_since(started)
+        latency = ms_since(started)
         choices = getattr(response, "choices", None)
         if not choices:
             raise self._bad_response("no choices")
@@ -267,7 +165,7 @@ class OpenAICompatAdapter:
             raise self._bad_response("no message")
         return CompletionResult(
             text=message.content or "",
-            usage=_usage(getattr(response, "usage", None)),
+            usage=usage_of(getattr(response, "usage", None)),
             model=getattr(response, "model", None) or model,
             finish_reason=choices[0].finish_reason,
             latency_ms=latency,
@@ -291,7 +189,7 @@ class OpenAICompatAdapter:
         if isinstance(sdk_stream, str):  # a non-JSON, non-SSE body
             raise self._bad_response("not an event stream")
         deadline = None if options.timeout_s is None else started + options.timeout_s
-        return OpenAIChatStream(self, sdk_stream, model, started, deadline)
+        return OpenAIChatStream(self.name, self._map, sdk_stream, model, started, deadline)
 
     def complete(self, prompt: str, model: str, options: RequestOptions) -> CompletionResult:
         self.prepare()  # SDK import and client set-up are not provider latency
@@ -304,13 +202,13 @@ class OpenAICompatAdapter:
                 **self._request_args(options),
             )
         )
-        latency = _ms_since(started)
+        latency = ms_since(started)
         choices = getattr(response, "choices", None)
         if not choices:
             raise self._bad_response("no choices")
         return CompletionResult(
             text=getattr(choices[0], "text", None) or "",
-            usage=_usage(getattr(response, "usage", None)),
+            usage=usage_of(getattr(response, "usage", None)),
             model=getattr(response, "model", None) or model,
             finish_reason=choices[0].finish_reason,
             latency_ms=latency,
@@ -327,14 +225,14 @@ class OpenAICompatAdapter:
                 timeout=self._timeout(options.timeout_s),
             )
         )
-        latency = _ms_since(started)
+        latency = ms_since(started)
         data = getattr(response, "data", None)
         if not data or len(data) != len(texts):
             raise self._bad_response("wrong number of embeddings")
         vectors = self._vectors(data)
         return EmbeddingResult(
             embeddings=vectors,
-            usage=_usage(getattr(response, "usage", None)),
+            usage=usage_of(getattr(response, "usage", None)),
             model=getattr(response, "model", None) or model,
             latency_ms=latency,
         )

@@ -1,0 +1,119 @@
+"""A streamed chat completion over the `openai` SDK: text deltas, then a result.
+
+Kept apart from the adapter because a stream has its own rules: it must end with a
+finish_reason, and the total deadline is enforced between chunks (the SDK's read
+timeout restarts with every chunk).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from jarvis_cli.core.errors import BadResponseError, ProviderError, UnavailableError
+from jarvis_cli.core.providers.base import CompletionResult, Usage
+
+
+def ms_since(start: float) -> float:
+    return (time.monotonic() - start) * 1000
+
+
+def usage_of(raw: Any) -> Usage:
+    if raw is None:
+        return Usage()
+    prompt = getattr(raw, "prompt_tokens", None)
+    completion = getattr(raw, "completion_tokens", None)
+    total = getattr(raw, "total_tokens", None)
+    if total is None and prompt is not None and completion is not None:
+        total = prompt + completion
+    return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=total)
+
+
+class OpenAIChatStream:
+    """Text deltas of a streamed chat completion; `result` is set once the stream ends.
+
+    A connection that breaks mid-stream raises UnavailableError from the iterator; a
+    stream that ends cleanly but without a finish_reason (a server stopped mid-answer)
+    raises BadResponseError ("truncated"); a stream still running at `deadline` (a
+    time.monotonic() value) raises UnavailableError. The SDK's read timeout restarts
+    with every chunk, so the deadline is checked here, between chunks. What was
+    already yielded is the caller's to keep or discard.
+    """
+
+    def __init__(
+        self,
+        provider: str,
+        map_error: Callable[[BaseException], ProviderError],
+        sdk_stream: Any,
+        model: str,
+        started: float,
+        deadline: float | None = None,
+    ) -> None:
+        self._provider = provider
+        self._map_error = map_error
+        self._sdk_stream = sdk_stream
+        self._model = model
+        self._started = started
+        self._deadline = deadline
+        self._result: CompletionResult | None = None
+        self._consumed = False
+
+    @property
+    def result(self) -> CompletionResult | None:
+        return self._result
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):  # closing a broken stream must not raise
+            self._sdk_stream.close()
+
+    def __iter__(self) -> Iterator[str]:
+        if self._consumed:
+            raise RuntimeError("a ChatStream can be iterated only once")
+        self._consumed = True
+        parts: list[str] = []
+        ttft_ms: float | None = None
+        usage = Usage()
+        finish_reason: str | None = None
+        answered_model = self._model
+        try:
+            for chunk in self._sdk_stream:
+                if self._deadline is not None and time.monotonic() > self._deadline:
+                    raise UnavailableError(
+                        f"{self._provider}: the total deadline passed while streaming",
+                        provider=self._provider,
+                    )
+                if getattr(chunk, "model", None):
+                    answered_model = chunk.model
+                if getattr(chunk, "usage", None) is not None:
+                    usage = usage_of(chunk.usage)
+                for choice in getattr(chunk, "choices", None) or []:
+                    if choice.finish_reason:
+                        finish_reason = choice.finish_reason
+                    delta = getattr(choice.delta, "content", None) if choice.delta else None
+                    if delta:
+                        if ttft_ms is None:
+                            ttft_ms = ms_since(self._started)
+                        parts.append(delta)
+                        yield delta
+        except ProviderError:
+            raise
+        except Exception as exc:  # every SDK/transport failure is mapped
+            raise self._map_error(exc) from None
+        finally:
+            self.close()
+        if finish_reason is None:
+            what = "before the answer was complete" if parts else "without any choice"
+            raise BadResponseError(
+                f"{self._provider}: stream ended {what} (no finish_reason: truncated)",
+                provider=self._provider,
+            )
+        self._result = CompletionResult(
+            text="".join(parts),
+            usage=usage,
+            model=answered_model,
+            finish_reason=finish_reason,
+            latency_ms=ms_since(self._started),
+            ttft_ms=ttft_ms,
+        )
