@@ -178,8 +178,10 @@ def test_failures_recorded_by_complete_put_the_model_in_cooldown(pair: Pair) -> 
     excluded = {e["model_id"]: e for e in data["excluded"]}
     assert excluded["alpha/fake-chat"]["code"] == "cooldown"
     assert excluded["alpha/fake-chat"]["reason"].startswith("cooling down until")
-    only_alpha = pair.run("select", "hi", "--provider", "alpha")
+    # alpha's unknown-type models would be assumed chat (issue 11): ask for known chat.
+    only_alpha = pair.run("select", "hi", "--provider", "alpha", "--capability", "chat")
     assert only_alpha.returncode == 6
+    assert "closest to qualifying:\n  alpha/fake-chat: cooling down until" in only_alpha.stderr
     assert "1 cooldown (e.g. alpha/fake-chat: cooling down until" in only_alpha.stderr
 
 
