@@ -313,6 +313,8 @@ def test_family_prior_is_the_newest_scored_model_released_before(tmp_path: Path)
             ("anthropic", "claude-3-7-sonnet", "claude-sonnet", "2025-02-19"),
             ("anthropic", "claude-mythos-5", None, "2026-06-01"),  # no family
             ("openai", "gpt-audio", "claude-sonnet", "2026-07-01"),  # not a text model
+            # A family the name does not bear out (models.dev mislabels some).
+            ("openrouter", "inflection/inflection-3-pi", "claude-sonnet", "2026-07-01"),
         ],
     )
     entries = bq.build(data, catalog).entries
@@ -324,6 +326,23 @@ def test_family_prior_is_the_newest_scored_model_released_before(tmp_path: Path)
     assert "anthropic/claude-3-7-sonnet" not in entries
     assert "anthropic/claude-mythos-5" not in entries
     assert "openai/gpt-audio" not in entries
+    assert "openrouter/inflection/inflection-3-pi" not in entries
+
+
+@pytest.mark.parametrize(
+    ("family", "name", "fits"),
+    [
+        ("claude-sonnet", "claude-sonnet-5", True),
+        ("gemini-flash-lite", "gemini-3.1-flash-lite", True),
+        ("o-mini", "o4-mini-high", True),
+        ("kimi-k2", "accounts/fireworks/models/kimi-k2p6", True),
+        ("gpt-codex", "gpt-5.2-chat-latest", False),
+        ("o-mini", "gpt-4o-mini-search-preview", False),
+        ("gpt", "inflection/inflection-3-pi", False),
+    ],
+)
+def test_a_prior_needs_a_name_that_bears_the_family_out(family: str, name: str, fits: bool) -> None:
+    assert bq.family_fits(family, name) is fits
 
 
 # --- the file and its loader ----------------------------------------------------------------
