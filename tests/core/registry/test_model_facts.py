@@ -273,3 +273,32 @@ def test_a_snapshot_of_the_previous_format_is_rebuilt_not_misread() -> None:
 def test_capabilities_default_to_unknown() -> None:
     caps = Capabilities()
     assert (caps.structured_output, caps.reasoning, caps.pdf_input) == (None, None, None)
+
+
+def test_an_overlay_without_the_vendor_entry_takes_what_most_resellers_state() -> None:
+    doc = {
+        "models": {
+            "openrouter/acme/widget-1": {"cost": {"input": 1, "output": 2}},
+            "reseller-a/widget-1": {
+                "name": "Widget",
+                "structured_output": True,
+                "family": "widget",
+                "modalities": {"input": ["text"], "output": ["text"]},
+            },
+            "reseller-b/acme/widget-1": {
+                "name": "Widget",
+                "structured_output": True,
+                "family": "widget",
+                "modalities": {"input": ["text"], "output": ["text"]},
+            },
+            "reseller-c/widget-1": {
+                "name": "Widget",
+                "structured_output": False,
+                "modalities": {"input": ["text"], "output": ["text"]},
+            },
+        }
+    }
+    md = bc.ModelsDev(doc, {"openrouter"})
+    (entry,) = bc.models_dev_only("openrouter", md, hosted=True)
+    assert entry.name == "acme/widget-1" and entry.structured_output is True
+    assert (entry.family, entry.input_cost_per_mtok) == ("widget", 1.0)
