@@ -26,7 +26,10 @@ What models.dev adds (see `merge_models_dev`, and README "License and data"):
   (the last path segment, case-insensitive; the most common family wins, ties by
   name).
 - A built-in provider the price map has no entry for at all (OpenRouter) gets its
-  models.dev models whose only output modality is text, as chat models.
+  models.dev models whose only output modality is text, as chat models. models.dev
+  entries that only overlay a price on a model listed elsewhere (OpenRouter's
+  `openai/gpt-5`) are completed from the vendor's own entry, else from what most
+  resellers listing the same bare name state (`_consensus`).
 """
 
 from __future__ import annotations
@@ -146,14 +149,31 @@ def _resolve(
     vendor = ORGANISATIONS.get(parts[1], parts[1]) if len(parts) > 2 else None
     candidates = full.get(_dotless(bare_name(key)), [])
     base_key = next((k for k in candidates if k.split("/", 1)[0] == vendor), None)
-    if base_key is None and candidates:
-        base_key = candidates[0]
-    if base_key is None:
+    if base_key is not None:
+        base = models[base_key]
+    elif candidates:
+        base = _consensus([models[k] for k in candidates])
+    else:
         return info
-    base = models[base_key]
     merged = {**base, **info}
     merged["modalities"] = {**base.get("modalities", {}), **info.get("modalities", {})}
     return merged
+
+
+def _consensus(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per field, the value most of `entries` state (ties: the smallest JSON form).
+
+    Used when the vendor's own entry is missing and only resellers list the model:
+    one reseller's slip (gpt-5 without structured output) does not decide.
+    """
+    votes: dict[str, Counter[str]] = defaultdict(Counter)
+    for entry in entries:
+        for field, value in entry.items():
+            votes[field][json.dumps(value, sort_keys=True)] += 1
+    return {
+        field: json.loads(min(counts, key=lambda v: (-counts[v], v)))
+        for field, counts in sorted(votes.items())
+    }
 
 
 def merge_entry(entry: Any, info: dict[str, Any] | None, md: ModelsDev, hosted: bool) -> Any:

@@ -41,7 +41,9 @@ The rules (each a judgment call, written down so it can be reviewed):
    newest scored catalog model of the same models.dev family released on or before
    it (the rule "a newer release is at least as good as an older one": a model
    inherits from its predecessor, never from a successor). Ties go to the smallest
-   model id. Speech, image and realtime models (NO_PRIOR) get no prior: text
+   model id. The model's name must bear its family out (`family_fits`: each word
+   of the family starts a word of the name), as models.dev mislabels some.
+   Speech, image and realtime models (NO_PRIOR) get no prior: text
    benchmarks say nothing about them. No family, no release date or no scored
    predecessor: no entry; the
    runtime then uses quality.DEFAULT_QUALITY with source "none".
@@ -392,7 +394,7 @@ def build(data: Path, catalog_path: Path = CATALOG) -> Build:
         model_id = f"{r['provider']}/{r['name']}"
         if model_id in entries or not r["family"] or not r["release_date"]:
             continue
-        if NO_PRIOR.search(r["name"]):
+        if NO_PRIOR.search(r["name"]) or not family_fits(r["family"], r["name"]):
             continue
         older = [
             s
@@ -414,6 +416,17 @@ def build(data: Path, catalog_path: Path = CATALOG) -> Build:
     for r in chat:
         chat_models[r["provider"]].append(f"{r['provider']}/{r['name']}")
     return Build(entries, dict(chat_models), unmatched_lb, unmatched_ad, fits)
+
+
+def family_fits(family: str, name: str) -> bool:
+    """Whether every word of `family` starts a word of `name` (rule 5's sanity check).
+
+    models.dev's family is sometimes wrong (gpt-5.2-chat-latest is tagged gpt-codex,
+    Inflection's models gpt, gpt-4o-mini-search-preview o-mini); a prior is only
+    given when the name bears the family out.
+    """
+    words = re.split(r"[-/:._]", name.lower())
+    return all(any(w.startswith(f) for w in words) for f in family.lower().split("-"))
 
 
 def _neg_date(date: str) -> tuple[int, ...]:
