@@ -233,7 +233,7 @@ def test_a_store_from_before_the_migration_gains_the_columns_and_the_facts() -> 
     path = ctx.paths.db_file
     _old_store(path)
     store = ctx.store  # opening migrates
-    assert store.schema_version() == SCHEMA_VERSION == 4
+    assert store.schema_version() == SCHEMA_VERSION
     columns = {r[1] for r in store.conn.execute("PRAGMA table_info(models)")}
     assert {"cap_structured_output", "cap_reasoning", "cap_pdf_input"} <= columns
     assert {"family", "release_date", "open_weights"} <= columns
