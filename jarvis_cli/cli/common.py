@@ -14,6 +14,27 @@ if TYPE_CHECKING:
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print one JSON document to stdout (stable; see README).")
 ]
+# Selection options shared by `select` and `complete`.
+TaskOption = Annotated[
+    str | None,
+    typer.Option(
+        "--task",
+        help="Task category whose quality scores count: general, reasoning, coding, "
+        "agentic_coding, mathematics, data_analysis, language, instruction_following "
+        "(default: inferred from the prompt).",
+        show_default=False,
+    ),
+]
+MinQualityOption = Annotated[
+    float | None,
+    typer.Option(
+        "--min-quality",
+        min=0,
+        max=1,
+        help="Exclude models whose quality for the task is below Q (0..1).",
+        show_default=False,
+    ),
+]
 
 _context: Context | None = None
 

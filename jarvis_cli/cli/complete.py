@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from jarvis_cli.cli import render
-from jarvis_cli.cli.common import JsonOption, get_context
+from jarvis_cli.cli.common import JsonOption, MinQualityOption, TaskOption, get_context
 from jarvis_cli.cli.prompt_input import build_prompt, read_piped_stdin
 from jarvis_cli.cli.request_content import (
     CidOption,
@@ -83,25 +83,8 @@ def complete(
             help="Selection strategy: quality, balanced, cost, performance, reliability, …"
         ),
     ] = None,
-    task: Annotated[
-        str | None,
-        typer.Option(
-            "--task",
-            help="Task category for quality scores (coding, mathematics, language, …; "
-            "default: inferred from the prompt).",
-            show_default=False,
-        ),
-    ] = None,
-    min_quality: Annotated[
-        float | None,
-        typer.Option(
-            "--min-quality",
-            min=0,
-            max=1,
-            help="Select only models whose quality for the task is at least Q (0..1).",
-            show_default=False,
-        ),
-    ] = None,
+    task: TaskOption = None,
+    min_quality: MinQualityOption = None,
     provider: Annotated[
         str | None, typer.Option(help="Only select models of this provider.")
     ] = None,

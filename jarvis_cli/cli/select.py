@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from jarvis_cli.cli import render
-from jarvis_cli.cli.common import JsonOption, get_context
+from jarvis_cli.cli.common import JsonOption, MinQualityOption, TaskOption, get_context
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -105,26 +105,8 @@ def select(
             show_default=False,
         ),
     ] = None,
-    task: Annotated[
-        str | None,
-        typer.Option(
-            "--task",
-            help="Task category whose quality scores count: general, reasoning, coding, "
-            "agentic_coding, mathematics, data_analysis, language, instruction_following "
-            "(default: inferred from the prompt).",
-            show_default=False,
-        ),
-    ] = None,
-    min_quality: Annotated[
-        float | None,
-        typer.Option(
-            "--min-quality",
-            min=0,
-            max=1,
-            help="Exclude models whose quality for the task is below Q (0..1).",
-            show_default=False,
-        ),
-    ] = None,
+    task: TaskOption = None,
+    min_quality: MinQualityOption = None,
     all_versions: Annotated[
         bool,
         typer.Option(

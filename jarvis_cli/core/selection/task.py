@@ -27,17 +27,10 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from jarvis_cli.core.registry.quality import CATEGORIES
+
 GENERAL = "general"
-TASKS = (
-    GENERAL,
-    "reasoning",
-    "coding",
-    "agentic_coding",
-    "mathematics",
-    "data_analysis",
-    "language",
-    "instruction_following",
-)
+TASKS = (GENERAL, *CATEGORIES)  # general = a model's overall score
 SCAN_CHARS = 20_000
 
 
