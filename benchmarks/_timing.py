@@ -98,3 +98,21 @@ def bench_env(home: Path) -> dict[str, str]:
     env["JARVIS_HOME"] = str(home)
     env["NO_COLOR"] = "1"
     return env
+
+
+# A fixed master key for benchmark stores (never a real secret).
+TEST_MASTER_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+# The floor every whole-process ratio is taken against: a one-command Typer app.
+FLOOR_APP = '''import typer
+
+app = typer.Typer()
+
+
+@app.command()
+def main() -> None:
+    """Do nothing."""
+
+
+if __name__ == "__main__":
+    app()
+'''

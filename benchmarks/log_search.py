@@ -34,24 +34,17 @@ import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from _timing import bench_env, interleaved, print_ratio, report  # noqa: E402
+from _timing import (  # noqa: E402
+    FLOOR_APP,
+    TEST_MASTER_KEY,
+    bench_env,
+    interleaved,
+    print_ratio,
+    report,
+)
 
 IN_PROCESS_TARGET_MS = 100.0
 WHOLE_PROCESS_TARGET = 1.3
-TEST_MASTER_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
-FLOOR_APP = '''import typer
-
-app = typer.Typer()
-
-
-@app.command()
-def main() -> None:
-    """Do nothing."""
-
-
-if __name__ == "__main__":
-    app()
-'''
 # The same command line as `jarvis log` (a group: options, `show`, `prune`), doing
 # nothing: what Typer 0.29 itself costs for it (a pydantic TypeAdapter per option).
 SAME_OPTIONS_APP = '''from typing import Annotated

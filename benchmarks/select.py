@@ -37,26 +37,19 @@ import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from _timing import bench_env, interleaved, jarvis_command, print_ratio, report  # noqa: E402
+from _timing import (  # noqa: E402
+    FLOOR_APP,
+    TEST_MASTER_KEY,
+    bench_env,
+    interleaved,
+    jarvis_command,
+    print_ratio,
+    report,
+)
 
 IN_PROCESS_TARGET_MS = 50.0
 WHOLE_PROCESS_TARGET = 1.3
 PROVIDERS = [f"bench{i}" for i in range(10)]
-TEST_MASTER_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
-
-FLOOR_APP = '''import typer
-
-app = typer.Typer()
-
-
-@app.command()
-def main() -> None:
-    """Do nothing."""
-
-
-if __name__ == "__main__":
-    app()
-'''
 
 
 # The same options as `jarvis select`, doing nothing: what Typer 0.29 itself costs for
