@@ -108,3 +108,31 @@ def fake_provider() -> Iterator[FakeProvider]:
     """A loopback OpenAI-compatible server (tests/fake_provider.py), started for this test."""
     with FakeProvider() as fake:
         yield fake
+
+
+# --- A real PostgreSQL server for the team-store tests (issue 16) -----------------
+from tests.pg_server import PgServer, find_unavailable_reason, start_server  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """One PostgreSQL server per test session, started in a temp dir; skips with the
+    reason when neither psycopg nor the server binaries are available."""
+    reason = find_unavailable_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    server = start_server()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server: PgServer) -> Iterator[str]:
+    """The URL of a fresh, empty database of its own for this test."""
+    url = pg_server.fresh_database()
+    try:
+        yield url
+    finally:
+        pg_server.drop_database(url)
