@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from jarvis_cli.core.providers.base import RequestKind
+from jarvis_cli.core.runs.budget import Reservation, delete_reservation
 from jarvis_cli.core.store.database import Store
 
 
@@ -43,9 +44,18 @@ class Attempt:
         return asdict(self)
 
 
-def record_attempt(store: Store, request_id: str, a: Attempt) -> None:
-    """Insert one attempt in its own short write transaction."""
+def record_attempt(
+    store: Store, request_id: str, a: Attempt, *, settle: Reservation | None = None
+) -> None:
+    """Insert one attempt in its own short write transaction.
+
+    With `settle`, the budget reservation is deleted in the same transaction, so the
+    attempt's actual cost replaces the reserved worst case without a moment in which
+    both, or neither, count.
+    """
     with store.write() as conn:
+        if settle is not None:
+            delete_reservation(conn, settle)
         conn.execute(
             "INSERT INTO calls(request_id, at, model_id, provider, kind, attempt, ok,"
             " error_class, status_code, latency_ms, ttft_ms, prompt_tokens,"

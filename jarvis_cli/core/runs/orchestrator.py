@@ -48,7 +48,7 @@ from jarvis_cli.core.providers.base import (
 )
 from jarvis_cli.core.registry.records import ModelRecord, split_model_id
 from jarvis_cli.core.runs.attempts import Attempt, new_request_id, record_attempt
-from jarvis_cli.core.runs.budget import check_budget
+from jarvis_cli.core.runs.budget import RESERVATION_GRACE_S, Reservation, release, reserve
 from jarvis_cli.core.runs.plan import plan_models
 from jarvis_cli.core.runs.requests import CompletionRequest, Outcome
 from jarvis_cli.core.runs.retry import backoff_seconds, final_error
@@ -81,6 +81,7 @@ class _Run:
     warnings: list[str] = field(default_factory=list)
     bad_providers: set[str] = field(default_factory=set)
     emitted: bool = False  # text has been shown to the user
+    reservation: Reservation | None = None  # budget held for the model being tried
 
 
 class Orchestrator:
@@ -229,20 +230,30 @@ class Orchestrator:
         raise final_error(run.errors, len(run.attempts), chain)
 
     def _try_model(self, run: _Run, record: ModelRecord) -> Outcome:
-        """Check the budget, then call `record` up to `run.retries + 1` times."""
+        """Reserve the worst-case cost against the budgets, then try `record`."""
         tokens = estimate_request_tokens(
             run.kind, prompt=run.prompt, max_tokens=run.options.max_tokens
         )
-        run.warnings.extend(
-            check_budget(
-                self.ctx.store.conn,
-                self.ctx.config.budgets,
-                provider=record.provider,
-                model_id=record.id,
-                estimated_cost_usd=cost_usd(record, tokens.input_tokens, tokens.output_tokens),
-                max_cost_usd=run.max_cost_usd,
-            )
+        held, warnings = reserve(
+            self.ctx.store,
+            self.ctx.config.budgets,
+            provider=record.provider,
+            model_id=record.id,
+            estimated_cost_usd=cost_usd(record, tokens.input_tokens, tokens.output_tokens),
+            max_cost_usd=run.max_cost_usd,
+            ttl_s=run.timeout_s + RESERVATION_GRACE_S,
         )
+        run.warnings.extend(warnings)
+        run.reservation = held
+        try:
+            return self._attempts(run, record)
+        finally:
+            if run.reservation is not None:  # not settled by a successful attempt
+                release(self.ctx.store, run.reservation)
+                run.reservation = None
+
+    def _attempts(self, run: _Run, record: ModelRecord) -> Outcome:
+        """Call `record` up to `run.retries + 1` times within the deadline."""
         adapter = self.providers.adapter(record.provider)  # NoKeyError (exit 5) if no key
         adapter.prepare()  # set-up (~0.8 s for the SDK import here) is not provider latency
         if run.deadline is None:  # the request is built: the total deadline starts now
@@ -351,6 +362,9 @@ class Orchestrator:
             message=None if error is None else error.message,
             tokens_estimated=estimated,
         )
-        record_attempt(self.ctx.store, run.request_id, attempt)
+        settle = run.reservation if error is None else None
+        record_attempt(self.ctx.store, run.request_id, attempt, settle=settle)
+        if settle is not None:
+            run.reservation = None
         run.attempts.append(attempt)
         return attempt

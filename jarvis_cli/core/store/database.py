@@ -89,8 +89,14 @@ class Store:
         self.conn.close()
 
     @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction taken with BEGIN IMMEDIATE: commit on success, else roll back."""
+    def write(self, lock: str | None = None) -> Iterator[sqlite3.Connection]:
+        """A write transaction taken with BEGIN IMMEDIATE: commit on success, else roll back.
+
+        `lock` names a check-then-write that must be atomic across processes (e.g.
+        "budget"). SQLite needs nothing more: BEGIN IMMEDIATE already serializes every
+        writer, and reads inside the transaction see the latest commit.
+        """
+        del lock
         with write_transaction(self.conn) as conn:
             yield conn
 

@@ -244,6 +244,28 @@ def _m6_content_log(conn: sqlite3.Connection) -> None:
         )
 
 
+def _m7_budget_reservations(conn: sqlite3.Connection) -> None:
+    # A request's worst-case cost, held against the budgets from before it is sent
+    # until its attempt is recorded (core/runs/budget.py). A row outlives its process
+    # only until expires_at, so a crash frees its budget after a bounded time.
+    _execute_script(
+        conn,
+        """
+        CREATE TABLE budget_reservations(
+            id TEXT PRIMARY KEY,
+            provider TEXT NOT NULL,
+            model_id TEXT NOT NULL,
+            amount_usd REAL NOT NULL,
+            created_at REAL NOT NULL,
+            expires_at REAL NOT NULL,
+            pid INTEGER,
+            host TEXT
+        );
+        CREATE INDEX budget_reservations_expires ON budget_reservations(expires_at);
+        """,
+    )
+
+
 Migration = Callable[[sqlite3.Connection], None]
 
 # Ordered; append only. The version of a migration is its 1-based position.
@@ -254,6 +276,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("models: structured_output, reasoning, pdf_input, family, release date", _m4_model_facts),
     ("calls.tokens_estimated: token counts estimated by jarvis", _m5_tokens_estimated),
     ("content log: prompts and answers, full-text index", _m6_content_log),
+    ("budget_reservations: worst-case cost held until settled", _m7_budget_reservations),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
