@@ -18,6 +18,9 @@ Policy (numbers from `[retry]` and `[defaults] retries` in config.toml):
 - Streaming: a failure before the first token falls back invisibly; after text has
   been shown, stop (exit 8) and keep what was shown — output from another model is
   never appended to it.
+- `--schema`: the answer is never streamed; one that is not JSON or does not match the
+  schema is a failed attempt (`bad_output`), recorded, and the next model is tried
+  (the same model is not asked again). `--tools`: calls come back in the Outcome.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from typing import TYPE_CHECKING
 
 from jarvis_cli.core.errors import (
     AuthError,
+    BadOutputError,
     BudgetExceededError,
     ContextTooLongError,
     JarvisError,
@@ -52,6 +56,12 @@ from jarvis_cli.core.runs.budget import check_budget
 from jarvis_cli.core.runs.plan import plan_models
 from jarvis_cli.core.runs.requests import CompletionRequest, Outcome
 from jarvis_cli.core.runs.retry import backoff_seconds, final_error
+from jarvis_cli.core.runs.structured_request import (
+    attempt_options,
+    check_explicit_models,
+    checked_data,
+    required_capabilities,
+)
 from jarvis_cli.core.selection.cost import cost_usd, estimate_request_tokens, estimate_tokens
 
 if TYPE_CHECKING:
@@ -81,6 +91,7 @@ class _Run:
     warnings: list[str] = field(default_factory=list)
     bad_providers: set[str] = field(default_factory=set)
     emitted: bool = False  # text has been shown to the user
+    request: CompletionRequest | None = None  # chat/completion: for --schema / --tools
 
 
 class Orchestrator:
@@ -119,19 +130,21 @@ class Orchestrator:
             prompt=req.prompt_text,
             strategy=req.strategy,
             provider=req.provider,
-            capabilities=req.capabilities,
+            capabilities=required_capabilities(req),
             max_tokens=req.max_tokens,
             max_cost_usd=req.max_cost_usd,
             task=req.task,
             min_quality=req.min_quality,
         )
+        explicit = [m for m in (req.model, *req.fallbacks) if m and m in chain]
+        check_explicit_models(self.registry, req, explicit, self._on_event)
 
         def call(
             adapter: ProviderAdapter, record: ModelRecord, opts: RequestOptions
         ) -> CompletionResult:
             if req.kind == "completion":
                 return adapter.complete(req.prompt_text, record.name, opts)
-            if not req.stream or on_text is None:
+            if not req.stream or on_text is None or req.schema is not None:
                 return adapter.chat(req.messages, record.name, opts)
             stream = adapter.stream_chat(req.messages, record.name, opts)
             try:
@@ -155,6 +168,7 @@ class Orchestrator:
             max_cost_usd=req.max_cost_usd,
             timeout_s=timeout,
             call=call,
+            request=req,
         )
         return self._run_chain(run, chain)
 
@@ -256,11 +270,7 @@ class Orchestrator:
                     "could be tried; nothing was sent to it",
                     hint="raise --timeout (or [defaults] timeout_s)",
                 )
-            opts = RequestOptions(
-                max_tokens=run.options.max_tokens,
-                temperature=run.options.temperature,
-                timeout_s=remaining,
-            )
+            opts = self._options(run, record, remaining)
             started_at = time.time()
             t0 = time.monotonic()
             try:
@@ -287,12 +297,38 @@ class Orchestrator:
                 self._sleep(wait)
                 attempt_no += 1
                 continue
+            data = None
+            if run.request is not None and isinstance(result, CompletionResult):
+                try:
+                    data = checked_data(run.request, result.text, record.id)
+                except BadOutputError as exc:  # falls back; the same model is not asked again
+                    exc.provider = record.provider
+                    self._record(run, record, started_at, t0, result=result, error=exc)
+                    raise
             attempt = self._record(run, record, started_at, t0, result=result)
-            return self._outcome(run, record, result, attempt)
+            return self._outcome(run, record, result, attempt, data)
+
+    def _options(self, run: _Run, record: ModelRecord, remaining: float) -> RequestOptions:
+        """This attempt's options: the deadline left, and --schema / --tools for `record`."""
+        opts = RequestOptions(
+            max_tokens=run.options.max_tokens,
+            temperature=run.options.temperature,
+            timeout_s=remaining,
+        )
+        if run.request is None:
+            return opts
+        strict = (
+            run.request.schema is not None and self.providers.spec(record.provider).strict_schema
+        )
+        return attempt_options(run.request, opts, strict_provider=strict)
 
     @staticmethod
     def _outcome(
-        run: _Run, record: ModelRecord, result: CompletionResult | EmbeddingResult, a: Attempt
+        run: _Run,
+        record: ModelRecord,
+        result: CompletionResult | EmbeddingResult,
+        a: Attempt,
+        data: object = None,
     ) -> Outcome:
         completion = result if isinstance(result, CompletionResult) else None
         return Outcome(
@@ -308,6 +344,8 @@ class Orchestrator:
             attempts=tuple(run.attempts),
             embeddings=result.embeddings if isinstance(result, EmbeddingResult) else None,
             warnings=tuple(run.warnings),
+            data=data,
+            tool_calls=completion.tool_calls if completion else (),
         )
 
     def _record(
