@@ -137,7 +137,9 @@ class Orchestrator:
             min_quality=req.min_quality,
         )
         explicit = [m for m in (req.model, *req.fallbacks) if m and m in chain]
-        check_explicit_models(self.registry, req, explicit, self._on_event)
+        specs = self.providers.specs()
+        usable = lambda p: p in specs and self.providers.usable(specs[p])  # noqa: E731
+        check_explicit_models(self.registry, req, explicit, self._on_event, usable)
 
         def call(
             adapter: ProviderAdapter, record: ModelRecord, opts: RequestOptions

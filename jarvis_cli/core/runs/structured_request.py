@@ -36,15 +36,22 @@ def check_explicit_models(
     req: CompletionRequest,
     models: Sequence[str],
     on_event: Callable[[str], None],
+    usable: Callable[[str], bool] = lambda _provider: True,
 ) -> None:
-    """Refuse an explicit model known not to support what --schema/--tools need."""
+    """Refuse an explicit model known not to support what --schema/--tools need (naming
+    models that do, those of providers with a key first)."""
     needed = [c for c in required_capabilities(req) if c not in req.capabilities]
     for cap in needed:
         for model_id in models:
             record = registry.get(model_id)
             has = None if record is None else getattr(record.capabilities, cap)
             if has is False:
-                able = [r.id for r in registry.list_models(capability=cap, kind="chat")]
+                records = [
+                    r
+                    for r in registry.list_models(capability=cap)
+                    if r.supports("chat") is not False
+                ]
+                able = [r.id for r in sorted(records, key=lambda r: not usable(r.provider))]
                 shown = ", ".join(able[:SHOWN]) + (", …" if len(able) > SHOWN else "")
                 raise NoSuitableModelError(
                     f"{model_id} does not support {cap} (needed by "
