@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Any
 
 import jsonschema
 
@@ -22,7 +24,7 @@ EXPECTED_SCHEMA = {
 }
 
 
-def _sent(pair: Pair, which: str = "alpha") -> dict[str, object]:
+def _sent(pair: Pair, which: str = "alpha") -> dict[str, Any]:  # noqa: F811
     fake = pair.alpha if which == "alpha" else pair.beta
     (request,) = [r for r in fake.requests if r.path.endswith("/chat/completions")]
     assert isinstance(request.body, dict)
@@ -90,7 +92,7 @@ def test_json_puts_the_parsed_document_under_data(pair: Pair) -> None:  # noqa: 
     assert "tool_calls" not in data
 
 
-def test_schema_from_a_file_is_sent_as_written(pair: Pair, tmp_path) -> None:  # noqa: F811
+def test_schema_from_a_file_is_sent_as_written(pair: Pair, tmp_path: Path) -> None:  # noqa: F811
     schema = {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]}
     (tmp_path / "s.json").write_text(json.dumps(schema))
     pair.alpha.script("fake-chat", Behavior(schema_answer="valid"))
@@ -99,7 +101,7 @@ def test_schema_from_a_file_is_sent_as_written(pair: Pair, tmp_path) -> None:  #
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == '{"ok": true}\n'
-    assert _sent(pair)["response_format"]["json_schema"]["schema"] == schema  # type: ignore[index]
+    assert _sent(pair)["response_format"]["json_schema"]["schema"] == schema
 
 
 def test_selection_requires_structured_output(pair: Pair) -> None:  # noqa: F811
@@ -126,7 +128,7 @@ def test_explicit_model_known_without_support_exits_6_naming_those_with_it(pair:
     assert pair.alpha.count("/chat/completions") == 0
 
 
-def test_bad_schema_options_exit_2_with_the_reason(pair: Pair, tmp_path) -> None:  # noqa: F811
+def test_bad_schema_options_exit_2_with_the_reason(pair: Pair, tmp_path: Path) -> None:  # noqa: F811
     cases = [
         (("--schema", "name, age integer"), "error: --schema field 'age': unknown type 'integer'"),
         (("--schema", '{"type": 3'), "error: --schema is not valid JSON: Expecting ',' delimiter"),
@@ -150,3 +152,22 @@ def test_bad_schema_options_exit_2_with_the_reason(pair: Pair, tmp_path) -> None
         assert message in result.stderr, (args, result.stderr)
         assert "Traceback" not in result.stderr
     assert pair.alpha.count() == 0
+
+
+def test_openai_preset_gets_strict_only_for_a_strict_compatible_schema(home: Path) -> None:
+    from tests.cli.test_complete import write_config
+    from tests.conftest import run_jarvis
+    from tests.fake_provider import FakeProvider
+
+    with FakeProvider(api_key="sk-openai-test-0123456789") as fake:
+        write_config(home, f'[providers.openai]\nbase_url = "{fake.base_url}"\n')
+        env = {"JARVIS_OPENAI_API_KEY": "sk-openai-test-0123456789"}
+        fake.always(None, Behavior(schema_answer="valid"))
+        loose = '{"type": "object", "properties": {"a": {"type": "string"}}}'
+        for schema, strict in ((DSL, True), (loose, False)):
+            result = run_jarvis(
+                "complete", "x", "--schema", schema, "-m", "openai/fake-chat", env=env
+            )
+            assert result.returncode == 0, result.stderr
+            body = fake.requests[-1].body
+            assert body["response_format"]["json_schema"]["strict"] is strict

@@ -68,9 +68,7 @@ def test_json_schema_text_and_file_are_accepted(tmp_path: Path) -> None:
 def test_unparseable_json_schema_names_line_and_column() -> None:
     with pytest.raises(UsageError) as err:
         parse_schema('{"type": "object",\n "properties": }')
-    assert err.value.message == (
-        "--schema is not valid JSON: Expecting value at line 2 column 16"
-    )
+    assert err.value.message == ("--schema is not valid JSON: Expecting value at line 2 column 16")
 
 
 def test_schema_that_breaks_the_metaschema_is_refused_with_its_path() -> None:
