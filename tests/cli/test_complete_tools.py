@@ -172,3 +172,26 @@ def test_bad_tools_inputs_exit_2_with_the_reason(pair: Pair, tmp_path: Path) -> 
         assert message in result.stderr, (args, result.stderr)
         assert "Traceback" not in result.stderr
     assert pair.alpha.count() == 0
+
+
+def test_hostile_call_names_are_made_safe_on_a_terminal_and_exact_on_a_pipe(
+    pair: Pair,  # noqa: F811
+    tools_file: Path,
+) -> None:
+    import os
+
+    from tests.terminal import terminal
+
+    name = "get_weather\x9b31m\u202etxt"  # a C1 CSI and an RTL override
+    calls = [{"name": name, "arguments": "{\x9b2J"}]  # not JSON: kept as a string
+    pair.alpha.always("fake-chat", Behavior(tool_calls=calls))
+    args = ("complete", "x", "--tools", str(tools_file), "-m", "alpha/fake-chat", "--no-stream")
+    with terminal(*args, env={**os.environ, **pair.env}) as term:
+        shown = term.read_until(b"\0never shown\0", timeout=60)  # returns at exit
+        assert term.wait() == 0, shown
+    assert b"get_weather" in shown
+    assert "\x9b".encode() not in shown and "\u202e".encode() not in shown
+    piped = pair.run(*args)
+    assert piped.returncode == 0, piped.stderr
+    assert json.loads(piped.stdout) == {"name": name, "arguments": "{\x9b2J"}
+    assert "\x9b" in piped.stdout  # exact bytes on a pipe
