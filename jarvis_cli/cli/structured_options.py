@@ -24,9 +24,9 @@ SchemaOption = Annotated[
         "--schema",
         metavar="SCHEMA",
         help="Answer with JSON matching SCHEMA: JSON Schema text, @FILE.json, or fields "
-        "'NAME [TYPE] [: description], …' (TYPE: str int float bool list list[str] list[int] "
-        "list[float] list[bool]; default str; all required). Not streamed: validated first; "
-        "an invalid answer falls back to the next model.",
+        "'NAME [TYPE] [: description], …' (TYPE: str int float bool list list\\[str] "
+        "list\\[int] list\\[float] list\\[bool]; default str; all required). Not streamed: "
+        "validated first; an invalid answer falls back to the next model.",
     ),
 ]
 ToolsOption = Annotated[

@@ -9,6 +9,7 @@ from typing import Any
 import jsonschema
 
 from tests.cli.test_complete import Pair, pair  # noqa: F401 - fixture
+from tests.conftest import JarvisRunner
 from tests.fake_provider import Behavior
 
 DSL = "name, age int, tags list: a few keywords"
@@ -171,3 +172,9 @@ def test_openai_preset_gets_strict_only_for_a_strict_compatible_schema(home: Pat
             assert result.returncode == 0, result.stderr
             body = fake.requests[-1].body
             assert body["response_format"]["json_schema"]["strict"] is strict
+
+
+def test_help_documents_the_field_list_types(jarvis: JarvisRunner) -> None:
+    shown = jarvis("complete", "--help", env={"COLUMNS": "300"})
+    assert shown.returncode == 0
+    assert "list[str] list[int] list[float] list[bool]" in shown.stdout  # not eaten as markup
