@@ -137,9 +137,7 @@ class Orchestrator:
             min_quality=req.min_quality,
         )
         explicit = [m for m in (req.model, *req.fallbacks) if m and m in chain]
-        specs = self.providers.specs()
-        usable = lambda p: p in specs and self.providers.usable(specs[p])  # noqa: E731
-        check_explicit_models(self.registry, req, explicit, self._on_event, usable)
+        check_explicit_models(self.registry, self.providers, req, explicit, self._on_event)
 
         def call(
             adapter: ProviderAdapter, record: ModelRecord, opts: RequestOptions

@@ -16,6 +16,7 @@ from jarvis_cli.core.providers.base import RequestOptions
 from jarvis_cli.core.runs.requests import CompletionRequest
 
 if TYPE_CHECKING:
+    from jarvis_cli.core.providers.manager import ProviderManager
     from jarvis_cli.core.registry.model_registry import ModelRegistry
 
 SHOWN = 5  # models named in the refusal
@@ -33,10 +34,10 @@ def required_capabilities(req: CompletionRequest) -> tuple[str, ...]:
 
 def check_explicit_models(
     registry: ModelRegistry,
+    providers: ProviderManager,
     req: CompletionRequest,
     models: Sequence[str],
     on_event: Callable[[str], None],
-    usable: Callable[[str], bool] = lambda _provider: True,
 ) -> None:
     """Refuse an explicit model known not to support what --schema/--tools need (naming
     models that do, those of providers with a key first)."""
@@ -51,7 +52,9 @@ def check_explicit_models(
                     for r in registry.list_models(capability=cap)
                     if r.supports("chat") is not False
                 ]
-                able = [r.id for r in sorted(records, key=lambda r: not usable(r.provider))]
+                specs = providers.specs()
+                with_key = {n for n, spec in specs.items() if providers.usable(spec)}
+                able = [r.id for r in sorted(records, key=lambda r: r.provider not in with_key)]
                 shown = ", ".join(able[:SHOWN]) + (", …" if len(able) > SHOWN else "")
                 raise NoSuitableModelError(
                     f"{model_id} does not support {cap} (needed by "
