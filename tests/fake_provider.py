@@ -24,7 +24,7 @@ import socket
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -57,6 +57,12 @@ class Behavior:
     close_early_after: int | None = None  # after N events end the stream CLEANLY, without
     #   a finish_reason and without [DONE] (what a server stopped by SIGTERM does)
     embedding_per_token: bool = False  # one vector per token (nested lists): malformed
+    # Issue 14 (--schema, --tools). A request's response_format / tools / tool_choice are
+    # checked for the OpenAI shape (400 if wrong) whatever the behaviour.
+    schema_answer: str | None = None  # "valid" | "invalid": JSON shaped by the sent schema
+    tool_calls: list[dict[str, str]] | None = None  # [{"name", "arguments" (a string)}]
+    tool_call_deltas: list[list[dict[str, Any]]] | None = None  # streamed: raw
+    #   delta.tool_calls of each chunk, exactly as given (for tricky chunking)
 
 
 class Headers(dict[str, str]):
@@ -265,6 +271,14 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send_error_json(401, message, {}, code="invalid_api_key")
                 return
         behavior = fake._behavior_for(model)
+        problem = _structured_problem(body) if path.endswith("/chat/completions") else None
+        if problem is not None:
+            self._send_error_json(400, f"fake: {problem}", {}, code="invalid_request")
+            return
+        fmt = body.get("response_format") if isinstance(body, dict) else None
+        if behavior.schema_answer is not None and fmt is not None:
+            sample = _sample(fmt["json_schema"]["schema"], behavior.schema_answer == "invalid")
+            behavior = replace(behavior, text=json.dumps(sample))
         if behavior.delay_s:
             time.sleep(behavior.delay_s)
         if behavior.status != 200:
@@ -313,6 +327,13 @@ class _Handler(BaseHTTPRequestHandler):
         model = body.get("model") if isinstance(body, dict) else None
         if behavior.no_choices:
             choices: list[dict[str, Any]] = []
+        elif chat and behavior.tool_calls is not None:
+            calls = [
+                {"id": f"call_{i}", "type": "function", "function": dict(c)}
+                for i, c in enumerate(behavior.tool_calls)
+            ]
+            message = {"role": "assistant", "content": None, "tool_calls": calls}
+            choices = [{"index": 0, "message": message, "finish_reason": "tool_calls"}]
         elif chat:
             choices = [
                 {
@@ -400,6 +421,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(k, v)
         self.end_headers()
         deltas = behavior.chunks if behavior.chunks is not None else _split_words(behavior.text)
+        tool_deltas = behavior.tool_call_deltas
+        if tool_deltas is None and behavior.tool_calls is not None:
+            tool_deltas = _default_tool_deltas(behavior.tool_calls)
+        if tool_deltas is not None:
+            deltas = []
         base = {
             "id": "fake-stream-1",
             "object": "chat.completion.chunk" if chat else "text_completion",
@@ -423,8 +449,12 @@ class _Handler(BaseHTTPRequestHandler):
                 else {"index": 0, "text": delta, "finish_reason": None}
             )
             events.append({**base, "choices": [choice]})
+        for tool_delta in tool_deltas or ():
+            choice = {"index": 0, "delta": {"tool_calls": tool_delta}, "finish_reason": None}
+            events.append({**base, "choices": [choice]})
+        finish = "tool_calls" if tool_deltas is not None else behavior.finish_reason
         last: dict[str, Any] = (
-            {"index": 0, "delta": {}, "finish_reason": behavior.finish_reason}
+            {"index": 0, "delta": {}, "finish_reason": finish}
             if chat
             else {"index": 0, "text": "", "finish_reason": behavior.finish_reason}
         )
@@ -458,3 +488,83 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
+
+
+def _structured_problem(body: Any) -> str | None:
+    """What is wrong with a chat request's response_format / tools / tool_choice, if anything."""
+    if not isinstance(body, dict):
+        return None
+    fmt = body.get("response_format")
+    if fmt is not None:
+        spec = fmt.get("json_schema") if isinstance(fmt, dict) else None
+        if fmt.get("type") != "json_schema" or not isinstance(spec, dict):
+            return "response_format must be {type: json_schema, json_schema: {...}}"
+        if not isinstance(spec.get("name"), str) or not isinstance(spec.get("schema"), dict):
+            return "json_schema needs a name and a schema object"
+        if not isinstance(spec.get("strict"), bool):
+            return "json_schema.strict must be a boolean"
+    tools = body.get("tools")
+    names: list[str] = []
+    if tools is not None:
+        for tool in tools if isinstance(tools, list) else [None]:
+            function = tool.get("function") if isinstance(tool, dict) else None
+            if not isinstance(tool, dict) or tool.get("type") != "function":
+                return "each tool needs type function"
+            if not isinstance(function, dict) or not isinstance(function.get("name"), str):
+                return "each tool needs function.name"
+            names.append(function["name"])
+    choice = body.get("tool_choice")
+    if choice is not None:
+        if tools is None:
+            return "tool_choice without tools"
+        if isinstance(choice, dict):
+            if (choice.get("function") or {}).get("name") not in names:
+                return "tool_choice names no tool"
+        elif choice not in ("auto", "none", "required"):
+            return "bad tool_choice"
+    return None
+
+
+def _sample(schema: Any, invalid: bool = False) -> Any:
+    """A document shaped by `schema` (or, with `invalid`, one that breaks it at one field)."""
+    if not isinstance(schema, dict):
+        return None
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind = schema.get("type")
+    if kind == "object" or "properties" in schema:
+        doc = {k: _sample(v) for k, v in (schema.get("properties") or {}).items()}
+        if invalid:
+            required = list(schema.get("required") or doc)
+            if not required:
+                return []
+            wrong = doc.get(required[0])
+            doc[required[0]] = 12345 if isinstance(wrong, str) else "not the right type"
+        return doc
+    if invalid:
+        return {"unexpected": True}
+    if kind == "array":
+        return [_sample(schema.get("items", {"type": "string"}))]
+    return {"string": "text", "integer": 7, "number": 1.5, "boolean": True}.get(str(kind), "x")
+
+
+def _default_tool_deltas(calls: list[dict[str, str]]) -> list[list[dict[str, Any]]]:
+    """Stream deltas of `calls`: the name first, then the arguments 3 characters at a time,
+    the calls interleaved (call 0 piece, call 1 piece, …) as some servers send them."""
+    deltas: list[list[dict[str, Any]]] = [
+        [
+            {
+                "index": i,
+                "id": f"call_{i}",
+                "type": "function",
+                "function": {"name": c["name"], "arguments": ""},
+            }
+        ]
+        for i, c in enumerate(calls)
+    ]
+    pieces = [[c["arguments"][j : j + 3] for j in range(0, len(c["arguments"]), 3)] for c in calls]
+    for step in range(max((len(p) for p in pieces), default=0)):
+        for i, parts in enumerate(pieces):
+            if step < len(parts):
+                deltas.append([{"index": i, "function": {"arguments": parts[step]}}])
+    return deltas

@@ -15,6 +15,7 @@ from jarvis_cli.cli.request_content import (
     ParamOption,
     TemplateOption,
 )
+from jarvis_cli.cli.structured_options import SchemaOption, ToolChoiceOption, ToolsOption
 
 if TYPE_CHECKING:
     from jarvis_cli.core.runs.orchestrator import Outcome
@@ -143,6 +144,9 @@ def complete(
     template: TemplateOption = None,
     param: ParamOption = None,
     no_log: NoLogOption = False,
+    schema: SchemaOption = None,
+    tools: ToolsOption = None,
+    tool_choice: ToolChoiceOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Complete a prompt with the best model your keys and budget allow.
@@ -158,7 +162,9 @@ def complete(
             f"--type must be chat or completion, not {kind!r}", hint="embeddings: jarvis embed"
         )
     from jarvis_cli.cli import request_content as rc
+    from jarvis_cli.cli import structured_options as so
 
+    structured = so.structured_fields(schema, tools, tool_choice, kind=kind)
     ctx = get_context()
     settings = rc.load_settings(
         ctx,
@@ -194,6 +200,7 @@ def complete(
     streaming = (
         not json_output
         and kind == "chat"
+        and "schema" not in structured  # validated before it is printed
         and (render.is_tty(sys.stdout) if stream is None else stream)
     )
     request = CompletionRequest(
@@ -213,6 +220,7 @@ def complete(
         retries=retries,
         task=settings.task,
         min_quality=min_quality,
+        **structured,
     )
     printed: list[str] = []
 
@@ -250,12 +258,17 @@ def complete(
     for warning in outcome.warnings:
         render.warn(warning)
     if json_output:
-        render.emit_json(outcome_json(outcome, conversation_id if log else None))
+        data = outcome_json(outcome, conversation_id if log else None)
+        so.add_json(data, outcome, structured)
+        render.emit_json(data)
         return
-    if not streaming:
+    if "schema" in structured:
+        so.print_document(outcome, raw=raw)
+    elif not streaming and (outcome.text or not outcome.tool_calls):
         shown = render.answer_text(outcome.text, raw=raw)
         sys.stdout.write(shown if shown.endswith("\n") else shown + "\n")
         sys.stdout.flush()
+    so.print_tool_calls(outcome, raw=raw)
     _event(_summary(outcome))
 
 

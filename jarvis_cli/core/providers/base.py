@@ -7,8 +7,8 @@ text delta of a stream (None when not streamed).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from typing import Literal, NamedTuple, Protocol
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Literal, NamedTuple, Protocol
 
 RequestKind = Literal["chat", "completion", "embedding"]
 
@@ -30,6 +30,18 @@ class RequestOptions(NamedTuple):
     max_tokens: int | None = None
     temperature: float | None = None
     timeout_s: float | None = None  # per HTTP request; None = the provider's default
+    # --schema / --tools (issue 14), sent as given (built by core/runs/structured.py, tools.py)
+    response_format: Mapping[str, Any] | None = None
+    tools: tuple[Mapping[str, Any], ...] = ()
+    tool_choice: str | Mapping[str, Any] | None = None
+
+
+class ToolCall(NamedTuple):
+    """A tool call the model asked for; `arguments` is the JSON text exactly as sent."""
+
+    id: str | None
+    name: str
+    arguments: str
 
 
 class CompletionResult(NamedTuple):
@@ -39,6 +51,7 @@ class CompletionResult(NamedTuple):
     finish_reason: str | None
     latency_ms: float
     ttft_ms: float | None = None
+    tool_calls: tuple[ToolCall, ...] = ()
 
 
 class EmbeddingResult(NamedTuple):

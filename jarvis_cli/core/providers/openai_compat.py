@@ -19,6 +19,7 @@ from jarvis_cli.core.providers.base import (
     Message,
     ModelInfo,
     RequestOptions,
+    ToolCall,
 )
 from jarvis_cli.core.providers.errors import map_exception
 from jarvis_cli.core.providers.presets import ProviderSpec
@@ -135,6 +136,12 @@ class OpenAICompatAdapter:
             args["max_tokens"] = options.max_tokens
         if options.temperature is not None:
             args["temperature"] = options.temperature
+        if options.response_format is not None:
+            args["response_format"] = dict(options.response_format)
+        if options.tools:
+            args["tools"] = [dict(t) for t in options.tools]
+            if options.tool_choice is not None:
+                args["tool_choice"] = options.tool_choice
         return args
 
     # --- ProviderAdapter --------------------------------------------------------
@@ -169,7 +176,27 @@ class OpenAICompatAdapter:
             model=getattr(response, "model", None) or model,
             finish_reason=choices[0].finish_reason,
             latency_ms=latency,
+            tool_calls=self._tool_calls(getattr(message, "tool_calls", None)),
         )
+
+    def _tool_calls(self, raw: Any) -> tuple[ToolCall, ...]:
+        """The message's function calls (untrusted text, kept exactly)."""
+        calls: list[ToolCall] = []
+        for item in raw or ():
+            function = getattr(item, "function", None)
+            name = getattr(function, "name", None)
+            if not isinstance(name, str) or not name:
+                raise self._bad_response("a tool call without a function name")
+            arguments = getattr(function, "arguments", None)
+            call_id = getattr(item, "id", None)
+            calls.append(
+                ToolCall(
+                    call_id if isinstance(call_id, str) else None,
+                    name,
+                    arguments if isinstance(arguments, str) else "",
+                )
+            )
+        return tuple(calls)
 
     def stream_chat(
         self, messages: Sequence[Message], model: str, options: RequestOptions

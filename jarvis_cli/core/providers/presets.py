@@ -68,6 +68,9 @@ class ProviderSpec(NamedTuple):
     # or a provider whose config opts in); never to anyone else.
     send_openai_org: bool = False
     url_password: UrlPassword | None = None  # a password left in config.toml's base_url
+    # response_format json_schema with "strict": true is honoured (OpenAI); elsewhere
+    # jarvis sends strict false and validates the answer itself either way.
+    strict_schema: bool = False
 
     @property
     def basic_user(self) -> str | None:
@@ -115,6 +118,7 @@ PRESETS: dict[str, ProviderSpec] = {
             catalog_provider="openai",
             description="OpenAI",
             send_openai_org=True,
+            strict_schema=True,
         ),
         ProviderSpec(
             "anthropic",
