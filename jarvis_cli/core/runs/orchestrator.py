@@ -53,6 +53,8 @@ from jarvis_cli.core.runs.attempts import (
     record_attempt,
 )
 from jarvis_cli.core.runs.budget import RESERVATION_GRACE_S, release, reserve
+from jarvis_cli.core.runs.ledger import RunLedger
+from jarvis_cli.core.runs.limiter import ProviderLimiter
 from jarvis_cli.core.runs.plan import plan_models
 from jarvis_cli.core.runs.requests import CompletionRequest, Outcome
 from jarvis_cli.core.runs.retry import backoff_seconds, final_error
@@ -82,6 +84,8 @@ class Orchestrator:
         *,
         on_event: EventSink | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        limiter: ProviderLimiter | None = None,
+        ledger: RunLedger | None = None,
     ) -> None:
         from jarvis_cli.core.providers.manager import ProviderManager
         from jarvis_cli.core.registry.model_registry import ModelRegistry
@@ -92,15 +96,15 @@ class Orchestrator:
         self.providers = ProviderManager(ctx, KeyManager(ctx))
         self._on_event = on_event or (lambda _msg: None)
         self._sleep = sleep
+        self._limiter = limiter  # a batch's per-provider concurrency (AIMD)
+        self._ledger = ledger  # a batch's --max-total-cost
+        self.attempts_recorded = 0  # by this orchestrator, over all its requests
 
     # --- running --------------------------------------------------------------
 
-    def complete(
-        self, req: CompletionRequest, on_text: Callable[[str], None] | None = None
-    ) -> Outcome:
-        """Run a chat/completion request; stream text to `on_text` when `req.stream`."""
-        defaults = self.ctx.config.defaults
-        chain = plan_models(
+    def plan(self, req: CompletionRequest) -> list[str]:
+        """The ordered model ids `req` would try (see runs/plan.py)."""
+        return plan_models(
             self.ctx,
             req.kind,
             model=req.model,
@@ -115,6 +119,21 @@ class Orchestrator:
             task=req.task,
             min_quality=req.min_quality,
         )
+
+    def complete(
+        self,
+        req: CompletionRequest,
+        on_text: Callable[[str], None] | None = None,
+        *,
+        chain: Sequence[str] | None = None,
+    ) -> Outcome:
+        """Run a chat/completion request; stream text to `on_text` when `req.stream`.
+
+        `chain` is a plan made earlier by `plan()` (a batch reuses one for similar
+        lines); by default the request is planned now.
+        """
+        defaults = self.ctx.config.defaults
+        chain = self.plan(req) if chain is None else list(chain)
         explicit = [m for m in (req.model, *req.fallbacks) if m and m in chain]
         check_explicit_models(self.registry, self.providers, req, explicit, self._on_event)
 
@@ -226,19 +245,27 @@ class Orchestrator:
         tokens = estimate_request_tokens(
             run.kind, prompt=run.prompt, max_tokens=run.options.max_tokens
         )
+        estimate = cost_usd(record, tokens.input_tokens, tokens.output_tokens)
         held, warnings = reserve(
             self.ctx.store,
             self.ctx.config.budgets,
             provider=record.provider,
             model_id=record.id,
-            estimated_cost_usd=cost_usd(record, tokens.input_tokens, tokens.output_tokens),
+            estimated_cost_usd=estimate,
             max_cost_usd=run.max_cost_usd,
             ttl_s=run.timeout_s + RESERVATION_GRACE_S,
         )
         run.warnings.extend(warnings)
         run.reservation = held
+        paid_before = len(run.attempts)
         try:
-            return self._attempts(run, record)
+            local = self._ledger.reserve(estimate, record.id) if self._ledger else 0.0
+            try:
+                return self._attempts(run, record)
+            finally:
+                if self._ledger is not None:
+                    turn = run.attempts[paid_before:]
+                    self._ledger.settle(local, sum(a.cost_usd or 0.0 for a in turn))
         finally:
             if run.reservation is not None:  # not settled by a successful attempt
                 release(self.ctx.store, run.reservation)
@@ -263,7 +290,10 @@ class Orchestrator:
             started_at = time.time()
             t0 = time.monotonic()
             try:
-                result = run.call(adapter, record, opts)
+                if self._limiter is None:
+                    result = run.call(adapter, record, opts)
+                else:
+                    result = self._limited_call(run, adapter, record, opts)
             except KeyboardInterrupt:
                 stopped = ProviderError("interrupted by the user", provider=record.provider)
                 self._record(run, record, started_at, t0, error=stopped, cls="interrupted")
@@ -296,6 +326,21 @@ class Orchestrator:
                     raise
             attempt = self._record(run, record, started_at, t0, result=result)
             return run.outcome(record, result, attempt, data)
+
+    def _limited_call(
+        self, run: RunState, adapter: ProviderAdapter, record: ModelRecord, opts: RequestOptions
+    ) -> CompletionResult | EmbeddingResult:
+        """`run.call` inside the provider's concurrency slot; 429s slow the provider down."""
+        assert self._limiter is not None
+        with self._limiter.slot(record.provider):
+            try:
+                result = run.call(adapter, record, opts)
+            except ProviderError as exc:
+                if exc.status_code == 429:
+                    self._limiter.throttled(record.provider)
+                raise
+        self._limiter.succeeded(record.provider)
+        return result
 
     def _options(self, run: RunState, record: ModelRecord, remaining: float) -> RequestOptions:
         """This attempt's options: the deadline left, and --schema / --tools for `record`."""
@@ -343,4 +388,5 @@ class Orchestrator:
         if settle is not None:
             run.reservation = None
         run.attempts.append(attempt)
+        self.attempts_recorded += 1
         return attempt

@@ -64,7 +64,14 @@ class Store:
         check_not_exposed(path, "store")
         create_private_file(path)
         try:
-            conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+            # A connection is used by one thread at a time (a batch gives each worker its
+            # own), but may be closed by the thread that made the workers.
+            conn = sqlite3.connect(
+                path,
+                isolation_level=None,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                check_same_thread=False,
+            )
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open store {path}: {exc}") from None
         store = cls(path, conn)
