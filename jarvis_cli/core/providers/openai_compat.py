@@ -7,6 +7,7 @@ when a client is first needed, so building an adapter costs nothing.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -35,6 +36,16 @@ VALIDATE_TIMEOUT_S = 15.0
 # Sent to keyless local servers: the SDK insists on some key, and an empty
 # Authorization header confuses some servers.
 KEYLESS_PLACEHOLDER = "not-needed"
+
+
+@functools.cache
+def _tls_context() -> Any:
+    """The TLS context every client of this process shares (what httpx builds for
+    verify=True, trust_env=True). Building one takes ~25 ms; a batch makes a client
+    per worker thread, and 128 contexts would cost seconds."""
+    import httpx2
+
+    return httpx2.create_ssl_context()
 
 T = TypeVar("T")
 
@@ -81,6 +92,7 @@ class OpenAICompatAdapter:
                 default_headers=self._headers() or None,
                 organization=self._organization,
                 project=self._project,
+                http_client=openai.DefaultHttpxClient(verify=_tls_context()),
             )
             # The SDK fills a None organization/project from OPENAI_ORG_ID and
             # OPENAI_PROJECT_ID: set what this provider should get, explicitly.

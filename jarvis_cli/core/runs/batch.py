@@ -172,24 +172,41 @@ def answer_record(line: BatchLine, outcome: Outcome) -> dict[str, Any]:
 
 
 class _Plans:
-    """Plans shared by the workers, dropped after REPLAN_S or any failure."""
+    """Plans shared by the workers, dropped after REPLAN_S or any failure.
+
+    One worker plans a key while the others asking for it wait (selection is CPU
+    work: 32 workers planning the same thing at once would only queue on the GIL).
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._key_locks: dict[tuple[Any, ...], threading.Lock] = {}
         self._plans: dict[tuple[Any, ...], tuple[float, int, list[str]]] = {}
         self.generation = 0  # bumped by every failed attempt
 
+    def _fresh(self, key: tuple[Any, ...]) -> list[str] | None:
+        found = self._plans.get(key)
+        if found and found[1] == self.generation and time.monotonic() - found[0] < REPLAN_S:
+            return found[2]
+        return None
+
     def get(self, key: tuple[Any, ...], make: Callable[[], list[str]]) -> list[str]:
-        now = time.monotonic()
         with self._lock:
-            found = self._plans.get(key)
-            if found and found[1] == self.generation and now - found[0] < REPLAN_S:
-                return found[2]
-            generation = self.generation
-        plan = make()
-        with self._lock:
-            self._plans[key] = (now, generation, plan)
-        return plan
+            plan = self._fresh(key)
+            if plan is not None:
+                return plan
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            with self._lock:
+                plan = self._fresh(key)  # made by the worker we waited for
+                generation = self.generation
+            if plan is not None:
+                return plan
+            started = time.monotonic()
+            plan = make()
+            with self._lock:
+                self._plans[key] = (started, generation, plan)
+            return plan
 
     def invalidate(self) -> None:
         with self._lock:
@@ -252,7 +269,10 @@ class BatchRunner:
             with self._lock:
                 self._contexts.append(ctx)
             found = Orchestrator(
-                ctx, on_event=self._on_event, limiter=self.limiter, ledger=self.ledger
+                ctx,
+                on_event=self._on_event,
+                limiter=self.limiter,
+                ledger=self.ledger,
             )
             self._local.orchestrator = found
         return found
