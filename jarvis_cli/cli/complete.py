@@ -5,7 +5,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from jarvis_cli.cli import attach as attach_files
 from jarvis_cli.cli import render
+from jarvis_cli.cli.attach import AttachOption
 from jarvis_cli.cli.common import JsonOption, MinQualityOption, TaskOption, get_context
 from jarvis_cli.cli.prompt_input import build_prompt, read_piped_stdin
 from jarvis_cli.cli.request_content import (
@@ -143,6 +145,7 @@ def complete(
     template: TemplateOption = None,
     param: ParamOption = None,
     no_log: NoLogOption = False,
+    attach: AttachOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Complete a prompt with the best model your keys and budget allow.
@@ -171,7 +174,13 @@ def complete(
         max_tokens=max_tokens,
         temperature=temperature,
     )
-    text = build_prompt(prompt, no_stdin=no_stdin, required=settings.template is None)
+    required = settings.template is None
+    attach_files.check_prompt_source(attach, prompt, no_stdin=no_stdin, required=required)
+    if attach and kind == "completion":
+        raise UsageError("-a/--attach works with chat only (--type completion takes text)")
+    stdin_free = no_stdin or attach_files.reads_stdin(attach)
+    text = build_prompt(prompt, no_stdin=stdin_free, required=required)
+    attachments = attach_files.load(attach)
     system, text = rc.fill_prompt(settings, text)
     if kind == "completion" and system:
         raise UsageError("--system works with chat only (--type completion has no roles)")
@@ -189,6 +198,10 @@ def complete(
         system = messages[0].content if messages[0].role == "system" else None
     else:
         messages = ([Message("system", system)] if system else []) + [Message("user", text)]
+    if attachments:
+        from jarvis_cli.core.runs.attachments import content_parts
+
+        messages[-1] = messages[-1]._replace(parts=content_parts(text, attachments))
     explicit = [m for m in (settings.model, *(fallback or ())) if m]
     rc.check_fits(ctx, conversation, messages, explicit, settings.max_tokens)
     streaming = (
@@ -213,6 +226,7 @@ def complete(
         retries=retries,
         task=settings.task,
         min_quality=min_quality,
+        attachments=attachments,
     )
     printed: list[str] = []
 

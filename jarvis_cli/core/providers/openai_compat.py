@@ -19,6 +19,7 @@ from jarvis_cli.core.providers.base import (
     Message,
     ModelInfo,
     RequestOptions,
+    wire_message,
 )
 from jarvis_cli.core.providers.errors import map_exception
 from jarvis_cli.core.providers.presets import ProviderSpec
@@ -151,7 +152,7 @@ class OpenAICompatAdapter:
         response = self._call(
             lambda: self.client.chat.completions.create(
                 model=model,
-                messages=[{"role": m.role, "content": m.content} for m in messages],
+                messages=[wire_message(m) for m in messages],
                 timeout=self._timeout(options.timeout_s),
                 **self._request_args(options),
             )
@@ -179,7 +180,7 @@ class OpenAICompatAdapter:
         sdk_stream = self._call(
             lambda: self.client.chat.completions.create(
                 model=model,
-                messages=[{"role": m.role, "content": m.content} for m in messages],
+                messages=[wire_message(m) for m in messages],
                 stream=True,
                 stream_options={"include_usage": True},
                 timeout=self._timeout(options.timeout_s),

@@ -46,7 +46,14 @@ from jarvis_cli.core.providers.base import (
     RequestOptions,
     Usage,
 )
+from jarvis_cli.core.providers.presets import attachment_limit
 from jarvis_cli.core.registry.records import ModelRecord, split_model_id
+from jarvis_cli.core.runs.attachments import (
+    attachment_tokens,
+    check_models_accept,
+    check_size_limits,
+    required_capabilities,
+)
 from jarvis_cli.core.runs.attempts import Attempt, new_request_id, record_attempt
 from jarvis_cli.core.runs.budget import check_budget
 from jarvis_cli.core.runs.plan import plan_models
@@ -81,6 +88,7 @@ class _Run:
     warnings: list[str] = field(default_factory=list)
     bad_providers: set[str] = field(default_factory=set)
     emitted: bool = False  # text has been shown to the user
+    extra_input_tokens: int = 0  # attachments' estimate (runs/attachments.py)
 
 
 class Orchestrator:
@@ -110,6 +118,7 @@ class Orchestrator:
     ) -> Outcome:
         """Run a chat/completion request; stream text to `on_text` when `req.stream`."""
         defaults = self.ctx.config.defaults
+        extra = attachment_tokens(req.attachments)
         chain = plan_models(
             self.ctx,
             req.kind,
@@ -119,12 +128,16 @@ class Orchestrator:
             prompt=req.prompt_text,
             strategy=req.strategy,
             provider=req.provider,
-            capabilities=req.capabilities,
+            capabilities=(*req.capabilities, *required_capabilities(req.attachments)),
             max_tokens=req.max_tokens,
             max_cost_usd=req.max_cost_usd,
             task=req.task,
             min_quality=req.min_quality,
+            input_tokens=estimate_tokens(req.prompt_text) + extra if extra else None,
         )
+        if req.attachments:  # before anything is sent: exit 6 / exit 2
+            check_models_accept(self.registry, chain, req.attachments)
+            chain = check_size_limits(chain, req.attachments, attachment_limit)
 
         def call(
             adapter: ProviderAdapter, record: ModelRecord, opts: RequestOptions
@@ -155,6 +168,7 @@ class Orchestrator:
             max_cost_usd=req.max_cost_usd,
             timeout_s=timeout,
             call=call,
+            extra_input_tokens=extra,
         )
         return self._run_chain(run, chain)
 
@@ -231,7 +245,12 @@ class Orchestrator:
     def _try_model(self, run: _Run, record: ModelRecord) -> Outcome:
         """Check the budget, then call `record` up to `run.retries + 1` times."""
         tokens = estimate_request_tokens(
-            run.kind, prompt=run.prompt, max_tokens=run.options.max_tokens
+            run.kind,
+            prompt=run.prompt,
+            input_tokens=estimate_tokens(run.prompt) + run.extra_input_tokens
+            if run.extra_input_tokens
+            else None,
+            max_tokens=run.options.max_tokens,
         )
         run.warnings.extend(
             check_budget(

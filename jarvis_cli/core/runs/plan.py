@@ -38,6 +38,7 @@ def plan_models(
     max_cost_usd: float | None = None,
     task: str | None = None,
     min_quality: float | None = None,
+    input_tokens: int | None = None,
 ) -> list[str]:
     """The ordered model ids to try: --model, --fallback…, then selection's choice.
 
@@ -65,6 +66,7 @@ def plan_models(
         max_cost_usd=max_cost_usd,
         task=task,
         min_quality=min_quality,
+        input_tokens=input_tokens,
         required=not chain,
     )
     if selection is not None:
@@ -88,6 +90,7 @@ def _select(
     task: str | None,
     min_quality: float | None,
     required: bool,
+    input_tokens: int | None = None,
 ) -> SelectionResult | None:
     from jarvis_cli.core.selection.engine import SelectionEngine
     from jarvis_cli.core.selection.types import SelectionRequest
@@ -95,6 +98,7 @@ def _select(
     request = SelectionRequest(
         kind=kind,
         prompt=prompt,
+        input_tokens=input_tokens,
         output_tokens=max_tokens,
         capabilities=tuple(capabilities),
         preferred_model=preferred_model,

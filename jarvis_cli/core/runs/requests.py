@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from jarvis_cli.core.providers.base import Message, RequestKind, Usage
+from jarvis_cli.core.runs.attachments import Attachment
 from jarvis_cli.core.runs.attempts import Attempt
 
 
@@ -28,6 +29,9 @@ class CompletionRequest:
     retries: int | None = None  # per model; None = [defaults] retries
     task: str | None = None  # --task: quality category for selection; None = inferred
     min_quality: float | None = None  # --min-quality for selection
+    # -a: every attachment the messages carry (as parts); they add required
+    # capabilities, input tokens and size checks (runs/attachments.py).
+    attachments: tuple[Attachment, ...] = ()
 
     @property
     def prompt_text(self) -> str:
