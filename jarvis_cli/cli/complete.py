@@ -260,6 +260,7 @@ def complete(
         kind=request.kind,
         system=system,
         prompt=text,
+        attachments=attachments,
     )
     for warning in outcome.warnings:
         render.warn(warning)

@@ -15,6 +15,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -320,3 +321,30 @@ def test_log_records_attachment_facts_not_bytes(setup: Setup, tmp_path: Path) ->
     shown = setup.run("log", "show", request_id)
     assert shown.returncode == 0, shown.stderr
     assert "image/png" in shown.stdout and hashlib.sha256(PNG).hexdigest() in shown.stdout
+
+
+def test_pruning_a_request_drops_its_attachment_rows(setup: Setup, tmp_path: Path) -> None:
+    image = _write(tmp_path, "a.png", PNG)
+    done = setup.run("complete", "--no-stream", "-a", str(image), "describe")
+    assert done.returncode == 0, done.stderr
+    time.sleep(0.05)  # the row is now strictly older than the cutoff below
+    pruned = setup.run("log", "prune", "--older-than", "0s")
+    assert pruned.returncode == 0, pruned.stderr
+    conn = sqlite3.connect(setup.home / "jarvis.db")
+    try:
+        left = conn.execute("SELECT count(*) FROM content_attachments").fetchone()[0]
+        logged = conn.execute("SELECT count(*) FROM log_requests").fetchone()[0]
+    finally:
+        conn.close()
+    assert (logged, left) == (0, 0)
+
+
+def test_no_log_records_no_attachment(setup: Setup, tmp_path: Path) -> None:
+    image = _write(tmp_path, "a.png", PNG)
+    done = setup.run("complete", "--no-stream", "--no-log", "-a", str(image), "describe")
+    assert done.returncode == 0, done.stderr
+    conn = sqlite3.connect(setup.home / "jarvis.db")
+    try:
+        assert conn.execute("SELECT count(*) FROM content_attachments").fetchone()[0] == 0
+    finally:
+        conn.close()
