@@ -348,3 +348,72 @@ def test_no_log_records_no_attachment(setup: Setup, tmp_path: Path) -> None:
         assert conn.execute("SELECT count(*) FROM content_attachments").fetchone()[0] == 0
     finally:
         conn.close()
+
+
+# --- chat ------------------------------------------------------------------------
+
+
+def test_chat_attach_goes_with_the_next_message_and_stays_in_history(
+    setup: Setup, tmp_path: Path
+) -> None:
+    from tests.terminal import terminal
+
+    image = _write(tmp_path, "cat.webp", PNG)
+    env = {**os.environ, **setup.env}
+    with terminal("chat", "--model", "alpha/blind", env=env) as term:
+        assert b"/attach PATH" in term.read_until(b"you> ")  # the help line says so
+        term.type(f"/attach {tmp_path / 'missing.png'}")
+        assert b"missing.png: no such file" in term.read_until(b"you> ")
+        term.type(f"/attach {image}")
+        assert f"attached {image} (image/png, {len(PNG)} bytes)".encode() in term.read_until(
+            b"you> "
+        )
+        term.type("what is it?")
+        refused = term.read_until(b"you> ")
+        assert b"alpha/blind does not accept images" in refused
+        assert b"attachments kept" in refused
+        term.type("/model alpha/seer")
+        term.read_until(b"you> ")
+        term.type("what is it?")
+        assert f"I see an image (image/png, {len(PNG)} bytes)".encode() in term.read_until(b"you> ")
+        term.type("and now?")  # no new file: the first one is still in the history
+        term.read_until(b"you> ")
+        term.type("/exit")
+        assert term.wait() == 0
+    bodies = setup.chat_bodies()
+    assert [b["model"] for b in bodies] == ["seer", "seer"]  # blind was never sent anything
+    first, second = (b["messages"] for b in bodies)
+    image_part = {
+        "type": "image_url",
+        "image_url": {"url": "data:image/png;base64," + base64.b64encode(PNG).decode()},
+    }
+    assert first == [
+        {"role": "user", "content": [{"type": "text", "text": "what is it?"}, image_part]}
+    ]
+    assert second[0] == first[0] and second[-1] == {"role": "user", "content": "and now?"}
+
+
+def test_chat_with_a_attaches_to_the_first_message_and_picks_a_vision_model(
+    setup: Setup, tmp_path: Path
+) -> None:
+    from tests.terminal import terminal
+
+    image = _write(tmp_path, "a.png", PNG)
+    env = {**os.environ, **setup.env}
+    with terminal("chat", "-a", str(image), env=env) as term:
+        started = term.read_until(b"you> ")
+        assert b"chatting with alpha/seer" in started or b"chatting with alpha/reader" in started
+        term.type("describe")
+        assert b"I see an image (image/png" in term.read_until(b"you> ")
+        term.type("/exit")
+        assert term.wait() == 0
+
+
+def test_chat_refuses_attach_from_stdin(setup: Setup) -> None:
+    from tests.terminal import terminal
+
+    env = {**os.environ, **setup.env}
+    with terminal("chat", "-a", "-", env=env) as term:
+        out = term.drain()
+        assert term.wait() == 2
+    assert b"-a - reads stdin, which is chat's terminal" in out
