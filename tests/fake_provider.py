@@ -7,6 +7,9 @@ scriptable per model (or for any model): status codes, headers such as
 Retry-After, delays before the first byte and between stream chunks, malformed
 bodies, connections dropped mid-stream, and an error body that echoes the
 Authorization header (to prove jarvis never shows it). Every request is recorded.
+Chat messages with content parts are checked (an image data URL's bytes must be
+that image type, a file part a PDF with a filename: else 400) and answered with a
+description of what was attached ("I see an image (image/png, 48 bytes)").
 
     with FakeProvider(api_key="sk-test-123456") as fake:
         fake.script("fake-chat", Behavior(status=429, headers={"Retry-After": "2"}))
