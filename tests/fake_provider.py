@@ -243,7 +243,7 @@ def describe_parts(body: Any) -> tuple[str | None, str | None]:
                 if decoded is not None and decoded[0].startswith("image/"):
                     seen.append(f"an image ({decoded[0]}, {len(decoded[1])} bytes)")
                 elif isinstance(url, str) and url.startswith(("http://", "https://")):
-                    seen.append(f"an image at {url}")
+                    seen.append(f"an image at {url.split('?')[0]}")  # query: may be a key
                 else:
                     return None, "image_url.url must be an image data URL or an http(s) URL"
                 continue

@@ -157,8 +157,18 @@ def test_attachment_from_stdin_with_the_prompt_as_argument(setup: Setup) -> None
 
 def test_image_url_is_passed_unfetched_and_shown_masked(setup: Setup) -> None:
     url = "https://images.example/cat.png?key=SECRET-QUERY-TOKEN"
-    done = setup.run("complete", "--no-stream", "-a", url, "describe")
+    done = setup.run("complete", "--no-stream", "--json", "-a", url, "describe")
     assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["text"] == "I see an image at https://images.example/cat.png"
+    shown = setup.run("log", "show", json.loads(done.stdout)["request_id"])
+    assert "https://images.example/cat.png?***" in shown.stdout
+    conn = sqlite3.connect(setup.home / "jarvis.db")
+    try:
+        dump = "\n".join(conn.iterdump())
+    finally:
+        conn.close()
+    for text in (done.stdout, done.stderr, shown.stdout, shown.stderr, dump):
+        assert "SECRET-QUERY-TOKEN" not in text
     [body] = setup.chat_bodies()
     assert _last_user_content(body)[1] == {"type": "image_url", "image_url": {"url": url}}  # type: ignore[index]
 

@@ -298,3 +298,10 @@ ATTACHMENT_LIMITS: dict[str, dict[str, int]] = {
 def attachment_limit(provider: str, kind: str) -> int:
     """The largest attachment of `kind` ("image"/"pdf") `provider` takes, in bytes."""
     return ATTACHMENT_LIMITS.get(provider, {}).get(kind, DEFAULT_ATTACHMENT_LIMIT)
+
+
+def largest_attachment_limit() -> int:
+    """No provider takes a file larger than this: bigger files are not even read."""
+    return max(
+        DEFAULT_ATTACHMENT_LIMIT, *(n for d in ATTACHMENT_LIMITS.values() for n in d.values())
+    )

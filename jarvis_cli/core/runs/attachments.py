@@ -163,8 +163,16 @@ def from_url(url: str) -> Attachment:
 
 
 def _read_file(source: str) -> bytes:
+    from jarvis_cli.core.providers.presets import largest_attachment_limit
+
     path = Path(source)
     try:
+        size = path.stat().st_size
+        if path.is_file() and size > largest_attachment_limit():  # not read into memory
+            raise UsageError(
+                f"cannot attach {source}: it is {size:,} bytes, over the "
+                f"{largest_attachment_limit():,}-byte limit of every provider"
+            )
         return path.read_bytes()
     except FileNotFoundError:
         raise UsageError(f"cannot attach {source}: no such file") from None
