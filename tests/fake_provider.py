@@ -227,7 +227,8 @@ def describe_parts(body: Any) -> tuple[str | None, str | None]:
     """(description of the attachments, None) for chat messages with content parts,
     (None, error) for a malformed part, (None, None) when every content is a string."""
     seen: list[str] = []
-    for message in body.get("messages") or [] if isinstance(body, dict) else []:
+    messages = body.get("messages") if isinstance(body, dict) else None
+    for message in messages if isinstance(messages, list) else []:
         content = message.get("content") if isinstance(message, dict) else None
         if isinstance(content, str):
             continue
@@ -238,7 +239,8 @@ def describe_parts(body: Any) -> tuple[str | None, str | None]:
             if kind == "text" and isinstance(part.get("text"), str):
                 continue
             if kind == "image_url":
-                url = (part.get("image_url") or {}).get("url")
+                image_url = part.get("image_url")
+                url = image_url.get("url") if isinstance(image_url, dict) else None
                 decoded = _data_url(url)
                 if decoded is not None and decoded[0].startswith("image/"):
                     seen.append(f"an image ({decoded[0]}, {len(decoded[1])} bytes)")
@@ -248,7 +250,7 @@ def describe_parts(body: Any) -> tuple[str | None, str | None]:
                     return None, "image_url.url must be an image data URL or an http(s) URL"
                 continue
             if kind == "file":
-                file = part.get("file") or {}
+                file = part.get("file") if isinstance(part.get("file"), dict) else {}
                 decoded = _data_url(file.get("file_data"))
                 if decoded is None or decoded[0] != "application/pdf" or not file.get("filename"):
                     return None, "file parts need a filename and a PDF data URL"

@@ -136,14 +136,14 @@ def test_pdf_goes_as_a_file_part_to_a_pdf_capable_model(setup: Setup, tmp_path: 
     pdf = _write(tmp_path, "report.pdf", PDF)
     done = setup.run("complete", "--no-stream", "-a", str(pdf), "summarize")
     assert done.returncode == 0, done.stderr
-    assert done.stdout == f"I see a PDF named {pdf} ({len(PDF)} bytes)\n"
+    assert done.stdout == f"I see a PDF named report.pdf ({len(PDF)} bytes)\n"
     [body] = setup.chat_bodies()
     assert body["model"] == "reader"
     part = _last_user_content(body)[1]  # type: ignore[index]
     assert part == {
         "type": "file",
         "file": {
-            "filename": str(pdf),
+            "filename": "report.pdf",  # not the local path
             "file_data": "data:application/pdf;base64," + base64.b64encode(PDF).decode(),
         },
     }

@@ -87,7 +87,9 @@ class Attachment:
         """The OpenAI chat content part for this attachment."""
         if self.kind == "image":
             return {"type": "image_url", "image_url": {"url": self.data_url}}
-        return {"type": "file", "file": {"filename": self.name, "file_data": self.data_url}}
+        # The base name only: a local path says nothing the model needs to know.
+        filename = "attachment.pdf" if self.name == STDIN_NAME else Path(self.name).name
+        return {"type": "file", "file": {"filename": filename, "file_data": self.data_url}}
 
 
 def sniff(data: bytes) -> str | None:
