@@ -427,3 +427,24 @@ def test_chat_refuses_attach_from_stdin(setup: Setup) -> None:
         out = term.drain()
         assert term.wait() == 2
     assert b"-a - reads stdin, which is chat's terminal" in out
+
+
+def test_fallbacks_after_a_failing_vision_model_are_vision_models_only(
+    setup: Setup, tmp_path: Path
+) -> None:
+    from tests.fake_provider import Behavior
+
+    setup.fake.always("seer", Behavior(status=503))
+    setup.fake.always("reader", Behavior(status=503))
+    image = _write(tmp_path, "a.png", PNG)
+    done = setup.run("complete", "--no-stream", "--retries", "0", "-a", str(image), "describe")
+    assert done.returncode == 8, done.stderr  # every vision model unavailable
+    assert "Traceback" not in done.stderr
+    tried = {b["model"] for b in setup.chat_bodies()}
+    assert tried == {"seer", "reader"}  # both vision models tried, `blind` never
+
+
+def test_path_through_a_file_is_exit_2(setup: Setup, tmp_path: Path) -> None:
+    image = _write(tmp_path, "a.png", PNG)
+    done = setup.run("complete", "-a", str(image / "child.png"), "x")
+    _refused(done, 2, "child.png: Not a directory")
