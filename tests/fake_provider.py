@@ -7,6 +7,9 @@ scriptable per model (or for any model): status codes, headers such as
 Retry-After, delays before the first byte and between stream chunks, malformed
 bodies, connections dropped mid-stream, and an error body that echoes the
 Authorization header (to prove jarvis never shows it). Every request is recorded.
+Chat messages with content parts are checked (an image data URL's bytes must be
+that image type, a file part a PDF with a filename: else 400) and answered with a
+description of what was attached ("I see an image (image/png, 48 bytes)").
 
     with FakeProvider(api_key="sk-test-123456") as fake:
         fake.script("fake-chat", Behavior(status=429, headers={"Retry-After": "2"}))
@@ -18,6 +21,7 @@ client as an incomplete body (not as a clean end of stream).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import socket
@@ -201,6 +205,67 @@ class FakeProvider:
             )
 
 
+_MAGIC = {
+    "image/png": b"\x89PNG\r\n\x1a\n",
+    "image/jpeg": b"\xff\xd8\xff",
+    "image/gif": b"GIF8",
+    "application/pdf": b"%PDF-",
+}
+
+
+def _data_url(url: Any) -> tuple[str, bytes] | None:
+    """(mime, bytes) of a base64 data URL whose bytes really are that mime type."""
+    if not isinstance(url, str) or not url.startswith("data:") or ";base64," not in url:
+        return None
+    mime, _, payload = url[5:].partition(";base64,")
+    try:
+        data = base64.b64decode(payload, validate=True)
+    except ValueError:
+        return None
+    if mime == "image/webp":
+        ok = data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+    else:
+        ok = mime in _MAGIC and data.startswith(_MAGIC[mime])
+    return (mime, data) if ok else None
+
+
+def describe_parts(body: Any) -> tuple[str | None, str | None]:
+    """(description of the attachments, None) for chat messages with content parts,
+    (None, error) for a malformed part, (None, None) when every content is a string."""
+    seen: list[str] = []
+    messages = body.get("messages") if isinstance(body, dict) else None
+    for message in messages if isinstance(messages, list) else []:
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, str):
+            continue
+        if not isinstance(content, list) or not content:
+            return None, "content must be a string or a non-empty list of parts"
+        for part in content:
+            kind = part.get("type") if isinstance(part, dict) else None
+            if kind == "text" and isinstance(part.get("text"), str):
+                continue
+            if kind == "image_url":
+                image_url = part.get("image_url")
+                url = image_url.get("url") if isinstance(image_url, dict) else None
+                decoded = _data_url(url)
+                if decoded is not None and decoded[0].startswith("image/"):
+                    seen.append(f"an image ({decoded[0]}, {len(decoded[1])} bytes)")
+                elif isinstance(url, str) and url.startswith(("http://", "https://")):
+                    seen.append(f"an image at {url.split('?')[0]}")  # query: may be a key
+                else:
+                    return None, "image_url.url must be an image data URL or an http(s) URL"
+                continue
+            if kind == "file":
+                file = part.get("file") if isinstance(part.get("file"), dict) else {}
+                decoded = _data_url(file.get("file_data"))
+                if decoded is None or decoded[0] != "application/pdf" or not file.get("filename"):
+                    return None, "file parts need a filename and a PDF data URL"
+                seen.append(f"a PDF named {file['filename']} ({len(decoded[1])} bytes)")
+                continue
+            return None, f"unsupported content part {kind!r}"
+    return ("I see " + "; ".join(seen)) if seen else None, None
+
+
 def _embedding(text: str) -> list[float]:
     """A deterministic unit-ish vector derived from the text."""
     digest = hashlib.sha256(text.encode("utf-8")).digest()
@@ -299,6 +364,12 @@ class _Handler(BaseHTTPRequestHandler):
             }
             self._send_json(200, data, behavior)
         elif path.endswith("/chat/completions") and self.command == "POST":
+            seen, bad = describe_parts(body)  # content parts: checked, then described
+            if bad is not None:
+                self._send_error_json(400, bad, {}, code="invalid_content_part")
+                return
+            if seen is not None:
+                behavior = replace(behavior, text=seen)
             if isinstance(body, dict) and body.get("stream"):
                 self._stream(body, behavior, chat=True)
             else:

@@ -214,3 +214,38 @@ def test_schema_answers_follow_the_sent_schema(fake_provider: FakeProvider) -> N
         assert status == 200
         answers.append(json.loads(json.loads(payload)["choices"][0]["message"]["content"]))
     assert answers == [{"n": 7, "s": "text"}, {"n": "not the right type", "s": "text"}]
+
+
+def _parts_request(fake: FakeProvider, *parts: dict[str, Any]) -> tuple[int, Any]:
+    body = {"model": "fake-chat", "messages": [{"role": "user", "content": list(parts)}]}
+    status, _, raw = _request(fake, "POST", "/chat/completions", body)
+    return status, json.loads(raw)
+
+
+def test_content_parts_are_checked_and_described(fake_provider: FakeProvider) -> None:
+    import base64
+
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\n1234").decode()
+    text = {"type": "text", "text": "what?"}
+    status, body = _parts_request(
+        fake_provider,
+        text,
+        {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{png}"}},
+    )
+    assert status == 200
+    assert body["choices"][0]["message"]["content"] == "I see an image (image/png, 12 bytes)"
+    # A data URL whose bytes are not the type it claims is rejected, as a real API would.
+    status, body = _parts_request(
+        fake_provider,
+        text,
+        {"type": "image_url", "image_url": {"url": f"data:image/jpeg;base64,{png}"}},
+    )
+    assert status == 400 and "image data URL" in body["error"]["message"]
+    status, body = _parts_request(
+        fake_provider,
+        text,
+        {"type": "file", "file": {"file_data": f"data:application/pdf;base64,{png}"}},
+    )
+    assert status == 400 and "PDF data URL" in body["error"]["message"]
+    status, body = _parts_request(fake_provider, text, {"type": "input_audio"})
+    assert status == 400 and "unsupported content part 'input_audio'" in body["error"]["message"]

@@ -5,7 +5,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from jarvis_cli.cli import attach as attach_files
 from jarvis_cli.cli import render
+from jarvis_cli.cli.attach import AttachOption
 from jarvis_cli.cli.common import JsonOption, MinQualityOption, TaskOption, get_context
 from jarvis_cli.cli.prompt_input import build_prompt, read_piped_stdin
 from jarvis_cli.cli.request_content import (
@@ -147,6 +149,7 @@ def complete(
     schema: SchemaOption = None,
     tools: ToolsOption = None,
     tool_choice: ToolChoiceOption = None,
+    attach: AttachOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Complete a prompt with the best model your keys and budget allow.
@@ -177,7 +180,13 @@ def complete(
         max_tokens=max_tokens,
         temperature=temperature,
     )
-    text = build_prompt(prompt, no_stdin=no_stdin, required=settings.template is None)
+    required = settings.template is None
+    attach_files.check_prompt_source(attach, prompt, no_stdin=no_stdin, required=required)
+    if attach and kind == "completion":
+        raise UsageError("-a/--attach works with chat only (--type completion takes text)")
+    stdin_free = no_stdin or attach_files.reads_stdin(attach)
+    text = build_prompt(prompt, no_stdin=stdin_free, required=required)
+    attachments = attach_files.load(attach)
     system, text = rc.fill_prompt(settings, text)
     if kind == "completion" and system:
         raise UsageError("--system works with chat only (--type completion has no roles)")
@@ -195,6 +204,10 @@ def complete(
         system = messages[0].content if messages[0].role == "system" else None
     else:
         messages = ([Message("system", system)] if system else []) + [Message("user", text)]
+    if attachments:
+        from jarvis_cli.core.runs.attachments import content_parts
+
+        messages[-1] = messages[-1]._replace(parts=content_parts(text, attachments))
     explicit = [m for m in (settings.model, *(fallback or ())) if m]
     rc.check_fits(ctx, conversation, messages, explicit, settings.max_tokens)
     streaming = (
@@ -221,6 +234,7 @@ def complete(
         task=settings.task,
         min_quality=min_quality,
         **structured,
+        attachments=attachments,
     )
     printed: list[str] = []
 
@@ -254,6 +268,7 @@ def complete(
         kind=request.kind,
         system=system,
         prompt=text,
+        attachments=attachments,
     )
     for warning in outcome.warnings:
         render.warn(warning)

@@ -178,3 +178,24 @@ def test_litellm_accepts_schema_and_tools_requests(
     )  # fmt: skip
     assert called.returncode == 0, called.stderr
     assert called.stdout == '{"name": "get_weather", "arguments": {"city": "Oslo"}}\n'
+
+
+def test_litellm_accepts_an_image_attachment(
+    jarvis: JarvisRunner, home: Path, litellm_url: str, tmp_path: Path
+) -> None:
+    # issue 14: a content-part message (text + PNG data URL) is a request LiteLLM takes.
+    assert jarvis("providers", "add", "box", "--base-url", litellm_url).returncode == 0
+    assert jarvis("models", "sync", "box").returncode == 0
+    marked = jarvis("models", "set", "box/gpt-4o-mini", "--capability", "vision")
+    assert marked.returncode == 0, marked.stderr
+    image = tmp_path / "dot.png"
+    image.write_bytes(
+        bytes.fromhex(
+            "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+            "1f15c4890000000d49444154789c6360000002000005000157a8e1b60000000049454e44ae426082"
+        )
+    )
+    answer = jarvis("complete", "--no-stream", "-a", str(image), "what is this?")
+    assert answer.returncode == 0, answer.stderr
+    assert answer.stdout.strip() == ANSWER
+    assert "box/gpt-4o-mini" in answer.stderr

@@ -16,6 +16,14 @@ RequestKind = Literal["chat", "completion", "embedding"]
 class Message(NamedTuple):
     role: Literal["system", "user", "assistant"]
     content: str
+    # Content parts (text + image/file parts) when the message has attachments; then
+    # they are sent instead of `content`, which stays the plain text of the message.
+    parts: tuple[dict[str, Any], ...] = ()
+
+
+def wire_message(message: Message) -> dict[str, Any]:
+    """The chat API form of a message: plain text, or content parts when it has any."""
+    return {"role": message.role, "content": list(message.parts) or message.content}
 
 
 class Usage(NamedTuple):

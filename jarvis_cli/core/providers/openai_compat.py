@@ -21,6 +21,7 @@ from jarvis_cli.core.providers.base import (
     ModelInfo,
     RequestOptions,
     ToolCall,
+    wire_message,
 )
 from jarvis_cli.core.providers.errors import map_exception
 from jarvis_cli.core.providers.presets import ProviderSpec
@@ -46,6 +47,7 @@ def _tls_context() -> Any:
     import httpx2
 
     return httpx2.create_ssl_context()
+
 
 T = TypeVar("T")
 
@@ -170,7 +172,7 @@ class OpenAICompatAdapter:
         response = self._call(
             lambda: self.client.chat.completions.create(
                 model=model,
-                messages=[{"role": m.role, "content": m.content} for m in messages],
+                messages=[wire_message(m) for m in messages],
                 timeout=self._timeout(options.timeout_s),
                 **self._request_args(options),
             )
@@ -218,7 +220,7 @@ class OpenAICompatAdapter:
         sdk_stream = self._call(
             lambda: self.client.chat.completions.create(
                 model=model,
-                messages=[{"role": m.role, "content": m.content} for m in messages],
+                messages=[wire_message(m) for m in messages],
                 stream=True,
                 stream_options={"include_usage": True},
                 timeout=self._timeout(options.timeout_s),

@@ -47,6 +47,7 @@ from jarvis_cli.core.providers.base import (
     RequestOptions,
 )
 from jarvis_cli.core.registry.records import ModelRecord, split_model_id
+from jarvis_cli.core.runs.attachments import attachment_tokens
 from jarvis_cli.core.runs.attempts import (
     Attempt,
     measured_attempt,
@@ -55,7 +56,7 @@ from jarvis_cli.core.runs.attempts import (
 from jarvis_cli.core.runs.budget import RESERVATION_GRACE_S, release, reserve
 from jarvis_cli.core.runs.ledger import RunLedger
 from jarvis_cli.core.runs.limiter import ProviderLimiter
-from jarvis_cli.core.runs.plan import plan_models
+from jarvis_cli.core.runs.plan import plan_models, plan_request
 from jarvis_cli.core.runs.requests import CompletionRequest, Outcome
 from jarvis_cli.core.runs.retry import backoff_seconds, final_error
 from jarvis_cli.core.runs.run_state import RunState
@@ -63,9 +64,8 @@ from jarvis_cli.core.runs.structured_request import (
     attempt_options,
     check_explicit_models,
     checked_data,
-    required_capabilities,
 )
-from jarvis_cli.core.selection.cost import cost_usd, estimate_request_tokens
+from jarvis_cli.core.selection.cost import cost_usd, estimate_request_tokens, estimate_tokens
 
 if TYPE_CHECKING:
     from jarvis_cli.core.context import Context
@@ -103,22 +103,8 @@ class Orchestrator:
     # --- running --------------------------------------------------------------
 
     def plan(self, req: CompletionRequest) -> list[str]:
-        """The ordered model ids `req` would try (see runs/plan.py)."""
-        return plan_models(
-            self.ctx,
-            req.kind,
-            model=req.model,
-            fallbacks=req.fallbacks,
-            no_fallback=req.no_fallback,
-            prompt=req.prompt_text,
-            strategy=req.strategy,
-            provider=req.provider,
-            capabilities=required_capabilities(req),
-            max_tokens=req.max_tokens,
-            max_cost_usd=req.max_cost_usd,
-            task=req.task,
-            min_quality=req.min_quality,
-        )
+        """The ordered model ids `req` would try (see runs/plan.py `plan_request`)."""
+        return plan_request(self.ctx, self.registry, req)
 
     def complete(
         self,
@@ -167,6 +153,7 @@ class Orchestrator:
             timeout_s=timeout,
             call=call,
             request=req,
+            extra_input_tokens=attachment_tokens(req.attachments),
         )
         return self._run_chain(run, chain)
 
@@ -243,7 +230,12 @@ class Orchestrator:
     def _try_model(self, run: RunState, record: ModelRecord) -> Outcome:
         """Reserve the worst-case cost against the budgets, then try `record`."""
         tokens = estimate_request_tokens(
-            run.kind, prompt=run.prompt, max_tokens=run.options.max_tokens
+            run.kind,
+            prompt=run.prompt,
+            input_tokens=estimate_tokens(run.prompt) + run.extra_input_tokens
+            if run.extra_input_tokens
+            else None,
+            max_tokens=run.options.max_tokens,
         )
         estimate = cost_usd(record, tokens.input_tokens, tokens.output_tokens)
         held, warnings = reserve(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jarvis_cli.core.providers.base import Message, RequestKind, ToolCall, Usage
+from jarvis_cli.core.runs.attachments import Attachment
 from jarvis_cli.core.runs.attempts import Attempt
 
 
@@ -34,6 +35,9 @@ class CompletionRequest:
     schema: Mapping[str, Any] | None = None
     tools: tuple[Mapping[str, Any], ...] = ()
     tool_choice: str | Mapping[str, Any] | None = None
+    # -a: every attachment the messages carry (as parts); they add required
+    # capabilities, input tokens and size checks (runs/attachments.py).
+    attachments: tuple[Attachment, ...] = ()
 
     @property
     def prompt_text(self) -> str:

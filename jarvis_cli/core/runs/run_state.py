@@ -41,6 +41,7 @@ class RunState:
     emitted: bool = False  # text has been shown to the user
     reservation: Reservation | None = None  # budget held for the model being tried
     request: CompletionRequest | None = None  # chat/completion: for --schema / --tools
+    extra_input_tokens: int = 0  # attachments' estimate (runs/attachments.py)
 
     def outcome(
         self,
