@@ -347,3 +347,32 @@ def test_store_budgets_are_reserved_per_request_and_stop_the_batch(
     held = conn.execute("SELECT COUNT(*) FROM budget_reservations").fetchone()[0]
     conn.close()
     assert held == 0  # every reservation settled or released
+
+
+def test_ctrl_c_stops_sending_keeps_out_valid_and_exits_130(fleet: Fleet, tmp_path: Path) -> None:
+    fleet.alpha.always("fake-chat", Behavior(delay_s=0.05))
+    src = write_input(tmp_path / "in.jsonl", 300)
+    out = tmp_path / "out.jsonl"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jarvis_cli", "batch", str(src), "-o", str(out),
+         "--concurrency", "4", "--model", "alpha/fake-chat"],
+        env={**os.environ, **fleet.env}, stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if out.exists() and len(out.read_bytes().splitlines()) >= 10:
+            break
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    done = read_output(out)  # every line whole and valid JSON
+    assert 10 <= len(done) < 300 and all(line["ok"] for line in done)
+    sent = fleet.alpha.count("/chat/completions")
+    assert sent <= len(done) + 4  # nothing new started after Ctrl-C; in-flight finished
+    fleet.alpha.always("fake-chat", Behavior())
+    resumed = fleet.run("batch", str(src), "-o", str(out), "--model", "alpha/fake-chat")
+    assert resumed.returncode == 0, resumed.stderr
+    assert sorted(line["id"] for line in read_output(out)) == sorted(f"q{i}" for i in range(300))

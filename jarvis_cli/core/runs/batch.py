@@ -252,7 +252,8 @@ class BatchRunner:
         self._plans = _Plans()
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._stop = threading.Event()  # budget reached or interrupted: send no more
+        self._stop = threading.Event()  # a budget was reached: send no more
+        self._interrupted = threading.Event()  # Ctrl-C: start no more lines
         self._contexts: list[Context] = []
 
     # --- workers ------------------------------------------------------------------
@@ -291,6 +292,8 @@ class BatchRunner:
         )
 
     def _run_line(self, seq: int, line: BatchLine, writer: OutputWriter) -> None:
+        if self._interrupted.is_set():
+            return  # Ctrl-C: not sent, not written; a rerun with the same OUT sends it
         if self._stop.is_set():
             self._write_budget_exceeded(seq, line, writer)
             return
@@ -367,7 +370,7 @@ class BatchRunner:
             for f in futures:
                 f.result()
         except KeyboardInterrupt:
-            self._stop.set()
+            self._interrupted.set()
             self.summary.interrupted = True
             pool.shutdown(wait=True, cancel_futures=True)
             raise
