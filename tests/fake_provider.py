@@ -7,6 +7,9 @@ scriptable per model (or for any model): status codes, headers such as
 Retry-After, delays before the first byte and between stream chunks, malformed
 bodies, connections dropped mid-stream, and an error body that echoes the
 Authorization header (to prove jarvis never shows it). Every request is recorded.
+Chat messages with content parts are checked (an image data URL's bytes must be
+that image type, a file part a PDF with a filename: else 400) and answered with a
+description of what was attached ("I see an image (image/png, 48 bytes)").
 
     with FakeProvider(api_key="sk-test-123456") as fake:
         fake.script("fake-chat", Behavior(status=429, headers={"Retry-After": "2"}))
@@ -18,13 +21,14 @@ client as an incomplete body (not as a clean end of stream).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import socket
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -57,6 +61,12 @@ class Behavior:
     close_early_after: int | None = None  # after N events end the stream CLEANLY, without
     #   a finish_reason and without [DONE] (what a server stopped by SIGTERM does)
     embedding_per_token: bool = False  # one vector per token (nested lists): malformed
+    # Issue 14 (--schema, --tools). A request's response_format / tools / tool_choice are
+    # checked for the OpenAI shape (400 if wrong) whatever the behaviour.
+    schema_answer: str | None = None  # "valid" | "invalid": JSON shaped by the sent schema
+    tool_calls: list[dict[str, str]] | None = None  # [{"name", "arguments" (a string)}]
+    tool_call_deltas: list[list[dict[str, Any]]] | None = None  # streamed: raw
+    #   delta.tool_calls of each chunk, exactly as given (for tricky chunking)
 
 
 class Headers(dict[str, str]):
@@ -195,6 +205,67 @@ class FakeProvider:
             )
 
 
+_MAGIC = {
+    "image/png": b"\x89PNG\r\n\x1a\n",
+    "image/jpeg": b"\xff\xd8\xff",
+    "image/gif": b"GIF8",
+    "application/pdf": b"%PDF-",
+}
+
+
+def _data_url(url: Any) -> tuple[str, bytes] | None:
+    """(mime, bytes) of a base64 data URL whose bytes really are that mime type."""
+    if not isinstance(url, str) or not url.startswith("data:") or ";base64," not in url:
+        return None
+    mime, _, payload = url[5:].partition(";base64,")
+    try:
+        data = base64.b64decode(payload, validate=True)
+    except ValueError:
+        return None
+    if mime == "image/webp":
+        ok = data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+    else:
+        ok = mime in _MAGIC and data.startswith(_MAGIC[mime])
+    return (mime, data) if ok else None
+
+
+def describe_parts(body: Any) -> tuple[str | None, str | None]:
+    """(description of the attachments, None) for chat messages with content parts,
+    (None, error) for a malformed part, (None, None) when every content is a string."""
+    seen: list[str] = []
+    messages = body.get("messages") if isinstance(body, dict) else None
+    for message in messages if isinstance(messages, list) else []:
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, str):
+            continue
+        if not isinstance(content, list) or not content:
+            return None, "content must be a string or a non-empty list of parts"
+        for part in content:
+            kind = part.get("type") if isinstance(part, dict) else None
+            if kind == "text" and isinstance(part.get("text"), str):
+                continue
+            if kind == "image_url":
+                image_url = part.get("image_url")
+                url = image_url.get("url") if isinstance(image_url, dict) else None
+                decoded = _data_url(url)
+                if decoded is not None and decoded[0].startswith("image/"):
+                    seen.append(f"an image ({decoded[0]}, {len(decoded[1])} bytes)")
+                elif isinstance(url, str) and url.startswith(("http://", "https://")):
+                    seen.append(f"an image at {url.split('?')[0]}")  # query: may be a key
+                else:
+                    return None, "image_url.url must be an image data URL or an http(s) URL"
+                continue
+            if kind == "file":
+                file = part.get("file") if isinstance(part.get("file"), dict) else {}
+                decoded = _data_url(file.get("file_data"))
+                if decoded is None or decoded[0] != "application/pdf" or not file.get("filename"):
+                    return None, "file parts need a filename and a PDF data URL"
+                seen.append(f"a PDF named {file['filename']} ({len(decoded[1])} bytes)")
+                continue
+            return None, f"unsupported content part {kind!r}"
+    return ("I see " + "; ".join(seen)) if seen else None, None
+
+
 def _embedding(text: str) -> list[float]:
     """A deterministic unit-ish vector derived from the text."""
     digest = hashlib.sha256(text.encode("utf-8")).digest()
@@ -265,6 +336,14 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send_error_json(401, message, {}, code="invalid_api_key")
                 return
         behavior = fake._behavior_for(model)
+        problem = _structured_problem(body) if path.endswith("/chat/completions") else None
+        if problem is not None:
+            self._send_error_json(400, f"fake: {problem}", {}, code="invalid_request")
+            return
+        fmt = body.get("response_format") if isinstance(body, dict) else None
+        if behavior.schema_answer is not None and fmt is not None:
+            sample = _sample(fmt["json_schema"]["schema"], behavior.schema_answer == "invalid")
+            behavior = replace(behavior, text=json.dumps(sample))
         if behavior.delay_s:
             time.sleep(behavior.delay_s)
         if behavior.status != 200:
@@ -285,6 +364,12 @@ class _Handler(BaseHTTPRequestHandler):
             }
             self._send_json(200, data, behavior)
         elif path.endswith("/chat/completions") and self.command == "POST":
+            seen, bad = describe_parts(body)  # content parts: checked, then described
+            if bad is not None:
+                self._send_error_json(400, bad, {}, code="invalid_content_part")
+                return
+            if seen is not None:
+                behavior = replace(behavior, text=seen)
             if isinstance(body, dict) and body.get("stream"):
                 self._stream(body, behavior, chat=True)
             else:
@@ -313,6 +398,13 @@ class _Handler(BaseHTTPRequestHandler):
         model = body.get("model") if isinstance(body, dict) else None
         if behavior.no_choices:
             choices: list[dict[str, Any]] = []
+        elif chat and behavior.tool_calls is not None:
+            calls = [
+                {"id": f"call_{i}", "type": "function", "function": dict(c)}
+                for i, c in enumerate(behavior.tool_calls)
+            ]
+            message = {"role": "assistant", "content": None, "tool_calls": calls}
+            choices = [{"index": 0, "message": message, "finish_reason": "tool_calls"}]
         elif chat:
             choices = [
                 {
@@ -400,6 +492,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(k, v)
         self.end_headers()
         deltas = behavior.chunks if behavior.chunks is not None else _split_words(behavior.text)
+        tool_deltas = behavior.tool_call_deltas
+        if tool_deltas is None and behavior.tool_calls is not None:
+            tool_deltas = _default_tool_deltas(behavior.tool_calls)
+        if tool_deltas is not None:
+            deltas = []
         base = {
             "id": "fake-stream-1",
             "object": "chat.completion.chunk" if chat else "text_completion",
@@ -423,8 +520,12 @@ class _Handler(BaseHTTPRequestHandler):
                 else {"index": 0, "text": delta, "finish_reason": None}
             )
             events.append({**base, "choices": [choice]})
+        for tool_delta in tool_deltas or ():
+            choice = {"index": 0, "delta": {"tool_calls": tool_delta}, "finish_reason": None}
+            events.append({**base, "choices": [choice]})
+        finish = "tool_calls" if tool_deltas is not None else behavior.finish_reason
         last: dict[str, Any] = (
-            {"index": 0, "delta": {}, "finish_reason": behavior.finish_reason}
+            {"index": 0, "delta": {}, "finish_reason": finish}
             if chat
             else {"index": 0, "text": "", "finish_reason": behavior.finish_reason}
         )
@@ -458,3 +559,83 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
+
+
+def _structured_problem(body: Any) -> str | None:
+    """What is wrong with a chat request's response_format / tools / tool_choice, if anything."""
+    if not isinstance(body, dict):
+        return None
+    fmt = body.get("response_format")
+    if fmt is not None:
+        spec = fmt.get("json_schema") if isinstance(fmt, dict) else None
+        if fmt.get("type") != "json_schema" or not isinstance(spec, dict):
+            return "response_format must be {type: json_schema, json_schema: {...}}"
+        if not isinstance(spec.get("name"), str) or not isinstance(spec.get("schema"), dict):
+            return "json_schema needs a name and a schema object"
+        if not isinstance(spec.get("strict"), bool):
+            return "json_schema.strict must be a boolean"
+    tools = body.get("tools")
+    names: list[str] = []
+    if tools is not None:
+        for tool in tools if isinstance(tools, list) else [None]:
+            function = tool.get("function") if isinstance(tool, dict) else None
+            if not isinstance(tool, dict) or tool.get("type") != "function":
+                return "each tool needs type function"
+            if not isinstance(function, dict) or not isinstance(function.get("name"), str):
+                return "each tool needs function.name"
+            names.append(function["name"])
+    choice = body.get("tool_choice")
+    if choice is not None:
+        if tools is None:
+            return "tool_choice without tools"
+        if isinstance(choice, dict):
+            if (choice.get("function") or {}).get("name") not in names:
+                return "tool_choice names no tool"
+        elif choice not in ("auto", "none", "required"):
+            return "bad tool_choice"
+    return None
+
+
+def _sample(schema: Any, invalid: bool = False) -> Any:
+    """A document shaped by `schema` (or, with `invalid`, one that breaks it at one field)."""
+    if not isinstance(schema, dict):
+        return None
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind = schema.get("type")
+    if kind == "object" or "properties" in schema:
+        doc = {k: _sample(v) for k, v in (schema.get("properties") or {}).items()}
+        if invalid:
+            required = list(schema.get("required") or doc)
+            if not required:
+                return []
+            wrong = doc.get(required[0])
+            doc[required[0]] = 12345 if isinstance(wrong, str) else "not the right type"
+        return doc
+    if invalid:
+        return {"unexpected": True}
+    if kind == "array":
+        return [_sample(schema.get("items", {"type": "string"}))]
+    return {"string": "text", "integer": 7, "number": 1.5, "boolean": True}.get(str(kind), "x")
+
+
+def _default_tool_deltas(calls: list[dict[str, str]]) -> list[list[dict[str, Any]]]:
+    """Stream deltas of `calls`: the name first, then the arguments 3 characters at a time,
+    the calls interleaved (call 0 piece, call 1 piece, …) as some servers send them."""
+    deltas: list[list[dict[str, Any]]] = [
+        [
+            {
+                "index": i,
+                "id": f"call_{i}",
+                "type": "function",
+                "function": {"name": c["name"], "arguments": ""},
+            }
+        ]
+        for i, c in enumerate(calls)
+    ]
+    pieces = [[c["arguments"][j : j + 3] for j in range(0, len(c["arguments"]), 3)] for c in calls]
+    for step in range(max((len(p) for p in pieces), default=0)):
+        for i, parts in enumerate(pieces):
+            if step < len(parts):
+                deltas.append([{"index": i, "function": {"arguments": parts[step]}}])
+    return deltas

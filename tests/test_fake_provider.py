@@ -168,3 +168,84 @@ def test_serves_sixteen_concurrent_clients(fake_provider: FakeProvider) -> None:
 
 def test_unknown_route_is_404(fake_provider: FakeProvider) -> None:
     assert _request(fake_provider, "POST", "/nope", {})[0] == 404
+
+
+@pytest.mark.parametrize(
+    ("extra", "problem"),
+    [
+        ({"response_format": {"type": "json_object"}}, "response_format must be"),
+        (
+            {"response_format": {"type": "json_schema", "json_schema": {"schema": {}}}},
+            "json_schema needs a name",
+        ),
+        ({"tools": [{"function": {"name": "f"}}]}, "each tool needs type function"),
+        ({"tools": [{"type": "function", "function": {}}]}, "each tool needs function.name"),
+        ({"tool_choice": "auto"}, "tool_choice without tools"),
+        (
+            {
+                "tools": [{"type": "function", "function": {"name": "f"}}],
+                "tool_choice": {"type": "function", "function": {"name": "g"}},
+            },
+            "tool_choice names no tool",
+        ),
+    ],
+)
+def test_malformed_structured_fields_get_400(
+    fake_provider: FakeProvider, extra: dict[str, Any], problem: str
+) -> None:
+    body = {"model": "fake-chat", "messages": [{"role": "user", "content": "x"}], **extra}
+    status, _, payload = _request(fake_provider, "POST", "/chat/completions", body)
+    assert status == 400
+    assert json.loads(payload)["error"]["message"].startswith(f"fake: {problem}")
+
+
+def test_schema_answers_follow_the_sent_schema(fake_provider: FakeProvider) -> None:
+    schema = {
+        "type": "object",
+        "properties": {"n": {"type": "integer"}, "s": {"type": "string"}},
+        "required": ["n", "s"],
+    }
+    fmt = {"type": "json_schema", "json_schema": {"name": "a", "schema": schema, "strict": True}}
+    body = {"model": "fake-chat", "messages": [], "response_format": fmt}
+    fake_provider.script(None, Behavior(schema_answer="valid"), Behavior(schema_answer="invalid"))
+    answers = []
+    for _ in range(2):
+        status, _, payload = _request(fake_provider, "POST", "/chat/completions", body)
+        assert status == 200
+        answers.append(json.loads(json.loads(payload)["choices"][0]["message"]["content"]))
+    assert answers == [{"n": 7, "s": "text"}, {"n": "not the right type", "s": "text"}]
+
+
+def _parts_request(fake: FakeProvider, *parts: dict[str, Any]) -> tuple[int, Any]:
+    body = {"model": "fake-chat", "messages": [{"role": "user", "content": list(parts)}]}
+    status, _, raw = _request(fake, "POST", "/chat/completions", body)
+    return status, json.loads(raw)
+
+
+def test_content_parts_are_checked_and_described(fake_provider: FakeProvider) -> None:
+    import base64
+
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\n1234").decode()
+    text = {"type": "text", "text": "what?"}
+    status, body = _parts_request(
+        fake_provider,
+        text,
+        {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{png}"}},
+    )
+    assert status == 200
+    assert body["choices"][0]["message"]["content"] == "I see an image (image/png, 12 bytes)"
+    # A data URL whose bytes are not the type it claims is rejected, as a real API would.
+    status, body = _parts_request(
+        fake_provider,
+        text,
+        {"type": "image_url", "image_url": {"url": f"data:image/jpeg;base64,{png}"}},
+    )
+    assert status == 400 and "image data URL" in body["error"]["message"]
+    status, body = _parts_request(
+        fake_provider,
+        text,
+        {"type": "file", "file": {"file_data": f"data:application/pdf;base64,{png}"}},
+    )
+    assert status == 400 and "PDF data URL" in body["error"]["message"]
+    status, body = _parts_request(fake_provider, text, {"type": "input_audio"})
+    assert status == 400 and "unsupported content part 'input_audio'" in body["error"]["message"]

@@ -48,3 +48,38 @@ def test_doctor_json_loads_no_heavy_module() -> None:
         "with contextlib.redirect_stdout(io.StringIO()):\n    run(['doctor', '--json'])"
     )
     assert loaded_after(code) == []
+
+
+_COMPLETE_PROBE = """
+import contextlib, io, os
+from tests.fake_provider import Behavior, FakeProvider
+fake = FakeProvider().start()
+fake.always(None, Behavior(schema_answer="valid"))
+home = os.environ["JARVIS_HOME"]
+os.makedirs(home, mode=0o700, exist_ok=True)
+path = os.path.join(home, "config.toml")
+with open(path, "w") as f:
+    f.write(f'[providers.box]\\nbase_url = "{fake.base_url}"\\nneeds_key = false\\n')
+os.chmod(path, 0o600)
+from jarvis_cli.cli import run
+out = io.StringIO()
+with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):
+    run(["complete", "hi", "-m", "box/fake-chat", "--no-stream", "--no-stdin", *EXTRA])
+assert out.getvalue() == EXPECTED, out.getvalue()
+fake.stop()
+"""
+
+
+def test_jsonschema_loads_only_when_schema_is_used() -> None:
+    help_code = (
+        "from jarvis_cli.cli import run\n"
+        "import contextlib, io\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        "    run(['complete', '--help'])"
+    )
+    assert loaded_after(help_code, ("jsonschema",)) == []
+    plain = f"EXTRA = []\nEXPECTED = 'Hello from fake\\n'\n{_COMPLETE_PROBE}"
+    assert loaded_after(plain, ("jsonschema",)) == []
+    # The probe does see it when --schema is given:
+    schema = f"EXTRA = ['--schema', 'a']\nEXPECTED = '{{\"a\": \"text\"}}\\n'\n{_COMPLETE_PROBE}"
+    assert loaded_after(schema, ("jsonschema",)) == ["jsonschema"]

@@ -44,6 +44,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "embed",
         "Embed texts with the selected (or given) embedding model.",
     ),
+    "batch": (
+        "jarvis_cli.cli.batch",
+        "batch",
+        "Run many requests from a JSONL file: routed, concurrent, within budget, resumable.",
+    ),
     "select": (
         "jarvis_cli.cli.select",
         "select",

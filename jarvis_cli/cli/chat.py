@@ -5,7 +5,9 @@ from typing import Annotated
 
 import typer
 
+from jarvis_cli.cli import attach as attach_files
 from jarvis_cli.cli import render
+from jarvis_cli.cli.attach import AttachOption
 from jarvis_cli.cli.common import get_context
 from jarvis_cli.cli.request_content import (
     CidOption,
@@ -15,7 +17,10 @@ from jarvis_cli.cli.request_content import (
     TemplateOption,
 )
 
-HELP = "commands: /model [ID] show or switch the model, /clear forget the history, /exit quit"
+HELP = (
+    "commands: /model [ID] show or switch the model, /attach PATH|URL attach a file to "
+    "your next message, /clear forget the history, /exit quit"
+)
 
 
 def chat(
@@ -31,10 +36,12 @@ def chat(
     template: TemplateOption = None,
     param: ParamOption = None,
     no_log: NoLogOption = False,
+    attach: AttachOption = None,
 ) -> None:
     """Chat interactively; the model is chosen once (or given with --model).
 
-    Type /model ID to switch, /clear to start over, /exit or Ctrl-D to quit.
+    Type /model ID to switch, /attach PATH to send a file with your next message,
+    /clear to start over, /exit or Ctrl-D to quit. -a files go with the first message.
     -c or --cid ID resume a logged conversation; -t NAME applies a template (its
     prompt, if any, wraps each message as $input). Needs a terminal; for piped
     input use `jarvis complete`.
@@ -52,6 +59,17 @@ def chat(
             "jarvis chat is interactive and needs a terminal on stdin",
             hint='for piped input use: ... | jarvis complete "your instruction"',
         )
+    if attach_files.reads_stdin(attach):
+        raise UsageError("-a - reads stdin, which is chat's terminal: attach a file path")
+    from jarvis_cli.core.runs.attachments import (
+        Attachment,
+        content_parts,
+        load_attachment,
+        required_capabilities,
+    )
+
+    pending = list(attach_files.load(attach))  # go with the next message
+    sent: list[Attachment] = []  # carried by the history, so resent every turn
     ctx = get_context()
     settings = rc.load_settings(
         ctx,
@@ -86,6 +104,7 @@ def chat(
         no_fallback=False,
         prompt="\n".join(m.content for m in history),
         strategy=settings.strategy,
+        capabilities=required_capabilities(pending),
     )
     current, fallbacks = chain[0], tuple(chain[1:])
     render.message(f"jarvis: chatting with {current}; {HELP}")
@@ -110,7 +129,22 @@ def chat(
         if text == "/help":
             render.message(HELP)
             continue
+        if text == "/attach" or text.startswith("/attach "):
+            source = text.removeprefix("/attach").strip()
+            try:
+                if not source or source == "-":
+                    raise UsageError("usage: /attach PATH|URL (a file or an http(s) image URL)")
+                pending.append(load_attachment(source))
+            except UsageError as exc:
+                render.message(f"error: {exc.message}")
+                continue
+            a = pending[-1]
+            size = "" if a.size is None else f", {a.size:,} bytes"
+            render.message(f"jarvis: attached {a.name} ({a.mime}{size}) to your next message")
+            continue
         if text == "/clear":
+            sent.clear()
+            pending.clear()
             history = [m for m in history if m.role == "system"]
             conversation_id = new_conversation_id()
             render.message("jarvis: history cleared")
@@ -132,7 +166,8 @@ def chat(
             except UsageError as exc:
                 render.message(f"error: {exc.message}")
                 continue
-        history.append(Message("user", text))
+        with_files = content_parts(text, pending) if pending else ()
+        history.append(Message("user", text, with_files))
         request = CompletionRequest(
             messages=tuple(history),
             model=current,
@@ -140,6 +175,7 @@ def chat(
             stream=True,
             max_tokens=settings.max_tokens,
             temperature=settings.temperature,
+            attachments=(*sent, *pending),
         )
         parts.clear()
         try:
@@ -149,6 +185,8 @@ def chat(
                 sys.stdout.write("\n")
             render.message(f"error: {exc.message}")
             history.pop()  # the turn failed; do not send a question without its answer
+            if pending:
+                render.message("jarvis: attachments kept for your next message (/clear drops)")
             continue
         except KeyboardInterrupt:
             sys.stdout.write("\n")
@@ -169,4 +207,7 @@ def chat(
             kind="chat",
             system=history[0].content if history[0].role == "system" else None,
             prompt=text,
+            attachments=pending,
         )
+        sent.extend(pending)
+        pending.clear()

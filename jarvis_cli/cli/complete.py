@@ -5,7 +5,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from jarvis_cli.cli import attach as attach_files
 from jarvis_cli.cli import render
+from jarvis_cli.cli.attach import AttachOption
 from jarvis_cli.cli.common import JsonOption, MinQualityOption, TaskOption, get_context
 from jarvis_cli.cli.prompt_input import build_prompt, read_piped_stdin
 from jarvis_cli.cli.request_content import (
@@ -15,6 +17,7 @@ from jarvis_cli.cli.request_content import (
     ParamOption,
     TemplateOption,
 )
+from jarvis_cli.cli.structured_options import SchemaOption, ToolChoiceOption, ToolsOption
 
 if TYPE_CHECKING:
     from jarvis_cli.core.runs.orchestrator import Outcome
@@ -143,6 +146,10 @@ def complete(
     template: TemplateOption = None,
     param: ParamOption = None,
     no_log: NoLogOption = False,
+    schema: SchemaOption = None,
+    tools: ToolsOption = None,
+    tool_choice: ToolChoiceOption = None,
+    attach: AttachOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Complete a prompt with the best model your keys and budget allow.
@@ -158,7 +165,9 @@ def complete(
             f"--type must be chat or completion, not {kind!r}", hint="embeddings: jarvis embed"
         )
     from jarvis_cli.cli import request_content as rc
+    from jarvis_cli.cli import structured_options as so
 
+    structured = so.structured_fields(schema, tools, tool_choice, kind=kind)
     ctx = get_context()
     settings = rc.load_settings(
         ctx,
@@ -171,7 +180,13 @@ def complete(
         max_tokens=max_tokens,
         temperature=temperature,
     )
-    text = build_prompt(prompt, no_stdin=no_stdin, required=settings.template is None)
+    required = settings.template is None
+    attach_files.check_prompt_source(attach, prompt, no_stdin=no_stdin, required=required)
+    if attach and kind == "completion":
+        raise UsageError("-a/--attach works with chat only (--type completion takes text)")
+    stdin_free = no_stdin or attach_files.reads_stdin(attach)
+    text = build_prompt(prompt, no_stdin=stdin_free, required=required)
+    attachments = attach_files.load(attach)
     system, text = rc.fill_prompt(settings, text)
     if kind == "completion" and system:
         raise UsageError("--system works with chat only (--type completion has no roles)")
@@ -189,11 +204,16 @@ def complete(
         system = messages[0].content if messages[0].role == "system" else None
     else:
         messages = ([Message("system", system)] if system else []) + [Message("user", text)]
+    if attachments:
+        from jarvis_cli.core.runs.attachments import content_parts
+
+        messages[-1] = messages[-1]._replace(parts=content_parts(text, attachments))
     explicit = [m for m in (settings.model, *(fallback or ())) if m]
     rc.check_fits(ctx, conversation, messages, explicit, settings.max_tokens)
     streaming = (
         not json_output
         and kind == "chat"
+        and "schema" not in structured  # validated before it is printed
         and (render.is_tty(sys.stdout) if stream is None else stream)
     )
     request = CompletionRequest(
@@ -213,6 +233,8 @@ def complete(
         retries=retries,
         task=settings.task,
         min_quality=min_quality,
+        **structured,
+        attachments=attachments,
     )
     printed: list[str] = []
 
@@ -246,16 +268,22 @@ def complete(
         kind=request.kind,
         system=system,
         prompt=text,
+        attachments=attachments,
     )
     for warning in outcome.warnings:
         render.warn(warning)
     if json_output:
-        render.emit_json(outcome_json(outcome, conversation_id if log else None))
+        data = outcome_json(outcome, conversation_id if log else None)
+        so.add_json(data, outcome, structured)
+        render.emit_json(data)
         return
-    if not streaming:
+    if "schema" in structured:
+        so.print_document(outcome, raw=raw)
+    elif not streaming and (outcome.text or not outcome.tool_calls):
         shown = render.answer_text(outcome.text, raw=raw)
         sys.stdout.write(shown if shown.endswith("\n") else shown + "\n")
         sys.stdout.flush()
+    so.print_tool_calls(outcome, raw=raw)
     _event(_summary(outcome))
 
 

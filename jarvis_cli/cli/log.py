@@ -158,6 +158,15 @@ def show(
         ):
             if text is not None:
                 sys.stdout.write(f"--- {title}\n{text.rstrip()}\n")
+    if detail.attachments:
+        render.table(
+            ["#", "name", "type", "bytes", "sha256"],
+            [
+                (i + 1, a.name, a.mime, "-" if a.size is None else f"{a.size:,}", a.sha256 or "-")
+                for i, a in enumerate(detail.attachments)
+            ],
+            title="attachments",
+        )
     render.table(
         ["#", "at", "model", "result", "status", "ms", "tokens in/out", "cost $"],
         [

@@ -17,6 +17,7 @@ import typer
 if TYPE_CHECKING:
     from jarvis_cli.core.context import Context
     from jarvis_cli.core.providers.base import Message
+    from jarvis_cli.core.runs.attachments import Attachment
     from jarvis_cli.core.runs.conversations import Conversation
     from jarvis_cli.core.runs.requests import Outcome
     from jarvis_cli.core.store.templates import Template
@@ -145,6 +146,7 @@ def after_request(
     kind: str,
     system: str | None,
     prompt: str,
+    attachments: Sequence[Attachment] = (),
 ) -> None:
     """Log one answered request (when `log`), then prune if `[log] retention_days` is due."""
     from jarvis_cli.core.runs.content_log import record_request
@@ -158,5 +160,6 @@ def after_request(
             kind=kind,
             system=system,
             prompt=prompt,
+            attachments=attachments,
         )
     maybe_auto_prune(ctx.store, ctx.config.budgets, ctx.config.log.retention_days)

@@ -82,7 +82,8 @@ def stats(
     for b in report.budgets:
         render.message(
             f"budget {b.period} {b.scope}: ${b.spent_usd:.4f} of ${b.limit_usd:.4f} "
-            f"(${b.remaining_usd:.4f} left)"
+            + (f"+ ${b.reserved_usd:.4f} in flight " if b.reserved_usd else "")
+            + f"(${b.remaining_usd:.4f} left)"
         )
 
 

@@ -139,6 +139,13 @@ class BadResponseError(ProviderError):
     """The provider answered with something that is not a valid response."""
 
 
+class BadOutputError(ProviderError):
+    """The answer is not what the request asked for (not JSON, or not matching --schema).
+
+    The next model may do better, so it falls back; the same model is not asked again.
+    """
+
+
 class ProviderAuthError(ProviderError):
     """401/403 from a provider: its key is bad; other providers may still work."""
 
@@ -182,6 +189,7 @@ _ERROR_CLASS_NAMES: dict[type[ProviderError], str] = {
     RateLimitedError: "rate_limited",
     UnavailableError: "unavailable",
     BadResponseError: "bad_response",
+    BadOutputError: "bad_output",
     ProviderAuthError: "auth",
     RequestRejectedError: "rejected",
     BadRequestError: "bad_request",

@@ -334,6 +334,72 @@ def test_budget_exhausted_refuses_before_sending(pair: Pair) -> None:
     assert pair.alpha.count() == 0 and pair.beta.count() == 0
 
 
+def _reservations(pair: Pair) -> list[tuple[str, float]]:
+    conn = sqlite3.connect(pair.home / "jarvis.db")
+    try:
+        rows = conn.execute("SELECT model_id, amount_usd FROM budget_reservations").fetchall()
+        return [(str(m), float(a)) for m, a in rows]
+    finally:
+        conn.close()
+
+
+def test_budgeted_request_settles_its_reservation_with_the_actual_cost(pair: Pair) -> None:
+    write_config(
+        pair.home,
+        (pair.home / "config.toml").read_text() + "\n[budgets]\ndaily_usd = 5.0\n",
+    )
+    for model in ("alpha/fake-chat", "beta/fake-chat"):
+        priced = pair.run("models", "set", model, "--input-price", "1", "--output-price", "1")
+        assert priced.returncode == 0, priced.stderr
+    pair.alpha.always("fake-chat", Behavior(status=503))
+    result = pair.run(
+        "complete", "hi", "--model", "alpha/fake-chat", "--fallback", "beta/fake-chat",
+        "--retries", "0", "--max-tokens", "1000", "--json",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    # alpha failed (its reservation released), beta answered (settled): nothing held.
+    assert _reservations(pair) == []
+    rows = pair.calls()
+    assert [(r["model_id"], r["ok"]) for r in rows] == [
+        ("alpha/fake-chat", 0),
+        ("beta/fake-chat", 1),
+    ]
+    stats = json.loads(pair.run("stats", "--json").stdout)
+    (budget,) = stats["budgets"]
+    assert budget["reserved_usd"] == 0
+    assert budget["spent_usd"] == pytest.approx(rows[1]["cost_usd"])
+    assert 0 < budget["spent_usd"] < 1000 / 1e6  # actual tokens, not the 1000-token worst case
+
+
+def test_reservation_of_a_killed_request_counts_until_it_expires(pair: Pair) -> None:
+    write_config(
+        pair.home,
+        (pair.home / "config.toml").read_text() + "\n[budgets]\ndaily_usd = 0.5\n",
+    )
+    assert pair.run("log").returncode == 0  # creates the store
+    conn = sqlite3.connect(pair.home / "jarvis.db")
+    now = time.time()
+    conn.executemany(
+        "INSERT INTO budget_reservations(id, provider, model_id, amount_usd, created_at,"
+        " expires_at) VALUES (?, 'alpha', 'alpha/fake-chat', 0.45, ?, ?)",
+        [("live", now, now + 600), ("stale", now - 700, now - 100)],
+    )
+    conn.commit()
+    conn.close()
+    priced = pair.run(
+        "models", "set", "alpha/fake-chat", "--input-price", "100", "--output-price", "100"
+    )
+    assert priced.returncode == 0, priced.stderr
+    refused = pair.run(
+        "complete", "hi", "--model", "alpha/fake-chat", "--no-fallback", "--max-tokens", "1000"
+    )
+    assert refused.returncode == 7
+    assert "+ $0.4500 reserved by requests in flight" in refused.stderr
+    assert pair.alpha.count("/chat/completions") == 0
+    stats = pair.run("stats")
+    assert "+ $0.4500 in flight ($0.0500 left)" in stats.stderr
+
+
 def test_max_cost_refuses_a_priced_model(pair: Pair) -> None:
     assert (
         pair.run(

@@ -26,6 +26,7 @@ REPO = Path(__file__).resolve().parents[2]
 LITELLM = REPO / ".venv-litellm" / "bin" / "litellm"
 START_TIMEOUT_S = 120.0  # litellm imports a lot; the machine may be loaded
 ANSWER = "hello from the litellm mock"
+JSON_ANSWER = '{"name": "Ada", "age": 36}'
 
 CONFIG = f"""
 model_list:
@@ -34,6 +35,22 @@ model_list:
       model: openai/gpt-4o-mini
       api_key: not-a-real-key
       mock_response: "{ANSWER}"
+  - model_name: json-mock
+    litellm_params:
+      model: openai/gpt-4o-mini
+      api_key: not-a-real-key
+      mock_response: '{JSON_ANSWER}'
+  - model_name: tools-mock
+    litellm_params:
+      model: openai/gpt-4o-mini
+      api_key: not-a-real-key
+      mock_response: ""
+      mock_tool_calls:
+        - id: call_1
+          type: function
+          function:
+            name: get_weather
+            arguments: '{{"city": "Oslo"}}'
   - model_name: text-embedding-3-small
     litellm_params:
       model: openai/text-embedding-3-small
@@ -67,6 +84,7 @@ def litellm_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "LITELLM_TELEMETRY": "False",
         "LITELLM_DONT_SHOW_FEEDBACK_BOX": "True",
         "DISABLE_SCHEMA_UPDATE": "True",
+        "PYTHONDONTWRITEBYTECODE": "1",  # the venv may be shared: write nothing into it
         # The scenario is an endpoint without a key; it listens on 127.0.0.1 only.
         "LITELLM_DANGEROUSLY_PERMIT_WEAK_OR_UNSET_MASTER_KEY": "true",
         # Anything that tries to leave the machine fails fast instead.
@@ -132,3 +150,52 @@ def test_litellm_endpoint_is_usable_after_add_and_sync(
     assert data["candidates"][0]["task"] == "general"
     excluded = {e["model_id"]: e["code"] for e in data["excluded"]}
     assert excluded["box/text-embedding-3-small"] == "type"
+
+
+def test_litellm_accepts_schema_and_tools_requests(
+    jarvis: JarvisRunner, home: Path, litellm_url: str, tmp_path: Path
+) -> None:
+    added = jarvis("providers", "add", "box", "--base-url", litellm_url)
+    assert added.returncode == 0, added.stderr
+    answer = jarvis(
+        "complete", "who?", "--schema", "name, age int", "-m", "box/json-mock", "--json"
+    )
+    assert answer.returncode == 0, answer.stderr
+    assert json.loads(answer.stdout)["data"] == {"name": "Ada", "age": 36}
+
+    tools = tmp_path / "tools.json"
+    tool = {
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+        },
+    }
+    tools.write_text(json.dumps([tool]))
+    called = jarvis(
+        "complete", "weather?", "--tools", str(tools), "--tool-choice", "get_weather",
+        "-m", "box/tools-mock", "--no-stream",
+    )  # fmt: skip
+    assert called.returncode == 0, called.stderr
+    assert called.stdout == '{"name": "get_weather", "arguments": {"city": "Oslo"}}\n'
+
+
+def test_litellm_accepts_an_image_attachment(
+    jarvis: JarvisRunner, home: Path, litellm_url: str, tmp_path: Path
+) -> None:
+    # issue 14: a content-part message (text + PNG data URL) is a request LiteLLM takes.
+    assert jarvis("providers", "add", "box", "--base-url", litellm_url).returncode == 0
+    assert jarvis("models", "sync", "box").returncode == 0
+    marked = jarvis("models", "set", "box/gpt-4o-mini", "--capability", "vision")
+    assert marked.returncode == 0, marked.stderr
+    image = tmp_path / "dot.png"
+    image.write_bytes(
+        bytes.fromhex(
+            "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+            "1f15c4890000000d49444154789c6360000002000005000157a8e1b60000000049454e44ae426082"
+        )
+    )
+    answer = jarvis("complete", "--no-stream", "-a", str(image), "what is this?")
+    assert answer.returncode == 0, answer.stderr
+    assert answer.stdout.strip() == ANSWER
+    assert "box/gpt-4o-mini" in answer.stderr

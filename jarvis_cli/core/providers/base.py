@@ -7,8 +7,8 @@ text delta of a stream (None when not streamed).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from typing import Literal, NamedTuple, Protocol
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Literal, NamedTuple, Protocol
 
 RequestKind = Literal["chat", "completion", "embedding"]
 
@@ -16,6 +16,14 @@ RequestKind = Literal["chat", "completion", "embedding"]
 class Message(NamedTuple):
     role: Literal["system", "user", "assistant"]
     content: str
+    # Content parts (text + image/file parts) when the message has attachments; then
+    # they are sent instead of `content`, which stays the plain text of the message.
+    parts: tuple[dict[str, Any], ...] = ()
+
+
+def wire_message(message: Message) -> dict[str, Any]:
+    """The chat API form of a message: plain text, or content parts when it has any."""
+    return {"role": message.role, "content": list(message.parts) or message.content}
 
 
 class Usage(NamedTuple):
@@ -30,6 +38,18 @@ class RequestOptions(NamedTuple):
     max_tokens: int | None = None
     temperature: float | None = None
     timeout_s: float | None = None  # per HTTP request; None = the provider's default
+    # --schema / --tools (issue 14), sent as given (built by core/runs/structured.py, tools.py)
+    response_format: Mapping[str, Any] | None = None
+    tools: tuple[Mapping[str, Any], ...] = ()
+    tool_choice: str | Mapping[str, Any] | None = None
+
+
+class ToolCall(NamedTuple):
+    """A tool call the model asked for; `arguments` is the JSON text exactly as sent."""
+
+    id: str | None
+    name: str
+    arguments: str
 
 
 class CompletionResult(NamedTuple):
@@ -39,6 +59,7 @@ class CompletionResult(NamedTuple):
     finish_reason: str | None
     latency_ms: float
     ttft_ms: float | None = None
+    tool_calls: tuple[ToolCall, ...] = ()
 
 
 class EmbeddingResult(NamedTuple):

@@ -7,6 +7,7 @@ when a client is first needed, so building an adapter costs nothing.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -19,6 +20,8 @@ from jarvis_cli.core.providers.base import (
     Message,
     ModelInfo,
     RequestOptions,
+    ToolCall,
+    wire_message,
 )
 from jarvis_cli.core.providers.errors import map_exception
 from jarvis_cli.core.providers.presets import ProviderSpec
@@ -34,6 +37,17 @@ VALIDATE_TIMEOUT_S = 15.0
 # Sent to keyless local servers: the SDK insists on some key, and an empty
 # Authorization header confuses some servers.
 KEYLESS_PLACEHOLDER = "not-needed"
+
+
+@functools.cache
+def _tls_context() -> Any:
+    """The TLS context every client of this process shares (what httpx builds for
+    verify=True, trust_env=True). Building one takes ~25 ms; a batch makes a client
+    per worker thread, and 128 contexts would cost seconds."""
+    import httpx2
+
+    return httpx2.create_ssl_context()
+
 
 T = TypeVar("T")
 
@@ -80,6 +94,7 @@ class OpenAICompatAdapter:
                 default_headers=self._headers() or None,
                 organization=self._organization,
                 project=self._project,
+                http_client=openai.DefaultHttpxClient(verify=_tls_context()),
             )
             # The SDK fills a None organization/project from OPENAI_ORG_ID and
             # OPENAI_PROJECT_ID: set what this provider should get, explicitly.
@@ -135,6 +150,12 @@ class OpenAICompatAdapter:
             args["max_tokens"] = options.max_tokens
         if options.temperature is not None:
             args["temperature"] = options.temperature
+        if options.response_format is not None:
+            args["response_format"] = dict(options.response_format)
+        if options.tools:
+            args["tools"] = [dict(t) for t in options.tools]
+            if options.tool_choice is not None:
+                args["tool_choice"] = options.tool_choice
         return args
 
     # --- ProviderAdapter --------------------------------------------------------
@@ -151,7 +172,7 @@ class OpenAICompatAdapter:
         response = self._call(
             lambda: self.client.chat.completions.create(
                 model=model,
-                messages=[{"role": m.role, "content": m.content} for m in messages],
+                messages=[wire_message(m) for m in messages],
                 timeout=self._timeout(options.timeout_s),
                 **self._request_args(options),
             )
@@ -169,7 +190,27 @@ class OpenAICompatAdapter:
             model=getattr(response, "model", None) or model,
             finish_reason=choices[0].finish_reason,
             latency_ms=latency,
+            tool_calls=self._tool_calls(getattr(message, "tool_calls", None)),
         )
+
+    def _tool_calls(self, raw: Any) -> tuple[ToolCall, ...]:
+        """The message's function calls (untrusted text, kept exactly)."""
+        calls: list[ToolCall] = []
+        for item in raw or ():
+            function = getattr(item, "function", None)
+            name = getattr(function, "name", None)
+            if not isinstance(name, str) or not name:
+                raise self._bad_response("a tool call without a function name")
+            arguments = getattr(function, "arguments", None)
+            call_id = getattr(item, "id", None)
+            calls.append(
+                ToolCall(
+                    call_id if isinstance(call_id, str) else None,
+                    name,
+                    arguments if isinstance(arguments, str) else "",
+                )
+            )
+        return tuple(calls)
 
     def stream_chat(
         self, messages: Sequence[Message], model: str, options: RequestOptions
@@ -179,7 +220,7 @@ class OpenAICompatAdapter:
         sdk_stream = self._call(
             lambda: self.client.chat.completions.create(
                 model=model,
-                messages=[{"role": m.role, "content": m.content} for m in messages],
+                messages=[wire_message(m) for m in messages],
                 stream=True,
                 stream_options={"include_usage": True},
                 timeout=self._timeout(options.timeout_s),

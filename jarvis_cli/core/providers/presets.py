@@ -68,6 +68,9 @@ class ProviderSpec(NamedTuple):
     # or a provider whose config opts in); never to anyone else.
     send_openai_org: bool = False
     url_password: UrlPassword | None = None  # a password left in config.toml's base_url
+    # response_format json_schema with "strict": true is honoured (OpenAI); elsewhere
+    # jarvis sends strict false and validates the answer itself either way.
+    strict_schema: bool = False
 
     @property
     def basic_user(self) -> str | None:
@@ -115,6 +118,7 @@ PRESETS: dict[str, ProviderSpec] = {
             catalog_provider="openai",
             description="OpenAI",
             send_openai_org=True,
+            strict_schema=True,
         ),
         ProviderSpec(
             "anthropic",
@@ -271,3 +275,37 @@ def get_provider(config: Config, name: str) -> ProviderSpec:
             hint=f"known providers: {', '.join(sorted(providers))}; "
             "add one with `jarvis providers add NAME --base-url URL`",
         ) from None
+
+
+# Attachment size limits, bytes per file before base64 (images, PDFs), from each
+# provider's documentation (checked 2026-12):
+# - openai: images 20 MB (platform.openai.com/docs/guides/images-vision), PDFs 32 MB
+#   per request (platform.openai.com/docs/guides/pdf-files).
+# - anthropic: images 5 MB each via the API (docs.anthropic.com/en/docs/build-with-claude/vision),
+#   PDFs 32 MB per request (docs.anthropic.com/en/docs/build-with-claude/pdf-support).
+# - gemini: 20 MB of inline data per request (ai.google.dev/gemini-api/docs/image-understanding).
+# - groq: 4 MB for a base64 image (console.groq.com/docs/vision); no PDF input.
+# - mistral: images 10 MB (docs.mistral.ai/capabilities/vision).
+# Other and custom endpoints get DEFAULT_ATTACHMENT_LIMIT: 5 MB, the smallest
+# common limit, so a file that passes is unlikely to be refused by a server.
+MB = 1024 * 1024
+DEFAULT_ATTACHMENT_LIMIT = 5 * MB
+ATTACHMENT_LIMITS: dict[str, dict[str, int]] = {
+    "openai": {"image": 20 * MB, "pdf": 32 * MB},
+    "anthropic": {"image": 5 * MB, "pdf": 32 * MB},
+    "gemini": {"image": 20 * MB, "pdf": 20 * MB},
+    "groq": {"image": 4 * MB, "pdf": DEFAULT_ATTACHMENT_LIMIT},
+    "mistral": {"image": 10 * MB, "pdf": DEFAULT_ATTACHMENT_LIMIT},
+}
+
+
+def attachment_limit(provider: str, kind: str) -> int:
+    """The largest attachment of `kind` ("image"/"pdf") `provider` takes, in bytes."""
+    return ATTACHMENT_LIMITS.get(provider, {}).get(kind, DEFAULT_ATTACHMENT_LIMIT)
+
+
+def largest_attachment_limit() -> int:
+    """No provider takes a file larger than this: bigger files are not even read."""
+    return max(
+        DEFAULT_ATTACHMENT_LIMIT, *(n for d in ATTACHMENT_LIMITS.values() for n in d.values())
+    )

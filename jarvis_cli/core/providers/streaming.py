@@ -14,6 +14,7 @@ from typing import Any
 
 from jarvis_cli.core.errors import BadResponseError, ProviderError, UnavailableError
 from jarvis_cli.core.providers.base import CompletionResult, Usage
+from jarvis_cli.core.providers.tool_deltas import ToolCallAssembler
 
 
 def ms_since(start: float) -> float:
@@ -77,6 +78,7 @@ class OpenAIChatStream:
         usage = Usage()
         finish_reason: str | None = None
         answered_model = self._model
+        tools = ToolCallAssembler()
         try:
             for chunk in self._sdk_stream:
                 if self._deadline is not None and time.monotonic() > self._deadline:
@@ -91,6 +93,14 @@ class OpenAIChatStream:
                 for choice in getattr(chunk, "choices", None) or []:
                     if choice.finish_reason:
                         finish_reason = choice.finish_reason
+                    for item in getattr(choice.delta, "tool_calls", None) or ():
+                        if ttft_ms is None:
+                            ttft_ms = ms_since(self._started)
+                        if not tools.add(item):
+                            raise BadResponseError(
+                                f"{self._provider}: a streamed tool call without an index",
+                                provider=self._provider,
+                            )
                     delta = getattr(choice.delta, "content", None) if choice.delta else None
                     if delta:
                         if ttft_ms is None:
@@ -109,8 +119,15 @@ class OpenAIChatStream:
                 f"{self._provider}: stream ended {what} (no finish_reason: truncated)",
                 provider=self._provider,
             )
+        calls = tools.calls()
+        if calls is None:
+            raise BadResponseError(
+                f"{self._provider}: a streamed tool call without a function name",
+                provider=self._provider,
+            )
         self._result = CompletionResult(
             text="".join(parts),
+            tool_calls=calls,
             usage=usage,
             model=answered_model,
             finish_reason=finish_reason,

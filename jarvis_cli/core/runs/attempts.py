@@ -11,7 +11,11 @@ import uuid
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from jarvis_cli.core.providers.base import RequestKind
+from jarvis_cli.core.errors import ProviderError
+from jarvis_cli.core.providers.base import CompletionResult, EmbeddingResult, RequestKind, Usage
+from jarvis_cli.core.registry.records import ModelRecord
+from jarvis_cli.core.runs.budget import Reservation, delete_reservation
+from jarvis_cli.core.selection.cost import cost_usd, estimate_tokens
 from jarvis_cli.core.store.database import Store
 
 
@@ -43,9 +47,66 @@ class Attempt:
         return asdict(self)
 
 
-def record_attempt(store: Store, request_id: str, a: Attempt) -> None:
-    """Insert one attempt in its own short write transaction."""
+def measured_attempt(
+    record: ModelRecord,
+    kind: RequestKind,
+    number: int,
+    started_at: float,
+    t0: float,
+    prompt: str,
+    *,
+    result: CompletionResult | EmbeddingResult | None = None,
+    error: ProviderError | None = None,
+    cls: str | None = None,
+) -> Attempt:
+    """The Attempt for one call that started at `started_at` (`t0` monotonic).
+
+    A provider that reported no usage (a stream without a usage chunk) gets jarvis's
+    estimate from `prompt` and the answer, marked `tokens_estimated`. An answer that
+    arrived is priced even when it failed a check (bad_output): its tokens were paid.
+    """
+    usage = result.usage if result is not None else Usage()
+    estimated = False
+    if isinstance(result, CompletionResult) and usage.completion_tokens is None:
+        estimated = True
+        sent = usage.prompt_tokens
+        sent = estimate_tokens(prompt) if sent is None else sent
+        answer = estimate_tokens(result.text)
+        usage = Usage(sent, answer, sent + answer)
+    cost = None
+    if result is not None:
+        cost = cost_usd(record, usage.prompt_tokens or 0, usage.completion_tokens or 0)
+    return Attempt(
+        model_id=record.id,
+        provider=record.provider,
+        kind=kind,
+        attempt=number,
+        ok=error is None,
+        at=started_at,
+        latency_ms=result.latency_ms if result else (time.monotonic() - t0) * 1000,
+        ttft_ms=result.ttft_ms if isinstance(result, CompletionResult) else None,
+        error_class=cls or (None if error is None else error.error_class),
+        status_code=None if error is None else error.status_code,
+        prompt_tokens=usage.prompt_tokens,
+        completion_tokens=usage.completion_tokens,
+        cost_usd=cost,
+        message=None if error is None else error.message,
+        tokens_estimated=estimated,
+    )
+
+
+def record_attempt(
+    store: Store, request_id: str, a: Attempt, *, settle: Reservation | None = None
+) -> None:
+    """Insert one attempt in its own short write transaction.
+
+    With `settle`, the budget reservation is deleted in the same transaction, so the
+    attempt's actual cost replaces the reserved worst case without a moment in which
+    both, or neither, count.
+    """
     with store.write() as conn:
+        if settle is not None:
+            delete_reservation(conn, settle)
         conn.execute(
             "INSERT INTO calls(request_id, at, model_id, provider, kind, attempt, ok,"
             " error_class, status_code, latency_ms, ttft_ms, prompt_tokens,"

@@ -14,7 +14,8 @@ from __future__ import annotations
 import sqlite3
 import time
 import uuid
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 from jarvis_cli.core.errors import StoreError, UsageError
@@ -24,6 +25,7 @@ from jarvis_cli.core.runs.attempts import CALL_COLUMNS, CallRow, call_row
 if TYPE_CHECKING:
     # Not imported at run time: `jarvis log -q` should not pay for usage reports'
     # and selection metrics' imports (whole-process benchmark, benchmarks/log_search.py).
+    from jarvis_cli.core.runs.attachments import Attachment
     from jarvis_cli.core.runs.requests import Outcome
     from jarvis_cli.core.store.database import Store
 
@@ -41,8 +43,12 @@ def record_request(
     system: str | None,
     prompt: str,
     at: float | None = None,
+    attachments: Sequence[Attachment] = (),
 ) -> None:
-    """Store what `outcome`'s request asked and answered (its own short transaction)."""
+    """Store what `outcome`'s request asked and answered (its own short transaction).
+
+    Attachments are stored as facts (name, type, size, sha256), never their bytes.
+    """
     with store.write() as conn:
         conn.execute(
             "INSERT INTO log_requests(request_id, conversation_id, at, kind, model_id,"
@@ -59,6 +65,14 @@ def record_request(
                 redact(outcome.text),
                 outcome.finish_reason,
             ),
+        )
+        conn.executemany(
+            "INSERT INTO content_attachments(request_id, position, name, kind, mime, size,"
+            " sha256) VALUES (?,?,?,?,?,?,?)",
+            [
+                (outcome.request_id, i, a.name, a.kind, a.mime, a.size, a.sha256)
+                for i, a in enumerate(attachments)
+            ],
         )
 
 
@@ -169,6 +183,18 @@ class RequestDetail:
     answer: str | None
     finish_reason: str | None
     attempts: list[CallRow]
+    attachments: list[AttachmentRow] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AttachmentRow:
+    """An attachment as the log keeps it: facts about the file, not the file."""
+
+    name: str
+    kind: str
+    mime: str
+    size: int | None
+    sha256: str | None
 
 
 def show_request(conn: sqlite3.Connection, request_id: str) -> RequestDetail:
@@ -192,8 +218,27 @@ def show_request(conn: sqlite3.Connection, request_id: str) -> RequestDetail:
         first = attempts[0]
         content = (None, first.at, first.kind, None, None, None, None, None, None)
     cid, at, kind, model_id, provider, system, prompt, answer, finish = content
+    attached = [
+        AttachmentRow(*r)
+        for r in conn.execute(
+            "SELECT name, kind, mime, size, sha256 FROM content_attachments"
+            " WHERE request_id = ? ORDER BY position",
+            (request_id,),
+        )
+    ]
     return RequestDetail(
-        request_id, cid, at, kind, model_id, provider, system, prompt, answer, finish, attempts
+        request_id,
+        cid,
+        at,
+        kind,
+        model_id,
+        provider,
+        system,
+        prompt,
+        answer,
+        finish,
+        attempts,
+        attached,
     )
 
 

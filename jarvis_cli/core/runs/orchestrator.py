@@ -18,20 +18,22 @@ Policy (numbers from `[retry]` and `[defaults] retries` in config.toml):
 - Streaming: a failure before the first token falls back invisibly; after text has
   been shown, stop (exit 8) and keep what was shown — output from another model is
   never appended to it.
+- `--schema`: the answer is never streamed; one that is not JSON or does not match the
+  schema is a failed attempt (`bad_output`), recorded, and the next model is tried
+  (the same model is not asked again). `--tools`: calls come back in the Outcome.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from jarvis_cli.core.errors import (
     AuthError,
+    BadOutputError,
     BudgetExceededError,
     ContextTooLongError,
-    JarvisError,
     ModelNotFoundError,
     ProviderAuthError,
     ProviderError,
@@ -42,45 +44,35 @@ from jarvis_cli.core.providers.base import (
     CompletionResult,
     EmbeddingResult,
     ProviderAdapter,
-    RequestKind,
     RequestOptions,
-    Usage,
 )
 from jarvis_cli.core.registry.records import ModelRecord, split_model_id
-from jarvis_cli.core.runs.attempts import Attempt, new_request_id, record_attempt
-from jarvis_cli.core.runs.budget import check_budget
-from jarvis_cli.core.runs.plan import plan_models
+from jarvis_cli.core.runs.attachments import attachment_tokens
+from jarvis_cli.core.runs.attempts import (
+    Attempt,
+    measured_attempt,
+    record_attempt,
+)
+from jarvis_cli.core.runs.budget import RESERVATION_GRACE_S, release, reserve
+from jarvis_cli.core.runs.ledger import RunLedger
+from jarvis_cli.core.runs.limiter import ProviderLimiter
+from jarvis_cli.core.runs.plan import plan_models, plan_request
 from jarvis_cli.core.runs.requests import CompletionRequest, Outcome
 from jarvis_cli.core.runs.retry import backoff_seconds, final_error
+from jarvis_cli.core.runs.run_state import RunState
+from jarvis_cli.core.runs.structured_request import (
+    attempt_options,
+    check_explicit_models,
+    checked_data,
+)
 from jarvis_cli.core.selection.cost import cost_usd, estimate_request_tokens, estimate_tokens
 
 if TYPE_CHECKING:
     from jarvis_cli.core.context import Context
 
 EventSink = Callable[[str], None]
-Call = Callable[[ProviderAdapter, ModelRecord, RequestOptions], CompletionResult | EmbeddingResult]
 
 __all__ = ["CompletionRequest", "Orchestrator", "Outcome"]
-
-
-@dataclass
-class _Run:
-    """One request while it runs: what it asks for, and what happened so far."""
-
-    kind: RequestKind
-    prompt: str  # for token and cost estimates
-    options: RequestOptions
-    retries: int  # per model
-    max_cost_usd: float | None
-    timeout_s: float  # the total deadline, once it starts
-    call: Call
-    deadline: float | None = None  # time.monotonic(); set when the request is built
-    request_id: str = field(default_factory=new_request_id)
-    attempts: list[Attempt] = field(default_factory=list)
-    errors: list[JarvisError] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    bad_providers: set[str] = field(default_factory=set)
-    emitted: bool = False  # text has been shown to the user
 
 
 class Orchestrator:
@@ -92,6 +84,8 @@ class Orchestrator:
         *,
         on_event: EventSink | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        limiter: ProviderLimiter | None = None,
+        ledger: RunLedger | None = None,
     ) -> None:
         from jarvis_cli.core.providers.manager import ProviderManager
         from jarvis_cli.core.registry.model_registry import ModelRegistry
@@ -102,36 +96,39 @@ class Orchestrator:
         self.providers = ProviderManager(ctx, KeyManager(ctx))
         self._on_event = on_event or (lambda _msg: None)
         self._sleep = sleep
+        self._limiter = limiter  # a batch's per-provider concurrency (AIMD)
+        self._ledger = ledger  # a batch's --max-total-cost
+        self.attempts_recorded = 0  # by this orchestrator, over all its requests
 
     # --- running --------------------------------------------------------------
 
+    def plan(self, req: CompletionRequest) -> list[str]:
+        """The ordered model ids `req` would try (see runs/plan.py `plan_request`)."""
+        return plan_request(self.ctx, self.registry, req)
+
     def complete(
-        self, req: CompletionRequest, on_text: Callable[[str], None] | None = None
+        self,
+        req: CompletionRequest,
+        on_text: Callable[[str], None] | None = None,
+        *,
+        chain: Sequence[str] | None = None,
     ) -> Outcome:
-        """Run a chat/completion request; stream text to `on_text` when `req.stream`."""
+        """Run a chat/completion request; stream text to `on_text` when `req.stream`.
+
+        `chain` is a plan made earlier by `plan()` (a batch reuses one for similar
+        lines); by default the request is planned now.
+        """
         defaults = self.ctx.config.defaults
-        chain = plan_models(
-            self.ctx,
-            req.kind,
-            model=req.model,
-            fallbacks=req.fallbacks,
-            no_fallback=req.no_fallback,
-            prompt=req.prompt_text,
-            strategy=req.strategy,
-            provider=req.provider,
-            capabilities=req.capabilities,
-            max_tokens=req.max_tokens,
-            max_cost_usd=req.max_cost_usd,
-            task=req.task,
-            min_quality=req.min_quality,
-        )
+        chain = self.plan(req) if chain is None else list(chain)
+        explicit = [m for m in (req.model, *req.fallbacks) if m and m in chain]
+        check_explicit_models(self.registry, self.providers, req, explicit, self._on_event)
 
         def call(
             adapter: ProviderAdapter, record: ModelRecord, opts: RequestOptions
         ) -> CompletionResult:
             if req.kind == "completion":
                 return adapter.complete(req.prompt_text, record.name, opts)
-            if not req.stream or on_text is None:
+            if not req.stream or on_text is None or req.schema is not None:
                 return adapter.chat(req.messages, record.name, opts)
             stream = adapter.stream_chat(req.messages, record.name, opts)
             try:
@@ -145,7 +142,7 @@ class Orchestrator:
             return stream.result
 
         timeout = req.timeout_s if req.timeout_s is not None else defaults.timeout_s
-        run = _Run(
+        run = RunState(
             kind=req.kind,
             prompt=req.prompt_text,
             options=RequestOptions(
@@ -155,6 +152,8 @@ class Orchestrator:
             max_cost_usd=req.max_cost_usd,
             timeout_s=timeout,
             call=call,
+            request=req,
+            extra_input_tokens=attachment_tokens(req.attachments),
         )
         return self._run_chain(run, chain)
 
@@ -178,7 +177,7 @@ class Orchestrator:
         ) -> EmbeddingResult:
             return adapter.embed(list(texts), record.name, opts)
 
-        run = _Run(
+        run = RunState(
             kind="embedding",
             prompt=prompt,
             options=RequestOptions(),
@@ -196,7 +195,7 @@ class Orchestrator:
         provider, name = split_model_id(model_id)
         return ModelRecord(id=model_id, provider=provider, name=name, source="user")
 
-    def _run_chain(self, run: _Run, chain: Sequence[str]) -> Outcome:
+    def _run_chain(self, run: RunState, chain: Sequence[str]) -> Outcome:
         too_small: int | None = None  # a context window that proved too small
         for index, model_id in enumerate(chain):
             record = self._record_for(model_id)
@@ -228,21 +227,44 @@ class Orchestrator:
                     break
         raise final_error(run.errors, len(run.attempts), chain)
 
-    def _try_model(self, run: _Run, record: ModelRecord) -> Outcome:
-        """Check the budget, then call `record` up to `run.retries + 1` times."""
+    def _try_model(self, run: RunState, record: ModelRecord) -> Outcome:
+        """Reserve the worst-case cost against the budgets, then try `record`."""
         tokens = estimate_request_tokens(
-            run.kind, prompt=run.prompt, max_tokens=run.options.max_tokens
+            run.kind,
+            prompt=run.prompt,
+            input_tokens=estimate_tokens(run.prompt) + run.extra_input_tokens
+            if run.extra_input_tokens
+            else None,
+            max_tokens=run.options.max_tokens,
         )
-        run.warnings.extend(
-            check_budget(
-                self.ctx.store.conn,
-                self.ctx.config.budgets,
-                provider=record.provider,
-                model_id=record.id,
-                estimated_cost_usd=cost_usd(record, tokens.input_tokens, tokens.output_tokens),
-                max_cost_usd=run.max_cost_usd,
-            )
+        estimate = cost_usd(record, tokens.input_tokens, tokens.output_tokens)
+        held, warnings = reserve(
+            self.ctx.store,
+            self.ctx.config.budgets,
+            provider=record.provider,
+            model_id=record.id,
+            estimated_cost_usd=estimate,
+            max_cost_usd=run.max_cost_usd,
+            ttl_s=run.timeout_s + RESERVATION_GRACE_S,
         )
+        run.warnings.extend(warnings)
+        run.reservation = held
+        paid_before = len(run.attempts)
+        try:
+            local = self._ledger.reserve(estimate, record.id) if self._ledger else 0.0
+            try:
+                return self._attempts(run, record)
+            finally:
+                if self._ledger is not None:
+                    turn = run.attempts[paid_before:]
+                    self._ledger.settle(local, sum(a.cost_usd or 0.0 for a in turn))
+        finally:
+            if run.reservation is not None:  # not settled by a successful attempt
+                release(self.ctx.store, run.reservation)
+                run.reservation = None
+
+    def _attempts(self, run: RunState, record: ModelRecord) -> Outcome:
+        """Call `record` up to `run.retries + 1` times within the deadline."""
         adapter = self.providers.adapter(record.provider)  # NoKeyError (exit 5) if no key
         adapter.prepare()  # set-up (~0.8 s for the SDK import here) is not provider latency
         if run.deadline is None:  # the request is built: the total deadline starts now
@@ -256,15 +278,14 @@ class Orchestrator:
                     "could be tried; nothing was sent to it",
                     hint="raise --timeout (or [defaults] timeout_s)",
                 )
-            opts = RequestOptions(
-                max_tokens=run.options.max_tokens,
-                temperature=run.options.temperature,
-                timeout_s=remaining,
-            )
+            opts = self._options(run, record, remaining)
             started_at = time.time()
             t0 = time.monotonic()
             try:
-                result = run.call(adapter, record, opts)
+                if self._limiter is None:
+                    result = run.call(adapter, record, opts)
+                else:
+                    result = self._limited_call(run, adapter, record, opts)
             except KeyboardInterrupt:
                 stopped = ProviderError("interrupted by the user", provider=record.provider)
                 self._record(run, record, started_at, t0, error=stopped, cls="interrupted")
@@ -287,32 +308,49 @@ class Orchestrator:
                 self._sleep(wait)
                 attempt_no += 1
                 continue
+            data = None
+            if run.request is not None and isinstance(result, CompletionResult):
+                try:
+                    data = checked_data(run.request, result.text, record.id)
+                except BadOutputError as exc:  # falls back; the same model is not asked again
+                    exc.provider = record.provider
+                    self._record(run, record, started_at, t0, result=result, error=exc)
+                    raise
             attempt = self._record(run, record, started_at, t0, result=result)
-            return self._outcome(run, record, result, attempt)
+            return run.outcome(record, result, attempt, data)
 
-    @staticmethod
-    def _outcome(
-        run: _Run, record: ModelRecord, result: CompletionResult | EmbeddingResult, a: Attempt
-    ) -> Outcome:
-        completion = result if isinstance(result, CompletionResult) else None
-        return Outcome(
-            request_id=run.request_id,
-            model_id=record.id,
-            provider=record.provider,
-            text=completion.text if completion else "",
-            usage=result.usage,
-            cost_usd=a.cost_usd,
-            latency_ms=result.latency_ms,
-            ttft_ms=completion.ttft_ms if completion else None,
-            finish_reason=completion.finish_reason if completion else None,
-            attempts=tuple(run.attempts),
-            embeddings=result.embeddings if isinstance(result, EmbeddingResult) else None,
-            warnings=tuple(run.warnings),
+    def _limited_call(
+        self, run: RunState, adapter: ProviderAdapter, record: ModelRecord, opts: RequestOptions
+    ) -> CompletionResult | EmbeddingResult:
+        """`run.call` inside the provider's concurrency slot; 429s slow the provider down."""
+        assert self._limiter is not None
+        with self._limiter.slot(record.provider):
+            try:
+                result = run.call(adapter, record, opts)
+            except ProviderError as exc:
+                if exc.status_code == 429:
+                    self._limiter.throttled(record.provider)
+                raise
+        self._limiter.succeeded(record.provider)
+        return result
+
+    def _options(self, run: RunState, record: ModelRecord, remaining: float) -> RequestOptions:
+        """This attempt's options: the deadline left, and --schema / --tools for `record`."""
+        opts = RequestOptions(
+            max_tokens=run.options.max_tokens,
+            temperature=run.options.temperature,
+            timeout_s=remaining,
         )
+        if run.request is None:
+            return opts
+        strict = (
+            run.request.schema is not None and self.providers.spec(record.provider).strict_schema
+        )
+        return attempt_options(run.request, opts, strict_provider=strict)
 
     def _record(
         self,
-        run: _Run,
+        run: RunState,
         record: ModelRecord,
         started_at: float,
         t0: float,
@@ -321,36 +359,26 @@ class Orchestrator:
         error: ProviderError | None = None,
         cls: str | None = None,
     ) -> Attempt:
-        """Store one attempt (its own short transaction) and remember it in `run`."""
-        usage = result.usage if result is not None else Usage()
-        estimated = False
-        if isinstance(result, CompletionResult) and usage.completion_tokens is None:
-            # No usage from the provider (a stream without a usage chunk): estimate.
-            estimated = True
-            sent = usage.prompt_tokens
-            sent = estimate_tokens(run.prompt) if sent is None else sent
-            answer = estimate_tokens(result.text)
-            usage = Usage(sent, answer, sent + answer)
-        cost = None
-        if result is not None:
-            cost = cost_usd(record, usage.prompt_tokens or 0, usage.completion_tokens or 0)
-        attempt = Attempt(
-            model_id=record.id,
-            provider=record.provider,
-            kind=run.kind,
-            attempt=len(run.attempts) + 1,
-            ok=error is None,
-            at=started_at,
-            latency_ms=result.latency_ms if result else (time.monotonic() - t0) * 1000,
-            ttft_ms=result.ttft_ms if isinstance(result, CompletionResult) else None,
-            error_class=cls or (None if error is None else error.error_class),
-            status_code=None if error is None else error.status_code,
-            prompt_tokens=usage.prompt_tokens,
-            completion_tokens=usage.completion_tokens,
-            cost_usd=cost,
-            message=None if error is None else error.message,
-            tokens_estimated=estimated,
+        """Store one attempt (its own short transaction) and remember it in `run`.
+
+        An attempt that got an answer (even one that failed a check) settles the
+        budget reservation with its actual cost.
+        """
+        attempt = measured_attempt(
+            record,
+            run.kind,
+            len(run.attempts) + 1,
+            started_at,
+            t0,
+            run.prompt,
+            result=result,
+            error=error,
+            cls=cls,
         )
-        record_attempt(self.ctx.store, run.request_id, attempt)
+        settle = run.reservation if result is not None else None
+        record_attempt(self.ctx.store, run.request_id, attempt, settle=settle)
+        if settle is not None:
+            run.reservation = None
         run.attempts.append(attempt)
+        self.attempts_recorded += 1
         return attempt

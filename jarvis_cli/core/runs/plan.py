@@ -14,12 +14,25 @@ from typing import TYPE_CHECKING
 
 from jarvis_cli.core.errors import AuthError, NoSuitableModelError
 from jarvis_cli.core.providers.base import RequestKind
+from jarvis_cli.core.providers.presets import attachment_limit
 from jarvis_cli.core.registry.records import split_model_id
+from jarvis_cli.core.runs.attachments import (
+    attachment_tokens,
+    check_models_accept,
+    check_size_limits,
+)
+from jarvis_cli.core.runs.attachments import (
+    required_capabilities as attachment_capabilities,
+)
+from jarvis_cli.core.runs.requests import CompletionRequest
+from jarvis_cli.core.runs.structured_request import required_capabilities
+from jarvis_cli.core.selection.cost import estimate_tokens
 
 AUTO_FALLBACK = "auto"  # `--fallback auto`: selection's models after the explicit ones
 
 if TYPE_CHECKING:
     from jarvis_cli.core.context import Context
+    from jarvis_cli.core.registry.model_registry import ModelRegistry
     from jarvis_cli.core.selection.types import SelectionResult
 
 
@@ -38,6 +51,7 @@ def plan_models(
     max_cost_usd: float | None = None,
     task: str | None = None,
     min_quality: float | None = None,
+    input_tokens: int | None = None,
 ) -> list[str]:
     """The ordered model ids to try: --model, --fallback…, then selection's choice.
 
@@ -65,6 +79,7 @@ def plan_models(
         max_cost_usd=max_cost_usd,
         task=task,
         min_quality=min_quality,
+        input_tokens=input_tokens,
         required=not chain,
     )
     if selection is not None:
@@ -72,6 +87,37 @@ def plan_models(
             if model_id not in chain:
                 chain.append(model_id)
     return chain[:1] if no_fallback else chain
+
+
+def plan_request(ctx: Context, registry: ModelRegistry, req: CompletionRequest) -> list[str]:
+    """`plan_models` for a chat/completion request, with what its content implies.
+
+    --schema / --tools and attachments add required capabilities, attachments add
+    input tokens; before anything is sent, an explicit model that cannot take an
+    attachment is exit 6, and models whose provider would refuse a file's size drop
+    out (none left: exit 2).
+    """
+    extra = attachment_tokens(req.attachments)
+    chain = plan_models(
+        ctx,
+        req.kind,
+        model=req.model,
+        fallbacks=req.fallbacks,
+        no_fallback=req.no_fallback,
+        prompt=req.prompt_text,
+        strategy=req.strategy,
+        provider=req.provider,
+        capabilities=(*required_capabilities(req), *attachment_capabilities(req.attachments)),
+        max_tokens=req.max_tokens,
+        max_cost_usd=req.max_cost_usd,
+        task=req.task,
+        min_quality=req.min_quality,
+        input_tokens=estimate_tokens(req.prompt_text) + extra if extra else None,
+    )
+    if req.attachments:
+        check_models_accept(registry, chain, req.attachments)
+        chain = check_size_limits(chain, req.attachments, attachment_limit)
+    return chain
 
 
 def _select(
@@ -88,6 +134,7 @@ def _select(
     task: str | None,
     min_quality: float | None,
     required: bool,
+    input_tokens: int | None = None,
 ) -> SelectionResult | None:
     from jarvis_cli.core.selection.engine import SelectionEngine
     from jarvis_cli.core.selection.types import SelectionRequest
@@ -95,6 +142,7 @@ def _select(
     request = SelectionRequest(
         kind=kind,
         prompt=prompt,
+        input_tokens=input_tokens,
         output_tokens=max_tokens,
         capabilities=tuple(capabilities),
         preferred_model=preferred_model,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from jarvis_cli.core.providers.base import Message, RequestKind, Usage
+from jarvis_cli.core.providers.base import Message, RequestKind, ToolCall, Usage
+from jarvis_cli.core.runs.attachments import Attachment
 from jarvis_cli.core.runs.attempts import Attempt
 
 
@@ -28,6 +31,13 @@ class CompletionRequest:
     retries: int | None = None  # per model; None = [defaults] retries
     task: str | None = None  # --task: quality category for selection; None = inferred
     min_quality: float | None = None  # --min-quality for selection
+    # Issue 14: --schema (a JSON Schema, see runs/structured.py), --tools, --tool-choice
+    schema: Mapping[str, Any] | None = None
+    tools: tuple[Mapping[str, Any], ...] = ()
+    tool_choice: str | Mapping[str, Any] | None = None
+    # -a: every attachment the messages carry (as parts); they add required
+    # capabilities, input tokens and size checks (runs/attachments.py).
+    attachments: tuple[Attachment, ...] = ()
 
     @property
     def prompt_text(self) -> str:
@@ -50,3 +60,5 @@ class Outcome:
     attempts: tuple[Attempt, ...]
     embeddings: list[list[float]] | None = None
     warnings: tuple[str, ...] = ()
+    data: Any = None  # --schema: the parsed, validated answer
+    tool_calls: tuple[ToolCall, ...] = ()

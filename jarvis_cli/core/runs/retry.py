@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from jarvis_cli.core.errors import (
     AuthError,
+    BadOutputError,
     BudgetExceededError,
     ContextTooLongError,
     JarvisError,
@@ -59,6 +60,11 @@ def final_error(errors: Sequence[JarvisError], attempts: int, chain: Sequence[st
             status_code=last.status_code,
         )
     summary = "; ".join(e.message for e in errors[-3:])
+    if all(isinstance(e, BadOutputError) for e in errors):
+        return BadOutputError(
+            f"no model produced valid output ({tried}): {summary}",
+            hint="see `jarvis log` for every attempt; a simpler schema may help",
+        )
     return UnavailableError(
         f"all providers failed after {tried}: {summary}",
         hint="see `jarvis log` for every attempt",

@@ -10,6 +10,7 @@ in `schema_migrations`.
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +21,20 @@ from jarvis_cli.core.store.files import check_not_exposed, create_private_file, 
 from jarvis_cli.core.store.migrations import MIGRATIONS, SCHEMA_VERSION
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
+# One lock per store file for this process's writers (a batch's worker threads each
+# have a connection): they queue here and hand over at once, instead of meeting in
+# SQLite's busy handler, which sleeps in steps of up to 100 ms. Other processes are
+# still serialized by BEGIN IMMEDIATE and busy_timeout.
+_WRITERS: dict[str, threading.Lock] = {}
+_WRITERS_LOCK = threading.Lock()
+
+
+def _writer_lock(path: Path) -> threading.Lock:
+    key = str(path)
+    with _WRITERS_LOCK:
+        return _WRITERS.setdefault(key, threading.Lock())
+
+
 BUSY_TIMEOUT_MS = 30_000
 
 
@@ -55,6 +70,7 @@ class Store:
     def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
         self.path = path
         self.conn = conn
+        self._writers = _writer_lock(path)
 
     @classmethod
     def open(cls, path: Path) -> Store:
@@ -64,7 +80,14 @@ class Store:
         check_not_exposed(path, "store")
         create_private_file(path)
         try:
-            conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+            # A connection is used by one thread at a time (a batch gives each worker its
+            # own), but may be closed by the thread that made the workers.
+            conn = sqlite3.connect(
+                path,
+                isolation_level=None,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                check_same_thread=False,
+            )
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open store {path}: {exc}") from None
         store = cls(path, conn)
@@ -89,9 +112,15 @@ class Store:
         self.conn.close()
 
     @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction taken with BEGIN IMMEDIATE: commit on success, else roll back."""
-        with write_transaction(self.conn) as conn:
+    def write(self, lock: str | None = None) -> Iterator[sqlite3.Connection]:
+        """A write transaction taken with BEGIN IMMEDIATE: commit on success, else roll back.
+
+        `lock` names a check-then-write that must be atomic across processes (e.g.
+        "budget"). SQLite needs nothing more: BEGIN IMMEDIATE already serializes every
+        writer, and reads inside the transaction see the latest commit.
+        """
+        del lock
+        with self._writers, write_transaction(self.conn) as conn:
             yield conn
 
     def schema_version(self) -> int:

@@ -244,6 +244,53 @@ def _m6_content_log(conn: sqlite3.Connection) -> None:
         )
 
 
+def _m7_budget_reservations(conn: sqlite3.Connection) -> None:
+    # A request's worst-case cost, held against the budgets from before it is sent
+    # until its attempt is recorded (core/runs/budget.py). A row outlives its process
+    # only until expires_at, so a crash frees its budget after a bounded time.
+    _execute_script(
+        conn,
+        """
+        CREATE TABLE budget_reservations(
+            id TEXT PRIMARY KEY,
+            provider TEXT NOT NULL,
+            model_id TEXT NOT NULL,
+            amount_usd REAL NOT NULL,
+            created_at REAL NOT NULL,
+            expires_at REAL NOT NULL,
+            pid INTEGER,
+            host TEXT
+        );
+        CREATE INDEX budget_reservations_expires ON budget_reservations(expires_at);
+        """,
+    )
+
+
+def _m8_content_attachments(conn: sqlite3.Connection) -> None:
+    # What a logged request attached (`-a`): name, sniffed mime type, size and sha256,
+    # never the bytes (core/runs/attachments.py). A URL's name is stored masked and has
+    # no size or digest (jarvis does not fetch it). Rows go when their request's
+    # log_requests row goes (prune), by trigger, so no deleter has to know this table.
+    _execute_script(
+        conn,
+        """
+        CREATE TABLE content_attachments(
+            id INTEGER PRIMARY KEY,
+            request_id TEXT NOT NULL,
+            position INTEGER NOT NULL,      -- order of the -a options, from 0
+            name TEXT NOT NULL,             -- path as given, "-" for stdin, masked URL
+            kind TEXT NOT NULL,             -- image, pdf
+            mime TEXT NOT NULL,
+            size INTEGER,                   -- bytes; NULL for a URL
+            sha256 TEXT                     -- hex; NULL for a URL
+        );
+        CREATE INDEX content_attachments_request ON content_attachments(request_id, position);
+        CREATE TRIGGER content_attachments_follow AFTER DELETE ON log_requests
+        BEGIN DELETE FROM content_attachments WHERE request_id = OLD.request_id; END;
+        """,
+    )
+
+
 Migration = Callable[[sqlite3.Connection], None]
 
 # Ordered; append only. The version of a migration is its 1-based position.
@@ -254,6 +301,8 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("models: structured_output, reasoning, pdf_input, family, release date", _m4_model_facts),
     ("calls.tokens_estimated: token counts estimated by jarvis", _m5_tokens_estimated),
     ("content log: prompts and answers, full-text index", _m6_content_log),
+    ("budget_reservations: worst-case cost held until settled", _m7_budget_reservations),
+    ("content log: attachments' name, type, size and sha256", _m8_content_attachments),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from jarvis_cli.core.errors import BudgetExceededError, ExitCode
-from jarvis_cli.core.runs.budget import budget_status, check_budget, period_start, spend_since
+from jarvis_cli.core.runs.attempts import Attempt, record_attempt
+from jarvis_cli.core.runs.budget import (
+    budget_status,
+    check_budget,
+    period_start,
+    release,
+    reserve,
+    spend_since,
+)
 from jarvis_cli.core.store.config import BudgetLimits, Budgets
 from jarvis_cli.core.store.database import Store
 
@@ -141,3 +152,187 @@ def test_budget_status_lists_every_limit(store: Store) -> None:
         ("openai", "daily", 1.0, 0.5),
     ]
     assert statuses[1].remaining_usd == pytest.approx(0.5)
+
+
+# --- reservations -----------------------------------------------------------------
+
+
+def reservations(store: Store) -> list[tuple[str, float, float]]:
+    rows = store.conn.execute(
+        "SELECT provider, amount_usd, expires_at FROM budget_reservations ORDER BY created_at"
+    )
+    return [(str(r[0]), float(r[1]), float(r[2])) for r in rows]
+
+
+def test_reserve_holds_the_estimate_until_it_expires(store: Store) -> None:
+    budgets = Budgets(daily_usd=1.0)
+    held, warnings = reserve(
+        store,
+        budgets,
+        provider="openai",
+        model_id="openai/m",
+        estimated_cost_usd=0.4,
+        ttl_s=120,
+        now=NOW,
+    )
+    assert held is not None and warnings == []
+    assert reservations(store) == [("openai", 0.4, NOW + 120)]
+    (status,) = budget_status(store.conn, budgets, now=NOW)
+    assert (status.spent_usd, status.reserved_usd) == (0.0, 0.4)
+    assert status.remaining_usd == pytest.approx(0.6)
+    # A second request that would fit the spend alone, but not spend + reservation:
+    with pytest.raises(BudgetExceededError) as info:
+        reserve(
+            store,
+            budgets,
+            provider="groq",
+            model_id="groq/m",
+            estimated_cost_usd=0.7,
+            ttl_s=120,
+            now=NOW + 1,
+        )
+    assert info.value.exit_code == ExitCode.BUDGET
+    assert "+ $0.4000 reserved by requests in flight" in str(info.value)
+    # Once the first has expired (its process died), the budget is free again and the
+    # stale row is deleted by the next reservation.
+    later, _ = reserve(
+        store,
+        budgets,
+        provider="groq",
+        model_id="groq/m",
+        estimated_cost_usd=0.7,
+        ttl_s=120,
+        now=NOW + 121,
+    )
+    assert later is not None
+    assert reservations(store) == [("groq", 0.7, NOW + 241)]
+
+
+def test_settling_replaces_the_reservation_with_the_actual_cost(store: Store) -> None:
+    budgets = Budgets(daily_usd=1.0)
+    held, _ = reserve(
+        store,
+        budgets,
+        provider="openai",
+        model_id="openai/m",
+        estimated_cost_usd=0.9,
+        ttl_s=120,
+        now=NOW,
+    )
+    attempt = Attempt(
+        model_id="openai/m", provider="openai", kind="chat", attempt=1, ok=True, at=NOW,
+        cost_usd=0.1,
+    )  # fmt: skip
+    record_attempt(store, "req", attempt, settle=held)
+    assert reservations(store) == []
+    (status,) = budget_status(store.conn, budgets, now=NOW + 1)
+    assert (status.spent_usd, status.reserved_usd) == (pytest.approx(0.1), 0.0)
+
+
+def test_release_drops_an_unsettled_reservation(store: Store) -> None:
+    held, _ = reserve(
+        store,
+        Budgets(monthly_usd=5.0),
+        provider="openai",
+        model_id="openai/m",
+        estimated_cost_usd=1.0,
+        ttl_s=60,
+        now=NOW,
+    )
+    release(store, held)
+    release(store, None)  # nothing held: nothing to do
+    assert reservations(store) == []
+
+
+def test_no_limit_for_the_provider_reserves_nothing(store: Store) -> None:
+    budgets = Budgets(providers={"openai": BudgetLimits(daily_usd=1.0)})
+    held, _ = reserve(
+        store,
+        budgets,
+        provider="groq",
+        model_id="groq/m",
+        estimated_cost_usd=0.5,
+        ttl_s=60,
+        now=NOW,
+    )
+    assert held is None and reservations(store) == []
+    # --max-cost still refuses without any [budgets] limit.
+    with pytest.raises(BudgetExceededError, match="exceeds --max-cost"):
+        reserve(
+            store,
+            Budgets(),
+            provider="groq",
+            model_id="groq/m",
+            estimated_cost_usd=0.5,
+            max_cost_usd=0.1,
+            ttl_s=60,
+            now=NOW,
+        )
+
+
+def test_unknown_price_reserves_nothing_and_warns(store: Store) -> None:
+    held, warnings = reserve(
+        store,
+        Budgets(daily_usd=1.0),
+        provider="local",
+        model_id="local/llama",
+        estimated_cost_usd=None,
+        ttl_s=60,
+        now=NOW,
+    )
+    assert held is None and reservations(store) == []
+    assert warnings == [
+        "price of local/llama is unknown; the budget check counts this request as $0"
+    ]
+
+
+_RESERVER = """
+import sys, time
+from pathlib import Path
+from jarvis_cli.core.errors import BudgetExceededError
+from jarvis_cli.core.runs.budget import reserve
+from jarvis_cli.core.store.config import Budgets
+from jarvis_cli.core.store.database import Store
+
+store = Store.open(Path(sys.argv[1]))
+go = float(sys.argv[2])
+while time.time() < go:
+    time.sleep(0.005)
+granted = refused = 0
+for _ in range(10):
+    try:
+        reserve(store, Budgets(daily_usd=1.0), provider="openai", model_id="openai/m",
+                estimated_cost_usd=0.03, ttl_s=600)
+        granted += 1
+    except BudgetExceededError as exc:
+        assert "daily total budget exceeded" in str(exc), exc
+        refused += 1
+print(granted, refused)
+"""
+
+
+def test_concurrent_processes_never_reserve_past_the_limit(store: Store) -> None:
+    # 8 processes x 10 reservations of $0.03 against $1.00: exactly 33 fit.
+    path = store.path
+    store.close()
+    go = time.time() + 1.5  # all start reserving at once, after imports
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _RESERVER, str(path), str(go)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(8)
+    ]
+    results = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        granted, refused = map(int, out.split())
+        results.append((granted, refused))
+    assert sum(g for g, _ in results) == 33
+    assert sum(r for _, r in results) == 80 - 33
+    check = Store.open(path)
+    total = check.conn.execute("SELECT SUM(amount_usd) FROM budget_reservations").fetchone()[0]
+    assert total == pytest.approx(0.99)

@@ -1,0 +1,209 @@
+"""`jarvis batch`: run a JSONL file of requests (see core/runs/batch.py)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Annotated
+
+import typer
+
+from jarvis_cli.cli import render
+from jarvis_cli.cli.common import get_context
+from jarvis_cli.core.errors import UsageError
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
+    from jarvis_cli.core.runs.batch import BatchRunner, BatchSummary
+
+
+def batch(
+    input_file: Annotated[
+        str,
+        typer.Argument(
+            metavar="IN.jsonl",
+            help='Requests, one JSON object a line: {"id", "prompt"} or {"id", "messages"}; '
+            "- for stdin.",
+        ),
+    ],
+    output: Annotated[
+        str,
+        typer.Option(
+            "-o",
+            "--output",
+            metavar="OUT.jsonl",
+            help="Results, one line per input line (- for stdout). Rerunning with the same "
+            "file skips ids answered there and retries the rest.",
+        ),
+    ] = "-",
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", help="Requests in flight at once (1-256).")
+    ] = 8,
+    max_total_cost: Annotated[
+        float | None,
+        typer.Option(
+            "--max-total-cost",
+            metavar="USD",
+            help="Spend limit for this run; worst cases are reserved before sending.",
+        ),
+    ] = None,
+    ordered: Annotated[
+        bool, typer.Option("--ordered", help="Write results in input order.")
+    ] = False,
+    retries: Annotated[
+        int | None, typer.Option("--retries", help="Retries per model ([defaults] retries).")
+    ] = None,
+    strategy: Annotated[
+        str | None,
+        typer.Option("--strategy", help="quality, balanced, cost, performance or reliability."),
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", help="Model for lines that name none.")
+    ] = None,
+    fallback: Annotated[
+        list[str] | None,
+        typer.Option("--fallback", help="Model tried after --model (repeatable; 'auto')."),
+    ] = None,
+    max_tokens: Annotated[
+        int | None, typer.Option("--max-tokens", help="Answer limit for lines that set none.")
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option("--timeout", help="Total seconds per line ([defaults] timeout_s)."),
+    ] = None,
+) -> None:
+    """Run many requests from a JSONL file: routed, concurrent, within budget, resumable.
+
+    Each output line has the id, then the answer, model_id, provider, usage,
+    cost_usd, latency_ms and attempts, or an error with its class, message and
+    exit code. A malformed line becomes an error line and the batch goes on; a
+    missing or duplicate id stops it before anything is sent (exit 2). Exit 0: all
+    answered; 10: some failed; 7: the budget was reached (the rest are written as
+    budget_exceeded); 130: interrupted (rerun to resume).
+    """
+    from jarvis_cli.core.runs.batch import MAX_CONCURRENCY, BatchOptions, BatchRunner
+    from jarvis_cli.core.runs.batch_io import scan_ids, spool_stdin
+
+    if not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise UsageError(
+            f"--concurrency must be between 1 and {MAX_CONCURRENCY}, not {concurrency}"
+        )
+    if max_total_cost is not None and max_total_cost < 0:
+        raise UsageError("--max-total-cost must not be negative")
+    spooled = None
+    if input_file == "-":
+        if sys.stdin.isatty():
+            raise UsageError(
+                "IN is - but standard input is a terminal", hint="pipe a JSONL file in"
+            )
+        spooled = in_path = spool_stdin()
+    else:
+        in_path = Path(input_file)
+        if not in_path.is_file():
+            raise UsageError(f"input file {input_file} not found")
+    try:
+        total = scan_ids(in_path)
+        ctx = get_context()
+        runner = BatchRunner(
+            ctx,
+            BatchOptions(
+                concurrency=concurrency,
+                max_total_cost_usd=max_total_cost,
+                ordered=ordered,
+                retries=retries,
+                strategy=strategy,
+                model=model,
+                fallbacks=tuple(fallback or ()),
+                max_tokens=max_tokens,
+                timeout_s=timeout,
+            ),
+            on_event=lambda _m: None,
+        )
+        summary = _run(runner, in_path, output, ordered, total)
+    finally:
+        if spooled is not None:
+            os.unlink(spooled)
+    _report(summary)
+    raise typer.Exit(int(summary.exit_code))
+
+
+def _open_output(output: str) -> tuple[IO[bytes], set[str]]:
+    from jarvis_cli.core.runs.batch_io import load_answered
+
+    if output == "-":
+        return sys.stdout.buffer, set()
+    path = Path(output)
+    if path.is_dir():
+        raise UsageError(f"output {output} is a directory")
+    answered = load_answered(path)
+    return path.open("ab"), answered
+
+
+def _run(
+    runner: BatchRunner, in_path: Path, output: str, ordered: bool, total: int
+) -> BatchSummary:
+    from jarvis_cli.core.runs.batch_io import OutputWriter
+
+    stream, answered = _open_output(output)
+    if answered:
+        render.message(f"jarvis: resuming: {len(answered)} line(s) answered earlier are skipped")
+    writer = OutputWriter(stream, ordered=ordered)
+    progress = _progress(total - len(answered)) if render.is_tty(sys.stderr) else None
+    if progress is not None:
+        bar, task = progress
+        runner.on_line = lambda s: bar.update(
+            task,
+            completed=s.done,
+            description=f"ok {s.answered} failed {s.failed + s.bad} ${s.cost_usd:.4f}",
+        )
+        bar.start()
+    try:
+        return runner.run(in_path, writer, answered)
+    finally:
+        if progress is not None:
+            progress[0].stop()
+        if stream is not sys.stdout.buffer:
+            stream.close()
+
+
+def _progress(total: int) -> tuple[Progress, TaskID]:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=render.console(stderr=True),
+        transient=False,
+    )
+    task = bar.add_task("", total=total)
+    return bar, task
+
+
+def _report(summary: BatchSummary) -> None:
+    s = summary.as_json()
+    elapsed = s["elapsed_s"] or 1e-9
+    render.message(
+        f"jarvis: batch: {s['answered']} answered, {s['failed']} failed, "
+        f"{s['bad_lines']} bad line(s), {s['budget_exceeded']} budget_exceeded, "
+        f"{s['skipped']} skipped (answered earlier); {s['attempts']} attempt(s), "
+        f"${s['cost_usd']:.4f}, {s['elapsed_s']:.1f} s "
+        f"({(s['answered'] + s['failed']) / elapsed:.1f} lines/s)"
+    )
+    for provider, limits in s["providers"].items():
+        if limits["min_limit"] < summary.concurrency:
+            render.message(
+                f"jarvis: {render.visible(provider)}: rate limited (429): concurrency went "
+                f"down to {limits['min_limit']} and is {limits['limit']} now"
+            )

@@ -1,0 +1,391 @@
+"""`jarvis batch`: many requests from a JSONL file, routed, within budget, resumable.
+
+Each line is run by the same orchestrator `jarvis complete` uses (selection, retry,
+fallback, budget reservation, one `calls` row per attempt) on a pool of
+`concurrency` worker threads, each with its own store connection. What the run
+shares in process:
+
+- **Plans.** Lines that ask alike (same model/strategy/max_tokens, same inferred
+  task, prompts of the same size class) reuse one plan for up to `REPLAN_S`
+  seconds. Any failed attempt invalidates every plan at once, so the next lines
+  are planned from the store again, where the failure (and any cooldown it
+  triggered) is already recorded; measured latencies come in at the next replan.
+- **Concurrency per provider** (`runs/limiter.py`): a 429 halves that provider's
+  limit, successes add it back (AIMD).
+- **`--max-total-cost`** (`runs/ledger.py`): worst case reserved before each model
+  is tried, actual cost settled after. `[budgets]` are reserved in the store as for
+  every request. The first budget refusal ends the sending: the lines not yet sent
+  are written as `budget_exceeded` and the exit code is 7.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from jarvis_cli.core.errors import (
+    BudgetExceededError,
+    ExitCode,
+    JarvisError,
+    ProviderError,
+)
+from jarvis_cli.core.providers.base import Message
+from jarvis_cli.core.runs.batch_io import BadLine, BatchLine, OutputWriter, read_lines
+from jarvis_cli.core.runs.ledger import RunLedger
+from jarvis_cli.core.runs.limiter import ProviderLimiter
+from jarvis_cli.core.runs.requests import CompletionRequest, Outcome
+from jarvis_cli.core.selection.cost import estimate_tokens
+from jarvis_cli.core.selection.task import infer_task
+
+if TYPE_CHECKING:
+    from jarvis_cli.core.context import Context
+    from jarvis_cli.core.runs.orchestrator import Orchestrator
+
+REPLAN_S = 2.0
+MAX_CONCURRENCY = 256
+
+MEANINGS = {
+    ExitCode.USAGE: "bad input line",
+    ExitCode.AUTH: "no key, or the provider rejected it",
+    ExitCode.NO_MODEL: "no suitable model",
+    ExitCode.BUDGET: "budget exceeded",
+    ExitCode.PROVIDER: "provider failure after all retries and fallbacks",
+    ExitCode.REJECTED: "request rejected by the provider as invalid",
+    ExitCode.INTERRUPTED: "interrupted",
+}
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """Run-wide options; a line's own model/strategy/max_tokens/temperature win."""
+
+    concurrency: int = 8
+    max_total_cost_usd: float | None = None
+    ordered: bool = False
+    retries: int | None = None
+    strategy: str | None = None
+    model: str | None = None
+    fallbacks: tuple[str, ...] = ()
+    max_tokens: int | None = None
+    temperature: float | None = None
+    timeout_s: float | None = None
+
+
+@dataclass
+class BatchSummary:
+    """What a run did; `exit_code` follows the table in the README."""
+
+    concurrency: int = 0
+    lines: int = 0
+    answered: int = 0
+    failed: int = 0
+    bad: int = 0
+    skipped: int = 0  # answered in an earlier run (resume)
+    budget_exceeded: int = 0
+    interrupted: bool = False
+    attempts: int = 0
+    cost_usd: float = 0.0
+    started: float = field(default_factory=time.time)
+    finished: float | None = None
+    limits: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def done(self) -> int:
+        return self.answered + self.failed + self.bad + self.budget_exceeded
+
+    @property
+    def exit_code(self) -> ExitCode:
+        if self.interrupted:
+            return ExitCode.INTERRUPTED
+        if self.budget_exceeded:
+            return ExitCode.BUDGET
+        if self.failed or self.bad:
+            return ExitCode.PARTIAL
+        return ExitCode.OK
+
+    def as_json(self) -> dict[str, Any]:
+        elapsed = (self.finished or time.time()) - self.started
+        return {
+            "lines": self.lines,
+            "answered": self.answered,
+            "failed": self.failed,
+            "bad_lines": self.bad,
+            "skipped": self.skipped,
+            "budget_exceeded": self.budget_exceeded,
+            "attempts": self.attempts,
+            "cost_usd": round(self.cost_usd, 8),
+            "elapsed_s": round(elapsed, 3),
+            "providers": self.limits,
+            "exit_code": int(self.exit_code),
+        }
+
+
+def error_record(
+    line_id: str | None, number: int, exc: JarvisError, attempts: int
+) -> dict[str, Any]:
+    """An output line for a line that was not answered."""
+    if isinstance(exc, ProviderError):
+        cls = exc.error_class
+    elif isinstance(exc, BudgetExceededError):
+        cls = "budget_exceeded"
+    else:
+        cls = type(exc).__name__.removesuffix("Error").lower() or "error"
+    code = ExitCode(exc.exit_code)
+    return {
+        "id": line_id,
+        "line": number,
+        "ok": False,
+        "error": {
+            "class": cls,
+            "message": exc.message,
+            "exit_code": int(code),
+            "meaning": MEANINGS.get(code, code.name.lower()),
+        },
+        "attempts": attempts,
+    }
+
+
+def answer_record(line: BatchLine, outcome: Outcome) -> dict[str, Any]:
+    usage = outcome.usage
+    return {
+        "id": line.id,
+        "line": line.number,
+        "ok": True,
+        "answer": outcome.text,
+        "model_id": outcome.model_id,
+        "provider": outcome.provider,
+        "usage": {
+            "prompt_tokens": usage.prompt_tokens,
+            "completion_tokens": usage.completion_tokens,
+            "total_tokens": usage.total_tokens,
+        },
+        "cost_usd": outcome.cost_usd,
+        "latency_ms": round(outcome.latency_ms, 1),
+        "attempts": len(outcome.attempts),
+    }
+
+
+class _Plans:
+    """Plans shared by the workers, dropped after REPLAN_S or any failure.
+
+    One worker plans a key while the others asking for it wait (selection is CPU
+    work: 32 workers planning the same thing at once would only queue on the GIL).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._key_locks: dict[tuple[Any, ...], threading.Lock] = {}
+        self._plans: dict[tuple[Any, ...], tuple[float, int, list[str]]] = {}
+        self.generation = 0  # bumped by every failed attempt
+
+    def _fresh(self, key: tuple[Any, ...]) -> list[str] | None:
+        found = self._plans.get(key)
+        if found and found[1] == self.generation and time.monotonic() - found[0] < REPLAN_S:
+            return found[2]
+        return None
+
+    def get(self, key: tuple[Any, ...], make: Callable[[], list[str]]) -> list[str]:
+        with self._lock:
+            plan = self._fresh(key)
+            if plan is not None:
+                return plan
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            with self._lock:
+                plan = self._fresh(key)  # made by the worker we waited for
+                generation = self.generation
+            if plan is not None:
+                return plan
+            started = time.monotonic()
+            plan = make()
+            with self._lock:
+                self._plans[key] = (started, generation, plan)
+            return plan
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self.generation += 1
+
+
+def plan_key(req: CompletionRequest) -> tuple[Any, ...]:
+    """Requests with the same key get the same plan (see the module docstring)."""
+    prompt = req.prompt_text
+    size_class = max(0, math.ceil(math.log2(max(1, estimate_tokens(prompt)))))
+    return (
+        req.model,
+        req.fallbacks,
+        req.strategy,
+        req.max_tokens,
+        infer_task(prompt).category,
+        size_class,
+    )
+
+
+class BatchRunner:
+    """Runs the lines of one input file; see the module docstring."""
+
+    def __init__(
+        self,
+        ctx: Context,
+        options: BatchOptions,
+        *,
+        on_event: Callable[[str], None] | None = None,
+        on_line: Callable[[BatchSummary], None] | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.options = options
+        self.limiter = ProviderLimiter(options.concurrency)
+        self.ledger = (
+            RunLedger(options.max_total_cost_usd)
+            if options.max_total_cost_usd is not None
+            else None
+        )
+        self.summary = BatchSummary(concurrency=options.concurrency)
+        self._on_event = on_event or (lambda _msg: None)
+        self.on_line = on_line or (lambda _summary: None)  # progress, after each line
+        self._plans = _Plans()
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()  # a budget was reached: send no more
+        self._interrupted = threading.Event()  # Ctrl-C: start no more lines
+        self._contexts: list[Context] = []
+
+    # --- workers ------------------------------------------------------------------
+
+    def _orchestrator(self) -> Orchestrator:
+        """This thread's orchestrator, with its own store connection (opened here only)."""
+        found: Orchestrator | None = getattr(self._local, "orchestrator", None)
+        if found is None:
+            from jarvis_cli.core.context import Context
+            from jarvis_cli.core.runs.orchestrator import Orchestrator
+
+            ctx = Context(paths=self.ctx.paths, env=self.ctx.env)
+            ctx.__dict__["config"] = self.ctx.config  # loaded once, shared read-only
+            with self._lock:
+                self._contexts.append(ctx)
+            found = Orchestrator(
+                ctx,
+                on_event=self._on_event,
+                limiter=self.limiter,
+                ledger=self.ledger,
+            )
+            self._local.orchestrator = found
+        return found
+
+    def _request(self, line: BatchLine) -> CompletionRequest:
+        o = self.options
+        return CompletionRequest(
+            messages=tuple(Message(role, content) for role, content in line.messages),  # type: ignore[arg-type]
+            model=line.model or o.model,
+            fallbacks=o.fallbacks if not line.model else (),
+            strategy=line.strategy or o.strategy,
+            max_tokens=line.max_tokens or o.max_tokens,
+            temperature=line.temperature if line.temperature is not None else o.temperature,
+            retries=o.retries,
+            timeout_s=o.timeout_s,
+        )
+
+    def _run_line(self, seq: int, line: BatchLine, writer: OutputWriter) -> None:
+        if self._interrupted.is_set():
+            return  # Ctrl-C: not sent, not written; a rerun with the same OUT sends it
+        if self._stop.is_set():
+            self._write_budget_exceeded(seq, line, writer)
+            return
+        orchestrator = self._orchestrator()
+        req = self._request(line)
+        before = self._recorded_attempts(orchestrator)
+        try:
+            chain = self._plans.get(plan_key(req), lambda: orchestrator.plan(req))
+            outcome = orchestrator.complete(req, chain=chain)
+        except BudgetExceededError as exc:
+            self._stop.set()
+            self._finish(seq, line, writer, error_record(line.id, line.number, exc, 0), "budget")
+            return
+        except JarvisError as exc:
+            self._plans.invalidate()
+            attempts = self._recorded_attempts(orchestrator) - before
+            self._finish(
+                seq, line, writer, error_record(line.id, line.number, exc, attempts), "failed"
+            )
+            return
+        if len(outcome.attempts) > 1:
+            self._plans.invalidate()  # an attempt failed on the way: replan from the store
+        with self._lock:
+            self.summary.cost_usd += outcome.cost_usd or 0.0
+        self._finish(seq, line, writer, answer_record(line, outcome), "answered")
+
+    @staticmethod
+    def _recorded_attempts(orchestrator: Orchestrator) -> int:
+        return orchestrator.attempts_recorded  # one line at a time per thread
+
+    def _write_budget_exceeded(self, seq: int, line: BatchLine, writer: OutputWriter) -> None:
+        exc = BudgetExceededError("not sent: the budget was reached by earlier lines")
+        self._finish(seq, line, writer, error_record(line.id, line.number, exc, 0), "budget")
+
+    def _finish(
+        self, seq: int, line: BatchLine, writer: OutputWriter, record: Mapping[str, Any], how: str
+    ) -> None:
+        writer.write(seq, record)
+        with self._lock:
+            s = self.summary
+            s.attempts += int(record.get("attempts") or 0)
+            if how == "answered":
+                s.answered += 1
+            elif how == "budget":
+                s.budget_exceeded += 1
+            else:
+                s.failed += 1
+        self.on_line(self.summary)
+
+    # --- the run ------------------------------------------------------------------
+
+    def run(self, in_path: Path, writer: OutputWriter, answered: set[str]) -> BatchSummary:
+        """Run every line of `in_path` not in `answered`, writing results to `writer`."""
+        window = self.options.concurrency * 2
+        inflight = threading.Semaphore(window)
+        futures: list[Future[None]] = []
+        pool = ThreadPoolExecutor(self.options.concurrency, thread_name_prefix="jarvis-batch")
+        try:
+            for seq, item in enumerate(read_lines(in_path)):
+                self.summary.lines += 1
+                if isinstance(item, BadLine):
+                    self._bad_line(seq, item, writer)
+                    continue
+                if item.id in answered:
+                    self.summary.skipped += 1
+                    writer.skip(seq)
+                    continue
+                writer.wait_room(seq, window * 4)
+                inflight.acquire()
+                future = pool.submit(self._run_line, seq, item, writer)
+                future.add_done_callback(lambda _f: inflight.release())
+                futures.append(future)
+                futures = [f for f in futures if not f.done()] if len(futures) > window else futures
+            for f in futures:
+                f.result()
+        except KeyboardInterrupt:
+            self._interrupted.set()
+            self.summary.interrupted = True
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        finally:
+            pool.shutdown(wait=True)
+            self.summary.finished = time.time()
+            self.summary.limits = self.limiter.report()
+            for ctx in self._contexts:
+                ctx.close()
+        return self.summary
+
+    def _bad_line(self, seq: int, bad: BadLine, writer: OutputWriter) -> None:
+        from jarvis_cli.core.errors import UsageError
+
+        writer.write(seq, error_record(bad.id, bad.number, UsageError(bad.message), 0))
+        with self._lock:
+            self.summary.bad += 1
+        self.on_line(self.summary)

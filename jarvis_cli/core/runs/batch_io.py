@@ -1,0 +1,257 @@
+"""`jarvis batch` input and output: JSONL lines in, one result line out per input line.
+
+Input is streamed twice and never loaded whole: a first pass keeps only the ids
+(to refuse a missing or duplicate id, exit 2, before anything is sent), the second
+parses each line as it is run. Standard input is first copied to a private
+temporary file so it can be read twice.
+
+Output lines are written whole with one `write()` and flushed, so a crash or
+Ctrl-C leaves OUT valid line by line. Resuming with the same OUT keeps its answered
+lines and runs everything else again (failed lines are retried); OUT is rewritten
+first without its failed and torn lines, so every id appears exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from jarvis_cli.core.errors import UsageError
+
+LINE_FIELDS = frozenset(
+    {"id", "prompt", "messages", "system", "model", "strategy", "max_tokens", "temperature"}
+)
+ROLES = frozenset({"system", "user", "assistant"})
+
+
+@dataclass(frozen=True)
+class BatchLine:
+    """One input line, checked: what to ask, and the per-line options."""
+
+    number: int  # 1-based line number in IN
+    id: str
+    messages: tuple[tuple[str, str], ...] = ()  # (role, content)
+    model: str | None = None
+    strategy: str | None = None
+    max_tokens: int | None = None
+    temperature: float | None = None
+
+
+@dataclass(frozen=True)
+class BadLine:
+    """An input line that could not be used; it becomes an error line in OUT."""
+
+    number: int
+    id: str | None
+    message: str
+
+
+def spool_stdin(stdin: IO[bytes] | None = None) -> Path:
+    """Copy standard input to a private temporary file (0600) and return its path."""
+    source = stdin if stdin is not None else sys.stdin.buffer
+    fd, name = tempfile.mkstemp(prefix="jarvis-batch-", suffix=".jsonl")
+    with os.fdopen(fd, "wb") as out:
+        shutil.copyfileobj(source, out, 1 << 20)
+    return Path(name)
+
+
+def _line_id(obj: Any) -> str | None:
+    if not isinstance(obj, dict) or "id" not in obj:
+        return None
+    value = obj["id"]
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return None
+    text = str(value)
+    return text if text else None
+
+
+def scan_ids(path: Path) -> int:
+    """Check every parseable line has a unique id; return the number of lines.
+
+    Raises UsageError (exit 2) naming the line of a missing, empty or duplicate id.
+    Lines that are not JSON objects are left for the run to report.
+    """
+    seen: set[str] = set()
+    count = 0
+    with path.open("rb") as f:
+        for number, raw in enumerate(f, start=1):
+            if not raw.strip():
+                continue
+            count += 1
+            try:
+                obj = json.loads(raw)
+            except ValueError:
+                continue  # reported as a bad line in OUT; it does not stop the batch
+            if not isinstance(obj, dict):
+                continue
+            line_id = _line_id(obj)
+            if line_id is None:
+                raise UsageError(
+                    f'line {number}: no usable "id" (a non-empty string or integer is needed)',
+                    hint="every input line needs its own id, so results and resumes can name it",
+                )
+            if line_id in seen:
+                raise UsageError(f"line {number}: duplicate id {json.dumps(line_id)}")
+            seen.add(line_id)
+    return count
+
+
+def read_lines(path: Path) -> Iterator[BatchLine | BadLine]:
+    """Parse IN line by line (blank lines are skipped)."""
+    with path.open("rb") as f:
+        for number, raw in enumerate(f, start=1):
+            if raw.strip():
+                yield parse_line(number, raw)
+
+
+def parse_line(number: int, raw: bytes) -> BatchLine | BadLine:
+    try:
+        obj = json.loads(raw)
+    except ValueError as exc:
+        return BadLine(number, None, f"line {number}: not JSON ({exc})")
+    if not isinstance(obj, dict):
+        return BadLine(number, None, f"line {number}: not a JSON object")
+    line_id = _line_id(obj)
+    if line_id is None:  # pragma: no cover - scan_ids refused it before the run
+        return BadLine(number, None, f"line {number}: no usable id")
+    try:
+        return _checked(number, line_id, obj)
+    except ValueError as exc:
+        return BadLine(number, line_id, f"line {number}: {exc}")
+
+
+def _checked(number: int, line_id: str, obj: Mapping[str, Any]) -> BatchLine:
+    unknown = sorted(set(obj) - LINE_FIELDS)
+    if unknown:
+        raise ValueError(
+            f"unknown field(s) {', '.join(unknown)} (known: {', '.join(sorted(LINE_FIELDS))})"
+        )
+    messages: list[tuple[str, str]] = []
+    system = obj.get("system")
+    if system is not None:
+        if not isinstance(system, str):
+            raise ValueError('"system" must be a string')
+        messages.append(("system", system))
+    if ("prompt" in obj) == ("messages" in obj):
+        raise ValueError('give exactly one of "prompt" or "messages"')
+    if "prompt" in obj:
+        if not isinstance(obj["prompt"], str) or not obj["prompt"]:
+            raise ValueError('"prompt" must be a non-empty string')
+        messages.append(("user", obj["prompt"]))
+    else:
+        items = obj["messages"]
+        if not isinstance(items, list) or not items:
+            raise ValueError('"messages" must be a non-empty list')
+        for i, m in enumerate(items):
+            if (
+                not isinstance(m, dict)
+                or m.get("role") not in ROLES
+                or not isinstance(m.get("content"), str)
+            ):
+                raise ValueError(
+                    f'messages[{i}] must be {{"role": system|user|assistant, "content": string}}'
+                )
+            messages.append((m["role"], m["content"]))
+    return BatchLine(
+        number=number,
+        id=line_id,
+        messages=tuple(messages),
+        model=_opt(obj, "model", str),
+        strategy=_opt(obj, "strategy", str),
+        max_tokens=_opt(obj, "max_tokens", int),
+        temperature=_opt(obj, "temperature", float),
+    )
+
+
+def _opt(obj: Mapping[str, Any], name: str, kind: type) -> Any:
+    value = obj.get(name)
+    if value is None:
+        return None
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, bool) or not isinstance(value, kind):
+        raise ValueError(f'"{name}" must be a {kind.__name__}')
+    if kind is int and isinstance(value, int) and value < 1:
+        raise ValueError(f'"{name}" must be at least 1')
+    return value
+
+
+def load_answered(out: Path) -> set[str]:
+    """Ids answered in an earlier OUT; rewrite OUT keeping only those lines.
+
+    Failed lines, torn last lines (a crash mid-write) and anything unparseable are
+    dropped, so their ids run again and appear once.
+    """
+    if not out.exists():
+        return set()
+    answered: set[str] = set()
+    kept = out.with_name(f".{out.name}.resume")
+    with out.open("rb") as src, kept.open("wb") as dst:
+        for raw in src:
+            if not raw.endswith(b"\n"):
+                continue  # torn by a crash
+            try:
+                obj = json.loads(raw)
+            except ValueError:
+                continue
+            line_id = obj.get("id") if isinstance(obj, dict) else None
+            if obj.get("ok") is True and isinstance(line_id, str) and line_id not in answered:
+                answered.add(line_id)
+                dst.write(raw)
+        dst.flush()
+        os.fsync(dst.fileno())
+    os.replace(kept, out)
+    return answered
+
+
+class OutputWriter:
+    """Writes result lines whole and flushed; with `ordered`, in input order.
+
+    Every input line has a sequence number; a line skipped on resume is `skip`ped so
+    the order can move past it. `wait_room` bounds how far ahead of the oldest
+    unwritten line the reader may go, which bounds the reorder buffer.
+    """
+
+    def __init__(self, stream: IO[bytes], *, ordered: bool = False) -> None:
+        self.stream = stream
+        self.ordered = ordered
+        self._next = 0
+        self._pending: dict[int, bytes | None] = {}
+        self._cond = threading.Condition()
+
+    def write(self, seq: int, record: Mapping[str, Any]) -> None:
+        self._put(seq, (json.dumps(record, ensure_ascii=False) + "\n").encode())
+
+    def skip(self, seq: int) -> None:
+        self._put(seq, None)
+
+    def wait_room(self, seq: int, window: int) -> None:
+        with self._cond:
+            while self.ordered and seq - self._next >= window:
+                self._cond.wait()
+
+    def _put(self, seq: int, data: bytes | None) -> None:
+        with self._cond:
+            if not self.ordered:
+                if data is not None:
+                    self._emit(data)
+                return
+            self._pending[seq] = data
+            while self._next in self._pending:
+                ready = self._pending.pop(self._next)
+                if ready is not None:
+                    self._emit(ready)
+                self._next += 1
+            self._cond.notify_all()
+
+    def _emit(self, data: bytes) -> None:
+        self.stream.write(data)
+        self.stream.flush()
