@@ -23,8 +23,8 @@ def batch(
     input_file: Annotated[
         str,
         typer.Argument(
-            metavar="IN.jsonl",
-            help='Requests, one JSON object a line: {"id", "prompt"} or {"id", "messages"}; '
+            metavar="IN",
+            help='JSONL requests, one object a line: {"id", "prompt"} or {"id", "messages"}; '
             "- for stdin.",
         ),
     ],
@@ -33,8 +33,8 @@ def batch(
         typer.Option(
             "-o",
             "--output",
-            metavar="OUT.jsonl",
-            help="Results, one line per input line (- for stdout). Rerunning with the same "
+            metavar="OUT",
+            help="JSONL results, one line per input line (- for stdout). Rerunning with the same "
             "file skips ids answered there and retries the rest.",
         ),
     ] = "-",
@@ -53,7 +53,8 @@ def batch(
         bool, typer.Option("--ordered", help="Write results in input order.")
     ] = False,
     retries: Annotated[
-        int | None, typer.Option("--retries", help="Retries per model ([defaults] retries).")
+        int | None,
+        typer.Option("--retries", min=0, max=10, help="Retries per model (default: config.toml)."),
     ] = None,
     strategy: Annotated[
         str | None,
@@ -71,7 +72,7 @@ def batch(
     ] = None,
     timeout: Annotated[
         float | None,
-        typer.Option("--timeout", help="Total seconds per line ([defaults] timeout_s)."),
+        typer.Option("--timeout", min=0.1, help="Total seconds per line (default: config.toml)."),
     ] = None,
 ) -> None:
     """Run many requests from a JSONL file: routed, concurrent, within budget, resumable.
