@@ -51,6 +51,8 @@ def find_unavailable_reason() -> str | None:
             pwd.getpwnam("postgres")
         except KeyError:
             return "running as root and there is no 'postgres' user to run the server as"
+        if find_runuser() is None:
+            return "running as root and runuser (util-linux) is not installed"
     return None
 
 
@@ -60,10 +62,23 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def find_runuser() -> str | None:
+    """runuser, also when PATH has no sbin directory (CI runs with a minimal PATH)."""
+    found = shutil.which("runuser")
+    if found:
+        return found
+    for candidate in ("/usr/sbin/runuser", "/sbin/runuser"):
+        if os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
 def _as_server_user(argv: list[str]) -> list[str]:
     if os.geteuid() != 0:
         return argv
-    return ["runuser", "-u", "postgres", "--", *argv]
+    runuser = find_runuser()
+    assert runuser is not None  # find_unavailable_reason() checked it
+    return [runuser, "-u", "postgres", "--", *argv]
 
 
 @dataclass
