@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Annotated
+from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -70,6 +70,15 @@ def batch(
     max_tokens: Annotated[
         int | None, typer.Option("--max-tokens", help="Answer limit for lines that set none.")
     ] = None,
+    schema: Annotated[
+        str | None,
+        typer.Option(
+            "--schema",
+            metavar="SCHEMA",
+            help="Answers must be JSON matching SCHEMA (as for complete) for lines that "
+            'give no "schema"; the parsed answer is the line\'s "data".',
+        ),
+    ] = None,
     timeout: Annotated[
         float | None,
         typer.Option("--timeout", min=0.1, help="Total seconds per line (default: config.toml)."),
@@ -119,6 +128,7 @@ def batch(
                 fallbacks=tuple(fallback or ()),
                 max_tokens=max_tokens,
                 timeout_s=timeout,
+                schema=_parse_schema(schema),
             ),
             on_event=lambda _m: None,
         )
@@ -128,6 +138,14 @@ def batch(
             os.unlink(spooled)
     _report(summary)
     raise typer.Exit(int(summary.exit_code))
+
+
+def _parse_schema(text: str | None) -> dict[str, Any] | None:
+    if text is None:
+        return None
+    from jarvis_cli.core.runs.structured import parse_schema
+
+    return parse_schema(text)
 
 
 def _open_output(output: str) -> tuple[IO[bytes], set[str]]:

@@ -376,3 +376,41 @@ def test_ctrl_c_stops_sending_keeps_out_valid_and_exits_130(fleet: Fleet, tmp_pa
     resumed = fleet.run("batch", str(src), "-o", str(out), "--model", "alpha/fake-chat")
     assert resumed.returncode == 0, resumed.stderr
     assert sorted(line["id"] for line in read_output(out)) == sorted(f"q{i}" for i in range(300))
+
+
+def test_schema_answers_are_validated_per_line_and_fall_back(fleet: Fleet, tmp_path: Path) -> None:
+    # alpha answers JSON of the wrong shape, beta valid JSON: every line falls back.
+    fleet.alpha.always("fake-chat", Behavior(schema_answer="invalid"))
+    fleet.beta.always("fake-chat", Behavior(schema_answer="valid"))
+    src = tmp_path / "in.jsonl"
+    own = {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]}
+    src.write_text(
+        '{"id": "a", "prompt": "who?"}\n'
+        + json.dumps({"id": "b", "prompt": "ok?", "schema": own})
+        + "\n"
+        + '{"id": "c", "prompt": "x", "schema": "name int int"}\n'
+    )
+    result = fleet.run(
+        "batch", str(src), "--ordered", "--schema", "name, age int",
+        "--model", "alpha/fake-chat", "--fallback", "beta/fake-chat", "--retries", "0",
+    )  # fmt: skip
+    assert result.returncode == 10, result.stderr  # line c's schema is bad
+    a, b, c = (json.loads(x) for x in result.stdout.splitlines())
+    assert a["ok"] and a["model_id"] == "beta/fake-chat" and a["attempts"] == 2
+    assert set(a["data"]) == {"name", "age"} and isinstance(a["data"]["age"], int)
+    assert b["ok"] and set(b["data"]) == {"ok"}
+    assert not c["ok"] and c["error"]["exit_code"] == 2
+    assert c["error"]["message"].startswith('line 3: "schema":')
+    sent = [r.body for r in fleet.beta.requests if r.path.endswith("/chat/completions")]
+    schemas = [body["response_format"]["json_schema"]["schema"] for body in sent]
+    assert own in schemas  # line b's own schema was the one sent for it
+    bad_output = [r for r in fleet.calls() if r["error_class"] == "bad_output"]
+    assert len(bad_output) == 2  # alpha's two wrong answers, recorded
+
+
+def test_bad_schema_option_is_exit_2_before_anything_is_sent(fleet: Fleet, tmp_path: Path) -> None:
+    src = write_input(tmp_path / "in.jsonl", 2)
+    result = fleet.run("batch", str(src), "--schema", "{not json", "--model", "alpha/fake-chat")
+    assert result.returncode == 2
+    assert "--schema" in result.stderr and "Traceback" not in result.stderr
+    assert fleet.alpha.count("/chat/completions") == 0

@@ -75,6 +75,7 @@ class BatchOptions:
     max_tokens: int | None = None
     temperature: float | None = None
     timeout_s: float | None = None
+    schema: Mapping[str, Any] | None = None  # --schema for lines that give none
 
 
 @dataclass
@@ -151,9 +152,9 @@ def error_record(
     }
 
 
-def answer_record(line: BatchLine, outcome: Outcome) -> dict[str, Any]:
+def answer_record(line: BatchLine, outcome: Outcome, *, schema: bool = False) -> dict[str, Any]:
     usage = outcome.usage
-    return {
+    record: dict[str, Any] = {
         "id": line.id,
         "line": line.number,
         "ok": True,
@@ -169,6 +170,9 @@ def answer_record(line: BatchLine, outcome: Outcome) -> dict[str, Any]:
         "latency_ms": round(outcome.latency_ms, 1),
         "attempts": len(outcome.attempts),
     }
+    if schema:
+        record["data"] = outcome.data  # the parsed answer, valid against the schema
+    return record
 
 
 class _Plans:
@@ -222,6 +226,7 @@ def plan_key(req: CompletionRequest) -> tuple[Any, ...]:
         req.fallbacks,
         req.strategy,
         req.max_tokens,
+        req.schema is not None,  # adds structured_output to the required capabilities
         infer_task(prompt).category,
         size_class,
     )
@@ -289,6 +294,7 @@ class BatchRunner:
             temperature=line.temperature if line.temperature is not None else o.temperature,
             retries=o.retries,
             timeout_s=o.timeout_s,
+            schema=line.schema if line.schema is not None else o.schema,
         )
 
     def _run_line(self, seq: int, line: BatchLine, writer: OutputWriter) -> None:
@@ -318,7 +324,8 @@ class BatchRunner:
             self._plans.invalidate()  # an attempt failed on the way: replan from the store
         with self._lock:
             self.summary.cost_usd += outcome.cost_usd or 0.0
-        self._finish(seq, line, writer, answer_record(line, outcome), "answered")
+        record = answer_record(line, outcome, schema=req.schema is not None)
+        self._finish(seq, line, writer, record, "answered")
 
     @staticmethod
     def _recorded_attempts(orchestrator: Orchestrator) -> int:

@@ -13,6 +13,7 @@ first without its failed and torn lines, so every id appears exactly once.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -27,7 +28,17 @@ from typing import IO, Any
 from jarvis_cli.core.errors import UsageError
 
 LINE_FIELDS = frozenset(
-    {"id", "prompt", "messages", "system", "model", "strategy", "max_tokens", "temperature"}
+    {
+        "id",
+        "prompt",
+        "messages",
+        "system",
+        "model",
+        "strategy",
+        "max_tokens",
+        "temperature",
+        "schema",
+    }
 )
 ROLES = frozenset({"system", "user", "assistant"})
 
@@ -43,6 +54,7 @@ class BatchLine:
     strategy: str | None = None
     max_tokens: int | None = None
     temperature: float | None = None
+    schema: Mapping[str, Any] | None = None  # the line's own --schema, as JSON Schema
 
 
 @dataclass(frozen=True)
@@ -109,10 +121,35 @@ def read_lines(path: Path) -> Iterator[BatchLine | BadLine]:
     with path.open("rb") as f:
         for number, raw in enumerate(f, start=1):
             if raw.strip():
-                yield parse_line(number, raw)
+                yield parse_line(number, raw, base_dir=path.parent)
 
 
-def parse_line(number: int, raw: bytes) -> BatchLine | BadLine:
+@functools.lru_cache(maxsize=256)
+def _schema_from_text(text: str, base_dir: Path | None) -> Mapping[str, Any]:
+    from jarvis_cli.core.runs.structured import parse_schema
+
+    return parse_schema(text, base_dir=base_dir)
+
+
+def line_schema(value: Any, base_dir: Path | None) -> Mapping[str, Any]:
+    """A line's "schema": SCHEMA text as for --schema (`@file` relative to IN), or an
+    object that is the JSON Schema itself. ValueError says what is wrong."""
+    from jarvis_cli.core.errors import UsageError
+
+    try:
+        if isinstance(value, str):
+            return _schema_from_text(value, base_dir)
+        if isinstance(value, dict):
+            from jarvis_cli.core.runs.structured import check_schema
+
+            check_schema(value, '"schema"')
+            return value
+    except UsageError as exc:
+        raise ValueError(f'"schema": {exc.message}') from None
+    raise ValueError('"schema" must be SCHEMA text or a JSON Schema object')
+
+
+def parse_line(number: int, raw: bytes, base_dir: Path | None = None) -> BatchLine | BadLine:
     try:
         obj = json.loads(raw)
     except ValueError as exc:
@@ -123,12 +160,14 @@ def parse_line(number: int, raw: bytes) -> BatchLine | BadLine:
     if line_id is None:  # pragma: no cover - scan_ids refused it before the run
         return BadLine(number, None, f"line {number}: no usable id")
     try:
-        return _checked(number, line_id, obj)
+        return _checked(number, line_id, obj, base_dir)
     except ValueError as exc:
         return BadLine(number, line_id, f"line {number}: {exc}")
 
 
-def _checked(number: int, line_id: str, obj: Mapping[str, Any]) -> BatchLine:
+def _checked(
+    number: int, line_id: str, obj: Mapping[str, Any], base_dir: Path | None = None
+) -> BatchLine:
     unknown = sorted(set(obj) - LINE_FIELDS)
     if unknown:
         raise ValueError(
@@ -168,6 +207,7 @@ def _checked(number: int, line_id: str, obj: Mapping[str, Any]) -> BatchLine:
         strategy=_opt(obj, "strategy", str),
         max_tokens=_opt(obj, "max_tokens", int),
         temperature=_opt(obj, "temperature", float),
+        schema=None if obj.get("schema") is None else line_schema(obj["schema"], base_dir),
     )
 
 
