@@ -38,7 +38,7 @@ import time  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from _timing import bench_env, byte_compile_jarvis, jarvis_command  # noqa: E402
+from _timing import bench_env, byte_compile_jarvis, jarvis_command, time_once  # noqa: E402
 
 KEY = "sk-bench-0123456789abcdefghijklmnop"
 TARGETS = {32: 0.9, 128: 0.8}
@@ -112,15 +112,6 @@ def write_input(path: Path, n: int) -> None:
             f.write(json.dumps({"id": f"q{i}", "prompt": f"question {i}"}) + "\n")
 
 
-def timed(cmd: list[str], env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)
-    elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr}")
-    return elapsed
-
-
 def setup_home(tmp: Path, base_url: str) -> dict[str, str]:
     home = tmp / "home"
     home.mkdir(mode=0o700, exist_ok=True)
@@ -150,13 +141,13 @@ def throughput(lines: int, rounds: int) -> None:
                 for r in range(rounds):
                     out = tmp / f"out-{c}-{r}.jsonl"
                     bare_s.append(
-                        timed(
+                        time_once(
                             [sys.executable, str(bare), server.base_url, KEY, str(lines), str(c)],
                             env,
                         )
                     )
                     jarvis_s.append(
-                        timed(
+                        time_once(
                             [
                                 *jarvis,
                                 "batch",
@@ -176,8 +167,8 @@ def throughput(lines: int, rounds: int) -> None:
                     )
                     if answered != lines:
                         raise SystemExit(f"jarvis answered {answered} of {lines} lines")
-                b = lines / statistics.median(bare_s)
-                j = lines / statistics.median(jarvis_s)
+                b = lines / (statistics.median(bare_s) / 1000)  # time_once gives ms
+                j = lines / (statistics.median(jarvis_s) / 1000)
                 verdict = "OK" if j / b >= TARGETS[c] else "UNDER TARGET"
                 print(f"{c:>11}  {b:10.1f}  {j:12.1f}  {j / b:5.2f}  >= {TARGETS[c]}  {verdict}")
     finally:

@@ -20,7 +20,6 @@ counts it as $0 and says so in the returned warnings (never silently).
 from __future__ import annotations
 
 import os
-import socket
 import sqlite3
 import time
 import uuid
@@ -189,6 +188,8 @@ def reserve(
     unknown or zero: nothing to hold, nothing written) and the check's warnings.
     The reservation expires `ttl_s` seconds from now.
     """
+    import socket  # only here: `stats` and `log` import this module too
+
     now = time.time() if now is None else now
     if not limits_apply(budgets, provider):
         # Only --max-cost can refuse: no store read, no write.

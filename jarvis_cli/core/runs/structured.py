@@ -41,6 +41,16 @@ _DSL_TYPES: dict[str, dict[str, Any]] = {
 _FIELD = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)(?:\s+(\S+))?\s*$")
 
 
+def read_option_file(path: Path, option: str) -> str:
+    """The text of a file an option names; UsageError (exit 2) when it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"{option}: no such file: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{option}: cannot read {path}: {exc}") from None
+
+
 def parse_schema(text: str, *, base_dir: Path | None = None) -> dict[str, Any]:
     """The JSON Schema that SCHEMA text stands for; UsageError (exit 2) saying what is wrong."""
     stripped = text.strip()
@@ -52,13 +62,7 @@ def parse_schema(text: str, *, base_dir: Path | None = None) -> dict[str, Any]:
         path = Path(stripped[1:]).expanduser()
         if base_dir is not None and not path.is_absolute():
             path = base_dir / path
-        try:
-            source = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise UsageError(f"--schema: no such file: {path}") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"--schema: cannot read {path}: {exc}") from None
-        return _json_schema(source, f"{path}")
+        return _json_schema(read_option_file(path, "--schema"), f"{path}")
     if stripped.startswith("{"):
         return _json_schema(stripped, "--schema")
     return dsl_schema(stripped)

@@ -14,18 +14,14 @@ from typing import Any
 
 from jarvis_cli.core.errors import UsageError
 from jarvis_cli.core.providers.base import ToolCall
+from jarvis_cli.core.runs.structured import read_option_file
 
 CHOICES = ("auto", "none", "required")
 
 
 def load_tools(path: Path) -> tuple[dict[str, Any], ...]:
     """The tool definitions in `path`: a JSON list of them, or {"tools": [...]}."""
-    try:
-        source = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UsageError(f"--tools: no such file: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"--tools: cannot read {path}: {exc}") from None
+    source = read_option_file(path, "--tools")
     try:
         data = json.loads(source)
     except json.JSONDecodeError as exc:
