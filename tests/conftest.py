@@ -136,3 +136,23 @@ def pg_url(pg_server: PgServer) -> Iterator[str]:
         yield url
     finally:
         pg_server.drop_database(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_backend(
+    request: pytest.FixtureRequest, jarvis_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """Run the test once on the local SQLite store and once on a PostgreSQL team store
+    (a fresh database of the session's server, named by JARVIS_STORE_URL, which both
+    in-process Contexts and `jarvis` subprocesses read). Use it with
+    `pytestmark = pytest.mark.usefixtures("store_backend")`."""
+    if request.param == "sqlite":
+        yield "sqlite"
+        return
+    url = request.getfixturevalue("pg_url")
+    monkeypatch.setenv("JARVIS_STORE_URL", url)
+    from jarvis_cli.cli.common import reset_context
+
+    reset_context()
+    yield url
+    reset_context()

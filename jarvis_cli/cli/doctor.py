@@ -50,6 +50,15 @@ def _describe_file(info: dict[str, object]) -> str:
 
 
 def _describe_store(info: dict[str, object]) -> str:
+    if info.get("backend") == "postgresql":
+        state = (
+            f"schema {info['schema_version']}/{info['expected_schema_version']}"
+            if info["reachable"]
+            else "UNREACHABLE"
+        )
+        logged = info.get("logged_requests")
+        state += "" if logged is None else f", {logged:,} logged requests"
+        return f"PostgreSQL {info['url']} (set by {info['set_by']}; {state})"
     if not info["exists"]:
         return f"{info['path']} (not created yet)"
     size = info.get("size_bytes")

@@ -69,7 +69,17 @@ def run_doctor(ctx: Context) -> DoctorReport:
         report.problems.append(Problem("config", exc.message, int(exc.exit_code), exc.hint))
     d["config"] = config_info
 
+    try:
+        team_store = ctx.store_url
+    except JarvisError as exc:  # a bad config.toml is reported above; a bad URL here
+        team_store = None
+        if config is not None:
+            report.problems.append(Problem("store", exc.message, int(exc.exit_code), exc.hint))
+    if team_store is not None:
+        d["store"] = _team_store_info(ctx, team_store, report)
+        return _finish(ctx, report, config)
     store_info = _file_info(ctx.paths.db_file)
+    store_info["backend"] = "sqlite"
     store_info["expected_schema_version"] = SCHEMA_VERSION
     store_info["schema_version"] = None
     if store_info["exists"]:
@@ -95,7 +105,35 @@ def run_doctor(ctx: Context) -> DoctorReport:
             if p.exists()
         )
     d["store"] = store_info
+    return _finish(ctx, report, config)
 
+
+def _team_store_info(ctx: Context, found: tuple[str, str], report: DoctorReport) -> dict[str, Any]:
+    """The PostgreSQL store: its URL with the password as ***, where it was set, and
+    whether it answers (connecting also brings its schema up to date)."""
+    from jarvis_cli.core.store.url import redact_url
+
+    info: dict[str, Any] = {
+        "backend": "postgresql",
+        "url": redact_url(found[0]),
+        "set_by": found[1],
+        "reachable": False,
+        "expected_schema_version": SCHEMA_VERSION,
+        "schema_version": None,
+    }
+    try:
+        info["schema_version"] = ctx.store.schema_version()
+        info["reachable"] = True
+        info["logged_requests"] = ctx.store.conn.execute(
+            "SELECT count(*) FROM log_requests"
+        ).fetchone()[0]
+    except JarvisError as exc:
+        report.problems.append(Problem("store", exc.message, int(exc.exit_code), exc.hint))
+    return info
+
+
+def _finish(ctx: Context, report: DoctorReport, config: Any) -> DoctorReport:
+    d = report.data
     d["master_key"] = describe_master_key(ctx)
     key_problem = d["master_key"].get("problem")
     if key_problem:

@@ -11,7 +11,6 @@ never touched here.
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -26,6 +25,7 @@ from jarvis_cli.core.registry.model_registry import (
     flag_value,
     infer_unknown,
 )
+from jarvis_cli.core.store.connection import Connection
 
 if TYPE_CHECKING:
     from jarvis_cli.core.registry.catalog import CatalogEntry
@@ -96,7 +96,7 @@ def apply_listing(
 
 
 def _insert_synced(
-    conn: sqlite3.Connection,
+    conn: Connection,
     model_id: str,
     provider: str,
     name: str,
@@ -128,7 +128,7 @@ def _insert_synced(
 
 
 def _update_synced(
-    conn: sqlite3.Connection,
+    conn: Connection,
     model_id: str,
     source: str,
     entry: CatalogEntry | None,

@@ -13,7 +13,6 @@ columns freely without ever losing what the user set.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -23,6 +22,7 @@ from jarvis_cli.core.errors import UsageError
 from jarvis_cli.core.providers.base import Capabilities, RequestKind
 from jarvis_cli.core.registry.records import ModelRecord, split_model_id
 from jarvis_cli.core.registry.rows import CAP_COLUMNS, OVERRIDABLE, read_record, read_records
+from jarvis_cli.core.store.connection import Connection, is_postgres
 from jarvis_cli.core.store.paths import BUNDLED_CATALOG_FILE
 
 if TYPE_CHECKING:
@@ -141,7 +141,7 @@ class ModelRegistry:
                 store.set_meta(conn, CATALOG_DIGEST_META, catalog.digest)
             store.set_meta(conn, CATALOG_STAMP_META, f"{quick}:{catalog.digest}")
 
-    def _upsert_catalog(self, conn: sqlite3.Connection, entries: list[CatalogEntry]) -> None:
+    def _upsert_catalog(self, conn: Connection, entries: list[CatalogEntry]) -> None:
         columns = ("id", "provider", "name", *CATALOG_COLUMNS)
         # Only rows whose facts come from the catalog are refreshed; imported and
         # user-created rows keep theirs (and overrides are applied on read anyway),
@@ -161,9 +161,15 @@ class ModelRegistry:
             [(e.model_id, e.provider, e.name, *catalog_facts(e)) for e in entries],
         )
         # Catalog-only rows the new catalog no longer has, and nobody touched, go.
+        # (The kept ids go as one JSON list, read back by each dialect's JSON function.)
+        kept_ids = (
+            "SELECT jsonb_array_elements_text(CAST(? AS jsonb))"
+            if is_postgres(conn)
+            else "SELECT value FROM json_each(?)"
+        )
         conn.execute(
             "DELETE FROM models WHERE source = 'catalog' AND overrides IS NULL "
-            "AND synced_at IS NULL AND id NOT IN (SELECT value FROM json_each(?))",
+            f"AND synced_at IS NULL AND id NOT IN ({kept_ids})",
             (json.dumps([e.model_id for e in entries]),),
         )
 

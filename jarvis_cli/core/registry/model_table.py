@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 import math
-import sqlite3
 import struct
 import sys
 from array import array
@@ -38,6 +37,7 @@ from typing import Any, NamedTuple
 from jarvis_cli.core.providers.base import Capabilities, RequestKind
 from jarvis_cli.core.registry.records import ModelRecord
 from jarvis_cli.core.registry.rows import read_records
+from jarvis_cli.core.store.connection import Connection
 from jarvis_cli.core.store.database import consistent_reads
 from jarvis_cli.core.store.snapshots import data_version, load_snapshot, save_snapshot
 
@@ -266,7 +266,7 @@ class ModelTable:
 SNAPSHOT = "model_table"
 
 
-def load_model_table(conn: sqlite3.Connection) -> ModelTable:
+def load_model_table(conn: Connection) -> ModelTable:
     """The registry as a ModelTable: the stored snapshot when it is current, else rebuilt
     from `models` (and stored for the next selection)."""
     version = data_version(conn, "models")

@@ -6,11 +6,11 @@ Shared by ModelRegistry and the ModelTable snapshot, so neither imports the othe
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any
 
 from jarvis_cli.core.providers.base import Capabilities
 from jarvis_cli.core.registry.records import ModelRecord
+from jarvis_cli.core.store.connection import Connection
 
 CAP_COLUMNS = tuple(f"cap_{n}" for n in Capabilities._fields)
 _SELECT = (
@@ -23,7 +23,7 @@ _SELECT = (
 OVERRIDABLE = ("input_cost_per_mtok", "output_cost_per_mtok", "context_length", "quality", "type")
 
 
-def read_records(conn: sqlite3.Connection, *, provider: str | None = None) -> list[ModelRecord]:
+def read_records(conn: Connection, *, provider: str | None = None) -> list[ModelRecord]:
     """Every model (or one provider's) by provider and name, user overrides applied."""
     sql, args = _SELECT, []
     if provider is not None:
@@ -32,7 +32,7 @@ def read_records(conn: sqlite3.Connection, *, provider: str | None = None) -> li
     return [_record(r) for r in conn.execute(sql + " ORDER BY provider, name", args)]
 
 
-def read_record(conn: sqlite3.Connection, model_id: str) -> ModelRecord | None:
+def read_record(conn: Connection, model_id: str) -> ModelRecord | None:
     """One model by id, user overrides applied; None when there is no such row."""
     row = conn.execute(_SELECT + " WHERE id = ?", (model_id,)).fetchone()
     return None if row is None else _record(row)

@@ -16,7 +16,7 @@ from jarvis_cli.core.providers.base import CompletionResult, EmbeddingResult, Re
 from jarvis_cli.core.registry.records import ModelRecord
 from jarvis_cli.core.runs.budget import Reservation, delete_reservation
 from jarvis_cli.core.selection.cost import cost_usd, estimate_tokens
-from jarvis_cli.core.store.database import Store
+from jarvis_cli.core.store.connection import StoreHandle
 
 
 def new_request_id() -> str:
@@ -96,7 +96,7 @@ def measured_attempt(
 
 
 def record_attempt(
-    store: Store, request_id: str, a: Attempt, *, settle: Reservation | None = None
+    store: StoreHandle, request_id: str, a: Attempt, *, settle: Reservation | None = None
 ) -> None:
     """Insert one attempt in its own short write transaction.
 

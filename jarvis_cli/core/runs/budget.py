@@ -20,7 +20,6 @@ counts it as $0 and says so in the returned warnings (never silently).
 from __future__ import annotations
 
 import os
-import sqlite3
 import time
 import uuid
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from datetime import UTC, datetime
 
 from jarvis_cli.core.errors import BudgetExceededError
 from jarvis_cli.core.store.config import BudgetLimits, Budgets
-from jarvis_cli.core.store.database import Store
+from jarvis_cli.core.store.connection import Connection, StoreHandle
 
 # How long a reservation outlives its request's total timeout before it expires.
 RESERVATION_GRACE_S = 60.0
@@ -46,7 +45,7 @@ def period_start(period: str, now: float) -> float:
     return start.timestamp()
 
 
-def spend_since(conn: sqlite3.Connection, since: float, provider: str | None = None) -> float:
+def spend_since(conn: Connection, since: float, provider: str | None = None) -> float:
     """USD recorded in `calls` since `since` (all providers, or one)."""
     sql = "SELECT COALESCE(SUM(cost_usd), 0) FROM calls WHERE at >= ?"
     params: tuple[object, ...] = (since,)
@@ -76,7 +75,7 @@ def _limits(budgets: Budgets) -> list[tuple[str, BudgetLimits | Budgets]]:
 
 
 def budget_status(
-    conn: sqlite3.Connection, budgets: Budgets, *, now: float | None = None
+    conn: Connection, budgets: Budgets, *, now: float | None = None
 ) -> list[BudgetStatus]:
     """Every configured limit with its current spend."""
     now = time.time() if now is None else now
@@ -93,7 +92,7 @@ def budget_status(
     return out
 
 
-def reserved(conn: sqlite3.Connection, now: float, provider: str | None = None) -> float:
+def reserved(conn: Connection, now: float, provider: str | None = None) -> float:
     """USD held by unexpired reservations (all providers, or one)."""
     sql = "SELECT COALESCE(SUM(amount_usd), 0) FROM budget_reservations WHERE expires_at > ?"
     params: tuple[object, ...] = (now,)
@@ -104,7 +103,7 @@ def reserved(conn: sqlite3.Connection, now: float, provider: str | None = None) 
 
 
 def check_budget(
-    conn: sqlite3.Connection,
+    conn: Connection,
     budgets: Budgets,
     *,
     provider: str,
@@ -171,7 +170,7 @@ def limits_apply(budgets: Budgets, provider: str) -> bool:
 
 
 def reserve(
-    store: Store,
+    store: StoreHandle,
     budgets: Budgets,
     *,
     provider: str,
@@ -240,7 +239,7 @@ def reserve(
     return held, warnings
 
 
-def release(store: Store, reservation: Reservation | None) -> None:
+def release(store: StoreHandle, reservation: Reservation | None) -> None:
     """Drop a reservation whose request ended without a settling attempt."""
     if reservation is None:
         return
@@ -248,6 +247,6 @@ def release(store: Store, reservation: Reservation | None) -> None:
         delete_reservation(conn, reservation)
 
 
-def delete_reservation(conn: sqlite3.Connection, reservation: Reservation) -> None:
+def delete_reservation(conn: Connection, reservation: Reservation) -> None:
     """Delete a reservation inside the caller's write transaction."""
     conn.execute("DELETE FROM budget_reservations WHERE id = ?", (reservation.id,))

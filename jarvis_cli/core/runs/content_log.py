@@ -21,13 +21,14 @@ from typing import TYPE_CHECKING
 from jarvis_cli.core.errors import StoreError, UsageError
 from jarvis_cli.core.redact import redact
 from jarvis_cli.core.runs.attempts import CALL_COLUMNS, CallRow, call_row
+from jarvis_cli.core.store.connection import Connection, is_postgres
 
 if TYPE_CHECKING:
     # Not imported at run time: `jarvis log -q` should not pay for usage reports'
     # and selection metrics' imports (whole-process benchmark, benchmarks/log_search.py).
     from jarvis_cli.core.runs.attachments import Attachment
     from jarvis_cli.core.runs.requests import Outcome
-    from jarvis_cli.core.store.database import Store
+    from jarvis_cli.core.store.connection import StoreHandle
 
 
 def new_conversation_id() -> str:
@@ -35,7 +36,7 @@ def new_conversation_id() -> str:
 
 
 def record_request(
-    store: Store,
+    store: StoreHandle,
     outcome: Outcome,
     *,
     conversation_id: str,
@@ -101,8 +102,10 @@ def fts_query(text: str) -> str:
     return " ".join('"' + w.replace('"', '""') + '"' for w in words)
 
 
-def require_fts(conn: sqlite3.Connection) -> None:
+def require_fts(conn: Connection) -> None:
     """A store error (exit 3) when this store has no full-text index (no FTS5)."""
+    if is_postgres(conn):
+        return  # PostgreSQL's full-text search is always there
     found = conn.execute(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'log_fts'"
     ).fetchone()
@@ -115,7 +118,7 @@ def require_fts(conn: sqlite3.Connection) -> None:
 
 
 def search_log(
-    conn: sqlite3.Connection,
+    conn: Connection,
     *,
     query: str | None = None,
     conversation_id: str | None = None,
@@ -128,13 +131,23 @@ def search_log(
     params: list[object] = []
     if query is not None:
         require_fts(conn)
-        # The newest matching requests come from the FTS index in rowid order, so a
-        # common word over 100,000 requests costs `limit` rows, not every match.
+        # The newest matching requests come from the index in id order, so a common
+        # word over 100,000 requests costs `limit` rows, not every match. PostgreSQL:
+        # the generated `search` tsvector (pg_schema.py), every word must occur.
+        matching = (
+            "SELECT id FROM log_requests WHERE search @@ plainto_tsquery('simple', ?)"
+            " ORDER BY id DESC LIMIT ?"
+            if is_postgres(conn)
+            else "SELECT rowid FROM log_fts WHERE log_fts MATCH ? ORDER BY rowid DESC LIMIT ?"
+        )
         where.append(
             "c.request_id IN (SELECT r.request_id FROM log_requests r WHERE r.id IN"
-            " (SELECT rowid FROM log_fts WHERE log_fts MATCH ? ORDER BY rowid DESC LIMIT ?))"
+            f" ({matching}))"
         )
-        params += [fts_query(query), _request_window(limit, model_id, since)]
+        words = query if is_postgres(conn) else fts_query(query)
+        if not words.split():
+            raise UsageError("-q needs some text to search for")
+        params += [words, _request_window(limit, model_id, since)]
     if conversation_id is not None:
         where.append(
             "c.request_id IN (SELECT request_id FROM log_requests WHERE conversation_id = ?)"
@@ -197,7 +210,7 @@ class AttachmentRow:
     sha256: str | None
 
 
-def show_request(conn: sqlite3.Connection, request_id: str) -> RequestDetail:
+def show_request(conn: Connection, request_id: str) -> RequestDetail:
     """The request `request_id` (content and attempts); a usage error if unknown."""
     content = conn.execute(
         "SELECT conversation_id, at, kind, model_id, provider, system, prompt, answer,"
@@ -242,7 +255,7 @@ def show_request(conn: sqlite3.Connection, request_id: str) -> RequestDetail:
     )
 
 
-def search_log_attempts(conn: sqlite3.Connection, request_id: str) -> list[CallRow]:
+def search_log_attempts(conn: Connection, request_id: str) -> list[CallRow]:
     """Every attempt of one request, in order."""
     cursor = conn.execute(
         f"SELECT {', '.join(CALL_COLUMNS)} FROM calls WHERE request_id = ? ORDER BY attempt, id",

@@ -6,7 +6,6 @@ the history goes to whichever model selection or fallback picks, as messages.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -14,6 +13,7 @@ from typing import TYPE_CHECKING
 from jarvis_cli.core.errors import NoSuitableModelError, UsageError
 from jarvis_cli.core.providers.base import Message
 from jarvis_cli.core.selection.cost import estimate_request_tokens
+from jarvis_cli.core.store.connection import Connection
 
 if TYPE_CHECKING:
     from jarvis_cli.core.registry.model_registry import ModelRegistry
@@ -34,7 +34,7 @@ class Conversation:
         return (*head, *self.history, Message("user", prompt))
 
 
-def latest_conversation_id(conn: sqlite3.Connection) -> str | None:
+def latest_conversation_id(conn: Connection) -> str | None:
     """The conversation of the most recently logged request, if any."""
     row = conn.execute(
         "SELECT conversation_id FROM log_requests ORDER BY id DESC LIMIT 1"
@@ -42,7 +42,7 @@ def latest_conversation_id(conn: sqlite3.Connection) -> str | None:
     return None if row is None else str(row[0])
 
 
-def load_conversation(conn: sqlite3.Connection, conversation_id: str | None) -> Conversation:
+def load_conversation(conn: Connection, conversation_id: str | None) -> Conversation:
     """The conversation `conversation_id` (None: the most recent); a usage error if none."""
     if conversation_id is None:
         conversation_id = latest_conversation_id(conn)

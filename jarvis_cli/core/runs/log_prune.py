@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from jarvis_cli.core.runs.budget import period_start
 from jarvis_cli.core.store.config import Budgets
-from jarvis_cli.core.store.database import Store
+from jarvis_cli.core.store.connection import StoreHandle, is_postgres
 
 META_LAST_PRUNE = "log.last_prune"
 AUTO_PRUNE_EVERY_S = 86_400.0
@@ -47,7 +47,7 @@ def budget_keep_from(budgets: Budgets, now: float) -> float | None:
 
 
 def prune_log(
-    store: Store, budgets: Budgets, *, older_than_s: float, now: float | None = None
+    store: StoreHandle, budgets: Budgets, *, older_than_s: float, now: float | None = None
 ) -> PruneReport:
     """Delete content and attempts older than `older_than_s` in one transaction."""
     now = time.time() if now is None else now
@@ -55,9 +55,10 @@ def prune_log(
     keep = budget_keep_from(budgets, now)
     attempts_from = cutoff if keep is None else min(cutoff, keep)
     with store.write() as conn:
+        size_of = "octet_length({})" if is_postgres(conn) else "length(CAST({} AS BLOB))"
         count, size = conn.execute(
-            "SELECT count(*), COALESCE(SUM(length(CAST(prompt AS BLOB))"
-            " + length(CAST(answer AS BLOB)) + COALESCE(length(CAST(system AS BLOB)), 0)), 0)"
+            f"SELECT count(*), COALESCE(SUM({size_of.format('prompt')}"
+            f" + {size_of.format('answer')} + COALESCE({size_of.format('system')}, 0)), 0)"
             " FROM log_requests WHERE at < ?",
             (cutoff,),
         ).fetchone()
@@ -70,7 +71,7 @@ def prune_log(
 
 
 def maybe_auto_prune(
-    store: Store, budgets: Budgets, retention_days: int | None, *, now: float | None = None
+    store: StoreHandle, budgets: Budgets, retention_days: int | None, *, now: float | None = None
 ) -> PruneReport | None:
     """Prune to `retention_days` if it is set and the last prune is a day old or more."""
     if retention_days is None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 import time
 from dataclasses import dataclass
 
@@ -12,6 +11,7 @@ from jarvis_cli.core.runs.attempts import CALL_COLUMNS, CallRow, call_row
 from jarvis_cli.core.runs.budget import BudgetStatus, budget_status
 from jarvis_cli.core.selection.metrics import PerformanceMonitor
 from jarvis_cli.core.store.config import Budgets
+from jarvis_cli.core.store.connection import Connection
 
 _DURATION_RE = re.compile(r"^(\d+(?:\.\d+)?)([smhdw])$")
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
@@ -73,7 +73,7 @@ _NONE = (0, 0, 0, 0, 0)
 
 
 def usage_report(
-    conn: sqlite3.Connection,
+    conn: Connection,
     budgets: Budgets,
     *,
     since_s: float,
@@ -116,7 +116,7 @@ def usage_report(
     return UsageReport(since=since, models=models, budgets=budget_status(conn, budgets, now=now))
 
 
-def recent_calls(conn: sqlite3.Connection, limit: int) -> list[CallRow]:
+def recent_calls(conn: Connection, limit: int) -> list[CallRow]:
     """The last `limit` attempts, newest first."""
     cursor = conn.execute(
         f"SELECT {', '.join(CALL_COLUMNS)} FROM calls ORDER BY at DESC, id DESC LIMIT ?",

@@ -7,10 +7,10 @@ kind): failures of a model's embeddings endpoint never rest its chat endpoint.
 
 from __future__ import annotations
 
-import sqlite3
 import time
 
 from jarvis_cli.core.store.config import CooldownPolicy
+from jarvis_cli.core.store.connection import Connection
 
 # Error classes after which a model is worth resting, not the request fixing.
 RETRYABLE_ERROR_CLASSES = ("rate_limited", "unavailable", "bad_response")
@@ -36,7 +36,7 @@ FROM latest l
 
 
 def cooldowns(
-    conn: sqlite3.Connection,
+    conn: Connection,
     policy: CooldownPolicy,
     *,
     now: float | None = None,
@@ -70,7 +70,7 @@ def cooldowns(
 
 
 def cooldown_until(
-    conn: sqlite3.Connection,
+    conn: Connection,
     model_id: str,
     policy: CooldownPolicy,
     *,

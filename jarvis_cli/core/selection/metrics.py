@@ -15,12 +15,12 @@ any attempt is in the window.
 from __future__ import annotations
 
 import math
-import sqlite3
 import time
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from jarvis_cli.core.store.connection import Connection
 from jarvis_cli.core.store.database import consistent_reads, write_transaction
 from jarvis_cli.core.store.snapshots import data_version, load_snapshot, save_snapshot
 
@@ -141,14 +141,14 @@ class MetricColumns(NamedTuple):
 _AGGREGATES_SQL = """
 WITH windowed AS (
     SELECT model_id, at, ok, latency_ms, ttft_ms,
-           ok = 1 AND latency_ms IS NOT NULL AS has_lat,
-           ok = 1 AND ttft_ms IS NOT NULL AS has_ttft
+           CASE WHEN ok = 1 AND latency_ms IS NOT NULL THEN 1 ELSE 0 END AS has_lat,
+           CASE WHEN ok = 1 AND ttft_ms IS NOT NULL THEN 1 ELSE 0 END AS has_ttft
     FROM (
         SELECT model_id, at, ok, latency_ms, ttft_ms,
                ROW_NUMBER() OVER (PARTITION BY model_id ORDER BY at DESC) AS recency
         FROM calls
         WHERE at >= :since {model_filter}
-    )
+    ) AS recent
     WHERE recency <= :max_calls
 ),
 ranked AS (
@@ -160,9 +160,9 @@ ranked AS (
     FROM windowed
 )
 SELECT model_id, COUNT(*), SUM(ok), MAX(at),
-       MAX(CASE WHEN has_lat AND lat_rank = (lat_n * 50 + 99) / 100 THEN latency_ms END),
-       MAX(CASE WHEN has_lat AND lat_rank = (lat_n * 95 + 99) / 100 THEN latency_ms END),
-       MAX(CASE WHEN has_ttft AND ttft_rank = (ttft_n * 50 + 99) / 100 THEN ttft_ms END),
+       MAX(CASE WHEN has_lat = 1 AND lat_rank = (lat_n * 50 + 99) / 100 THEN latency_ms END),
+       MAX(CASE WHEN has_lat = 1 AND lat_rank = (lat_n * 95 + 99) / 100 THEN latency_ms END),
+       MAX(CASE WHEN has_ttft = 1 AND ttft_rank = (ttft_n * 50 + 99) / 100 THEN ttft_ms END),
        MIN(at)
 FROM ranked
 GROUP BY model_id
@@ -193,7 +193,7 @@ class PerformanceMonitor:
 
     def __init__(
         self,
-        conn: sqlite3.Connection,
+        conn: Connection,
         *,
         window_calls: int,
         window_days: float,

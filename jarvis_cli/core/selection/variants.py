@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 import zlib
 from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from jarvis_cli.core.registry.matching import NameIndex, match_key
+from jarvis_cli.core.store.connection import Connection
 from jarvis_cli.core.store.snapshots import load_snapshot, save_snapshot
 
 if TYPE_CHECKING:
@@ -140,9 +140,7 @@ class NameFacts(NamedTuple):
 SNAPSHOT = "model_names"
 
 
-def name_facts(
-    conn: sqlite3.Connection, table: ModelTable, scored_ids: Collection[str] = ()
-) -> NameFacts:
+def name_facts(conn: Connection, table: ModelTable, scored_ids: Collection[str] = ()) -> NameFacts:
     """NameFacts of `table`, from the store when built at the table's version and for the
     same bundled quality ids (regexes and name matching over 10,000 names cost ~30 ms;
     a selection may take 50)."""

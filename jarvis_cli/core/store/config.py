@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 
 from jarvis_cli.core.errors import ConfigError
 from jarvis_cli.core.store.files import atomic_write, check_not_exposed
+from jarvis_cli.core.store.url import redact_url
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 STRATEGIES = ("performance", "cost", "reliability", "balanced")
@@ -89,6 +90,7 @@ class Config(NamedTuple):
     cooldown: CooldownPolicy = CooldownPolicy()
     quality: Mapping[str, float] = {}
     log: LogSettings = LogSettings()
+    store_url: str | None = None  # [store] url: a PostgreSQL team store (store/url.py)
     raw: Mapping[str, Any] = {}
 
 
@@ -196,6 +198,7 @@ SCHEMA: Schema = {
     },
     "quality": ("map", num(0, 1), None),
     "log": {"content": boolean, "retention_days": integer(1, 36_500)},
+    "store": {"url": string(re.compile(r"^postgres(ql)?://\S+$"), "a postgresql:// URL")},
 }
 
 
@@ -213,6 +216,8 @@ def _type_name(v: Any) -> str:
 def _validate(data: Any, schema: Any, where: str, file: Path) -> None:
     def fail(expected: str, got: Any) -> None:
         shown = repr(got) if not isinstance(got, dict | list) else _type_name(got)
+        if isinstance(got, str) and "://" in got:
+            shown = repr(redact_url(got))  # a store URL may hold a password
         raise ConfigError(
             f"{file}: {where or 'top level'}: expected {expected}, got {shown}",
             hint="fix the file by hand; jarvis never rewrites it on its own",
@@ -310,6 +315,7 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
         cooldown=CooldownPolicy(**raw.get("cooldown", {})),
         quality=dict(raw.get("quality", {})),
         log=LogSettings(**raw.get("log", {})),
+        store_url=raw.get("store", {}).get("url"),
         raw=raw,
     )
 

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from jarvis_cli.core.errors import StoreError
+from jarvis_cli.core.store.connection import Connection
 from jarvis_cli.core.store.files import check_not_exposed, create_private_file, ensure_private_dir
 from jarvis_cli.core.store.migrations import MIGRATIONS, SCHEMA_VERSION
 
@@ -39,7 +40,7 @@ BUSY_TIMEOUT_MS = 30_000
 
 
 @contextmanager
-def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+def write_transaction(conn: Connection) -> Iterator[Connection]:
     """A write transaction taken with BEGIN IMMEDIATE: commit on success, else roll back."""
     conn.execute("BEGIN IMMEDIATE")
     try:
@@ -51,7 +52,7 @@ def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 
 
 @contextmanager
-def consistent_reads(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+def consistent_reads(conn: Connection) -> Iterator[Connection]:
     """One consistent view of the store for several reads (a deferred transaction;
     inside a caller's transaction, that one)."""
     if conn.in_transaction:
@@ -108,11 +109,15 @@ class Store:
             ) from None
         return store
 
+    @property
+    def location(self) -> str:
+        return str(self.path)
+
     def close(self) -> None:
         self.conn.close()
 
     @contextmanager
-    def write(self, lock: str | None = None) -> Iterator[sqlite3.Connection]:
+    def write(self, lock: str | None = None) -> Iterator[Connection]:
         """A write transaction taken with BEGIN IMMEDIATE: commit on success, else roll back.
 
         `lock` names a check-then-write that must be atomic across processes (e.g.
@@ -131,7 +136,7 @@ class Store:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
 
-    def set_meta(self, conn: sqlite3.Connection, key: str, value: str) -> None:
+    def set_meta(self, conn: Connection, key: str, value: str) -> None:
         """Set a meta value inside the caller's write transaction."""
         conn.execute(
             "INSERT INTO meta(key, value) VALUES (?, ?) "
@@ -168,7 +173,8 @@ class Store:
         if tables and self.schema_version() >= SCHEMA_VERSION:
             self._check_not_newer()
             return
-        with self.write() as conn:
+        conn = self.conn
+        with self._writers, write_transaction(conn):
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations("
                 "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)"

@@ -7,18 +7,17 @@ whoever made it.
 
 from __future__ import annotations
 
-import sqlite3
-
+from jarvis_cli.core.store.connection import Connection
 from jarvis_cli.core.store.database import write_transaction
 
 
-def data_version(conn: sqlite3.Connection, *tables: str) -> str:
+def data_version(conn: Connection, *tables: str) -> str:
     """The change counters of `tables` ("models", "model_stats") as one string."""
     found = dict(conn.execute("SELECT name, version FROM data_versions").fetchall())
     return ":".join(str(found[t]) for t in tables)
 
 
-def load_snapshot(conn: sqlite3.Connection, name: str, version: str) -> bytes | None:
+def load_snapshot(conn: Connection, name: str, version: str) -> bytes | None:
     """The snapshot `name` if it was built at `version`, else None."""
     row = conn.execute(
         "SELECT data FROM snapshots WHERE name = ? AND version = ?", (name, version)
@@ -26,7 +25,7 @@ def load_snapshot(conn: sqlite3.Connection, name: str, version: str) -> bytes | 
     return None if row is None else bytes(row[0])
 
 
-def save_snapshot(conn: sqlite3.Connection, name: str, version: str, data: bytes) -> None:
+def save_snapshot(conn: Connection, name: str, version: str, data: bytes) -> None:
     """Store a snapshot in its own write transaction (or not at all inside a caller's)."""
     if conn.in_transaction:
         return

@@ -11,7 +11,6 @@ default label; `resolve` reports where a key came from.
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Mapping
 from functools import cached_property
@@ -25,6 +24,7 @@ from jarvis_cli.core.errors import (
 )
 from jarvis_cli.core.providers.presets import ProviderSpec, all_providers, get_provider
 from jarvis_cli.core.redact import fingerprint, register_secret
+from jarvis_cli.core.store.connection import Connection
 from jarvis_cli.core.vault.records import (
     DEFAULT_LABEL,
     KeyEvent,
@@ -315,9 +315,7 @@ class KeyManager:
             return False
         return _row_exists(self.ctx.store.conn, provider, label)
 
-    def _require_row(
-        self, provider: str, label: str, conn: sqlite3.Connection | None = None
-    ) -> None:
+    def _require_row(self, provider: str, label: str, conn: Connection | None = None) -> None:
         exists = (
             _row_exists(conn, provider, label)
             if conn is not None
@@ -332,7 +330,7 @@ class KeyManager:
             )
 
     @staticmethod
-    def _refuse_mixed_masters(conn: sqlite3.Connection, key_id: str) -> None:
+    def _refuse_mixed_masters(conn: Connection, key_id: str) -> None:
         others = {
             str(r[0])
             for r in conn.execute(
@@ -360,7 +358,7 @@ class KeyManager:
         return [checked_row(dict(zip(names, r, strict=True))) for r in cursor.fetchall()]
 
     @staticmethod
-    def _checked_row(conn: sqlite3.Connection, provider: str, label: str) -> dict[str, Any]:
+    def _checked_row(conn: Connection, provider: str, label: str) -> dict[str, Any]:
         cursor = conn.execute(
             f"SELECT {_COLUMNS} FROM api_keys WHERE provider = ? AND label = ?", (provider, label)
         )
@@ -375,7 +373,7 @@ class KeyManager:
 _COLUMNS = ", ".join(ROW_COLUMNS)
 
 
-def _row_exists(conn: sqlite3.Connection, provider: str, label: str) -> bool:
+def _row_exists(conn: Connection, provider: str, label: str) -> bool:
     row = conn.execute(
         "SELECT 1 FROM api_keys WHERE provider = ? AND label = ?", (provider, label)
     ).fetchone()
@@ -383,7 +381,7 @@ def _row_exists(conn: sqlite3.Connection, provider: str, label: str) -> bool:
 
 
 def _log(
-    conn: sqlite3.Connection, provider: str, label: str, event: str, detail: str | None, at: float
+    conn: Connection, provider: str, label: str, event: str, detail: str | None, at: float
 ) -> None:
     conn.execute(
         "INSERT INTO key_events(provider, label, event, at, detail) VALUES (?, ?, ?, ?, ?)",

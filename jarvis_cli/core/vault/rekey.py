@@ -21,12 +21,11 @@ and tells the user to switch the variable after the commit.
 from __future__ import annotations
 
 import os
-import sqlite3
 from typing import TYPE_CHECKING
 
 from jarvis_cli.core.errors import JarvisError, UsageError, VaultError
 from jarvis_cli.core.redact import register_secret
-from jarvis_cli.core.store.database import Store
+from jarvis_cli.core.store.connection import Connection, StoreHandle
 from jarvis_cli.core.vault.master_keys import MASTER_KEY_BYTES, MasterKeyStore
 from jarvis_cli.core.vault.sealing import (
     MASTER_KEY_ENV,
@@ -44,7 +43,7 @@ if TYPE_CHECKING:
 Row = tuple[str, str, str, bytes, bytes]
 
 
-def _rows(conn: sqlite3.Connection) -> list[Row]:
+def _rows(conn: Connection) -> list[Row]:
     """Every sealed row; a malformed one is a VaultError before anything is written."""
     from jarvis_cli.core.vault.row_check import ROW_COLUMNS, checked_row
 
@@ -54,7 +53,7 @@ def _rows(conn: sqlite3.Connection) -> list[Row]:
     return [(r["provider"], r["label"], r["key_id"], r["nonce"], r["ciphertext"]) for r in rows]
 
 
-def rekey(store: Store, vault: Vault, new_key: bytes | None) -> RekeyResult:
+def rekey(store: StoreHandle, vault: Vault, new_key: bytes | None) -> RekeyResult:
     """Re-seal every row under `new_key` (random if None) and retire the old master key."""
     import time
 

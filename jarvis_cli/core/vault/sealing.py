@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sqlite3
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
 from jarvis_cli.core.errors import VaultError
+from jarvis_cli.core.store.connection import Connection
 from jarvis_cli.core.store.paths import Paths
 from jarvis_cli.core.vault.master_keys import (
     MASTER_KEY_BYTES,
@@ -185,7 +185,7 @@ class Vault:
 
     # --- the master key for a transaction -----------------------------------
 
-    def master(self, conn: sqlite3.Connection, *, create: bool = False) -> MasterKey:
+    def master(self, conn: Connection, *, create: bool = False) -> MasterKey:
         """The master key that opens this store's rows (call inside a write transaction).
 
         A pending key the rows already use (a rekey that committed but crashed before
@@ -230,7 +230,7 @@ class Vault:
             )
         return self._create(conn)
 
-    def _create(self, conn: sqlite3.Connection) -> MasterKey:
+    def _create(self, conn: Connection) -> MasterKey:
         key = os.urandom(MASTER_KEY_BYTES)
         target: MasterKeyStore | None = self.keyring()
         if target is None:
@@ -246,7 +246,7 @@ class Vault:
         record_master(conn, master)
         return master
 
-    def promote(self, conn: sqlite3.Connection, store: MasterKeyStore, key: bytes) -> None:
+    def promote(self, conn: Connection, store: MasterKeyStore, key: bytes) -> None:
         """Make `key` (already in the pending slot) current, then drop the pending slot."""
         if sealed_key_ids(conn) - {master_key_id(key)}:
             return  # the rows moved on (another rekey); this pending key is stale
@@ -255,20 +255,20 @@ class Vault:
         record_master(conn, MasterKey(key, store.name, store.describe()))
 
 
-def sealed_key_ids(conn: sqlite3.Connection) -> set[str]:
+def sealed_key_ids(conn: Connection) -> set[str]:
     return {str(r[0]) for r in conn.execute("SELECT DISTINCT key_id FROM api_keys")}
 
 
-def sealed_row_count(conn: sqlite3.Connection) -> int:
+def sealed_row_count(conn: Connection) -> int:
     return int(conn.execute("SELECT count(*) FROM api_keys").fetchone()[0])
 
 
-def first_row_name(conn: sqlite3.Connection) -> str:
+def first_row_name(conn: Connection) -> str:
     row = conn.execute("SELECT provider, label FROM api_keys ORDER BY provider, label").fetchone()
     return "" if row is None else f"{row[0]}/{row[1]}"
 
 
-def record_master(conn: sqlite3.Connection, master: MasterKey) -> None:
+def record_master(conn: Connection, master: MasterKey) -> None:
     """Remember (in meta) the source and id last used, for `jarvis doctor`."""
     for key, value in ((META_SOURCE, master.source), (META_KEY_ID, master.key_id)):
         conn.execute(

@@ -6,10 +6,10 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
+from jarvis_cli.core.context import Context
 from jarvis_cli.core.errors import BudgetExceededError, ExitCode
 from jarvis_cli.core.runs.attempts import Attempt, record_attempt
 from jarvis_cli.core.runs.budget import (
@@ -21,17 +21,18 @@ from jarvis_cli.core.runs.budget import (
     spend_since,
 )
 from jarvis_cli.core.store.config import BudgetLimits, Budgets
-from jarvis_cli.core.store.database import Store
+from jarvis_cli.core.store.connection import StoreHandle
 
 NOW = datetime(2026, 11, 28, 15, 30, tzinfo=UTC).timestamp()
 
 
 @pytest.fixture
-def store(home: Path) -> Store:
-    return Store.open(home / "jarvis.db")
+def store(store_backend: str) -> StoreHandle:
+    """The store jarvis would open: the SQLite file, or the PostgreSQL team store."""
+    return Context().store
 
 
-def add_call(store: Store, provider: str, cost: float | None, at: float = NOW - 60) -> None:
+def add_call(store: StoreHandle, provider: str, cost: float | None, at: float = NOW - 60) -> None:
     with store.write() as conn:
         conn.execute(
             "INSERT INTO calls(request_id, at, model_id, provider, kind, attempt, ok, cost_usd)"
@@ -45,7 +46,7 @@ def test_periods_are_utc_calendar_day_and_month() -> None:
     assert period_start("monthly", NOW) == datetime(2026, 11, 1, tzinfo=UTC).timestamp()
 
 
-def test_spend_counts_only_the_period_and_provider(store: Store) -> None:
+def test_spend_counts_only_the_period_and_provider(store: StoreHandle) -> None:
     add_call(store, "openai", 0.50)
     add_call(store, "groq", 0.25)
     add_call(store, "openai", 9.0, at=NOW - 2 * 86_400)  # two days ago
@@ -56,7 +57,7 @@ def test_spend_counts_only_the_period_and_provider(store: Store) -> None:
     assert spend_since(store.conn, period_start("monthly", NOW)) == pytest.approx(9.75)
 
 
-def test_no_budgets_means_no_check(store: Store) -> None:
+def test_no_budgets_means_no_check(store: StoreHandle) -> None:
     add_call(store, "openai", 1000.0)
     warnings = check_budget(
         store.conn,
@@ -69,7 +70,7 @@ def test_no_budgets_means_no_check(store: Store) -> None:
     assert warnings == []
 
 
-def test_max_cost_refuses_an_expensive_request(store: Store) -> None:
+def test_max_cost_refuses_an_expensive_request(store: StoreHandle) -> None:
     with pytest.raises(BudgetExceededError) as info:
         check_budget(
             store.conn,
@@ -84,7 +85,7 @@ def test_max_cost_refuses_an_expensive_request(store: Store) -> None:
     assert "openai/big: estimated cost $0.020000 exceeds --max-cost $0.010000" in str(info.value)
 
 
-def test_daily_budget_names_spend_and_limit(store: Store) -> None:
+def test_daily_budget_names_spend_and_limit(store: StoreHandle) -> None:
     add_call(store, "openai", 0.90)
     budgets = Budgets(daily_usd=1.0)
     assert (
@@ -112,7 +113,7 @@ def test_daily_budget_names_spend_and_limit(store: Store) -> None:
     assert "spent $0.9000" in message and "limit $1.0000" in message
 
 
-def test_provider_budget_only_applies_to_that_provider(store: Store) -> None:
+def test_provider_budget_only_applies_to_that_provider(store: StoreHandle) -> None:
     add_call(store, "openai", 5.0)
     budgets = Budgets(providers={"openai": BudgetLimits(monthly_usd=5.0)})
     with pytest.raises(BudgetExceededError, match="monthly openai budget exceeded"):
@@ -129,7 +130,7 @@ def test_provider_budget_only_applies_to_that_provider(store: Store) -> None:
     )
 
 
-def test_unknown_price_is_counted_as_zero_with_a_warning(store: Store) -> None:
+def test_unknown_price_is_counted_as_zero_with_a_warning(store: StoreHandle) -> None:
     warnings = check_budget(
         store.conn,
         Budgets(daily_usd=1.0),
@@ -143,7 +144,7 @@ def test_unknown_price_is_counted_as_zero_with_a_warning(store: Store) -> None:
     ]
 
 
-def test_budget_status_lists_every_limit(store: Store) -> None:
+def test_budget_status_lists_every_limit(store: StoreHandle) -> None:
     add_call(store, "openai", 0.5)
     budgets = Budgets(daily_usd=2.0, providers={"openai": BudgetLimits(daily_usd=1.0)})
     statuses = budget_status(store.conn, budgets, now=NOW)
@@ -157,14 +158,14 @@ def test_budget_status_lists_every_limit(store: Store) -> None:
 # --- reservations -----------------------------------------------------------------
 
 
-def reservations(store: Store) -> list[tuple[str, float, float]]:
+def reservations(store: StoreHandle) -> list[tuple[str, float, float]]:
     rows = store.conn.execute(
         "SELECT provider, amount_usd, expires_at FROM budget_reservations ORDER BY created_at"
     )
     return [(str(r[0]), float(r[1]), float(r[2])) for r in rows]
 
 
-def test_reserve_holds_the_estimate_until_it_expires(store: Store) -> None:
+def test_reserve_holds_the_estimate_until_it_expires(store: StoreHandle) -> None:
     budgets = Budgets(daily_usd=1.0)
     held, warnings = reserve(
         store,
@@ -208,7 +209,7 @@ def test_reserve_holds_the_estimate_until_it_expires(store: Store) -> None:
     assert reservations(store) == [("groq", 0.7, NOW + 241)]
 
 
-def test_settling_replaces_the_reservation_with_the_actual_cost(store: Store) -> None:
+def test_settling_replaces_the_reservation_with_the_actual_cost(store: StoreHandle) -> None:
     budgets = Budgets(daily_usd=1.0)
     held, _ = reserve(
         store,
@@ -229,7 +230,7 @@ def test_settling_replaces_the_reservation_with_the_actual_cost(store: Store) ->
     assert (status.spent_usd, status.reserved_usd) == (pytest.approx(0.1), 0.0)
 
 
-def test_release_drops_an_unsettled_reservation(store: Store) -> None:
+def test_release_drops_an_unsettled_reservation(store: StoreHandle) -> None:
     held, _ = reserve(
         store,
         Budgets(monthly_usd=5.0),
@@ -244,7 +245,7 @@ def test_release_drops_an_unsettled_reservation(store: Store) -> None:
     assert reservations(store) == []
 
 
-def test_no_limit_for_the_provider_reserves_nothing(store: Store) -> None:
+def test_no_limit_for_the_provider_reserves_nothing(store: StoreHandle) -> None:
     budgets = Budgets(providers={"openai": BudgetLimits(daily_usd=1.0)})
     held, _ = reserve(
         store,
@@ -270,7 +271,7 @@ def test_no_limit_for_the_provider_reserves_nothing(store: Store) -> None:
         )
 
 
-def test_unknown_price_reserves_nothing_and_warns(store: Store) -> None:
+def test_unknown_price_reserves_nothing_and_warns(store: StoreHandle) -> None:
     held, warnings = reserve(
         store,
         Budgets(daily_usd=1.0),
@@ -292,10 +293,10 @@ from pathlib import Path
 from jarvis_cli.core.errors import BudgetExceededError
 from jarvis_cli.core.runs.budget import reserve
 from jarvis_cli.core.store.config import Budgets
-from jarvis_cli.core.store.database import Store
+from jarvis_cli.core.context import Context
 
-store = Store.open(Path(sys.argv[1]))
-go = float(sys.argv[2])
+store = Context().store  # the test's JARVIS_HOME, or JARVIS_STORE_URL's PostgreSQL store
+go = float(sys.argv[1])
 while time.time() < go:
     time.sleep(0.005)
 granted = refused = 0
@@ -311,14 +312,13 @@ print(granted, refused)
 """
 
 
-def test_concurrent_processes_never_reserve_past_the_limit(store: Store) -> None:
+def test_concurrent_processes_never_reserve_past_the_limit(store: StoreHandle) -> None:
     # 8 processes x 10 reservations of $0.03 against $1.00: exactly 33 fit.
-    path = store.path
     store.close()
     go = time.time() + 1.5  # all start reserving at once, after imports
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", _RESERVER, str(path), str(go)],
+            [sys.executable, "-c", _RESERVER, str(go)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -333,6 +333,6 @@ def test_concurrent_processes_never_reserve_past_the_limit(store: Store) -> None
         results.append((granted, refused))
     assert sum(g for g, _ in results) == 33
     assert sum(r for _, r in results) == 80 - 33
-    check = Store.open(path)
+    check = Context().store
     total = check.conn.execute("SELECT SUM(amount_usd) FROM budget_reservations").fetchone()[0]
     assert total == pytest.approx(0.99)

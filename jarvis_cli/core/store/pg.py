@@ -1,0 +1,305 @@
+"""The PostgreSQL store: a team's shared keys, budgets, attempts and registry.
+
+`PgStore` is what `database.Store` is for a local file, over a psycopg 3
+connection adapted to the store interface (`connection.Connection`): the core's
+SQL, written once in SQLite's dialect with `?`/`:name` placeholders, runs here as
+it is. What the adapter does:
+
+- placeholders become psycopg's (`%s`, `%(name)s`), translated once per statement;
+- `BEGIN IMMEDIATE` (every write transaction) is `BEGIN` plus one transaction-level
+  advisory lock that every jarvis writer of the database takes. Writers queue on it
+  exactly as SQLite writers queue on its file lock, so each check-then-write (a
+  budget reservation, the metrics cache's refresh, a key rotation) is atomic across
+  every process of every machine; readers never wait;
+- `BEGIN` (several reads that must agree) is a REPEATABLE READ transaction;
+- booleans are sent as 0/1 and `numeric` results (a SUM of integers) come back as
+  int or float, as SQLite gives them;
+- psycopg's errors become sqlite3's classes (with the password scrubbed), which is
+  what the core and the CLI already handle: a lost server is a store error, exit 3.
+
+psycopg is imported only here, and this module only when a PostgreSQL URL is
+configured (`Context.store`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg.adapt import Loader
+from psycopg.pq import TransactionStatus
+
+from jarvis_cli.core.errors import StoreError
+from jarvis_cli.core.store.connection import Cursor
+from jarvis_cli.core.store.migrations import MIGRATIONS, SCHEMA_VERSION
+from jarvis_cli.core.store.pg_schema import PG_MIGRATIONS
+from jarvis_cli.core.store.url import redact_url, scrub
+
+CONNECT_TIMEOUT_S = 10
+# The key of the advisory lock every write transaction takes (any fixed bigint; this
+# one is "jarvis" in ASCII), and of the one that serializes schema migrations.
+WRITE_LOCK = 0x6A6172766973
+MIGRATE_LOCK = WRITE_LOCK + 1
+
+_BEGIN_WRITE = f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
+_BEGIN_READ = "BEGIN ISOLATION LEVEL REPEATABLE READ"
+
+
+class _NumberLoader(Loader):
+    """`numeric` as int when whole (SUM of integers), else float: what SQLite returns."""
+
+    def load(self, data: Any) -> int | float:
+        text = bytes(data).decode()
+        try:
+            return int(text)
+        except ValueError:
+            return float(text)
+
+
+def translate(sql: str) -> str:
+    """SQLite-style placeholders (`?`, `:name`) as psycopg's; a literal `%` doubled."""
+    out: list[str] = []
+    i, n = 0, len(sql)
+    quoted = False
+    while i < n:
+        c = sql[i]
+        if c == "'":
+            quoted = not quoted
+        elif c == "%":
+            out.append("%%")
+            i += 1
+            continue
+        elif not quoted and c == "?":
+            out.append("%s")
+            i += 1
+            continue
+        elif (
+            not quoted
+            and c == ":"
+            and i + 1 < n
+            and (sql[i + 1].isalpha() or sql[i + 1] == "_")
+            and (i == 0 or sql[i - 1] != ":")
+        ):
+            j = i + 1
+            while j < n and (sql[j].isalnum() or sql[j] == "_"):
+                j += 1
+            out.append(f"%({sql[i + 1 : j]})s")
+            i = j
+            continue
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+_TRANSLATED: dict[str, str] = {}
+
+
+def _statement(sql: str) -> str:
+    found = _TRANSLATED.get(sql)
+    if found is None:
+        found = _TRANSLATED[sql] = translate(sql)
+    return found
+
+
+def _params(parameters: Any) -> Any:
+    if isinstance(parameters, dict):
+        return {k: int(v) if isinstance(v, bool) else v for k, v in parameters.items()}
+    return tuple(int(v) if isinstance(v, bool) else v for v in parameters)
+
+
+class PgConnection:
+    """A psycopg connection with `sqlite3.Connection`'s interface (see the module doc)."""
+
+    dialect = "postgresql"
+
+    def __init__(self, raw: psycopg.Connection[Any], url: str) -> None:
+        self.raw = raw
+        self.url = url
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.raw.info.transaction_status != TransactionStatus.IDLE
+
+    def execute(self, sql: str, parameters: Any = (), /) -> Cursor:
+        with self._errors():
+            if sql == "BEGIN IMMEDIATE":
+                return self.raw.execute(_BEGIN_WRITE)
+            if sql == "BEGIN":
+                return self.raw.execute(_BEGIN_READ)
+            return self.raw.execute(_statement(sql), _params(parameters))
+
+    def executemany(self, sql: str, parameters: Iterable[Sequence[Any]], /) -> Cursor:
+        with self._errors():
+            cursor = self.raw.cursor()
+            cursor.executemany(_statement(sql), [_params(p) for p in parameters])
+            return cursor
+
+    def close(self) -> None:
+        self.raw.close()
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except psycopg.Error as exc:
+            raise as_sqlite_error(exc, self.url) from None
+
+
+def as_sqlite_error(exc: psycopg.Error, url: str) -> sqlite3.Error:
+    """psycopg's error as the sqlite3 class the core handles, password scrubbed."""
+    message = scrub(str(exc).strip() or type(exc).__name__, url)
+    if isinstance(exc, psycopg.IntegrityError):
+        return sqlite3.IntegrityError(message)
+    if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
+        return sqlite3.OperationalError(f"PostgreSQL store {redact_url(url)}: {message}")
+    return sqlite3.DatabaseError(message)
+
+
+# One lock per database for this process's writers (a batch's threads each have a
+# connection), as for SQLite files: they queue here before queueing on the server.
+_WRITERS: dict[str, threading.Lock] = {}
+_WRITERS_LOCK = threading.Lock()
+
+
+class PgStore:
+    """An open PostgreSQL store. Use `PgStore.connect(url)`; writes go through `write()`."""
+
+    dialect = "postgresql"
+
+    def __init__(self, url: str, conn: PgConnection) -> None:
+        self.url = url
+        self.conn = conn
+        with _WRITERS_LOCK:
+            self._writers = _WRITERS.setdefault(redact_url(url), threading.Lock())
+
+    @property
+    def location(self) -> str:
+        return redact_url(self.url)
+
+    @classmethod
+    def connect(cls, url: str) -> PgStore:
+        """Connect to `url` and bring its schema up to date; StoreError (exit 3) if not."""
+        try:
+            raw = psycopg.connect(
+                url,
+                autocommit=True,
+                connect_timeout=CONNECT_TIMEOUT_S,
+                application_name="jarvis",
+            )
+        except psycopg.Error as exc:
+            raise StoreError(
+                f"cannot connect to the PostgreSQL store {redact_url(url)}: "
+                f"{_first_line(scrub(str(exc), url))}",
+                hint="check that the server is up and the URL (JARVIS_STORE_URL or "
+                "[store] url) is right; nothing was sent to any provider",
+            ) from None
+        raw.adapters.register_loader("numeric", _NumberLoader)
+        store = cls(url, PgConnection(raw, url))
+        try:
+            store._migrate()
+        except BaseException:
+            raw.close()
+            raise
+        return store
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def write(self, lock: str | None = None) -> Iterator[PgConnection]:
+        """A write transaction holding the writers' advisory lock: commit on success,
+        else roll back. (`lock` names the check-then-write that needs it; every write
+        takes the same lock, as every SQLite write takes the file's.)"""
+        del lock
+        conn = self.conn
+        with self._writers:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                if conn.raw.info.transaction_status != TransactionStatus.UNKNOWN:
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def schema_version(self) -> int:
+        row = self.conn.execute("SELECT max(version) FROM schema_migrations").fetchone()
+        return int(row[0] or 0)
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, conn: Any, key: str, value: str) -> None:
+        conn.execute(
+            "INSERT INTO meta(key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def tables(self) -> set[str]:
+        rows = self.conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+        )
+        return {str(r[0]) for r in rows}
+
+    def _migrate(self) -> None:
+        tables = self.tables()
+        if tables and "schema_migrations" not in tables:
+            raise StoreError(
+                f"the database {self.location} is not a jarvis store (it has tables: "
+                f"{', '.join(sorted(tables)[:5])}); it was left untouched",
+                hint="give jarvis a database of its own",
+            )
+        if tables and self.schema_version() >= SCHEMA_VERSION:
+            self._check_not_newer()
+            return
+        raw = self.conn.raw
+        with self._errors_as_store_error(), raw.transaction():
+            raw.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATE_LOCK,))
+            raw.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations("
+                "version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+                "applied_at DOUBLE PRECISION NOT NULL)"
+            )
+            current = self.schema_version()  # re-read: another process may have migrated
+            for version, ((name, _), script) in enumerate(
+                zip(MIGRATIONS, PG_MIGRATIONS, strict=True), start=1
+            ):
+                if version <= current:
+                    continue
+                raw.execute(script)
+                raw.execute(
+                    "INSERT INTO schema_migrations(version, name, applied_at) VALUES (%s, %s, %s)",
+                    (version, name, time.time()),
+                )
+        self._check_not_newer()
+
+    @contextmanager
+    def _errors_as_store_error(self) -> Iterator[None]:
+        try:
+            yield
+        except (psycopg.Error, sqlite3.Error) as exc:
+            raise StoreError(
+                f"cannot prepare the PostgreSQL store {self.location}: "
+                f"{_first_line(scrub(str(exc), self.url))}",
+                hint="the database user needs CREATE on its schema; see `jarvis doctor`",
+            ) from None
+
+    def _check_not_newer(self) -> None:
+        version = self.schema_version()
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"the PostgreSQL store {self.location} has schema version {version}, newer "
+                f"than this jarvis understands ({SCHEMA_VERSION})",
+                hint="upgrade jarvis on this machine to the version the team uses",
+            )
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else "unknown error"
