@@ -41,8 +41,20 @@ _SCRUB_PREFIXES = (
 JarvisRunner = Callable[..., subprocess.CompletedProcess[str]]
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--store",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="run every test on this store (postgresql: a fresh database per test on the "
+        "session's PostgreSQL server; for finding dialect bugs, not for CI)",
+    )
+
+
 @pytest.fixture(autouse=True)
-def jarvis_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def jarvis_env(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Iterator[Path]:
     """Point jarvis at a fresh home under tmp_path and scrub provider variables."""
     for name in list(os.environ):
         if name.startswith(_SCRUB_PREFIXES):
@@ -54,6 +66,8 @@ def jarvis_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
     monkeypatch.setenv("COLUMNS", "200")
     # Keep the OS keyring out of every test unless a test opts in.
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    if request.config.getoption("--store") == "postgresql":
+        monkeypatch.setenv("JARVIS_STORE_URL", request.getfixturevalue("pg_url"))
     from jarvis_cli.cli.common import reset_context
 
     reset_context()

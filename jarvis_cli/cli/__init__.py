@@ -84,6 +84,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "app",
         "Prompt templates: a saved prompt, system prompt and options, applied with -t NAME.",
     ),
+    "store": (
+        "jarvis_cli.cli.store",
+        "app",
+        "The store: the local SQLite file, or a PostgreSQL team store ([store] url).",
+    ),
     "doctor": (
         "jarvis_cli.cli.doctor",
         "doctor",

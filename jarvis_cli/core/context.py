@@ -34,6 +34,11 @@ class Context:
             return configured_url(self.env, None)
         return configured_url(self.env, self.config.store_url)
 
+    def store_exists(self) -> bool:
+        """Whether there is a store to read (without creating one): a configured team
+        store always is; the local file once something was written."""
+        return self.store_url is not None or self.paths.db_file.exists()
+
     @cached_property
     def store(self) -> StoreHandle:
         found = self.store_url

@@ -162,7 +162,7 @@ def describe_master_key(ctx: Context) -> dict[str, Any]:
     )
 
     recorded_source = recorded_id = None
-    if ctx.paths.db_file.exists():
+    if ctx.store_exists():
         try:
             recorded_source = ctx.store.get_meta(META_SOURCE)
             recorded_id = ctx.store.get_meta(META_KEY_ID)
@@ -217,7 +217,7 @@ def describe_providers(ctx: Context) -> list[dict[str, object]]:
     from jarvis_cli.core.vault.keys import KeyManager
 
     keys = KeyManager(ctx)
-    has_store = ctx.paths.db_file.exists()
+    has_store = ctx.store_exists()
     out: list[dict[str, object]] = []
     for name, spec in sorted(all_providers(ctx.config).items()):
         source: str | None

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ import pytest
 
 from tests.conftest import run_jarvis
 from tests.fake_provider import Behavior, FakeProvider
+from tests.store_access import Row, query
 
 ALPHA_KEY = "sk-alpha-CANARY-0123456789abcdef"
 BETA_KEY = "sk-beta-CANARY-0123456789abcdef"
@@ -33,13 +33,8 @@ class Fleet:
     def run(self, *args: str, input: str | None = None, timeout: float = 120) -> Any:
         return run_jarvis(*args, input=input, env=self.env, timeout=timeout)
 
-    def calls(self) -> list[sqlite3.Row]:
-        conn = sqlite3.connect(self.home / "jarvis.db")
-        conn.row_factory = sqlite3.Row
-        try:
-            return conn.execute("SELECT * FROM calls ORDER BY id").fetchall()
-        finally:
-            conn.close()
+    def calls(self) -> list[Row]:
+        return query(self.home, "SELECT * FROM calls ORDER BY id")
 
 
 @pytest.fixture
@@ -318,6 +313,7 @@ def test_provider_text_is_kept_exactly_and_keys_never_leak(fleet: Fleet, tmp_pat
         assert ALPHA_KEY not in text and BETA_KEY not in text
 
 
+@pytest.mark.usefixtures("store_backend")  # SQLite and PostgreSQL
 def test_store_budgets_are_reserved_per_request_and_stop_the_batch(
     fleet: Fleet, tmp_path: Path
 ) -> None:
@@ -343,9 +339,7 @@ def test_store_budgets_are_reserved_per_request_and_stop_the_batch(
     assert any("daily total budget exceeded" in line["error"]["message"] for line in refused)
     recorded = sum(r["cost_usd"] or 0 for r in fleet.calls())
     assert recorded <= 0.60
-    conn = sqlite3.connect(fleet.home / "jarvis.db")
-    held = conn.execute("SELECT COUNT(*) FROM budget_reservations").fetchone()[0]
-    conn.close()
+    held = query(fleet.home, "SELECT COUNT(*) FROM budget_reservations")[0][0]
     assert held == 0  # every reservation settled or released
 
 

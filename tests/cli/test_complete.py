@@ -7,7 +7,6 @@ configured in config.toml; every test drives the real CLI in a subprocess.
 from __future__ import annotations
 
 import json
-import sqlite3
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ import pytest
 
 from tests.conftest import run_jarvis
 from tests.fake_provider import Behavior, FakeProvider
+from tests.store_access import Row, execute, query
 
 ALPHA_KEY = "sk-alpha-CANARY-0123456789abcdef"
 BETA_KEY = "sk-beta-CANARY-0123456789abcdef"
@@ -36,13 +36,8 @@ class Pair:
     ) -> subprocess.CompletedProcess[str]:
         return run_jarvis(*args, input=input, env=self.env, timeout=timeout)
 
-    def calls(self) -> list[sqlite3.Row]:
-        conn = sqlite3.connect(self.home / "jarvis.db")
-        conn.row_factory = sqlite3.Row
-        try:
-            return conn.execute("SELECT * FROM calls ORDER BY id").fetchall()
-        finally:
-            conn.close()
+    def calls(self) -> list[Row]:
+        return query(self.home, "SELECT * FROM calls ORDER BY id")
 
 
 def write_config(home: Path, text: str) -> None:
@@ -311,20 +306,19 @@ def test_streaming_records_ttft(pair: Pair) -> None:
     assert 0 < row["ttft_ms"] < row["latency_ms"]
 
 
+@pytest.mark.usefixtures("store_backend")  # SQLite and PostgreSQL
 def test_budget_exhausted_refuses_before_sending(pair: Pair) -> None:
     write_config(
         pair.home,
         (pair.home / "config.toml").read_text() + "\n[budgets]\ndaily_usd = 0.5\n",
     )
     assert pair.run("log").returncode == 0  # creates the store
-    conn = sqlite3.connect(pair.home / "jarvis.db")
-    conn.execute(
+    execute(
+        pair.home,
         "INSERT INTO calls(request_id, at, model_id, provider, kind, attempt, ok, cost_usd)"
         " VALUES ('old', ?, 'alpha/fake-chat', 'alpha', 'chat', 1, 1, 0.75)",
-        (time.time(),),
+        [(time.time(),)],
     )
-    conn.commit()
-    conn.close()
     result = pair.run(
         "complete", "hi", "--model", "alpha/fake-chat", "--fallback", "beta/fake-chat"
     )
@@ -335,14 +329,11 @@ def test_budget_exhausted_refuses_before_sending(pair: Pair) -> None:
 
 
 def _reservations(pair: Pair) -> list[tuple[str, float]]:
-    conn = sqlite3.connect(pair.home / "jarvis.db")
-    try:
-        rows = conn.execute("SELECT model_id, amount_usd FROM budget_reservations").fetchall()
-        return [(str(m), float(a)) for m, a in rows]
-    finally:
-        conn.close()
+    rows = query(pair.home, "SELECT model_id, amount_usd FROM budget_reservations")
+    return [(str(m), float(a)) for m, a in rows]
 
 
+@pytest.mark.usefixtures("store_backend")  # SQLite and PostgreSQL
 def test_budgeted_request_settles_its_reservation_with_the_actual_cost(pair: Pair) -> None:
     write_config(
         pair.home,
@@ -371,21 +362,20 @@ def test_budgeted_request_settles_its_reservation_with_the_actual_cost(pair: Pai
     assert 0 < budget["spent_usd"] < 1000 / 1e6  # actual tokens, not the 1000-token worst case
 
 
+@pytest.mark.usefixtures("store_backend")  # SQLite and PostgreSQL
 def test_reservation_of_a_killed_request_counts_until_it_expires(pair: Pair) -> None:
     write_config(
         pair.home,
         (pair.home / "config.toml").read_text() + "\n[budgets]\ndaily_usd = 0.5\n",
     )
     assert pair.run("log").returncode == 0  # creates the store
-    conn = sqlite3.connect(pair.home / "jarvis.db")
     now = time.time()
-    conn.executemany(
+    execute(
+        pair.home,
         "INSERT INTO budget_reservations(id, provider, model_id, amount_usd, created_at,"
         " expires_at) VALUES (?, 'alpha', 'alpha/fake-chat', 0.45, ?, ?)",
         [("live", now, now + 600), ("stale", now - 700, now - 100)],
     )
-    conn.commit()
-    conn.close()
     priced = pair.run(
         "models", "set", "alpha/fake-chat", "--input-price", "100", "--output-price", "100"
     )
@@ -400,6 +390,7 @@ def test_reservation_of_a_killed_request_counts_until_it_expires(pair: Pair) -> 
     assert "+ $0.4500 in flight ($0.0500 left)" in stats.stderr
 
 
+@pytest.mark.usefixtures("store_backend")  # SQLite and PostgreSQL
 def test_max_cost_refuses_a_priced_model(pair: Pair) -> None:
     assert (
         pair.run(

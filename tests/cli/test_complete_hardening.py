@@ -12,6 +12,8 @@ import signal
 import subprocess
 import sys
 
+import pytest
+
 from tests.cli.test_complete import Pair, pair  # noqa: F401 - fixture
 from tests.fake_provider import Behavior
 
@@ -163,6 +165,7 @@ def test_fallback_auto_opts_in_to_selections_models(pair: Pair) -> None:  # noqa
     assert pair.beta.count("/chat/completions") == 1
 
 
+@pytest.mark.usefixtures("store_backend")  # SQLite and PostgreSQL
 def test_embedding_failures_do_not_cool_down_the_chat_endpoint(pair: Pair) -> None:  # noqa: F811
     for name in ("alpha", "beta"):
         assert pair.run("models", "sync", name).returncode == 0

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 
+import pytest
+
 from tests.cli.test_complete import ALPHA_KEY, Pair, pair  # noqa: F401 - fixture
 from tests.fake_provider import Behavior
+from tests.store_access import query
 from tests.terminal import terminal
 
 
@@ -114,8 +116,7 @@ def test_embed_json(pair: Pair) -> None:  # noqa: F811
     assert data["model_id"] == "beta/fake-embed"
     assert len(data["embeddings"]) == 2 and data["dimensions"] == len(data["embeddings"][0]) > 0
     assert data["attempts"][0]["kind"] == "embedding"
-    conn = sqlite3.connect(pair.home / "jarvis.db")
-    assert conn.execute("SELECT kind, ok FROM calls").fetchall() == [("embedding", 1)]
+    assert query(pair.home, "SELECT kind, ok FROM calls") == [("embedding", 1)]
 
 
 def test_embed_plain_output_one_vector_per_line(pair: Pair) -> None:  # noqa: F811
@@ -161,6 +162,7 @@ def test_chat_session_keeps_history_and_switches_model(pair: Pair) -> None:  # n
     ]
 
 
+@pytest.mark.usefixtures("store_backend")  # SQLite and PostgreSQL
 def test_failures_recorded_by_complete_put_the_model_in_cooldown(pair: Pair) -> None:  # noqa: F811
     """3 retryable failures within the window: the next selection skips the model."""
     assert pair.run("models", "sync", "alpha").returncode == 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +13,10 @@ from jarvis_cli.core.errors import ExitCode
 from jarvis_cli.core.vault.keys import KeyManager
 from tests.conftest import JarvisRunner
 from tests.fake_provider import Behavior, FakeProvider
+from tests.store_access import query
+
+# Every test runs on the local SQLite store and on a PostgreSQL team store (issue 16).
+pytestmark = pytest.mark.usefixtures("store_backend")
 
 KEY_A = "sk-test-AAAAAAAAAAAAAAAA1111"
 KEY_B = "sk-test-BBBBBBBBBBBBBBBB2222"
@@ -359,9 +362,7 @@ def test_list_does_not_import_cryptography(home: Path) -> None:
 
 def test_store_rows_hold_no_plaintext(jarvis: JarvisRunner, home: Path) -> None:
     store("openai", KEY_A)
-    conn = sqlite3.connect(home / "jarvis.db")
-    row = conn.execute("SELECT nonce, ciphertext, fingerprint FROM api_keys").fetchone()
-    conn.close()
+    (row,) = query(home, "SELECT nonce, ciphertext, fingerprint FROM api_keys")
     assert len(row[0]) == 12
     assert KEY_A.encode() not in row[1]
     assert len(row[1]) == len(KEY_A) + 16  # GCM tag

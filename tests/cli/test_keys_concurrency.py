@@ -7,8 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from jarvis_cli.core.context import Context
 from jarvis_cli.core.vault.keys import KeyManager
+
+# Every test runs on the local SQLite store and on a PostgreSQL team store (issue 16).
+pytestmark = pytest.mark.usefixtures("store_backend")
 
 
 def spawn(*args: str, key: str, env: dict[str, str]) -> subprocess.Popen[str]:

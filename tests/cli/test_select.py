@@ -6,6 +6,8 @@ import json
 import time
 from pathlib import Path
 
+import pytest
+
 from jarvis_cli.core.context import Context
 from jarvis_cli.core.registry.model_registry import ModelRegistry
 from tests.conftest import JarvisRunner
@@ -183,6 +185,7 @@ def test_performance_strategy_picks_the_lowest_measured_latency(
     } in slow["excluded"]
 
 
+@pytest.mark.usefixtures("store_backend")  # SQLite and PostgreSQL
 def test_reliability_strategy_and_cooldown_use_recorded_failures(
     jarvis: JarvisRunner, home: Path
 ) -> None:
@@ -197,6 +200,7 @@ def test_reliability_strategy_and_cooldown_use_recorded_failures(
     assert cooling["code"] == "cooldown" and cooling["reason"].startswith("cooling down until ")
 
 
+@pytest.mark.usefixtures("store_backend")  # SQLite and PostgreSQL
 def test_budget_excludes_with_reason_and_no_model_exits_6_with_counts(
     jarvis: JarvisRunner, home: Path
 ) -> None:

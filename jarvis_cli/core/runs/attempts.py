@@ -6,12 +6,13 @@ rows, so selection learns across processes from what was measured.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 import uuid
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from jarvis_cli.core.errors import ProviderError
+from jarvis_cli.core.errors import ProviderError, StoreError
 from jarvis_cli.core.providers.base import CompletionResult, EmbeddingResult, RequestKind, Usage
 from jarvis_cli.core.registry.records import ModelRecord
 from jarvis_cli.core.runs.budget import Reservation, delete_reservation
@@ -102,8 +103,24 @@ def record_attempt(
 
     With `settle`, the budget reservation is deleted in the same transaction, so the
     attempt's actual cost replaces the reserved worst case without a moment in which
-    both, or neither, count.
+    both, or neither, count. A store that refuses the write (a lost team database, a
+    revoked grant) is a StoreError (exit 3) that names the attempt; the transaction
+    is rolled back, and what was recorded before stays.
     """
+    try:
+        _insert_attempt(store, request_id, a, settle)
+    except sqlite3.DatabaseError as exc:  # PostgreSQL's errors arrive as sqlite3's too
+        outcome = "answered" if a.ok else (a.error_class or "failed")
+        raise StoreError(
+            f"could not record the attempt of {a.model_id} ({outcome}) in the store "
+            f"{store.location}: {exc}",
+            hint="attempts recorded before are kept; see `jarvis doctor`",
+        ) from None
+
+
+def _insert_attempt(
+    store: StoreHandle, request_id: str, a: Attempt, settle: Reservation | None
+) -> None:
     with store.write() as conn:
         if settle is not None:
             delete_reservation(conn, settle)

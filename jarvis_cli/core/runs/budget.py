@@ -9,8 +9,8 @@ reservation; the attempt that ends the model's turn is recorded together with th
 reservation's deletion (`record_attempt(..., settle=)`), so actual cost replaces
 the worst case atomically. Concurrent requests, in one process or many, therefore
 cannot overspend. A process killed mid-request leaves its reservation until
-`expires_at` (the request's total timeout + `RESERVATION_GRACE_S`), after which
-it no longer counts.
+`expires_at` (the request's total timeout + `[budgets] reservation_grace_s`,
+default 60 s), after which it no longer counts.
 
 A request is refused (exit 7) when a limit would be exceeded, or when its estimate
 exceeds `--max-cost`. A model with unknown prices cannot be checked: the check
@@ -28,9 +28,6 @@ from datetime import UTC, datetime
 from jarvis_cli.core.errors import BudgetExceededError
 from jarvis_cli.core.store.config import BudgetLimits, Budgets
 from jarvis_cli.core.store.connection import Connection, StoreHandle
-
-# How long a reservation outlives its request's total timeout before it expires.
-RESERVATION_GRACE_S = 60.0
 
 
 def period_start(period: str, now: float) -> float:

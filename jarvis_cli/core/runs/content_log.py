@@ -141,8 +141,7 @@ def search_log(
             else "SELECT rowid FROM log_fts WHERE log_fts MATCH ? ORDER BY rowid DESC LIMIT ?"
         )
         where.append(
-            "c.request_id IN (SELECT r.request_id FROM log_requests r WHERE r.id IN"
-            f" ({matching}))"
+            f"c.request_id IN (SELECT r.request_id FROM log_requests r WHERE r.id IN ({matching}))"
         )
         words = query if is_postgres(conn) else fts_query(query)
         if not words.split():

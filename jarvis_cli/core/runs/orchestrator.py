@@ -53,7 +53,7 @@ from jarvis_cli.core.runs.attempts import (
     measured_attempt,
     record_attempt,
 )
-from jarvis_cli.core.runs.budget import RESERVATION_GRACE_S, release, reserve
+from jarvis_cli.core.runs.budget import release, reserve
 from jarvis_cli.core.runs.ledger import RunLedger
 from jarvis_cli.core.runs.limiter import ProviderLimiter
 from jarvis_cli.core.runs.plan import plan_models, plan_request
@@ -245,7 +245,7 @@ class Orchestrator:
             model_id=record.id,
             estimated_cost_usd=estimate,
             max_cost_usd=run.max_cost_usd,
-            ttl_s=run.timeout_s + RESERVATION_GRACE_S,
+            ttl_s=run.timeout_s + self.ctx.config.budgets.reservation_grace_s,
         )
         run.warnings.extend(warnings)
         run.reservation = held

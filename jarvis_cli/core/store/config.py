@@ -60,6 +60,8 @@ class Budgets(NamedTuple):
     daily_usd: float | None = None
     monthly_usd: float | None = None
     providers: Mapping[str, BudgetLimits] = {}
+    # How long past its request's timeout a reservation outlives a crashed process.
+    reservation_grace_s: float = 60.0
 
 
 class RetryPolicy(NamedTuple):
@@ -185,7 +187,11 @@ SCHEMA: Schema = {
         "window_days": num(positive=True),
         "weights": ("map", {k: num(0) for k in WEIGHT_KEYS}, NAME_RE),
     },
-    "budgets": {**_LIMITS, "providers": ("map", _LIMITS, NAME_RE)},
+    "budgets": {
+        **_LIMITS,
+        "providers": ("map", _LIMITS, NAME_RE),
+        "reservation_grace_s": num(0),
+    },
     "retry": {
         "max_retry_after_s": num(0),
         "backoff_base_s": num(0),
@@ -310,6 +316,7 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
             daily_usd=bud.get("daily_usd"),
             monthly_usd=bud.get("monthly_usd"),
             providers={k: BudgetLimits(**v) for k, v in bud.get("providers", {}).items()},
+            reservation_grace_s=bud.get("reservation_grace_s", 60.0),
         ),
         retry=RetryPolicy(**raw.get("retry", {})),
         cooldown=CooldownPolicy(**raw.get("cooldown", {})),

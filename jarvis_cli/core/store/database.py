@@ -72,6 +72,7 @@ class Store:
         self.path = path
         self.conn = conn
         self._writers = _writer_lock(path)
+        self.migrated_from: int | None = None
 
     @classmethod
     def open(cls, path: Path) -> Store:
@@ -180,6 +181,8 @@ class Store:
                 "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)"
             )
             current = self.schema_version()  # re-read: another process may have migrated
+            if current < SCHEMA_VERSION:
+                self.migrated_from = current
             for version, (name, migration) in enumerate(MIGRATIONS, start=1):
                 if version <= current:
                     continue

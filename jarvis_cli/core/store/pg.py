@@ -126,6 +126,20 @@ class PgConnection:
         return self.raw.info.transaction_status != TransactionStatus.IDLE
 
     def execute(self, sql: str, parameters: Any = (), /) -> Cursor:
+        idle = not self.in_transaction
+        try:
+            return self._execute(sql, parameters)
+        except sqlite3.OperationalError:
+            # A connection lost between transactions (a server restart, a proxy's idle
+            # timeout, an admin's pg_terminate_backend): reconnect once and run the
+            # statement again. Inside a transaction the server rolled it back; that is
+            # the caller's error to see, never silently half-redone.
+            if not (idle and self.raw.broken):
+                raise
+            self.raw = open_connection(self.url)
+            return self._execute(sql, parameters)
+
+    def _execute(self, sql: str, parameters: Any) -> Cursor:
         with self._errors():
             if sql == "BEGIN IMMEDIATE":
                 return self.raw.execute(_BEGIN_WRITE)
@@ -148,6 +162,23 @@ class PgConnection:
             yield
         except psycopg.Error as exc:
             raise as_sqlite_error(exc, self.url) from None
+
+
+def open_connection(url: str) -> psycopg.Connection[Any]:
+    """A new autocommit connection to `url`; StoreError (exit 3) if there is none."""
+    try:
+        raw = psycopg.connect(
+            url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S, application_name="jarvis"
+        )
+    except psycopg.Error as exc:
+        raise StoreError(
+            f"cannot connect to the PostgreSQL store {redact_url(url)}: "
+            f"{_first_line(scrub(str(exc), url))}",
+            hint="check that the server is up and the URL (JARVIS_STORE_URL or "
+            "[store] url) is right",
+        ) from None
+    raw.adapters.register_loader("numeric", _NumberLoader)
+    return raw
 
 
 def as_sqlite_error(exc: psycopg.Error, url: str) -> sqlite3.Error:
@@ -174,6 +205,7 @@ class PgStore:
     def __init__(self, url: str, conn: PgConnection) -> None:
         self.url = url
         self.conn = conn
+        self.migrated_from: int | None = None
         with _WRITERS_LOCK:
             self._writers = _WRITERS.setdefault(redact_url(url), threading.Lock())
 
@@ -184,21 +216,7 @@ class PgStore:
     @classmethod
     def connect(cls, url: str) -> PgStore:
         """Connect to `url` and bring its schema up to date; StoreError (exit 3) if not."""
-        try:
-            raw = psycopg.connect(
-                url,
-                autocommit=True,
-                connect_timeout=CONNECT_TIMEOUT_S,
-                application_name="jarvis",
-            )
-        except psycopg.Error as exc:
-            raise StoreError(
-                f"cannot connect to the PostgreSQL store {redact_url(url)}: "
-                f"{_first_line(scrub(str(exc), url))}",
-                hint="check that the server is up and the URL (JARVIS_STORE_URL or "
-                "[store] url) is right; nothing was sent to any provider",
-            ) from None
-        raw.adapters.register_loader("numeric", _NumberLoader)
+        raw = open_connection(url)
         store = cls(url, PgConnection(raw, url))
         try:
             store._migrate()
@@ -268,6 +286,8 @@ class PgStore:
                 "applied_at DOUBLE PRECISION NOT NULL)"
             )
             current = self.schema_version()  # re-read: another process may have migrated
+            if current < SCHEMA_VERSION:
+                self.migrated_from = current
             for version, ((name, _), script) in enumerate(
                 zip(MIGRATIONS, PG_MIGRATIONS, strict=True), start=1
             ):

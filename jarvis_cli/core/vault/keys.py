@@ -263,7 +263,7 @@ class KeyManager:
 
     def history(self, provider: str | None = None) -> list[KeyEvent]:
         """The audit trail, oldest first."""
-        if not self.ctx.paths.db_file.exists():
+        if not self.ctx.store_exists():
             return []
         sql = "SELECT provider, label, event, at, detail FROM key_events"
         args: tuple[str, ...] = ()
@@ -311,7 +311,7 @@ class KeyManager:
 
     def has_key(self, provider: str, label: str = DEFAULT_LABEL) -> bool:
         """Whether the vault holds (provider, label); never decrypts."""
-        if not self.ctx.paths.db_file.exists():
+        if not self.ctx.store_exists():
             return False
         return _row_exists(self.ctx.store.conn, provider, label)
 
@@ -346,7 +346,7 @@ class KeyManager:
             )
 
     def _rows(self, provider: str | None) -> list[dict[str, Any]]:
-        if not self.ctx.paths.db_file.exists():
+        if not self.ctx.store_exists():
             return []
         conn = self.ctx.store.conn
         sql = f"SELECT {_COLUMNS} FROM api_keys"
