@@ -39,6 +39,9 @@ _SCRUB_PREFIXES = (
 )
 
 JarvisRunner = Callable[..., subprocess.CompletedProcess[str]]
+# Read before any test scrubs JARVIS_* variables: .ci/run sets it so that CI fails
+# instead of skipping the PostgreSQL tests when no server can be started.
+_REQUIRE_PG = bool(os.environ.get("JARVIS_TEST_REQUIRE_PG"))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -134,6 +137,8 @@ def pg_server() -> Iterator[PgServer]:
     reason when neither psycopg nor the server binaries are available."""
     reason = find_unavailable_reason()
     if reason is not None:
+        if _REQUIRE_PG:  # .ci/run: CI must run these tests
+            pytest.fail(f"JARVIS_TEST_REQUIRE_PG is set but {reason}")
         pytest.skip(reason)
     server = start_server()
     try:

@@ -83,3 +83,11 @@ def test_jsonschema_loads_only_when_schema_is_used() -> None:
     # The probe does see it when --schema is given:
     schema = f"EXTRA = ['--schema', 'a']\nEXPECTED = '{{\"a\": \"text\"}}\\n'\n{_COMPLETE_PROBE}"
     assert loaded_after(schema, ("jsonschema",)) == ["jsonschema"]
+
+
+def test_psycopg_loads_only_for_a_team_store(pg_url: str) -> None:
+    """A complete on the local SQLite store never imports psycopg; on a team store it does."""
+    plain = f"EXTRA = []\nEXPECTED = 'Hello from fake\\n'\n{_COMPLETE_PROBE}"
+    assert loaded_after(plain, ("psycopg",)) == []
+    team = f"import os\nos.environ['JARVIS_STORE_URL'] = {pg_url!r}\n{plain}"
+    assert loaded_after(team, ("psycopg",)) == ["psycopg"]

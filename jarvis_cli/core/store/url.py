@@ -28,7 +28,7 @@ def check_store_url(url: str, where: str) -> str:
         raise ConfigError(f"{where}: not a valid store URL ({exc})") from None
     if parts.scheme not in SCHEMES or not parts.hostname:
         raise ConfigError(
-            f"{where}: expected a postgresql://user:password@host:port/database URL, "
+            f"{where}: expected a URL like postgresql://USER@HOST:PORT/DATABASE, "
             f"got {redact_url(url)!r}",
             hint="leave it unset to use the local SQLite store",
         )
