@@ -103,6 +103,13 @@ class PgServer:
         with psycopg.connect(self.url(), autocommit=True) as conn:
             conn.execute(sql)  # type: ignore[arg-type]
 
+    def version(self) -> str:
+        import psycopg
+
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            row = conn.execute("SHOW server_version").fetchone()
+        return str(row[0]) if row else "?"
+
     def fresh_database(self) -> str:
         """A new, empty database cloned from the template; returns its URL."""
         self._counter += 1
@@ -125,8 +132,10 @@ class PgServer:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def start_server() -> PgServer:
-    """initdb + pg_ctl start in a temp dir; raises RuntimeError with the server log on failure."""
+def start_server(*, fsync: bool = False) -> PgServer:
+    """initdb + pg_ctl start in a temp dir; raises RuntimeError with the server log on failure.
+
+    Tests run without fsync (nothing to keep); benchmarks ask for a durable server."""
     bin_dir = find_pg_bin()
     if bin_dir is None:
         raise RuntimeError("PostgreSQL binaries not found")
@@ -153,7 +162,9 @@ def start_server() -> PgServer:
     if res.returncode != 0:
         shutil.rmtree(root, ignore_errors=True)
         raise RuntimeError(f"initdb failed: {res.stderr.strip()}")
-    opts = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
+    opts = f"-p {port} -k {root} -c listen_addresses=127.0.0.1"
+    if not fsync:
+        opts += " -c fsync=off -c full_page_writes=off"
     start = [
         str(bin_dir / "pg_ctl"),
         "-D",

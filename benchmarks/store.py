@@ -1,0 +1,183 @@
+"""The PostgreSQL team store against the local SQLite store, measured in the same run.
+
+Usage: python benchmarks/store.py [--runs N] [--calls N] [--records N]
+
+Starts a local PostgreSQL server (tests/pg_server.py: Debian's initdb/pg_ctl in a
+temp dir, 127.0.0.1, fsync on as a real server would run) and makes two homes with
+the same data: the bundled catalog and N call rows (default 20,000) in the
+selection window. Then, for each store:
+
+- in-process: `record_attempt` (one attempt in its own write transaction, what every
+  provider call costs) and a warm `SelectionEngine.select` over the catalog
+  (median ms);
+- whole process: `jarvis select --json` and `jarvis stats --json`, interleaved
+  over N rounds.
+
+Prints each figure and the ratio PostgreSQL / SQLite. Goal: whole-process select
+<= 1.5x SQLite.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+_HERE = os.path.dirname(os.path.realpath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.realpath(p or ".") != _HERE] + [_HERE]
+
+import argparse  # noqa: E402
+import random  # noqa: E402
+import statistics  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from _timing import (  # noqa: E402
+    TEST_MASTER_KEY,
+    bench_env,
+    byte_compile_jarvis,
+    jarvis_command,
+    time_once,
+)
+
+SELECT_TARGET = 1.5
+
+
+def _median_ms(fn: Callable[[], object], runs: int) -> float:
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
+
+
+def _populate(env: dict[str, str], n_calls: int) -> None:
+    from jarvis_cli.core.context import Context
+    from jarvis_cli.core.registry.model_registry import ModelRegistry
+
+    ctx = Context(env=env)
+    registry = ModelRegistry(ctx)
+    registry.ensure_catalog()
+    ids = [m.id for m in registry.list_models()][:300]
+    rng = random.Random(7)
+    now = time.time()
+    rows = []
+    for i in range(n_calls):
+        mid = rng.choice(ids)
+        ok = rng.random() < 0.95
+        rows.append(
+            (
+                f"r{i}",
+                now - rng.uniform(0, 20 * 86_400),
+                mid,
+                mid.split("/")[0],
+                int(ok),
+                None if ok else "unavailable",
+                rng.lognormvariate(7, 0.6),
+                rng.lognormvariate(5.5, 0.5),
+            )
+        )
+    with ctx.store.write() as conn:
+        conn.executemany(
+            "INSERT INTO calls(request_id, at, model_id, provider, kind, attempt, ok, "
+            "error_class, latency_ms, ttft_ms) VALUES (?, ?, ?, ?, 'chat', 1, ?, ?, ?, ?)",
+            rows,
+        )
+    ctx.close()
+
+
+def in_process(env: dict[str, str], runs: int, records: int) -> dict[str, float]:
+    from jarvis_cli.core.context import Context
+    from jarvis_cli.core.runs.attempts import Attempt, record_attempt
+    from jarvis_cli.core.selection.engine import SelectionEngine
+    from jarvis_cli.core.selection.types import SelectionRequest
+
+    ctx = Context(env=env)
+    engine = SelectionEngine(ctx)
+    request = SelectionRequest(strategy="balanced")
+    engine.select(request)  # builds the caches
+    select = _median_ms(lambda: engine.select(request), runs)
+    counter = iter(range(10**9))
+
+    def record() -> None:
+        n = next(counter)
+        attempt = Attempt(
+            model_id="openai/gpt-4o-mini", provider="openai", kind="chat", attempt=1,
+            ok=True, at=time.time(), latency_ms=420.0, ttft_ms=120.0, status_code=200,
+            prompt_tokens=12, completion_tokens=30, cost_usd=0.00002,
+        )  # fmt: skip
+        record_attempt(ctx.store, f"bench-{n}", attempt)
+
+    recorded = _median_ms(record, records)
+    ctx.close()
+    return {"select": select, "record": recorded}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=11)
+    parser.add_argument("--calls", type=int, default=20_000)
+    parser.add_argument("--records", type=int, default=200)
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    from tests.pg_server import find_unavailable_reason, start_server
+
+    reason = find_unavailable_reason()
+    if reason is not None:
+        print(f"cannot run: {reason}")
+        return 2
+    server = start_server(fsync=True)
+    try:
+        with tempfile.TemporaryDirectory() as tmp_name:
+            tmp = Path(tmp_name)
+            envs: dict[str, dict[str, str]] = {}
+            for name in ("sqlite", "postgresql"):
+                home = tmp / name
+                home.mkdir(mode=0o700)
+                env = bench_env(home)
+                env["JARVIS_MASTER_KEY"] = TEST_MASTER_KEY
+                env["OPENAI_API_KEY"] = "sk-bench-not-a-real-key-0000"
+                if name == "postgresql":
+                    env["JARVIS_STORE_URL"] = server.fresh_database()
+                _populate(env, args.calls)
+                envs[name] = env
+            print(f"{args.calls:,} call rows, bundled catalog, PostgreSQL {server.version()}\n")
+            print("In-process (median ms)")
+            found = {name: in_process(env, args.runs, args.records) for name, env in envs.items()}
+            for what in ("record", "select"):
+                s, p = found["sqlite"][what], found["postgresql"][what]
+                label = "record_attempt" if what == "record" else "warm select"
+                print(f"  {label:<15} sqlite {s:7.2f}  postgresql {p:7.2f}  ratio {p / s:5.2f}")
+            print(f"\nWhole process, {args.runs} interleaved rounds (median ms)")
+            jarvis = jarvis_command()
+            byte_compile_jarvis()
+            ratios = {}
+            for args_ in (["select", "--json"], ["stats", "--json"]):
+                samples: dict[str, list[float]] = {name: [] for name in envs}
+                for round_ in range(args.runs + 2):  # sqlite, then postgresql, each round
+                    for name, env in envs.items():
+                        ms = time_once([*jarvis, *args_], env)
+                        if round_ >= 2:  # two warm-up rounds
+                            samples[name].append(ms)
+                s, p = (statistics.median(samples[n]) for n in ("sqlite", "postgresql"))
+                ratios[args_[0]] = p / s
+                print(
+                    f"  jarvis {' '.join(args_):<15} sqlite {s:7.1f}  postgresql {p:7.1f}  "
+                    f"ratio {p / s:5.2f}"
+                )
+            verdict = "OK" if ratios["select"] <= SELECT_TARGET else "OVER TARGET"
+            print(
+                f"\nselect --json, PostgreSQL / SQLite = {ratios['select']:.2f} "
+                f"(goal <= {SELECT_TARGET}): {verdict}"
+            )
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
