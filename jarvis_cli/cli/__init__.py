@@ -87,7 +87,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "store": (
         "jarvis_cli.cli.store",
         "app",
-        "The store: the local SQLite file, or a PostgreSQL team store ([store] url).",
+        "The store: the local SQLite file, or a PostgreSQL team store shared by a team.",
     ),
     "doctor": (
         "jarvis_cli.cli.doctor",

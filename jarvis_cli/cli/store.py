@@ -10,7 +10,7 @@ from jarvis_cli.cli.common import JsonOption, get_context
 app = typer.Typer(
     add_completion=False,
     name="store",
-    help="The store: the local SQLite file, or a PostgreSQL team store ([store] url).",
+    help="The store: the local SQLite file, or a PostgreSQL team store shared by a team.",
     no_args_is_help=True,
 )
 
@@ -19,10 +19,10 @@ app = typer.Typer(
 def migrate(json_output: JsonOption = False) -> None:
     """Bring the store's schema up to date and show its version.
 
-    The store in use is the PostgreSQL database of JARVIS_STORE_URL or config.toml's
-    [store] url, else the local SQLite file. jarvis also migrates on first use; run
-    this in a deploy step so that no request waits for it. A schema newer than this
-    jarvis is an error (exit 3): upgrade jarvis instead.
+    The store in use is the PostgreSQL database of JARVIS_STORE_URL or of
+    config.toml's store url, else the local SQLite file. jarvis also migrates
+    on first use; run this in a deploy step so that no request waits for it.
+    A schema newer than this jarvis is an error (exit 3): upgrade jarvis.
     """
     from jarvis_cli.core.store.migrations import SCHEMA_VERSION
 
@@ -53,16 +53,18 @@ def copy(
         typer.Option(
             "--to",
             help="The team store: postgresql://USER@HOST:PORT/DB. Default: JARVIS_STORE_URL "
-            "or [store] url. Keep the password out of argv: use those, PGPASSWORD or ~/.pgpass.",
+            "or config.toml's store url. Keep the password out of argv: use those, PGPASSWORD "
+            "or ~/.pgpass.",
         ),
     ] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Copy the local store (keys, history, attempts, log, models) into a team store.
 
-    Idempotent: what the team store already has is skipped, so running it twice
-    copies nothing the second time. Keys travel sealed; the team store must use the
-    same master key (JARVIS_MASTER_KEY). Nothing is copied if anything fails.
+    Idempotent: what the team store already has is skipped, so running it
+    twice copies nothing the second time. Keys travel sealed; the team store
+    must use the same master key (JARVIS_MASTER_KEY). Nothing is copied if
+    anything fails.
 
     Example: JARVIS_STORE_URL=postgresql://ci@db:5432/jarvis jarvis store copy
     """
