@@ -7,24 +7,25 @@ real CLI in a subprocess, and the assertions read what each server received.
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any
+
+import pytest
 
 from tests.cli.test_complete import Pair, pair, write_config  # noqa: F401 - fixture
 from tests.fake_provider import Behavior, FakeProvider
+from tests.store_access import Row, query
 
 
 def _sent_messages(fake: FakeProvider) -> list[list[dict[str, Any]]]:
     return [r.body["messages"] for r in fake.requests if r.path.endswith("/chat/completions")]
 
 
-def _content_rows(pair: Pair) -> list[sqlite3.Row]:  # noqa: F811
-    conn = sqlite3.connect(pair.home / "jarvis.db")
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute("SELECT * FROM log_requests ORDER BY id").fetchall()
-    finally:
-        conn.close()
+def _content_rows(pair: Pair) -> list[Row]:  # noqa: F811
+    return query(pair.home, "SELECT * FROM log_requests ORDER BY id")
+
+
+# The content log is shared through a team store too: every test runs on both stores.
+pytestmark = pytest.mark.usefixtures("store_backend")
 
 
 def test_three_turns_with_a_fallback_to_another_provider_keep_the_history(
