@@ -6,8 +6,10 @@ rows, so selection learns across processes from what was measured.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -98,38 +100,57 @@ def measured_attempt(
 def record_attempt(
     store: Store, request_id: str, a: Attempt, *, settle: Reservation | None = None
 ) -> None:
-    """Insert one attempt in its own short write transaction.
-
-    With `settle`, the budget reservation is deleted in the same transaction, so the
-    attempt's actual cost replaces the reserved worst case without a moment in which
-    both, or neither, count.
-    """
+    """Insert one attempt in its own short write transaction (see `insert_attempts`)."""
     with store.write() as conn:
-        if settle is not None:
-            delete_reservation(conn, settle)
-        conn.execute(
-            "INSERT INTO calls(request_id, at, model_id, provider, kind, attempt, ok,"
-            " error_class, status_code, latency_ms, ttft_ms, prompt_tokens,"
-            " completion_tokens, cost_usd, tokens_estimated)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                request_id,
-                a.at,
-                a.model_id,
-                a.provider,
-                a.kind,
-                a.attempt,
-                int(a.ok),
-                a.error_class,
-                a.status_code,
-                a.latency_ms,
-                a.ttft_ms,
-                a.prompt_tokens,
-                a.completion_tokens,
-                a.cost_usd,
-                int(a.tokens_estimated),
-            ),
-        )
+        insert_attempts(conn, [(request_id, a, settle)])
+
+
+CALL_INSERT_COLUMNS = (
+    "request_id, at, model_id, provider, kind, attempt, ok, error_class, status_code,"
+    " latency_ms, ttft_ms, prompt_tokens, completion_tokens, cost_usd, tokens_estimated"
+)
+# Rows per INSERT statement: 15 columns each stays under SQLite's oldest default
+# limit of 999 bound parameters.
+ROWS_PER_INSERT = 64
+
+
+def insert_attempts(
+    conn: sqlite3.Connection, items: Sequence[tuple[str, Attempt, Reservation | None]]
+) -> None:
+    """Insert attempts (request id, attempt, reservation to settle) inside the caller's
+    write transaction, a few statements for many rows.
+
+    A reservation given is deleted in the same transaction, so the attempt's actual
+    cost replaces the reserved worst case without a moment in which both, or
+    neither, count.
+    """
+    for reservation in (settle for _, _, settle in items if settle is not None):
+        delete_reservation(conn, reservation)
+    for start in range(0, len(items), ROWS_PER_INSERT):
+        chunk = items[start : start + ROWS_PER_INSERT]
+        values = ",".join(["(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"] * len(chunk))
+        params = [v for request_id, a, _ in chunk for v in _call_row(request_id, a)]
+        conn.execute(f"INSERT INTO calls({CALL_INSERT_COLUMNS}) VALUES {values}", params)
+
+
+def _call_row(request_id: str, a: Attempt) -> tuple[Any, ...]:
+    return (
+        request_id,
+        a.at,
+        a.model_id,
+        a.provider,
+        a.kind,
+        a.attempt,
+        int(a.ok),
+        a.error_class,
+        a.status_code,
+        a.latency_ms,
+        a.ttft_ms,
+        a.prompt_tokens,
+        a.completion_tokens,
+        a.cost_usd,
+        int(a.tokens_estimated),
+    )
 
 
 def now() -> float:
