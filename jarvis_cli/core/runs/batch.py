@@ -25,8 +25,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -205,6 +204,7 @@ class BatchRunner:
         self._interrupted = threading.Event()  # Ctrl-C: start no more lines
         self._contexts: list[Context] = []
         self._out: BatchWriter | None = None  # while `run` runs
+        self._failure: BaseException | None = None  # a worker's unexpected exception
 
     # --- workers ------------------------------------------------------------------
 
@@ -313,43 +313,69 @@ class BatchRunner:
     # --- the run ------------------------------------------------------------------
 
     def run(self, in_path: Path, writer: OutputWriter, answered: set[str]) -> BatchSummary:
-        """Run every line of `in_path` not in `answered`, writing results to `writer`."""
-        window = self.options.concurrency * 2
-        inflight = threading.Semaphore(window)
-        futures: list[Future[None]] = []
-        pool = ThreadPoolExecutor(self.options.concurrency, thread_name_prefix="jarvis-batch")
+        """Run every line of `in_path` not in `answered`, writing results to `writer`.
+
+        The workers take the lines themselves, one at a time from one reader: no
+        thread hands lines out, so none has to be woken to do so.
+        """
         self._out = BatchWriter(self._new_context(), writer)
+        lines = self._lines(in_path, writer, answered)
+        taking = threading.Lock()
+        workers = [
+            threading.Thread(target=self._work, args=(lines, taking), name=f"jarvis-batch_{i}")
+            for i in range(self.options.concurrency)
+        ]
         try:
-            for seq, item in enumerate(read_lines(in_path)):
-                self.summary.lines += 1
-                if isinstance(item, BadLine):
-                    self._bad_line(seq, item)
-                    continue
-                if item.id in answered:
-                    self.summary.skipped += 1
-                    writer.skip(seq)
-                    continue
-                writer.wait_room(seq, window * 4)
-                inflight.acquire()
-                future = pool.submit(self._run_line, seq, item)
-                future.add_done_callback(lambda _f: inflight.release())
-                futures.append(future)
-                futures = [f for f in futures if not f.done()] if len(futures) > window else futures
-            for f in futures:
-                f.result()
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join()
         except KeyboardInterrupt:
             self._interrupted.set()
             self.summary.interrupted = True
-            pool.shutdown(wait=True, cancel_futures=True)
             raise
         finally:
-            pool.shutdown(wait=True)
+            for worker in workers:
+                if worker.is_alive():
+                    worker.join()  # its line in flight finishes and is written
             self.summary.finished = time.time()
             self.summary.limits = self.limiter.report()
             self._out.close()
             for ctx in self._contexts:
                 ctx.close()
+        if self._failure is not None:
+            raise self._failure
         return self.summary
+
+    def _lines(
+        self, in_path: Path, writer: OutputWriter, answered: set[str]
+    ) -> Iterator[tuple[int, BatchLine]]:
+        """The lines to send, with their sequence numbers; bad lines are written and
+        lines answered earlier skipped on the way."""
+        for seq, item in enumerate(read_lines(in_path)):
+            self.summary.lines += 1
+            if isinstance(item, BadLine):
+                self._bad_line(seq, item)
+            elif item.id in answered:
+                self.summary.skipped += 1
+                writer.skip(seq)
+            else:
+                writer.wait_room(seq, self.options.concurrency * 8)  # bounds --ordered's buffer
+                yield seq, item
+
+    def _work(self, lines: Iterator[tuple[int, BatchLine]], taking: threading.Lock) -> None:
+        """A worker: take the next line, run it, until none is left or the run stops."""
+        try:
+            while not self._interrupted.is_set():
+                with taking:
+                    item = next(lines, None)
+                if item is None:
+                    return
+                self._run_line(*item)
+        except BaseException as exc:  # the run stops and `run` raises it
+            with self._lock:
+                self._failure = self._failure or exc
+            self._interrupted.set()
 
     def _bad_line(self, seq: int, bad: BadLine) -> None:
         from jarvis_cli.core.errors import UsageError
