@@ -205,6 +205,8 @@ class BatchRunner:
         self._contexts: list[Context] = []
         self._out: BatchWriter | None = None  # while `run` runs
         self._failure: BaseException | None = None  # a worker's unexpected exception
+        self._working = 0  # workers not yet finished
+        self._all_done = threading.Event()
 
     # --- workers ------------------------------------------------------------------
 
@@ -313,11 +315,8 @@ class BatchRunner:
     # --- the run ------------------------------------------------------------------
 
     def run(self, in_path: Path, writer: OutputWriter, answered: set[str]) -> BatchSummary:
-        """Run every line of `in_path` not in `answered`, writing results to `writer`.
-
-        The workers take the lines themselves, one at a time from one reader: no
-        thread hands lines out, so none has to be woken to do so.
-        """
+        """Run every line of `in_path` not in `answered`, writing results to `writer`;
+        the workers take the lines themselves, one at a time from one reader."""
         self._out = BatchWriter(self._new_context(), writer)
         lines = self._lines(in_path, writer, answered)
         taking = threading.Lock()
@@ -325,19 +324,21 @@ class BatchRunner:
             threading.Thread(target=self._work, args=(lines, taking), name=f"jarvis-batch_{i}")
             for i in range(self.options.concurrency)
         ]
+        self._working = len(workers)
+        started: list[threading.Thread] = []
         try:
             for worker in workers:
                 worker.start()
-            for worker in workers:
-                worker.join()
+                started.append(worker)
+            self._all_done.wait()  # not join(): a Ctrl-C in it can mark a worker stopped
         except KeyboardInterrupt:
             self._interrupted.set()
             self.summary.interrupted = True
             raise
         finally:
-            for worker in workers:
-                if worker.is_alive():
-                    worker.join()  # its line in flight finishes and is written
+            self._interrupted.set()  # workers not yet started take no line
+            for worker in started:
+                worker.join()  # its line in flight finishes and is written
             self.summary.finished = time.time()
             self.summary.limits = self.limiter.report()
             self._out.close()
@@ -376,6 +377,11 @@ class BatchRunner:
             with self._lock:
                 self._failure = self._failure or exc
             self._interrupted.set()
+        finally:
+            with self._lock:
+                self._working -= 1
+                if self._working == 0:
+                    self._all_done.set()
 
     def _bad_line(self, seq: int, bad: BadLine) -> None:
         from jarvis_cli.core.errors import UsageError
