@@ -59,6 +59,11 @@ def _new_tls_context() -> Any:
     return httpx2.create_ssl_context()
 
 
+def load_sdk() -> None:
+    """Import the `openai` SDK now, as building the first client would."""
+    import openai  # noqa: F401
+
+
 T = TypeVar("T")
 
 
