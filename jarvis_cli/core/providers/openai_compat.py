@@ -8,6 +8,7 @@ when a client is first needed, so building an adapter costs nothing.
 from __future__ import annotations
 
 import functools
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -39,14 +40,28 @@ VALIDATE_TIMEOUT_S = 15.0
 KEYLESS_PLACEHOLDER = "not-needed"
 
 
-@functools.cache
+_TLS_LOCK = threading.Lock()
+
+
 def _tls_context() -> Any:
     """The TLS context every client of this process shares (what httpx builds for
     verify=True, trust_env=True). Building one takes ~25 ms; a batch makes a client
-    per worker thread, and 128 contexts would cost seconds."""
+    per worker thread, and 128 contexts would cost seconds. Hence the lock: without
+    it, the workers that start together all miss the cache and build their own."""
+    with _TLS_LOCK:
+        return _new_tls_context()
+
+
+@functools.cache
+def _new_tls_context() -> Any:
     import httpx2
 
     return httpx2.create_ssl_context()
+
+
+def load_sdk() -> None:
+    """Import the `openai` SDK now, as building the first client would."""
+    import openai  # noqa: F401
 
 
 T = TypeVar("T")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -17,7 +18,7 @@ from jarvis_cli.core.providers.base import CompletionResult, EmbeddingResult, Re
 from jarvis_cli.core.registry.records import ModelRecord
 from jarvis_cli.core.runs.budget import Reservation, delete_reservation
 from jarvis_cli.core.selection.cost import cost_usd, estimate_tokens
-from jarvis_cli.core.store.connection import StoreHandle
+from jarvis_cli.core.store.connection import Connection, StoreHandle
 
 
 def new_request_id() -> str:
@@ -99,16 +100,15 @@ def measured_attempt(
 def record_attempt(
     store: StoreHandle, request_id: str, a: Attempt, *, settle: Reservation | None = None
 ) -> None:
-    """Insert one attempt in its own short write transaction.
+    """Insert one attempt in its own short write transaction (see `insert_attempts`).
 
-    With `settle`, the budget reservation is deleted in the same transaction, so the
-    attempt's actual cost replaces the reserved worst case without a moment in which
-    both, or neither, count. A store that refuses the write (a lost team database, a
-    revoked grant) is a StoreError (exit 3) that names the attempt; the transaction
-    is rolled back, and what was recorded before stays.
+    A store that refuses the write (a lost team database, a revoked grant) is a
+    StoreError (exit 3) that names the attempt; the transaction is rolled back, and
+    what was recorded before stays.
     """
     try:
-        _insert_attempt(store, request_id, a, settle)
+        with store.write() as conn:
+            insert_attempts(conn, [(request_id, a, settle)])
     except sqlite3.DatabaseError as exc:  # PostgreSQL's errors arrive as sqlite3's too
         outcome = "answered" if a.ok else (a.error_class or "failed")
         raise StoreError(
@@ -118,35 +118,52 @@ def record_attempt(
         ) from None
 
 
-def _insert_attempt(
-    store: StoreHandle, request_id: str, a: Attempt, settle: Reservation | None
+CALL_INSERT_COLUMNS = (
+    "request_id, at, model_id, provider, kind, attempt, ok, error_class, status_code,"
+    " latency_ms, ttft_ms, prompt_tokens, completion_tokens, cost_usd, tokens_estimated"
+)
+# Rows per INSERT statement: 15 columns each stays under SQLite's oldest default
+# limit of 999 bound parameters.
+ROWS_PER_INSERT = 64
+
+
+def insert_attempts(
+    conn: Connection, items: Sequence[tuple[str, Attempt, Reservation | None]]
 ) -> None:
-    with store.write() as conn:
-        if settle is not None:
-            delete_reservation(conn, settle)
-        conn.execute(
-            "INSERT INTO calls(request_id, at, model_id, provider, kind, attempt, ok,"
-            " error_class, status_code, latency_ms, ttft_ms, prompt_tokens,"
-            " completion_tokens, cost_usd, tokens_estimated)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                request_id,
-                a.at,
-                a.model_id,
-                a.provider,
-                a.kind,
-                a.attempt,
-                int(a.ok),
-                a.error_class,
-                a.status_code,
-                a.latency_ms,
-                a.ttft_ms,
-                a.prompt_tokens,
-                a.completion_tokens,
-                a.cost_usd,
-                int(a.tokens_estimated),
-            ),
-        )
+    """Insert attempts (request id, attempt, reservation to settle) inside the caller's
+    write transaction, a few statements for many rows.
+
+    A reservation given is deleted in the same transaction, so the attempt's actual
+    cost replaces the reserved worst case without a moment in which both, or
+    neither, count.
+    """
+    for reservation in (settle for _, _, settle in items if settle is not None):
+        delete_reservation(conn, reservation)
+    for start in range(0, len(items), ROWS_PER_INSERT):
+        chunk = items[start : start + ROWS_PER_INSERT]
+        values = ",".join(["(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"] * len(chunk))
+        params = [v for request_id, a, _ in chunk for v in _call_row(request_id, a)]
+        conn.execute(f"INSERT INTO calls({CALL_INSERT_COLUMNS}) VALUES {values}", params)
+
+
+def _call_row(request_id: str, a: Attempt) -> tuple[Any, ...]:
+    return (
+        request_id,
+        a.at,
+        a.model_id,
+        a.provider,
+        a.kind,
+        a.attempt,
+        int(a.ok),
+        a.error_class,
+        a.status_code,
+        a.latency_ms,
+        a.ttft_ms,
+        a.prompt_tokens,
+        a.completion_tokens,
+        a.cost_usd,
+        int(a.tokens_estimated),
+    )
 
 
 def now() -> float:

@@ -2,14 +2,17 @@
 
 Each line is run by the same orchestrator `jarvis complete` uses (selection, retry,
 fallback, budget reservation, one `calls` row per attempt) on a pool of
-`concurrency` worker threads, each with its own store connection. What the run
-shares in process:
+`concurrency` worker threads, each with its own store connection (opened only if it
+plans or reserves). What the run shares in process:
 
-- **Plans.** Lines that ask alike (same model/strategy/max_tokens, same inferred
-  task, prompts of the same size class) reuse one plan for up to `REPLAN_S`
-  seconds. Any failed attempt invalidates every plan at once, so the next lines
-  are planned from the store again, where the failure (and any cooldown it
-  triggered) is already recorded; measured latencies come in at the next replan.
+- **Plans** (`runs/batch_plans.py`). Lines that ask alike (same
+  model/strategy/max_tokens, same inferred task, prompts of the same size class)
+  reuse one plan, with its models' records, for up to `REPLAN_S` seconds. Any failed
+  attempt invalidates every plan at once, so the next lines are planned from the
+  store again, where the failure (and any cooldown it triggered) is already
+  recorded; measured latencies come in at the next replan.
+- **The writer** (`runs/batch_writer.py`): one thread stores every attempt's row
+  and writes every output line, a line only after its rows are committed.
 - **Concurrency per provider** (`runs/limiter.py`): a 429 halves that provider's
   limit, successes add it back (AIMD).
 - **`--max-total-cost`** (`runs/ledger.py`): worst case reserved before each model
@@ -20,11 +23,10 @@ shares in process:
 
 from __future__ import annotations
 
-import math
+import gc
 import threading
 import time
-from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,18 +38,18 @@ from jarvis_cli.core.errors import (
     ProviderError,
 )
 from jarvis_cli.core.providers.base import Message
+from jarvis_cli.core.providers.openai_compat import load_sdk
 from jarvis_cli.core.runs.batch_io import BadLine, BatchLine, OutputWriter, read_lines
+from jarvis_cli.core.runs.batch_plans import Plan, Plans, plan_key
+from jarvis_cli.core.runs.batch_writer import BatchWriter
 from jarvis_cli.core.runs.ledger import RunLedger
 from jarvis_cli.core.runs.limiter import ProviderLimiter
 from jarvis_cli.core.runs.requests import CompletionRequest, Outcome
-from jarvis_cli.core.selection.cost import estimate_tokens
-from jarvis_cli.core.selection.task import infer_task
 
 if TYPE_CHECKING:
     from jarvis_cli.core.context import Context
     from jarvis_cli.core.runs.orchestrator import Orchestrator
 
-REPLAN_S = 2.0
 MAX_CONCURRENCY = 256
 
 MEANINGS = {
@@ -175,63 +177,6 @@ def answer_record(line: BatchLine, outcome: Outcome, *, schema: bool = False) ->
     return record
 
 
-class _Plans:
-    """Plans shared by the workers, dropped after REPLAN_S or any failure.
-
-    One worker plans a key while the others asking for it wait (selection is CPU
-    work: 32 workers planning the same thing at once would only queue on the GIL).
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._key_locks: dict[tuple[Any, ...], threading.Lock] = {}
-        self._plans: dict[tuple[Any, ...], tuple[float, int, list[str]]] = {}
-        self.generation = 0  # bumped by every failed attempt
-
-    def _fresh(self, key: tuple[Any, ...]) -> list[str] | None:
-        found = self._plans.get(key)
-        if found and found[1] == self.generation and time.monotonic() - found[0] < REPLAN_S:
-            return found[2]
-        return None
-
-    def get(self, key: tuple[Any, ...], make: Callable[[], list[str]]) -> list[str]:
-        with self._lock:
-            plan = self._fresh(key)
-            if plan is not None:
-                return plan
-            key_lock = self._key_locks.setdefault(key, threading.Lock())
-        with key_lock:
-            with self._lock:
-                plan = self._fresh(key)  # made by the worker we waited for
-                generation = self.generation
-            if plan is not None:
-                return plan
-            started = time.monotonic()
-            plan = make()
-            with self._lock:
-                self._plans[key] = (started, generation, plan)
-            return plan
-
-    def invalidate(self) -> None:
-        with self._lock:
-            self.generation += 1
-
-
-def plan_key(req: CompletionRequest) -> tuple[Any, ...]:
-    """Requests with the same key get the same plan (see the module docstring)."""
-    prompt = req.prompt_text
-    size_class = max(0, math.ceil(math.log2(max(1, estimate_tokens(prompt)))))
-    return (
-        req.model,
-        req.fallbacks,
-        req.strategy,
-        req.max_tokens,
-        req.schema is not None,  # adds structured_output to the required capabilities
-        infer_task(prompt).category,
-        size_class,
-    )
-
-
 class BatchRunner:
     """Runs the lines of one input file; see the module docstring."""
 
@@ -254,24 +199,34 @@ class BatchRunner:
         self.summary = BatchSummary(concurrency=options.concurrency)
         self._on_event = on_event or (lambda _msg: None)
         self.on_line = on_line or (lambda _summary: None)  # progress, after each line
-        self._plans = _Plans()
+        self._plans = Plans()
         self._local = threading.local()
         self._lock = threading.Lock()
         self._stop = threading.Event()  # a budget was reached: send no more
         self._interrupted = threading.Event()  # Ctrl-C: start no more lines
         self._contexts: list[Context] = []
+        self._out: BatchWriter | None = None  # while `run` runs
+        self._failure: BaseException | None = None  # a worker's unexpected exception
+        self._working = 0  # workers not yet finished
+        self._all_done = threading.Event()
 
     # --- workers ------------------------------------------------------------------
 
+    def _new_context(self) -> Context:
+        """A Context with a store connection of its own (opened on first use)."""
+        from jarvis_cli.core.context import Context
+
+        ctx = Context(paths=self.ctx.paths, env=self.ctx.env)
+        ctx.__dict__["config"] = self.ctx.config  # loaded once, shared read-only
+        return ctx
+
     def _orchestrator(self) -> Orchestrator:
-        """This thread's orchestrator, with its own store connection (opened here only)."""
+        """This thread's orchestrator, with its own Context (its store opened on first use)."""
         found: Orchestrator | None = getattr(self._local, "orchestrator", None)
         if found is None:
-            from jarvis_cli.core.context import Context
             from jarvis_cli.core.runs.orchestrator import Orchestrator
 
-            ctx = Context(paths=self.ctx.paths, env=self.ctx.env)
-            ctx.__dict__["config"] = self.ctx.config  # loaded once, shared read-only
+            ctx = self._new_context()
             with self._lock:
                 self._contexts.append(ctx)
             found = Orchestrator(
@@ -279,9 +234,17 @@ class BatchRunner:
                 on_event=self._on_event,
                 limiter=self.limiter,
                 ledger=self.ledger,
+                recorder=self._writer.record,
             )
             self._local.orchestrator = found
         return found
+
+    @property
+    def _writer(self) -> BatchWriter:
+        """Where attempts are stored and lines written (runs/batch_writer.py)."""
+        if self._out is None:  # pragma: no cover - workers run only inside `run`
+            raise RuntimeError("the batch is not running")
+        return self._out
 
     def _request(self, line: BatchLine) -> CompletionRequest:
         o = self.options
@@ -297,48 +260,49 @@ class BatchRunner:
             schema=line.schema if line.schema is not None else o.schema,
         )
 
-    def _run_line(self, seq: int, line: BatchLine, writer: OutputWriter) -> None:
+    def _run_line(self, seq: int, line: BatchLine) -> None:
         if self._interrupted.is_set():
             return  # Ctrl-C: not sent, not written; a rerun with the same OUT sends it
         if self._stop.is_set():
-            self._write_budget_exceeded(seq, line, writer)
+            self._write_budget_exceeded(seq, line)
             return
         orchestrator = self._orchestrator()
         req = self._request(line)
         before = self._recorded_attempts(orchestrator)
         try:
-            chain = self._plans.get(plan_key(req), lambda: orchestrator.plan(req))
-            outcome = orchestrator.complete(req, chain=chain)
+            chain, records = self._plans.get(plan_key(req), lambda: self._plan(orchestrator, req))
+            outcome = orchestrator.complete(req, chain=chain, records=records)
         except BudgetExceededError as exc:
             self._stop.set()
-            self._finish(seq, line, writer, error_record(line.id, line.number, exc, 0), "budget")
+            self._finish(seq, line, error_record(line.id, line.number, exc, 0), "budget")
             return
         except JarvisError as exc:
             self._plans.invalidate()
             attempts = self._recorded_attempts(orchestrator) - before
-            self._finish(
-                seq, line, writer, error_record(line.id, line.number, exc, attempts), "failed"
-            )
+            self._finish(seq, line, error_record(line.id, line.number, exc, attempts), "failed")
             return
         if len(outcome.attempts) > 1:
             self._plans.invalidate()  # an attempt failed on the way: replan from the store
         with self._lock:
             self.summary.cost_usd += outcome.cost_usd or 0.0
         record = answer_record(line, outcome, schema=req.schema is not None)
-        self._finish(seq, line, writer, record, "answered")
+        self._finish(seq, line, record, "answered")
+
+    @staticmethod
+    def _plan(orchestrator: Orchestrator, req: CompletionRequest) -> Plan:
+        chain = orchestrator.plan(req)
+        return chain, orchestrator.records(chain)
 
     @staticmethod
     def _recorded_attempts(orchestrator: Orchestrator) -> int:
         return orchestrator.attempts_recorded  # one line at a time per thread
 
-    def _write_budget_exceeded(self, seq: int, line: BatchLine, writer: OutputWriter) -> None:
+    def _write_budget_exceeded(self, seq: int, line: BatchLine) -> None:
         exc = BudgetExceededError("not sent: the budget was reached by earlier lines")
-        self._finish(seq, line, writer, error_record(line.id, line.number, exc, 0), "budget")
+        self._finish(seq, line, error_record(line.id, line.number, exc, 0), "budget")
 
-    def _finish(
-        self, seq: int, line: BatchLine, writer: OutputWriter, record: Mapping[str, Any], how: str
-    ) -> None:
-        writer.write(seq, record)
+    def _finish(self, seq: int, line: BatchLine, record: Mapping[str, Any], how: str) -> None:
+        self._writer.write(seq, record)
         with self._lock:
             s = self.summary
             s.attempts += int(record.get("attempts") or 0)
@@ -353,46 +317,82 @@ class BatchRunner:
     # --- the run ------------------------------------------------------------------
 
     def run(self, in_path: Path, writer: OutputWriter, answered: set[str]) -> BatchSummary:
-        """Run every line of `in_path` not in `answered`, writing results to `writer`."""
-        window = self.options.concurrency * 2
-        inflight = threading.Semaphore(window)
-        futures: list[Future[None]] = []
-        pool = ThreadPoolExecutor(self.options.concurrency, thread_name_prefix="jarvis-batch")
+        """Run every line of `in_path` not in `answered`, writing results to `writer`;
+        the workers take the lines themselves, one at a time from one reader."""
+        self._out = BatchWriter(self._new_context(), writer)
+        # Start-up's objects (~83,000, the SDK's too: the first call would load it
+        # anyway) live until exit; frozen, full collections (~40 ms each) skip them.
+        load_sdk()
+        gc.freeze()
+        lines = self._lines(in_path, writer, answered)
+        taking = threading.Lock()
+        workers = [
+            threading.Thread(target=self._work, args=(lines, taking), name=f"jarvis-batch_{i}")
+            for i in range(self.options.concurrency)
+        ]
+        self._working = len(workers)
+        started: list[threading.Thread] = []
         try:
-            for seq, item in enumerate(read_lines(in_path)):
-                self.summary.lines += 1
-                if isinstance(item, BadLine):
-                    self._bad_line(seq, item, writer)
-                    continue
-                if item.id in answered:
-                    self.summary.skipped += 1
-                    writer.skip(seq)
-                    continue
-                writer.wait_room(seq, window * 4)
-                inflight.acquire()
-                future = pool.submit(self._run_line, seq, item, writer)
-                future.add_done_callback(lambda _f: inflight.release())
-                futures.append(future)
-                futures = [f for f in futures if not f.done()] if len(futures) > window else futures
-            for f in futures:
-                f.result()
+            for worker in workers:
+                worker.start()
+                started.append(worker)
+            self._all_done.wait()  # not join(): a Ctrl-C in it can mark a worker stopped
         except KeyboardInterrupt:
             self._interrupted.set()
             self.summary.interrupted = True
-            pool.shutdown(wait=True, cancel_futures=True)
             raise
         finally:
-            pool.shutdown(wait=True)
+            self._interrupted.set()  # workers not yet started take no line
+            for worker in started:
+                worker.join()  # its line in flight finishes and is written
             self.summary.finished = time.time()
             self.summary.limits = self.limiter.report()
+            self._out.close()
             for ctx in self._contexts:
                 ctx.close()
+        if self._failure is not None:
+            raise self._failure
         return self.summary
 
-    def _bad_line(self, seq: int, bad: BadLine, writer: OutputWriter) -> None:
+    def _lines(
+        self, in_path: Path, writer: OutputWriter, answered: set[str]
+    ) -> Iterator[tuple[int, BatchLine]]:
+        """The lines to send, with their sequence numbers; bad lines are written and
+        lines answered earlier skipped on the way."""
+        for seq, item in enumerate(read_lines(in_path)):
+            self.summary.lines += 1
+            if isinstance(item, BadLine):
+                self._bad_line(seq, item)
+            elif item.id in answered:
+                self.summary.skipped += 1
+                writer.skip(seq)
+            else:
+                writer.wait_room(seq, self.options.concurrency * 8)  # bounds --ordered's buffer
+                yield seq, item
+
+    def _work(self, lines: Iterator[tuple[int, BatchLine]], taking: threading.Lock) -> None:
+        """A worker: take the next line, run it, until none is left or the run stops."""
+        try:
+            while not self._interrupted.is_set():
+                with taking:
+                    item = next(lines, None)
+                if item is None:
+                    return
+                self._run_line(*item)
+        except BaseException as exc:  # the run stops and `run` raises it
+            with self._lock:
+                self._failure = self._failure or exc
+            self._interrupted.set()
+        finally:
+            with self._lock:
+                self._working -= 1
+                if self._working == 0:
+                    self._all_done.set()
+
+    def _bad_line(self, seq: int, bad: BadLine) -> None:
         from jarvis_cli.core.errors import UsageError
 
-        writer.write(seq, error_record(bad.id, bad.number, UsageError(bad.message), 0))
+        self._writer.write(seq, error_record(bad.id, bad.number, UsageError(bad.message), 0))
         with self._lock:
             self.summary.bad += 1
         self.on_line(self.summary)

@@ -5,10 +5,10 @@ Input is streamed twice and never loaded whole: a first pass keeps only the ids
 parses each line as it is run. Standard input is first copied to a private
 temporary file so it can be read twice.
 
-Output lines are written whole with one `write()` and flushed, so a crash or
-Ctrl-C leaves OUT valid line by line. Resuming with the same OUT keeps its answered
-lines and runs everything else again (failed lines are retried); OUT is rewritten
-first without its failed and torn lines, so every id appears exactly once.
+Output lines are written whole (several may share one `write()`) and flushed, so a
+crash or Ctrl-C leaves OUT valid line by line. Resuming with the same OUT keeps its
+answered lines and runs everything else again (failed lines are retried); OUT is
+rewritten first without its failed and torn lines, so every id appears exactly once.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import shutil
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -265,13 +265,24 @@ class OutputWriter:
         self.ordered = ordered
         self._next = 0
         self._pending: dict[int, bytes | None] = {}
+        self._ready: list[bytes] = []  # in output order, not yet written
         self._cond = threading.Condition()
 
     def write(self, seq: int, record: Mapping[str, Any]) -> None:
-        self._put(seq, (json.dumps(record, ensure_ascii=False) + "\n").encode())
+        self.write_many([(seq, record)])
+
+    def write_many(self, records: Sequence[tuple[int, Mapping[str, Any]]]) -> None:
+        """Write result lines (sequence number, record) with one flush."""
+        encoded = [(seq, _encode(record)) for seq, record in records]
+        with self._cond:
+            for seq, data in encoded:
+                self._put(seq, data)
+            self._flush()
 
     def skip(self, seq: int) -> None:
-        self._put(seq, None)
+        with self._cond:
+            self._put(seq, None)
+            self._flush()
 
     def wait_room(self, seq: int, window: int) -> None:
         with self._cond:
@@ -279,19 +290,25 @@ class OutputWriter:
                 self._cond.wait()
 
     def _put(self, seq: int, data: bytes | None) -> None:
-        with self._cond:
-            if not self.ordered:
-                if data is not None:
-                    self._emit(data)
-                return
-            self._pending[seq] = data
-            while self._next in self._pending:
-                ready = self._pending.pop(self._next)
-                if ready is not None:
-                    self._emit(ready)
-                self._next += 1
-            self._cond.notify_all()
+        if not self.ordered:
+            if data is not None:
+                self._ready.append(data)
+            return
+        self._pending[seq] = data
+        while self._next in self._pending:
+            ready = self._pending.pop(self._next)
+            if ready is not None:
+                self._ready.append(ready)
+            self._next += 1
+        self._cond.notify_all()
 
-    def _emit(self, data: bytes) -> None:
-        self.stream.write(data)
-        self.stream.flush()
+    def _flush(self) -> None:
+        """Write the lines made ready with one write() (whole lines only) and flush."""
+        if self._ready:
+            data, self._ready = b"".join(self._ready), []
+            self.stream.write(data)
+            self.stream.flush()
+
+
+def _encode(record: Mapping[str, Any]) -> bytes:
+    return (json.dumps(record, ensure_ascii=False) + "\n").encode()

@@ -26,7 +26,7 @@ Policy (numbers from `[retry]` and `[defaults] retries` in config.toml):
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from jarvis_cli.core.errors import (
@@ -53,7 +53,7 @@ from jarvis_cli.core.runs.attempts import (
     measured_attempt,
     record_attempt,
 )
-from jarvis_cli.core.runs.budget import release, reserve
+from jarvis_cli.core.runs.budget import Reservation, release, reserve
 from jarvis_cli.core.runs.ledger import RunLedger
 from jarvis_cli.core.runs.limiter import ProviderLimiter
 from jarvis_cli.core.runs.plan import plan_models, plan_request
@@ -71,6 +71,8 @@ if TYPE_CHECKING:
     from jarvis_cli.core.context import Context
 
 EventSink = Callable[[str], None]
+# Stores one attempt (request id, attempt, reservation to settle); returns once stored.
+Recorder = Callable[[str, Attempt, Reservation | None], None]
 
 __all__ = ["CompletionRequest", "Orchestrator", "Outcome"]
 
@@ -86,6 +88,7 @@ class Orchestrator:
         sleep: Callable[[float], None] = time.sleep,
         limiter: ProviderLimiter | None = None,
         ledger: RunLedger | None = None,
+        recorder: Recorder | None = None,
     ) -> None:
         from jarvis_cli.core.providers.manager import ProviderManager
         from jarvis_cli.core.registry.model_registry import ModelRegistry
@@ -98,6 +101,7 @@ class Orchestrator:
         self._sleep = sleep
         self._limiter = limiter  # a batch's per-provider concurrency (AIMD)
         self._ledger = ledger  # a batch's --max-total-cost
+        self._recorder = recorder  # a batch's group commit; else a transaction per attempt
         self.attempts_recorded = 0  # by this orchestrator, over all its requests
 
     # --- running --------------------------------------------------------------
@@ -112,11 +116,13 @@ class Orchestrator:
         on_text: Callable[[str], None] | None = None,
         *,
         chain: Sequence[str] | None = None,
+        records: Mapping[str, ModelRecord] | None = None,
     ) -> Outcome:
         """Run a chat/completion request; stream text to `on_text` when `req.stream`.
 
         `chain` is a plan made earlier by `plan()` (a batch reuses one for similar
-        lines); by default the request is planned now.
+        lines), `records` its models as `records()` read them then; by default the
+        request is planned now and the models are read as they are tried.
         """
         defaults = self.ctx.config.defaults
         chain = self.plan(req) if chain is None else list(chain)
@@ -155,7 +161,11 @@ class Orchestrator:
             request=req,
             extra_input_tokens=attachment_tokens(req.attachments),
         )
-        return self._run_chain(run, chain)
+        return self._run_chain(run, chain, records or {})
+
+    def records(self, chain: Sequence[str]) -> dict[str, ModelRecord]:
+        """The models of a plan, as `complete(records=)` takes them."""
+        return {model_id: self._record_for(model_id) for model_id in chain}
 
     def embed(
         self,
@@ -195,10 +205,12 @@ class Orchestrator:
         provider, name = split_model_id(model_id)
         return ModelRecord(id=model_id, provider=provider, name=name, source="user")
 
-    def _run_chain(self, run: RunState, chain: Sequence[str]) -> Outcome:
+    def _run_chain(
+        self, run: RunState, chain: Sequence[str], records: Mapping[str, ModelRecord] | None = None
+    ) -> Outcome:
         too_small: int | None = None  # a context window that proved too small
         for index, model_id in enumerate(chain):
-            record = self._record_for(model_id)
+            record = (records or {}).get(model_id) or self._record_for(model_id)
             if record.provider in run.bad_providers:
                 continue
             known = record.context_length
@@ -376,7 +388,10 @@ class Orchestrator:
             cls=cls,
         )
         settle = run.reservation if result is not None else None
-        record_attempt(self.ctx.store, run.request_id, attempt, settle=settle)
+        if self._recorder is None:
+            record_attempt(self.ctx.store, run.request_id, attempt, settle=settle)
+        else:
+            self._recorder(run.request_id, attempt, settle)
         if settle is not None:
             run.reservation = None
         run.attempts.append(attempt)
