@@ -408,3 +408,42 @@ def test_bad_schema_option_is_exit_2_before_anything_is_sent(fleet: Fleet, tmp_p
     assert result.returncode == 2
     assert "--schema" in result.stderr and "Traceback" not in result.stderr
     assert fleet.alpha.count("/chat/completions") == 0
+
+
+def test_tools_per_line_are_sent_and_the_calls_come_back(fleet: Fleet, tmp_path: Path) -> None:
+    weather = {
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+        },
+    }
+    call = {"name": "get_weather", "arguments": '{"city": "Oslo"}'}
+    fleet.alpha.always("fake-chat", Behavior(tool_calls=[call]))
+    src = tmp_path / "in.jsonl"
+    lines = [
+        {"id": "a", "prompt": "weather in Oslo?", "tools": [weather], "tool_choice": "get_weather"},
+        {"id": "b", "prompt": "x", "tools": [{"function": {"name": "f"}}]},
+        {"id": "c", "prompt": "x", "tool_choice": "auto"},
+        {"id": "d", "prompt": "x", "tools": [weather], "tool_choice": "nope"},
+    ]
+    src.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    result = fleet.run(
+        "batch", str(src), "--ordered", "--model", "alpha/fake-chat"
+    )  # fmt: skip
+    assert result.returncode == 10, result.stderr  # b, c and d are bad lines
+    a, b, c, d = (json.loads(x) for x in result.stdout.splitlines())
+    assert a["ok"] and a["tool_calls"] == [{"name": "get_weather", "arguments": {"city": "Oslo"}}]
+    (sent,) = [r.body for r in fleet.alpha.requests if r.path.endswith("/chat/completions")]
+    assert sent["tools"] == [weather]
+    assert sent["tool_choice"] == {"type": "function", "function": {"name": "get_weather"}}
+    for bad, message in (
+        (b, 'line 2: tool 1 in "tools" needs "type": "function"'),
+        (c, 'line 3: "tool_choice" needs "tools"'),
+        (
+            d,
+            "line 4: \"tool_choice\" 'nope' is not auto, none, required or one of the line's tools",
+        ),
+    ):
+        assert not bad["ok"] and bad["error"]["exit_code"] == 2
+        assert bad["error"]["message"] == message

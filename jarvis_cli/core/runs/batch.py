@@ -39,12 +39,18 @@ from jarvis_cli.core.errors import (
 )
 from jarvis_cli.core.providers.base import Message
 from jarvis_cli.core.providers.openai_compat import load_sdk
-from jarvis_cli.core.runs.batch_io import BadLine, BatchLine, OutputWriter, read_lines
+from jarvis_cli.core.runs.batch_io import (
+    BadLine,
+    BatchLine,
+    OutputWriter,
+    answer_record,
+    read_lines,
+)
 from jarvis_cli.core.runs.batch_plans import Plan, Plans, plan_key
 from jarvis_cli.core.runs.batch_writer import BatchWriter
 from jarvis_cli.core.runs.ledger import RunLedger
 from jarvis_cli.core.runs.limiter import ProviderLimiter
-from jarvis_cli.core.runs.requests import CompletionRequest, Outcome
+from jarvis_cli.core.runs.requests import CompletionRequest
 
 if TYPE_CHECKING:
     from jarvis_cli.core.context import Context
@@ -154,29 +160,6 @@ def error_record(
     }
 
 
-def answer_record(line: BatchLine, outcome: Outcome, *, schema: bool = False) -> dict[str, Any]:
-    usage = outcome.usage
-    record: dict[str, Any] = {
-        "id": line.id,
-        "line": line.number,
-        "ok": True,
-        "answer": outcome.text,
-        "model_id": outcome.model_id,
-        "provider": outcome.provider,
-        "usage": {
-            "prompt_tokens": usage.prompt_tokens,
-            "completion_tokens": usage.completion_tokens,
-            "total_tokens": usage.total_tokens,
-        },
-        "cost_usd": outcome.cost_usd,
-        "latency_ms": round(outcome.latency_ms, 1),
-        "attempts": len(outcome.attempts),
-    }
-    if schema:
-        record["data"] = outcome.data  # the parsed answer, valid against the schema
-    return record
-
-
 class BatchRunner:
     """Runs the lines of one input file; see the module docstring."""
 
@@ -258,6 +241,8 @@ class BatchRunner:
             retries=o.retries,
             timeout_s=o.timeout_s,
             schema=line.schema if line.schema is not None else o.schema,
+            tools=line.tools,
+            tool_choice=line.tool_choice,
         )
 
     def _run_line(self, seq: int, line: BatchLine) -> None:

@@ -23,9 +23,12 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from jarvis_cli.core.errors import UsageError
+
+if TYPE_CHECKING:
+    from jarvis_cli.core.runs.requests import Outcome
 
 LINE_FIELDS = frozenset(
     {
@@ -38,6 +41,8 @@ LINE_FIELDS = frozenset(
         "max_tokens",
         "temperature",
         "schema",
+        "tools",
+        "tool_choice",
     }
 )
 ROLES = frozenset({"system", "user", "assistant"})
@@ -55,6 +60,8 @@ class BatchLine:
     max_tokens: int | None = None
     temperature: float | None = None
     schema: Mapping[str, Any] | None = None  # the line's own --schema, as JSON Schema
+    tools: tuple[dict[str, Any], ...] = ()  # the line's own --tools (OpenAI shape)
+    tool_choice: str | dict[str, Any] | None = None  # its --tool-choice, as sent
 
 
 @dataclass(frozen=True)
@@ -208,7 +215,34 @@ def _checked(
         max_tokens=_opt(obj, "max_tokens", int),
         temperature=_opt(obj, "temperature", float),
         schema=None if obj.get("schema") is None else line_schema(obj["schema"], base_dir),
+        **line_tools(obj),
     )
+
+
+def line_tools(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """A line's "tools" (a list of tool definitions, as in --tools FILE) and
+    "tool_choice" (auto, none, required or one of its tools' names), checked."""
+    from jarvis_cli.core.runs.tools import check_tools, tool_choice_value
+
+    tools, choice = obj.get("tools"), obj.get("tool_choice")
+    if tools is None:
+        if choice is not None:
+            raise ValueError('"tool_choice" needs "tools"')
+        return {}
+    try:
+        checked = check_tools(tools, '"tools"')
+    except UsageError as exc:
+        raise ValueError(exc.message.removeprefix("--tools: ")) from None
+    if choice is None:
+        return {"tools": checked}
+    if not isinstance(choice, str):
+        raise ValueError('"tool_choice" must be auto, none, required or a tool name')
+    try:
+        return {"tools": checked, "tool_choice": tool_choice_value(choice, checked)}
+    except UsageError:
+        raise ValueError(
+            f'"tool_choice" {choice!r} is not auto, none, required or one of the line\'s tools'
+        ) from None
 
 
 def _opt(obj: Mapping[str, Any], name: str, kind: type) -> Any:
@@ -312,3 +346,32 @@ class OutputWriter:
 
 def _encode(record: Mapping[str, Any]) -> bytes:
     return (json.dumps(record, ensure_ascii=False) + "\n").encode()
+
+
+def answer_record(line: BatchLine, outcome: Outcome, *, schema: bool = False) -> dict[str, Any]:
+    """An output line for an answered line (with "data" under a schema, and the tool
+    calls the answer made)."""
+    usage = outcome.usage
+    record: dict[str, Any] = {
+        "id": line.id,
+        "line": line.number,
+        "ok": True,
+        "answer": outcome.text,
+        "model_id": outcome.model_id,
+        "provider": outcome.provider,
+        "usage": {
+            "prompt_tokens": usage.prompt_tokens,
+            "completion_tokens": usage.completion_tokens,
+            "total_tokens": usage.total_tokens,
+        },
+        "cost_usd": outcome.cost_usd,
+        "latency_ms": round(outcome.latency_ms, 1),
+        "attempts": len(outcome.attempts),
+    }
+    if schema:
+        record["data"] = outcome.data  # the parsed answer, valid against the schema
+    if outcome.tool_calls:
+        from jarvis_cli.core.runs.tools import call_json
+
+        record["tool_calls"] = [call_json(c) for c in outcome.tool_calls]
+    return record

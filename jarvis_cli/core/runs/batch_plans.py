@@ -78,6 +78,7 @@ def plan_key(req: CompletionRequest) -> tuple[Any, ...]:
         req.strategy,
         req.max_tokens,
         req.schema is not None,  # adds structured_output to the required capabilities
+        bool(req.tools),  # adds function_calling
         infer_task(prompt).category,
         size_class,
     )
