@@ -7,7 +7,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 
@@ -34,6 +34,16 @@ def time_once(cmd: Sequence[str], env: Mapping[str, str] | None = None) -> float
             f"{proc.stderr.decode(errors='replace')}"
         )
     return elapsed * 1000
+
+
+def median_ms(fn: Callable[[], object], runs: int) -> float:
+    """Median wall time of `runs` calls of `fn`, in ms (for in-process figures)."""
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
 
 
 def byte_compile_jarvis() -> None:

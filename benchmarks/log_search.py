@@ -28,7 +28,6 @@ import argparse  # noqa: E402
 import contextlib  # noqa: E402
 import io  # noqa: E402
 import random  # noqa: E402
-import statistics  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
@@ -39,6 +38,7 @@ from _timing import (  # noqa: E402
     TEST_MASTER_KEY,
     bench_env,
     interleaved,
+    median_ms,
     print_ratio,
     report,
 )
@@ -126,16 +126,6 @@ def _populate(home: Path, n: int, rng: random.Random) -> dict[str, str]:
     return env
 
 
-def _median_ms(fn: Callable[[], object], runs: int) -> float:
-    fn()  # warm
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
-
-
 def in_process(env: dict[str, str], runs: int) -> dict[str, float]:
     from jarvis_cli.cli import run
     from jarvis_cli.cli.common import reset_context
@@ -156,13 +146,13 @@ def in_process(env: dict[str, str], runs: int) -> dict[str, float]:
 
     ctx = Context(env=env)
     results = {
-        f"cli log -q {RARE}": _median_ms(cli(RARE), runs),
-        f"cli log -q {COMMON}": _median_ms(cli(COMMON), runs),
-        f"cli log -q '{COMMON} w42'": _median_ms(cli(COMMON, "w42"), runs),
-        f"core search_log {COMMON}": _median_ms(
+        f"cli log -q {RARE}": median_ms(cli(RARE), runs),
+        f"cli log -q {COMMON}": median_ms(cli(COMMON), runs),
+        f"cli log -q '{COMMON} w42'": median_ms(cli(COMMON, "w42"), runs),
+        f"core search_log {COMMON}": median_ms(
             lambda: search_log(ctx.store.conn, query=COMMON, limit=20), runs
         ),
-        f"core search_log {COMMON} -m p1/model-1": _median_ms(
+        f"core search_log {COMMON} -m p1/model-1": median_ms(
             lambda: search_log(ctx.store.conn, query=COMMON, model_id="p1/model-1", limit=20),
             runs,
         ),

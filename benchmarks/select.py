@@ -31,10 +31,8 @@ sys.path[:] = [p for p in sys.path if os.path.realpath(p or ".") != _HERE] + [_H
 
 import argparse  # noqa: E402
 import random  # noqa: E402
-import statistics  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
-from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from _timing import (  # noqa: E402
@@ -43,6 +41,7 @@ from _timing import (  # noqa: E402
     bench_env,
     interleaved,
     jarvis_command,
+    median_ms,
     print_ratio,
     report,
 )
@@ -85,15 +84,6 @@ def main(
 if __name__ == "__main__":
     app()
 '''
-
-
-def _median_ms(fn: Callable[[], object], runs: int) -> float:
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
 
 
 def _populate(home: Path, n_models: int, n_calls: int, rng: random.Random) -> dict[str, str]:
@@ -174,7 +164,7 @@ def in_process(n_models: int, n_calls: int, runs: int, tmp: Path) -> dict[str, f
     start = time.perf_counter()
     result = engine.select(request)
     cold = (time.perf_counter() - start) * 1000
-    warm = _median_ms(lambda: engine.select(request), runs)
+    warm = median_ms(lambda: engine.select(request), runs)
 
     def add_calls_then_select() -> None:
         with ctx.store.write() as conn:
@@ -186,7 +176,7 @@ def in_process(n_models: int, n_calls: int, runs: int, tmp: Path) -> dict[str, f
                 )
         engine.select(request)
 
-    incremental = _median_ms(add_calls_then_select, runs)
+    incremental = median_ms(add_calls_then_select, runs)
     table = ModelRegistry(ctx).table()
     metrics = PerformanceMonitor.for_context(ctx).columns(table)
     # As the engine passes them: the bundled quality table and the stored name facts.
@@ -200,7 +190,7 @@ def in_process(n_models: int, n_calls: int, runs: int, tmp: Path) -> dict[str, f
         quality=quality,
         names=name_facts(ctx.store.conn, table, quality.entries.keys()),
     )
-    pure = _median_ms(lambda: rank_table(request, table, inputs, metrics), runs)
+    pure = median_ms(lambda: rank_table(request, table, inputs, metrics), runs)
     ctx.close()
     return {
         "models": float(len(table)),

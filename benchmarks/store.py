@@ -30,7 +30,6 @@ import random  # noqa: E402
 import statistics  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
-from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,19 +39,11 @@ from _timing import (  # noqa: E402
     bench_env,
     byte_compile_jarvis,
     jarvis_command,
+    median_ms,
     time_once,
 )
 
 SELECT_TARGET = 1.5
-
-
-def _median_ms(fn: Callable[[], object], runs: int) -> float:
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
 
 
 def _populate(env: dict[str, str], n_calls: int) -> None:
@@ -100,7 +91,7 @@ def in_process(env: dict[str, str], runs: int, records: int) -> dict[str, float]
     engine = SelectionEngine(ctx)
     request = SelectionRequest(strategy="balanced")
     engine.select(request)  # builds the caches
-    select = _median_ms(lambda: engine.select(request), runs)
+    select = median_ms(lambda: engine.select(request), runs)
     counter = iter(range(10**9))
 
     def record() -> None:
@@ -112,7 +103,7 @@ def in_process(env: dict[str, str], runs: int, records: int) -> dict[str, float]
         )  # fmt: skip
         record_attempt(ctx.store, f"bench-{n}", attempt)
 
-    recorded = _median_ms(record, records)
+    recorded = median_ms(record, records)
     ctx.close()
     return {"select": select, "record": recorded}
 

@@ -73,3 +73,26 @@ class StoreHandle(Protocol):
     def set_meta(self, conn: Connection, key: str, value: str) -> None: ...
 
     def close(self) -> None: ...
+
+
+class StoreQueries:
+    """The few queries both stores answer the same way (mixed into `database.Store`
+    and `pg.PgStore`, which set `conn`)."""
+
+    conn: Connection
+
+    def schema_version(self) -> int:
+        row = self.conn.execute("SELECT max(version) FROM schema_migrations").fetchone()
+        return int(row[0] or 0)
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, conn: Connection, key: str, value: str) -> None:
+        """Set a meta value inside the caller's write transaction."""
+        conn.execute(
+            "INSERT INTO meta(key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from jarvis_cli.core.errors import StoreError
-from jarvis_cli.core.store.connection import Connection
+from jarvis_cli.core.store.connection import Connection, StoreQueries
 from jarvis_cli.core.store.files import check_not_exposed, create_private_file, ensure_private_dir
 from jarvis_cli.core.store.migrations import MIGRATIONS, SCHEMA_VERSION
 
@@ -65,8 +65,10 @@ def consistent_reads(conn: Connection) -> Iterator[Connection]:
         conn.execute("COMMIT")
 
 
-class Store:
+class Store(StoreQueries):
     """An open jarvis.db. Use `Store.open(path)`; writes go through `write()`."""
+
+    conn: sqlite3.Connection
 
     def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
         self.path = path
@@ -128,22 +130,6 @@ class Store:
         del lock
         with self._writers, write_transaction(self.conn) as conn:
             yield conn
-
-    def schema_version(self) -> int:
-        row = self.conn.execute("SELECT max(version) FROM schema_migrations").fetchone()
-        return int(row[0] or 0)
-
-    def get_meta(self, key: str) -> str | None:
-        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else str(row[0])
-
-    def set_meta(self, conn: Connection, key: str, value: str) -> None:
-        """Set a meta value inside the caller's write transaction."""
-        conn.execute(
-            "INSERT INTO meta(key, value) VALUES (?, ?) "
-            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            (key, value),
-        )
 
     def _enable_wal(self) -> None:
         # Switching to WAL needs a moment of exclusive access; when many processes

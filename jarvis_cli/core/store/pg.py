@@ -35,7 +35,7 @@ from psycopg.adapt import Loader
 from psycopg.pq import TransactionStatus
 
 from jarvis_cli.core.errors import StoreError
-from jarvis_cli.core.store.connection import Cursor
+from jarvis_cli.core.store.connection import Cursor, StoreQueries
 from jarvis_cli.core.store.migrations import MIGRATIONS, SCHEMA_VERSION
 from jarvis_cli.core.store.pg_schema import PG_MIGRATIONS
 from jarvis_cli.core.store.url import redact_url, scrub
@@ -197,8 +197,10 @@ _WRITERS: dict[str, threading.Lock] = {}
 _WRITERS_LOCK = threading.Lock()
 
 
-class PgStore:
+class PgStore(StoreQueries):
     """An open PostgreSQL store. Use `PgStore.connect(url)`; writes go through `write()`."""
+
+    conn: PgConnection
 
     dialect = "postgresql"
 
@@ -244,21 +246,6 @@ class PgStore:
                     conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
-
-    def schema_version(self) -> int:
-        row = self.conn.execute("SELECT max(version) FROM schema_migrations").fetchone()
-        return int(row[0] or 0)
-
-    def get_meta(self, key: str) -> str | None:
-        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else str(row[0])
-
-    def set_meta(self, conn: Any, key: str, value: str) -> None:
-        conn.execute(
-            "INSERT INTO meta(key, value) VALUES (?, ?) "
-            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            (key, value),
-        )
 
     def tables(self) -> set[str]:
         rows = self.conn.execute(
