@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 
 def jarvis_command() -> list[str]:
@@ -44,6 +45,33 @@ def median_ms(fn: Callable[[], object], runs: int) -> float:
         fn()
         samples.append((time.perf_counter() - start) * 1000)
     return statistics.median(samples)
+
+
+def insert_synthetic_calls(conn: Any, ids: Sequence[str], n: int, rng: Any) -> None:
+    """`n` chat attempts over `ids` in the last 20 days (95 % successful, log-normal
+    latency and time to first token), inserted inside the caller's write transaction."""
+    now = time.time()
+    rows = []
+    for i in range(n):
+        mid = rng.choice(ids)
+        ok = rng.random() < 0.95
+        rows.append(
+            (
+                f"r{i}",
+                now - rng.uniform(0, 20 * 86_400),
+                mid,
+                mid.split("/")[0],
+                int(ok),
+                None if ok else "unavailable",
+                rng.lognormvariate(7, 0.6),
+                rng.lognormvariate(5.5, 0.5),
+            )
+        )
+    conn.executemany(
+        "INSERT INTO calls(request_id, at, model_id, provider, kind, attempt, ok, "
+        "error_class, latency_ms, ttft_ms) VALUES (?, ?, ?, ?, 'chat', 1, ?, ?, ?, ?)",
+        rows,
+    )
 
 
 def byte_compile_jarvis() -> None:

@@ -39,6 +39,7 @@ from _timing import (  # noqa: E402
     FLOOR_APP,
     TEST_MASTER_KEY,
     bench_env,
+    insert_synthetic_calls,
     interleaved,
     jarvis_command,
     median_ms,
@@ -103,7 +104,6 @@ def _populate(home: Path, n_models: int, n_calls: int, rng: random.Random) -> di
     env.update({f"BENCH_{i}_KEY": "bench-not-a-real-key" for i in range(len(PROVIDERS))})
     ctx = Context(env=env)
     ModelRegistry(ctx).ensure_catalog()
-    now = time.time()
     ids = [f"{PROVIDERS[i % len(PROVIDERS)]}/model-{i:05d}" for i in range(n_models)]
     with ctx.store.write() as conn:
         conn.executemany(
@@ -122,27 +122,7 @@ def _populate(home: Path, n_models: int, n_calls: int, rng: random.Random) -> di
                 for mid in ids
             ],
         )
-        rows = []
-        for i in range(n_calls):
-            mid = rng.choice(ids)
-            ok = rng.random() < 0.95
-            rows.append(
-                (
-                    f"r{i}",
-                    now - rng.uniform(0, 20 * 86_400),
-                    mid,
-                    mid.split("/")[0],
-                    int(ok),
-                    None if ok else "unavailable",
-                    rng.lognormvariate(7, 0.6),
-                    rng.lognormvariate(5.5, 0.5),
-                )
-            )
-        conn.executemany(
-            "INSERT INTO calls(request_id, at, model_id, provider, kind, attempt, ok, "
-            "error_class, latency_ms, ttft_ms) VALUES (?, ?, ?, ?, 'chat', 1, ?, ?, ?, ?)",
-            rows,
-        )
+        insert_synthetic_calls(conn, ids, n_calls, rng)
     ctx.close()
     return env
 

@@ -38,6 +38,7 @@ from _timing import (  # noqa: E402
     TEST_MASTER_KEY,
     bench_env,
     byte_compile_jarvis,
+    insert_synthetic_calls,
     jarvis_command,
     median_ms,
     time_once,
@@ -54,30 +55,8 @@ def _populate(env: dict[str, str], n_calls: int) -> None:
     registry = ModelRegistry(ctx)
     registry.ensure_catalog()
     ids = [m.id for m in registry.list_models()][:300]
-    rng = random.Random(7)
-    now = time.time()
-    rows = []
-    for i in range(n_calls):
-        mid = rng.choice(ids)
-        ok = rng.random() < 0.95
-        rows.append(
-            (
-                f"r{i}",
-                now - rng.uniform(0, 20 * 86_400),
-                mid,
-                mid.split("/")[0],
-                int(ok),
-                None if ok else "unavailable",
-                rng.lognormvariate(7, 0.6),
-                rng.lognormvariate(5.5, 0.5),
-            )
-        )
     with ctx.store.write() as conn:
-        conn.executemany(
-            "INSERT INTO calls(request_id, at, model_id, provider, kind, attempt, ok, "
-            "error_class, latency_ms, ttft_ms) VALUES (?, ?, ?, ?, 'chat', 1, ?, ?, ?, ?)",
-            rows,
-        )
+        insert_synthetic_calls(conn, ids, n_calls, random.Random(7))
     ctx.close()
 
 

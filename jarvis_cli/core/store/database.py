@@ -157,8 +157,9 @@ class Store(StoreQueries):
         return tables
 
     def _migrate(self, tables: set[str]) -> None:
-        if tables and self.schema_version() >= SCHEMA_VERSION:
-            self._check_not_newer()
+        version = self.schema_version() if tables else 0
+        if version >= SCHEMA_VERSION:
+            self._check_not_newer(version)
             return
         conn = self.conn
         with self._writers, write_transaction(conn):
@@ -178,8 +179,7 @@ class Store(StoreQueries):
                     (version, name, time.time()),
                 )
 
-    def _check_not_newer(self) -> None:
-        version = self.schema_version()
+    def _check_not_newer(self, version: int) -> None:
         if version > SCHEMA_VERSION:
             raise StoreError(
                 f"store {self.path} has schema version {version}, newer than this jarvis "

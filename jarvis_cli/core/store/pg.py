@@ -261,8 +261,9 @@ class PgStore(StoreQueries):
                 f"{', '.join(sorted(tables)[:5])}); it was left untouched",
                 hint="give jarvis a database of its own",
             )
-        if tables and self.schema_version() >= SCHEMA_VERSION:
-            self._check_not_newer()
+        version = self.schema_version() if tables else 0
+        if version >= SCHEMA_VERSION:
+            self._check_not_newer(version)
             return
         raw = self.conn.raw
         with self._errors_as_store_error(), raw.transaction():
@@ -285,7 +286,7 @@ class PgStore(StoreQueries):
                     "INSERT INTO schema_migrations(version, name, applied_at) VALUES (%s, %s, %s)",
                     (version, name, time.time()),
                 )
-        self._check_not_newer()
+        self._check_not_newer(current)
 
     @contextmanager
     def _errors_as_store_error(self) -> Iterator[None]:
@@ -298,8 +299,7 @@ class PgStore(StoreQueries):
                 hint="the database user needs CREATE on its schema; see `jarvis doctor`",
             ) from None
 
-    def _check_not_newer(self) -> None:
-        version = self.schema_version()
+    def _check_not_newer(self, version: int) -> None:
         if version > SCHEMA_VERSION:
             raise StoreError(
                 f"the PostgreSQL store {self.location} has schema version {version}, newer "
