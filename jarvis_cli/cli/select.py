@@ -114,6 +114,17 @@ def select(
             help="List dated snapshots and -latest aliases as candidates of their own.",
         ),
     ] = False,
+    prefer: Annotated[
+        float | None,
+        typer.Option(
+            "--prefer",
+            min=0,
+            max=1,
+            help="Trade-off knob instead of a strategy: 0 = cheapest, 1 = most accurate; "
+            "ranks by quality - 10^(3-6P) x cost / dearest candidate's cost.",
+            show_default=False,
+        ),
+    ] = None,
     explain: Annotated[
         bool,
         typer.Option(
@@ -152,6 +163,7 @@ def select(
         task=task,
         min_quality=min_quality,
         all_versions=all_versions,
+        prefer=prefer,
     )
     try:
         result = SelectionEngine(get_context()).select(request)
@@ -200,6 +212,7 @@ def candidate_json(c: "ScoredCandidate", rank: int, task: str) -> dict[str, Any]
         "quality": round(c.quality, 4),
         "quality_source": c.quality_source,
         "quality_model": c.quality_model,
+        "learned": None if c.learned is None else c.learned.as_dict(),
         "task": task,
         "versions": c.versions,
         "type_assumed": c.type_assumed,
@@ -273,7 +286,7 @@ def _render_human(result: "SelectionResult", *, show_usable: bool, explain: bool
         row: list[Any] = [
             i + 1,
             name,
-            f"{c.quality:.2f} {short_mark(c.quality_source)}",
+            f"{c.quality:.2f} {'you' if c.learned else short_mark(c.quality_source)}",
             _usd(c.estimated_cost_usd),
             _ms(c.metrics.latency_p50_ms),
             c.metrics.calls,
@@ -301,6 +314,9 @@ def _render_human(result: "SelectionResult", *, show_usable: bool, explain: bool
     render.line(f"fallbacks: {', '.join(result.fallbacks) or '(none)'}")
     render.line(f"reasoning: {result.reasoning}")
     if explain:
+        for c in result.candidates[:TOP_ROWS]:
+            if c.learned is not None:
+                render.line(f"learned: {c.model.id}: {c.learned.describe()}")
         _render_excluded(result.excluded)
     elif result.excluded:
         render.line(f"{len(result.excluded)} models excluded (--explain lists them)")

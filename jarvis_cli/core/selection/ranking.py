@@ -15,7 +15,7 @@ from typing import overload
 
 from jarvis_cli.core.registry.model_table import ModelTable
 from jarvis_cli.core.registry.records import ModelRecord
-from jarvis_cli.core.selection import scoring
+from jarvis_cli.core.selection import learning, scoring
 from jarvis_cli.core.selection.metrics import MetricColumns, ModelMetrics
 from jarvis_cli.core.selection.qualify import Qualified, no_suitable_model, qualify
 from jarvis_cli.core.selection.reasoning import explain_choice
@@ -124,13 +124,24 @@ class _Scored:
             [successes[i] for i in cand], [calls[i] for i in cand]
         )
         self.qualities = q.qualities
-        qualities = [x.value for x in q.qualities]
+        self.learned: list[learning.Learned | None] | None = None
+        if inputs.learned is not None:  # the one place outcomes enter scoring
+            self.qualities, self.learned = inputs.learned.estimate(
+                [table.ids[i] for i in cand],
+                q.qualities,
+                resolve_task(request.task, request.prompt).category,
+                request.prompt,
+            )
+        qualities = [x.value for x in self.qualities]
         self.perf = scoring.performance_scores(self.latencies)
         self.cost = scoring.cost_scores(self.costs)
         self.rel = scoring.reliability_scores(self.smoothed)
         self.qual = scoring.quality_scores(qualities)
         subs = (self.perf, self.cost, self.rel, self.qual)
-        self.totals = inputs.weights.totals(*subs)
+        if request.prefer is None:
+            self.totals = inputs.weights.totals(*subs)
+        else:
+            self.totals = learning.prefer_totals(self.qual, self.costs, request.prefer)
         self.tiebreaks = (
             self.totals if inputs.weights == scoring.BALANCED else scoring.BALANCED.totals(*subs)
         )
@@ -188,6 +199,7 @@ class _Scored:
             quality.model_id,
             self.versions.get(i, 1),
             assumed,
+            None if self.learned is None else self.learned[j],
         )
 
 

@@ -13,6 +13,7 @@ from jarvis_cli.core.providers.base import RequestKind
 from jarvis_cli.core.registry.records import ModelRecord
 from jarvis_cli.core.selection import scoring
 from jarvis_cli.core.selection.cost import TokenEstimate
+from jarvis_cli.core.selection.learning import Learned, LearnedOutcomes
 from jarvis_cli.core.selection.metrics import ModelMetrics
 from jarvis_cli.core.selection.quality import QualityFacts
 from jarvis_cli.core.selection.task import Task
@@ -42,6 +43,7 @@ class SelectionRequest(NamedTuple):
     task: str | None = None  # --task; None = inferred from the prompt
     min_quality: float | None = None  # --min-quality: exclude models scored below
     all_versions: bool = False  # --all-versions: dated snapshots and aliases as candidates
+    prefer: float | None = None  # --prefer 0..1: cheapest .. most accurate (learning.prefer_totals)
 
 
 class ScoredCandidate(NamedTuple):
@@ -64,6 +66,7 @@ class ScoredCandidate(NamedTuple):
     quality_model: str | None = None  # the catalog model a bundled score belongs to
     versions: int = 1  # versions of this model grouped into its row (see variants.py)
     type_assumed: bool = False  # type unknown, assumed chat from its name
+    learned: Learned | None = None  # what outcomes say, next to the prior (learning.py)
 
     @property
     def quality_known(self) -> bool:
@@ -115,3 +118,4 @@ class RankInputs(NamedTuple):
     now: float = 0.0
     quality: QualityFacts = QualityFacts()  # the bundled quality table
     names: NameFacts | None = None  # of the table ranked; None = computed by rank_table
+    learned: LearnedOutcomes | None = None  # the store's outcomes; None = none recorded

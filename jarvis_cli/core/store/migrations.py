@@ -291,6 +291,44 @@ def _m8_content_attachments(conn: sqlite3.Connection) -> None:
     )
 
 
+def _m11_outcomes(conn: sqlite3.Connection) -> None:
+    # Outcomes: a 0..1 score for one answered request (`jarvis rate`, automatic
+    # signals) or for a prompt and a model (`jarvis outcomes import`), which selection
+    # learns from (core/selection/learning.py). `prompt` is kept only while the content
+    # log is on, `terms` (hashed word counts for the nearest-neighbour estimate) only
+    # with it. One row per (request, source): rating twice replaces. A change bumps
+    # data_versions('outcomes'), so the learned snapshot is rebuilt.
+    _execute_script(
+        conn,
+        """
+        CREATE TABLE outcomes(
+            id INTEGER PRIMARY KEY,
+            at REAL NOT NULL,
+            request_id TEXT,                -- the rated request; NULL when imported
+            model_id TEXT NOT NULL,
+            task TEXT NOT NULL,
+            score REAL NOT NULL,            -- 0..1
+            weight REAL NOT NULL,           -- evidence, in outcomes (a rating is 1)
+            source TEXT NOT NULL,           -- rate | import | schema | tools | truncated
+            note TEXT,
+            prompt TEXT,
+            terms TEXT,
+            cost_usd REAL
+        );
+        CREATE UNIQUE INDEX outcomes_request ON outcomes(request_id, source)
+            WHERE request_id IS NOT NULL;
+        CREATE INDEX outcomes_at ON outcomes(at);
+        INSERT INTO data_versions(name, version) VALUES ('outcomes', 1);
+        CREATE TRIGGER outcomes_insert_version AFTER INSERT ON outcomes
+        BEGIN UPDATE data_versions SET version = version + 1 WHERE name = 'outcomes'; END;
+        CREATE TRIGGER outcomes_update_version AFTER UPDATE ON outcomes
+        BEGIN UPDATE data_versions SET version = version + 1 WHERE name = 'outcomes'; END;
+        CREATE TRIGGER outcomes_delete_version AFTER DELETE ON outcomes
+        BEGIN UPDATE data_versions SET version = version + 1 WHERE name = 'outcomes'; END;
+        """,
+    )
+
+
 Migration = Callable[[sqlite3.Connection], None]
 
 # Ordered; append only. The version of a migration is its 1-based position.
@@ -303,6 +341,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("content log: prompts and answers, full-text index", _m6_content_log),
     ("budget_reservations: worst-case cost held until settled", _m7_budget_reservations),
     ("content log: attachments' name, type, size and sha256", _m8_content_attachments),
+    ("outcomes: scores of answers that selection learns from", _m11_outcomes),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

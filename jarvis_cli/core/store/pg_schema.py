@@ -187,5 +187,28 @@ CREATE TRIGGER content_attachments_follow AFTER DELETE ON log_requests
     FOR EACH ROW EXECUTE FUNCTION jarvis_drop_attachments();
 """
 
+_M11 = f"""
+CREATE TABLE outcomes(
+    id {_ID},
+    at {_REAL} NOT NULL,
+    request_id TEXT,
+    model_id TEXT NOT NULL,
+    task TEXT NOT NULL,
+    score {_REAL} NOT NULL,
+    weight {_REAL} NOT NULL,
+    source TEXT NOT NULL,
+    note TEXT,
+    prompt TEXT,
+    terms TEXT,
+    cost_usd {_REAL}
+);
+CREATE UNIQUE INDEX outcomes_request ON outcomes(request_id, source)
+    WHERE request_id IS NOT NULL;
+CREATE INDEX outcomes_at ON outcomes(at);
+INSERT INTO data_versions(name, version) VALUES ('outcomes', 1);
+CREATE TRIGGER outcomes_version AFTER INSERT OR UPDATE OR DELETE ON outcomes
+    FOR EACH STATEMENT EXECUTE FUNCTION jarvis_bump_data_version('outcomes');
+"""
+
 # Ordered; append only; the version of a migration is its 1-based position.
-PG_MIGRATIONS: list[str] = [_M1, _M2, _M3, _M4, _M5, _M6, _M7, _M8]
+PG_MIGRATIONS: list[str] = [_M1, _M2, _M3, _M4, _M5, _M6, _M7, _M8, _M11]
