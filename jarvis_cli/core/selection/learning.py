@@ -43,7 +43,7 @@ from jarvis_cli.core.store.snapshots import data_version, load_snapshot, save_sn
 PRIOR_OUTCOMES = 10.0
 UNSCORED_PRIOR_OUTCOMES = 2.0
 TASK_PRIOR = 20.0
-K = 10
+K = 20
 MIN_NEIGHBOURS = 3
 MIN_SIMILARITY = 0.1
 NEIGHBOUR_PRIOR = 1.0
