@@ -138,3 +138,17 @@ def test_prompt_terms_are_stable_hashes_that_round_trip() -> None:
     index = TermIndex.build([prompt_terms("the cat sat"), prompt_terms("stock prices fell")])
     ((doc, sim),) = index.nearest(prompt_terms("a cat sat down"), 5, 0.1)
     assert doc == 0 and 0.1 < sim <= 1.0
+
+
+def test_pruning_the_log_prunes_outcomes_and_what_was_learnt(store: Store) -> None:
+    from jarvis_cli.core.runs.log_prune import prune_log
+    from jarvis_cli.core.store.config import Budgets
+
+    now = 1_000_000_000.0
+    record(store, request_id="old", model_id="x/a", score=0.0, source="rate", prompt="hi",
+           keep_prompt=True, at=now - 10 * 86_400)  # fmt: skip
+    record(store, request_id="new", model_id="x/b", score=1.0, source="rate", prompt="hi",
+           keep_prompt=True, at=now - 60)  # fmt: skip
+    prune_log(store, Budgets(), older_than_s=86_400, now=now)
+    learned = load_learned(store.conn)
+    assert learned is not None and set(learned.totals) == {"x/b"}
