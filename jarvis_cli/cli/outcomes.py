@@ -62,11 +62,12 @@ def import_(
             ) from None
         name = str(file)
     parsed = parse_import(lines, name)
+    from jarvis_cli.core.registry.model_registry import ModelRegistry
+
     ctx = get_context()
+    table = ModelRegistry(ctx).table()
     models = {ln.model_id for ln in parsed}
-    known = {
-        r[0] for r in ctx.store.conn.execute("SELECT id FROM models").fetchall() if r[0] in models
-    }
+    known = {m for m in models if table.index(m) is not None}
     unknown = sorted(models - known)
     for model in unknown[:5]:
         render.warn(f"{model} is not in the registry (imported anyway; sync or add it)")
@@ -86,7 +87,7 @@ def list_(
     limit: Annotated[int, typer.Option("-n", "--limit", min=1, help="Most rows shown.")] = 20,
     json_output: JsonOption = False,
 ) -> None:
-    """Outcomes, newest first, and what they teach selection per model and task."""
+    """Outcomes, newest first (`jarvis select --explain` shows what they teach)."""
     from jarvis_cli.core.runs.outcomes import list_outcomes
 
     rows = list_outcomes(get_context().store.conn, model_id=model, source=source, limit=limit)
@@ -114,8 +115,11 @@ def list_(
 
 @app.command("export")
 def export(model: ModelOption = None, source: SourceOption = None) -> None:
-    """Every outcome as JSON Lines on stdout (the format `outcomes import` reads, plus
-    id, source and request_id; prompt is null when it was not kept)."""
+    """Every outcome as JSON Lines on stdout, oldest first.
+
+    The fields `outcomes import` reads, plus id, source, weight and request_id; prompt
+    is null when it was not kept (content log off).
+    """
     import json
     import sys
 

@@ -18,7 +18,8 @@ def rate(
         ),
     ],
     second: Annotated[
-        str | None, typer.Argument(help="The rating, when an id comes first.", show_default=False)
+        str | None,
+        typer.Argument(help="The rating, when an id comes first.", metavar="", show_default=False),
     ] = None,
     note: Annotated[
         str | None, typer.Option("--note", help="Why (kept with the outcome).", show_default=False)
