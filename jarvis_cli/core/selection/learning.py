@@ -32,7 +32,8 @@ from __future__ import annotations
 import marshal
 import math
 import sys
-from collections.abc import Sequence
+from array import array
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 from jarvis_cli.core.selection.prompt_terms import TermIndex, decode_terms, prompt_terms
@@ -50,6 +51,7 @@ NEIGHBOUR_PRIOR = 1.0
 MAX_EXAMPLES = 5_000
 LEARNED = "outcomes"  # Quality.source of a learned value
 _SNAPSHOT = "learned_outcomes"
+_PROMPTS_SNAPSHOT = "learned_prompts"
 _FORMAT = f"1:{marshal.version}:{sys.version_info[0]}.{sys.version_info[1]}"
 
 
@@ -88,71 +90,103 @@ class Learned(NamedTuple):
         }
 
 
-class LearnedOutcomes:
-    """The outcomes as selection uses them: sums per (model, task) and the prompt index."""
+class PromptExamples:
+    """Past prompts with outcomes, as flat arrays: example e's outcomes are positions
+    offsets[e]:offsets[e+1] of (model index, sum of w*score, sum of w)."""
 
-    def __init__(
-        self,
-        sums: dict[tuple[str, str], tuple[float, float, int]],
-        examples: list[dict[str, tuple[float, float]]],
-        index: TermIndex | None,
-    ) -> None:
-        self.sums = sums  # (model, task) -> (sum of w*score, sum of w, count)
-        totals: dict[str, tuple[float, float, int]] = {}
-        for (model, _), (sw, w, n) in sums.items():
-            tsw, tw, tn = totals.get(model, (0.0, 0.0, 0))
-            totals[model] = (tsw + sw, tw + w, tn + n)
-        self.totals = totals  # model -> the same over all tasks
-        self.examples = examples  # per distinct prompt: model -> (sum w*score, sum w)
-        self.index = index
+    def __init__(self, index: TermIndex, offsets: array[int], models: array[int],
+                 sw: array[float], w: array[float]) -> None:  # fmt: skip
+        self.index, self.offsets, self.models, self.sw, self.w = index, offsets, models, sw, w
+
+    def of(self, doc: int) -> dict[int, tuple[float, float]]:
+        lo, hi = self.offsets[doc], self.offsets[doc + 1]
+        return {self.models[i]: (self.sw[i], self.w[i]) for i in range(lo, hi)}
+
+
+class LearnedOutcomes:
+    """The outcomes as selection uses them: sums per model and per (model, task), as
+    arrays aligned with `models`, and the past prompts (loaded only for a prompt)."""
+
+    def __init__(self, data: Any, prompts: Callable[[], PromptExamples | None]) -> None:
+        self.models: list[str] = data[0]
+        self.tasks: list[str] = data[1]
+        self.total_sw, self.total_w = _doubles(data[2]), _doubles(data[3])
+        self.total_n = _ints(data[4])
+        self.entry_model, self.entry_task = _ints(data[5]), _ints(data[6])
+        self.entry_sw, self.entry_w, self.entry_n = (
+            _doubles(data[7]),
+            _doubles(data[8]),
+            _ints(data[9]),
+        )
+        self._prompts = prompts
+        self.index_of = {m: i for i, m in enumerate(self.models)}
+
+    def task_sums(self, task: str) -> dict[int, tuple[float, float, int]]:
+        """model index -> (sum of w*score, sum of w, count) for `task`."""
+        if task not in self.tasks:
+            return {}
+        t = self.tasks.index(task)
+        et, em = self.entry_task, self.entry_model
+        sw, w, n = self.entry_sw, self.entry_w, self.entry_n
+        return {em[i]: (sw[i], w[i], n[i]) for i in range(len(et)) if et[i] == t}
+
+    def prompts(self) -> PromptExamples | None:
+        return self._prompts()
 
     def estimate(
         self, ids: Sequence[str], priors: Sequence[Quality], task: str, prompt: str | None
     ) -> tuple[list[Quality], list[Learned | None]]:
         """Each candidate's learned quality (aligned with ids); unchanged where no outcome."""
-        sums = self.sums
-        neighbours: list[tuple[int, float]] = []
-        if prompt and self.index is not None:
-            neighbours = self.index.nearest(prompt_terms(prompt), K, MIN_SIMILARITY)
+        index_of = self.index_of
+        sums = self.task_sums(task)
+        examples = self.prompts() if prompt else None
+        near: list[tuple[dict[int, tuple[float, float]], float]] = []
+        if examples is not None and prompt:
+            found = examples.index.nearest(prompt_terms(prompt), K, MIN_SIMILARITY)
+            near = [(examples.of(doc), sim) for doc, sim in found]
         qualities = list(priors)
         details: list[Learned | None] = [None] * len(ids)
-        totals = self.totals
-        if not neighbours:
-            touched = [(j, m) for j, m in enumerate(ids) if m in totals]
-        else:
-            touched = list(enumerate(ids))
-        examples = self.examples
-        for j, model in touched:
+        for j, model in enumerate(ids):
+            m = index_of.get(model)
+            if m is None:
+                continue
             prior = priors[j]
             n0 = UNSCORED_PRIOR_OUTCOMES if prior.source == UNSCORED else PRIOR_OUTCOMES
-            value = prior.value
-            task_score: float | None = None
-            msw, mw, mn = totals.get(model, (0.0, 0.0, 0))
-            if mn:
-                value = (prior.value * n0 + msw) / (n0 + mw)
-            sw, w, n = sums.get((model, task), (0.0, 0.0, 0))
+            msw, mw, mn = self.total_sw[m], self.total_w[m], self.total_n[m]
+            value = (prior.value * n0 + msw) / (n0 + mw)
+            sw, w, n = sums.get(m, (0.0, 0.0, 0))
             if n:
                 value = (value * TASK_PRIOR + sw) / (TASK_PRIOR + w)
                 task_score = sw / w if w > 0 else None
-            elif mn:  # what the model's outcomes on other tasks say
+            else:  # what the model's outcomes on other tasks say
                 task_score, n = (msw / mw if mw > 0 else None), mn
             similar: float | None = None
             k = 0
             num = den = 0.0
-            for doc, sim in neighbours:
-                found = examples[doc].get(model)
-                if found is not None:
+            for outcomes, sim in near:
+                got = outcomes.get(m)
+                if got is not None:
                     k += 1
-                    num += sim * found[0]
-                    den += sim * found[1]
+                    num += sim * got[0]
+                    den += sim * got[1]
             if k >= MIN_NEIGHBOURS and den > 0:
                 similar = num / den
                 value = (value * NEIGHBOUR_PRIOR + num) / (NEIGHBOUR_PRIOR + den)
-            elif not n:
-                continue
             qualities[j] = Quality(value, LEARNED, prior.model_id)
             details[j] = Learned(value, prior.value, prior.source, task_score, n, similar, k)
         return qualities, details
+
+
+def _doubles(data: bytes) -> array[float]:
+    out = array("d")
+    out.frombytes(data)
+    return out
+
+
+def _ints(data: bytes) -> array[int]:
+    out = array("q")
+    out.frombytes(data)
+    return out
 
 
 def load_learned(conn: Connection) -> LearnedOutcomes | None:
@@ -161,26 +195,62 @@ def load_learned(conn: Connection) -> LearnedOutcomes | None:
     if version == "1":  # never written to: no query beyond the counter
         return None
     key = f"{_FORMAT}:{version}"
-    blob = load_snapshot(conn, _SNAPSHOT, key)
-    if blob is not None:
-        try:
-            return _decode(marshal.loads(blob))
-        except (ValueError, EOFError, TypeError):
-            pass  # damaged or from another Python: rebuild
-    data = _build(conn)
-    save_snapshot(conn, _SNAPSHOT, key, marshal.dumps(data))
-    return _decode(data)
+    data = _load(conn, _SNAPSHOT, key)
+    if data is None:
+        data, prompts = _build(conn)
+        save_snapshot(conn, _SNAPSHOT, key, marshal.dumps(data))
+        save_snapshot(conn, _PROMPTS_SNAPSHOT, key, marshal.dumps(prompts))
+    if not data[0]:
+        return None
+
+    def load_prompts() -> PromptExamples | None:
+        found = _load(conn, _PROMPTS_SNAPSHOT, key)
+        if found is None:
+            found = _build(conn)[1]
+        if found is None:
+            return None
+        index = TermIndex.from_data(found[0])
+        return PromptExamples(index, _ints(found[1]), _ints(found[2]), _doubles(found[3]),
+                              _doubles(found[4]))  # fmt: skip
+
+    return LearnedOutcomes(data, load_prompts)
 
 
-def _build(conn: Connection) -> Any:
-    sums = [
-        (m, t, float(sw), float(w), int(n))
-        for m, t, sw, w, n in conn.execute(
-            "SELECT model_id, task, SUM(score * weight), SUM(weight), COUNT(*) "
-            "FROM outcomes GROUP BY model_id, task"
-        )
-    ]
-    by_terms: dict[str, dict[str, tuple[float, float]]] = {}
+def _load(conn: Connection, name: str, key: str) -> Any:
+    blob = load_snapshot(conn, name, key)
+    if blob is None:
+        return None
+    try:
+        return marshal.loads(blob)
+    except (ValueError, EOFError, TypeError):
+        return None  # damaged or from another Python: rebuild
+
+
+def _build(conn: Connection) -> tuple[Any, Any]:
+    """Both snapshots' data: the sums, and the past prompts (None without any)."""
+    models: dict[str, int] = {}
+    tasks: dict[str, int] = {}
+    totals: list[list[float]] = []
+    entries: list[tuple[int, int, float, float, int]] = []
+    for model, task, sw, w, n in conn.execute(
+        "SELECT model_id, task, SUM(score * weight), SUM(weight), COUNT(*) "
+        "FROM outcomes GROUP BY model_id, task"
+    ):
+        m = models.setdefault(model, len(models))
+        if m == len(totals):
+            totals.append([0.0, 0.0, 0])
+        t = tasks.setdefault(task, len(tasks))
+        totals[m][0] += sw
+        totals[m][1] += w
+        totals[m][2] += n
+        entries.append((m, t, float(sw), float(w), int(n)))
+    data = (
+        list(models), list(tasks),
+        array("d", [x[0] for x in totals]).tobytes(), array("d", [x[1] for x in totals]).tobytes(),
+        array("q", [int(x[2]) for x in totals]).tobytes(),
+        *(array(code, [e[i] for e in entries]).tobytes() for i, code in enumerate("qqddq")),
+    )  # fmt: skip
+    by_terms: dict[str, dict[int, tuple[float, float]]] = {}
     cursor = conn.execute(
         "SELECT terms, model_id, score, weight FROM outcomes "
         "WHERE terms IS NOT NULL ORDER BY at DESC, id DESC"
@@ -191,21 +261,20 @@ def _build(conn: Connection) -> Any:
             if len(by_terms) >= MAX_EXAMPLES:
                 continue
             ex = by_terms[terms] = {}
-        s, w = ex.get(model, (0.0, 0.0))
-        ex[model] = (s + score * weight, w + weight)
-    examples = list(by_terms.values())
-    index = TermIndex.build([decode_terms(t) for t in by_terms]).to_data() if examples else None
-    return (sums, [list(e.items()) for e in examples], index)
-
-
-def _decode(data: Any) -> LearnedOutcomes | None:
-    sums_data, examples_data, index_data = data
-    if not sums_data:
-        return None
-    sums = {(m, t): (sw, w, n) for m, t, sw, w, n in sums_data}
-    examples = [dict(e) for e in examples_data]
-    index = None if index_data is None else TermIndex.from_data(index_data)
-    return LearnedOutcomes(sums, examples, index)
+        m = models[model]
+        s, w = ex.get(m, (0.0, 0.0))
+        ex[m] = (s + score * weight, w + weight)
+    if not by_terms:
+        return data, None
+    offsets, ex_models, ex_sw, ex_w = array("q", [0]), array("q"), array("d"), array("d")
+    for ex in by_terms.values():
+        for m, (s, w) in ex.items():
+            ex_models.append(m)
+            ex_sw.append(s)
+            ex_w.append(w)
+        offsets.append(len(ex_models))
+    index = TermIndex.build([decode_terms(t) for t in by_terms]).to_data()
+    return data, (index, offsets.tobytes(), ex_models.tobytes(), ex_sw.tobytes(), ex_w.tobytes())
 
 
 def prefer_totals(

@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 import re
 import zlib
+from array import array
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -45,11 +47,20 @@ def decode_terms(text: str) -> dict[int, int]:
 
 
 class TermIndex:
-    """An inverted index of unit TF-IDF vectors: postings[term] = [(doc, weight), ...]."""
+    """An inverted index of unit TF-IDF vectors as flat arrays (cheap to store and load):
+    term `terms[j]` (sorted) has weight idf[j] and postings offsets[j]:offsets[j+1] of
+    (docs, weights).
 
-    def __init__(self, idf: dict[int, float], postings: dict[int, list[tuple[int, float]]]):
-        self.idf = idf
-        self.postings = postings
+    A query ignores terms found in more than a quarter of the documents (and at least
+    COMMON_MIN of them): like stop words they say little about similarity and have the
+    longest postings."""
+
+    COMMON_MIN = 50
+
+    def __init__(self, terms: array[int], idf: array[float], offsets: array[int],
+                 docs: array[int], weights: array[float], n_docs: int) -> None:  # fmt: skip
+        self.terms, self.idf, self.offsets = terms, idf, offsets
+        self.docs, self.weights, self.n_docs = docs, weights, n_docs
 
     @classmethod
     def build(cls, docs: Sequence[Mapping[int, int]]) -> TermIndex:
@@ -62,27 +73,56 @@ class TermIndex:
         for i, d in enumerate(docs):
             for t, w in _unit(d, idf).items():
                 postings.setdefault(t, []).append((i, w))
-        return cls(idf, postings)
+        terms = array("q", sorted(postings))
+        offsets, flat_docs, weights = array("q", [0]), array("q"), array("d")
+        for t in terms:
+            for doc, w in postings[t]:
+                flat_docs.append(doc)
+                weights.append(w)
+            offsets.append(len(flat_docs))
+        return cls(terms, array("d", [idf[t] for t in terms]), offsets, flat_docs, weights, n)
 
     def nearest(
         self, terms: Mapping[int, int], k: int, min_similarity: float
     ) -> list[tuple[int, float]]:
         """The k most similar documents (index, cosine), most similar first."""
+        found: dict[int, tuple[int, float]] = {}
+        for t in terms:
+            j = bisect_left(self.terms, t)
+            if j < len(self.terms) and self.terms[j] == t:
+                found[t] = (j, self.idf[j])
+        query = _unit(terms, {t: idf for t, (_, idf) in found.items()})
+        common = max(self.COMMON_MIN, self.n_docs // 4)
+        offsets, docs, weights = self.offsets, self.docs, self.weights
         sims: dict[int, float] = {}
         get = sims.get
-        for t, w in _unit(terms, self.idf).items():
-            for doc, x in self.postings.get(t, ()):
-                sims[doc] = get(doc, 0.0) + w * x
+        for t, w in query.items():
+            j = found[t][0]
+            lo, hi = offsets[j], offsets[j + 1]
+            if hi - lo > common:
+                continue
+            for i in range(lo, hi):
+                doc = docs[i]
+                sims[doc] = get(doc, 0.0) + w * weights[i]
         best = sorted(sims.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
         return [(doc, s) for doc, s in best if s >= min_similarity]
 
-    def to_data(self) -> tuple[list[tuple[int, float]], list[tuple[int, list[tuple[int, float]]]]]:
-        return list(self.idf.items()), list(self.postings.items())
+    def to_data(self) -> tuple[bytes, bytes, bytes, bytes, bytes, int]:
+        return (
+            self.terms.tobytes(), self.idf.tobytes(), self.offsets.tobytes(),
+            self.docs.tobytes(), self.weights.tobytes(), self.n_docs,
+        )  # fmt: skip
 
     @classmethod
     def from_data(cls, data: Any) -> TermIndex:
-        idf, postings = data
-        return cls(dict(idf), {t: list(p) for t, p in postings})
+        def arr(code: str, raw: bytes) -> Any:
+            out = array(code)
+            out.frombytes(raw)
+            return out
+
+        terms, idf, offsets, docs, weights, n = data
+        return cls(arr("q", terms), arr("d", idf), arr("q", offsets), arr("q", docs),
+                   arr("d", weights), n)  # fmt: skip
 
 
 def _unit(terms: Mapping[int, int], idf: Mapping[int, float]) -> dict[int, float]:
