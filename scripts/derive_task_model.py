@@ -1,0 +1,261 @@
+"""Derive jarvis_cli/data/task_model.json, the weights of task inference, from the
+labelled development set of real prompts in ../shared/data/tasks/ (see its README).
+
+    .venv/bin/python scripts/derive_task_model.py [--data DIR] [--check]
+
+Writes the weights and prints, for the held-out part, the accuracy per category and
+per source and the confusion matrix. `--check` derives again and exits 1 if the
+result differs from the committed file (it is deterministic), else prints the same
+figures.
+
+The method (each choice written down so it can be reviewed):
+
+1. Split. A prompt is held out when sha256("20261205:" + id) falls in the lowest
+   30 % (HELD_OUT); about 60 prompts of each category. Only the other 70 % is used
+   to fit and tune; the held-out figures are reported, never tuned on.
+2. Features. `jarvis_cli.core.selection.task_features.features`, the very function
+   the runtime uses: words, word pairs, characters of unspaced scripts, meaningful
+   punctuation and structure (code, LaTeX, tables, numbers, length, script).
+3. Benchmark boilerplate is not learnt. A line of 40+ characters found in 4 or more
+   training prompts (a benchmark's fixed instruction: MMLU's "The following are
+   multiple choice questions …", BBH's task preambles, FOLIO's question, a CSV that
+   several DABench questions share) and the few framing strings in BOILERPLATE are
+   removed from the *training* text, so the model learns from what a user's prompt of
+   that kind says, not from one benchmark's template. Inference sees the prompt as is.
+4. Model. A multinomial logistic regression over the binary features, each prompt's
+   feature vector scaled to unit length (so a long prompt does not shout), fitted by
+   Adagrad with an L2 penalty, EPOCHS passes in a seeded order. Each source is
+   weighted so that every category weighs the same and, within it, a source of n
+   prompts weighs like sqrt(n) (one big benchmark does not define a category).
+5. Prior knowledge (PRIORS): a keyword list of a category (`task_lexicon.py`, what a
+   user writes: "bug", "prove", "proofread", "who is lying", "in fewer than 4
+   sentences") or a table adds a fixed logit to that category at inference. It is
+   not fitted (fitted, the model would learn it away on this set, whose prompts are
+   longer and more formulaic than a user's); the held-out figures include it.
+   A code fence, a diff or a stack trace is coding before the model is asked
+   (`task.py`).
+6. Size. Features seen in fewer than MIN_DF training prompts are dropped; after
+   fitting, the MAX_FEATURES features with the largest weights are kept and weights
+   are rounded to integers (x SCALE). The file stays under 300 KB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import random
+import re
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from jarvis_cli.core.selection.task_features import features  # noqa: E402
+
+OUT = ROOT / "jarvis_cli" / "data" / "task_model.json"
+DEFAULT_DATA = ROOT.parent / "shared" / "data" / "tasks"
+SEED = 20261205
+HELD_OUT = 0.30
+CLASSES = (
+    "coding",
+    "data_analysis",
+    "general",
+    "instruction_following",
+    "language",
+    "mathematics",
+    "reasoning",
+)
+MIN_DF = 2
+MAX_DF = 0.25
+KEYWORD_PRIOR = 1.0
+# Rule 5: prior knowledge, a fixed logit added to one class when a feature is present.
+PRIORS: dict[str, tuple[str, float]] = {
+    **{f"k:{c}": (c, KEYWORD_PRIOR) for c in CLASSES if c != "general"},
+    "s:table": ("data_analysis", 2.0),
+    "s:short table": ("data_analysis", 2.0),
+}
+EPOCHS = 12
+RATE = 0.5
+L2 = 1e-5
+MAX_FEATURES = 5000
+SCALE = 100
+REPEATED_LINE_CHARS = 40
+REPEATED_LINE_PROMPTS = 4
+BOILERPLATE = (
+    re.compile(r"^The following are multiple choice questions \(with answers\) about .*$", re.M),
+    re.compile(r"^Answer:\s*$", re.M),
+    re.compile(r"Your code should pass these tests:"),
+    re.compile(r"^.*@\w+\[[^\]]*\].*$", re.M),  # DABench's answer-format constraints
+    re.compile(r"^Question:\s*", re.M),
+)
+
+
+def held_out(prompt_id: str) -> bool:
+    """Whether a prompt is in the held-out part (a fixed function of its id)."""
+    digest = hashlib.sha256(f"{SEED}:{prompt_id}".encode()).hexdigest()
+    return int(digest[:8], 16) / 0x1_0000_0000 < HELD_OUT
+
+
+def load(data: Path) -> list[dict[str, str]]:
+    with (data / "prompts.jsonl").open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def strip_boilerplate(rows: list[dict[str, str]]) -> tuple[list[str], int]:
+    """The training texts without repeated template lines (rule 3), and how many went."""
+    seen: Counter[str] = Counter()
+    for row in rows:
+        seen.update(
+            {
+                line.strip()
+                for line in row["prompt"].splitlines()
+                if len(line.strip()) >= REPEATED_LINE_CHARS
+            }
+        )
+    repeated = {line for line, n in seen.items() if n >= REPEATED_LINE_PROMPTS}
+    texts, removed = [], 0
+    for row in rows:
+        kept = []
+        for line in row["prompt"].splitlines():
+            if line.strip() in repeated:
+                removed += 1
+            else:
+                kept.append(line)
+        text = "\n".join(kept)
+        for pattern in BOILERPLATE:
+            text = pattern.sub("", text)
+        texts.append(text)
+    return texts, removed
+
+
+def source_weights(rows: list[dict[str, str]]) -> list[float]:
+    """Rule 4's example weights: equal per category, sqrt(n) per source within it."""
+    per_source = Counter((r["category"], r["source"].split(":")[0]) for r in rows)
+    per_category: dict[str, float] = defaultdict(float)
+    for (category, _), n in per_source.items():
+        per_category[category] += math.sqrt(n)
+    weights = []
+    for r in rows:
+        key = (r["category"], r["source"].split(":")[0])
+        share = math.sqrt(per_source[key]) / per_category[r["category"]]
+        weights.append(share / per_source[key] * len(rows) / len(CLASSES))
+    return weights
+
+
+def fit(docs: list[set[str]], labels: list[int], weights: list[float]) -> dict[str, list[float]]:
+    """Multinomial logistic regression by Adagrad (rule 4); feature -> class weights."""
+    df: Counter[str] = Counter(f for doc in docs for f in doc)
+    ceiling = MAX_DF * len(docs)
+    vocab = {f for f, n in df.items() if n >= MIN_DF and (n <= ceiling or f[0] in "skp")}
+    w: dict[str, list[float]] = {f: [0.0] * len(CLASSES) for f in [*sorted(vocab), ""]}
+    g2: dict[str, list[float]] = {f: [1e-8] * len(CLASSES) for f in w}
+    rng = random.Random(SEED)
+    order = list(range(len(docs)))
+    k = len(CLASSES)
+    for _ in range(EPOCHS):
+        rng.shuffle(order)
+        for i in order:
+            norm = 1.0 / math.sqrt(len(docs[i]) or 1)
+            feats = [f for f in sorted(docs[i]) if f in vocab]
+            scores = list(w[""])
+            for f in feats:
+                wf = w[f]
+                for c in range(k):
+                    scores[c] += wf[c] * norm
+            top = max(scores)
+            exps = [math.exp(s - top) for s in scores]
+            total = sum(exps)
+            grad = [
+                (e / total - (1.0 if c == labels[i] else 0.0)) * weights[i]
+                for c, e in enumerate(exps)
+            ]
+            for f, x in [*((f, norm) for f in feats), ("", 1.0)]:
+                wf, gf = w[f], g2[f]
+                for c in range(k):
+                    g = grad[c] * x + L2 * wf[c]
+                    gf[c] += g * g
+                    wf[c] -= RATE * g / math.sqrt(gf[c])
+    return w
+
+
+def to_table(w: dict[str, list[float]]) -> dict[str, object]:
+    """Rule 6: the largest weights, as integers, centred per feature."""
+    bias = w.pop("")
+    centred = {f: [x - sum(ws) / len(ws) for x in ws] for f, ws in w.items()}
+    ranked = sorted(centred, key=lambda f: (-max(abs(x) for x in centred[f]), f))
+    kept = {}
+    for f in ranked[:MAX_FEATURES]:
+        ints = [round(x * SCALE) for x in centred[f]]
+        if any(ints):
+            kept[f] = ints
+    return {
+        "about": "jarvis task inference weights; derived by scripts/derive_task_model.py "
+        "from ../shared/data/tasks (see jarvis_cli/data/NOTICE)",
+        "classes": list(CLASSES),
+        "scale": SCALE,
+        "priors": {f: list(p) for f, p in sorted(PRIORS.items())},
+        "bias": [round((b - sum(bias) / len(bias)) * SCALE) for b in bias],
+        "weights": dict(sorted(kept.items())),
+    }
+
+
+def report(rows: list[dict[str, str]], guesses: list[str]) -> float:
+    """Print accuracy per category and source and the confusion matrix; overall accuracy."""
+    confusion: dict[str, Counter[str]] = defaultdict(Counter)
+    by_source: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for row, guess in zip(rows, guesses, strict=True):
+        confusion[row["category"]][guess] += 1
+        tally = by_source[f"{row['category']} {row['source'].split(':')[0]}"]
+        tally[0] += guess == row["category"]
+        tally[1] += 1
+    right = sum(confusion[c][c] for c in CLASSES)
+    short = [c[:8] for c in CLASSES]
+    print(f"held-out: {len(rows)} prompts, accuracy {right / len(rows):.3f}")
+    print(f"{'true / guessed':<22}" + "".join(f"{s:>9}" for s in short) + "  accuracy")
+    for c in CLASSES:
+        n = sum(confusion[c].values())
+        cells = "".join(f"{confusion[c][g]:>9}" for g in CLASSES)
+        print(f"{c:<22}{cells}  {confusion[c][c] / n:.3f} ({n})")
+    print("by source:", "; ".join(f"{s} {a}/{n}" for s, (a, n) in sorted(by_source.items())))
+    return right / len(rows)
+
+
+def derive(data: Path) -> dict[str, object]:
+    rows = load(data)
+    train = [r for r in rows if not held_out(r["id"])]
+    texts, removed = strip_boilerplate(train)
+    print(f"training: {len(train)} prompts; {removed} repeated template lines left out")
+    docs = [features(t) for t in texts]
+    labels = [CLASSES.index(r["category"]) for r in train]
+    return to_table(fit(docs, labels, source_weights(train)))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--check", action="store_true")
+    args = parser.parse_args()
+    table = derive(args.data)
+    text = json.dumps(table, ensure_ascii=False, separators=(",", ":")) + "\n"
+    if args.check:
+        if OUT.read_text(encoding="utf-8") != text:
+            print(f"{OUT.relative_to(ROOT)} differs from what the data derives", file=sys.stderr)
+            return 1
+    else:
+        OUT.write_text(text, encoding="utf-8")
+        print(f"wrote {OUT.relative_to(ROOT)}: {len(text.encode()) // 1024} KB")
+
+    # The committed file is now what was derived: measure inference as `select` runs it.
+    from jarvis_cli.core.selection.task import infer_task
+
+    rows = [r for r in load(args.data) if held_out(r["id"])]
+    report(rows, [infer_task(r["prompt"]).category for r in rows])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
