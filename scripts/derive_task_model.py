@@ -1,4 +1,4 @@
-"""Derive jarvis_cli/data/task_model.json, the weights of task inference, from the
+"""Derive jarvis_cli/data/task_model.tsv, the weights of task inference, from the
 labelled development set of real prompts in ../shared/data/tasks/ (see its README).
 
     .venv/bin/python scripts/derive_task_model.py [--data DIR] [--check]
@@ -56,7 +56,7 @@ sys.path.insert(0, str(ROOT))
 
 from jarvis_cli.core.selection.task_features import features  # noqa: E402
 
-OUT = ROOT / "jarvis_cli" / "data" / "task_model.json"
+OUT = ROOT / "jarvis_cli" / "data" / "task_model.tsv"
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "tasks"
 SEED = 20261205
 HELD_OUT = 0.30
@@ -182,8 +182,9 @@ def fit(docs: list[set[str]], labels: list[int], weights: list[float]) -> dict[s
     return w
 
 
-def to_table(w: dict[str, list[float]]) -> dict[str, object]:
-    """Rule 6: the largest weights, as integers, centred per feature."""
+def to_table(w: dict[str, list[float]]) -> str:
+    """Rule 6: the largest weights, as integers, centred per feature; the file's text
+    (a JSON header line, then `NAME<TAB>w1,w2,…` per feature; see task_model.py)."""
     bias = w.pop("")
     centred = {f: [x - sum(ws) / len(ws) for x in ws] for f, ws in w.items()}
     ranked = sorted(centred, key=lambda f: (-max(abs(x) for x in centred[f]), f))
@@ -192,15 +193,19 @@ def to_table(w: dict[str, list[float]]) -> dict[str, object]:
         ints = [round(x * SCALE) for x in centred[f]]
         if any(ints):
             kept[f] = ints
-    return {
+    header = {
         "about": "jarvis task inference weights; derived by scripts/derive_task_model.py "
-        "from ../shared/data/tasks (see jarvis_cli/data/NOTICE)",
+        "from ../shared/data/tasks (see jarvis_cli/data/task_model.NOTICE)",
         "classes": list(CLASSES),
         "scale": SCALE,
-        "priors": {f: list(p) for f, p in sorted(PRIORS.items())},
         "bias": [round((b - sum(bias) / len(bias)) * SCALE) for b in bias],
-        "weights": dict(sorted(kept.items())),
+        "priors": {f: list(p) for f, p in sorted(PRIORS.items())},
     }
+    lines = [json.dumps(header, ensure_ascii=False, separators=(",", ":"))]
+    rows = [f"{f}\t{','.join(map(str, ws))}" for f, ws in sorted(kept.items())]
+    assert rows == sorted(rows), "task_model.py finds a feature's line by bisection"
+    lines += rows
+    return "\n".join(lines) + "\n"
 
 
 def report(rows: list[dict[str, str]], guesses: list[str]) -> float:
@@ -224,7 +229,7 @@ def report(rows: list[dict[str, str]], guesses: list[str]) -> float:
     return right / len(rows)
 
 
-def derive(data: Path) -> dict[str, object]:
+def derive(data: Path) -> str:
     rows = load(data)
     train = [r for r in rows if not held_out(r["id"])]
     texts, removed = strip_boilerplate(train)
@@ -239,10 +244,9 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args()
-    table = derive(args.data)
-    text = json.dumps(table, ensure_ascii=False, separators=(",", ":")) + "\n"
+    text = derive(args.data)
     if args.check:
-        if OUT.read_text(encoding="utf-8") != text:
+        if not OUT.exists() or OUT.read_text(encoding="utf-8") != text:
             print(f"{OUT.relative_to(ROOT)} differs from what the data derives", file=sys.stderr)
             return 1
     else:

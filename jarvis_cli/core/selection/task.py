@@ -23,6 +23,7 @@ characters are read (`task_features.clip`), so a large piped file costs no more.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import NamedTuple
 
 from jarvis_cli.core.registry.quality import CATEGORIES
@@ -64,9 +65,15 @@ def infer_task(prompt: str | None) -> Task:
     # Imported here: the weight table and the feature patterns cost nothing until a
     # prompt is classified (`jarvis --help` never pays for them).
     from jarvis_cli.core.selection.task_features import clip
+
+    return _infer_clipped(clip(prompt))
+
+
+@lru_cache(maxsize=16)
+def _infer_clipped(text: str) -> Task:
+    # Cached: one selection asks twice (ranking, then qualify) for the same prompt.
     from jarvis_cli.core.selection.task_model import shipped_model
 
-    text = clip(prompt)
     for name, pattern in _CERTAIN:
         if pattern.search(text):
             return Task("coding", name)

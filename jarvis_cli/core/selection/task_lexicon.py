@@ -5,256 +5,204 @@ feature, `k:CATEGORY`: its weight is fitted with the others, and at inference it
 also adds a fixed prior to its category (`priors` in the weight table). The lists
 are what a person would write, not any benchmark's template; a few entries are in
 other languages (Chinese, Russian, German, French, Spanish) for common requests.
-All patterns are lower-case and matched against lower-cased text (case-insensitive
-patterns with this many alternatives cost milliseconds to compile).
+
+Matching is by set look-up over the prompt's lower-cased words, not by regular
+expressions: a pattern with this many alternatives costs milliseconds to compile,
+and every `jarvis select` would pay that once.
 """
 
 from __future__ import annotations
 
-import re
 
-_STEM = r"\w*"
-
-
-def _words(*terms: str) -> re.Pattern[str]:
-    """One pattern for a category's lower-case terms, each matched as a whole word:
-    ASCII terms between non-ASCII-alphanumerics (so "用Python写" finds "python"),
-    other alphabetic terms between non-letters, and terms of scripts written without
-    spaces (Chinese, Japanese) anywhere."""
-    ascii_terms = [t for t in terms if t.isascii()]
-    unspaced = [t for t in terms if not t.isascii() and "\u3040" <= t[0] <= "\u9fff"]
-    other = [t for t in terms if t not in ascii_terms and t not in unspaced]
-    parts = [r"(?<![a-z0-9])(" + "|".join(ascii_terms) + r")(?![a-z0-9])"]
-    if other:
-        parts.append(r"(?<![^\W\d_])(" + "|".join(other) + r")(?![^\W\d_])")
-    if unspaced:
-        parts.append("(" + "|".join(unspaced) + ")")
-    return re.compile("|".join(parts))
+def _split(words: str) -> tuple[str, ...]:
+    return tuple(words.split())
 
 
-LEXICON: tuple[tuple[str, re.Pattern[str]], ...] = (
-    (
-        "coding",
-        _words(
-            r"code",
-            r"coding",
-            r"codebase",
-            r"functions?",
-            r"methods?",
-            r"bugs?",
-            r"debug" + _STEM,
-            r"refactor" + _STEM,
-            r"compil" + _STEM,
-            r"exceptions?",
-            r"stack ?trace",
-            r"segfault",
-            r"python",
-            r"javascript",
-            r"typescript",
-            r"java",
-            r"c\+\+",
-            r"c#",
-            r"rust",
-            r"golang",
-            r"ruby",
-            r"php",
-            r"kotlin",
-            r"swift",
-            r"bash",
-            r"sql",
-            r"regex",
-            r"api",
-            r"endpoints?",
-            r"scripts?",
-            r"programs?",
-            r"programming",
-            r"algorithms?",
-            r"implement" + _STEM,
-            r"unit tests?",
-            r"git",
-            r"docker" + _STEM,
-            r"kubernetes",
-            r"css",
-            r"html",
-            r"react",
-            r"node(js)?",
-            r"npm",
-            r"pip",
-            r"librar(y|ies)",
-            r"variables?",
-            r"arrays?",
-            r"recursion",
-            r"classes",
-            r"函数",
-            r"代码",
-            r"编程",
-            r"程序",
-            r"функци" + _STEM,
-            r"код" + _STEM,
-            r"программ" + _STEM,
-            r"funktion",
-            r"función",
-            r"fonction",
+NUMBER_WORDS = frozenset(_split("one two three four five six seven eight nine ten"))
+
+
+class Lexicon:
+    """A category's terms (a plain class: a NamedTuple costs a millisecond to create)."""
+
+    __slots__ = ("phrases", "raw", "stems", "words")
+
+    def __init__(self, words: str, stems: str, phrases: tuple[str, ...], raw: str) -> None:
+        self.words = frozenset(words.split())  # whole words
+        self.stems = tuple(stems.split())  # word beginnings ("debug" finds "debugging")
+        self.phrases = phrases  # word sequences, matched on word boundaries
+        self.raw = tuple(raw.split())  # substrings: punctuation, unspaced scripts
+
+
+def _lex(words: str, stems: str = "", phrases: tuple[str, ...] = (), raw: str = "") -> Lexicon:
+    return Lexicon(words, stems, phrases, raw)
+
+
+_COMPARATIVES = _split("taller shorter older younger heavier lighter faster slower")
+
+LEXICON: dict[str, Lexicon] = {
+    "coding": _lex(
+        "code coding codebase function functions method methods bug bugs exception exceptions "
+        "segfault python javascript typescript java rust golang ruby php kotlin swift bash sql "
+        "regex api endpoint endpoints script scripts program programs programming algorithm "
+        "algorithms git css html react node nodejs npm pip library libraries variable "
+        "variables array arrays recursion classes funktion función fonction",
+        "debug refactor compil implement docker kubernetes функци код программ",
+        ("unit test", "unit tests", "stack trace"),
+        "c++ c# node.js 函数 代码 编程 程序",
+    ),
+    "mathematics": _lex(
+        "prove proof proofs theorem theorems lemma solve equation equations integral integrals "
+        "derivative derivatives differentiate probability polynomial polynomials matrix "
+        "matrices calculate remainder divisible prime primes fraction fractions ratio area "
+        "perimeter volume radius triangle triangles angle angles digit digits integer integers "
+        "geometry algebra calculus сколько combien cuántos",
+        "eigen",
+        ("how many", "how much", "expected value", "wie viele"),
+        "计算 多少",
+    ),
+    "reasoning": _lex(
+        "puzzle puzzles riddle riddles logic logical premise premises conclusion conclusions "
+        "valid invalid lies liar liars lying knight knights knave knaves leftmost rightmost "
+        "ordering yesterday tomorrow argument arguments syllogism therefore",
+        "deduc fallac",
+        (
+            "true or false",
+            "tells the truth",
+            "left of",
+            "right of",
+            "which of the following",
+            "if all",
+            *(f"{word} than" for word in _COMPARATIVES),
+        ),
+        "mm/dd/yyyy",
+    ),
+    "data_analysis": _lex(
+        "data dataset datasets dataframe dataframes pandas csv table tables spreadsheet "
+        "spreadsheets excel column columns rows pivot average mean median regression chart "
+        "charts plot plots trend trends outlier outliers distribution survey surveys sales "
+        "revenue",
+        "statistic aggregat",
+        (
+            "data frame",
+            "data analysis",
+            *(
+                f"{verb} {det}{what}"
+                for verb in ("analyze", "analyse")
+                for det in ("", "the ", "this ", "my ", "our ", "these ")
+                for what in ("data", "numbers", "results", "figures")
+            ),
         ),
     ),
-    (
-        "mathematics",
-        _words(
-            r"prove",
-            r"proofs?",
-            r"theorems?",
-            r"lemma",
-            r"solve",
-            r"equations?",
-            r"integrals?",
-            r"derivatives?",
-            r"differentiate",
-            r"probability",
-            r"polynomials?",
-            r"matri(x|ces)",
-            r"eigen" + _STEM,
-            r"calculate",
-            r"how many",
-            r"how much",
-            r"remainder",
-            r"divisible",
-            r"primes?",
-            r"fractions?",
-            r"ratio",
-            r"area",
-            r"perimeter",
-            r"volume",
-            r"radius",
-            r"triangles?",
-            r"angles?",
-            r"digits?",
-            r"integers?",
-            r"expected value",
-            r"geometry",
-            r"algebra",
-            r"calculus",
-            r"计算",
-            r"多少",
-            r"сколько",
-            r"wie viele",
-            r"combien",
-            r"cuántos",
+    # Format constraints; "at least 300 words" and the like are found by
+    # `_counted_constraint`, as the number varies.
+    "instruction_following": _lex(
+        "lowercase uppercase postscript placeholder placeholders",
+        "",
+        (
+            "lower case",
+            "upper case",
+            "capital letters",
+            "do not use",
+            "without using",
+            *(
+                f"wrap {det}{whole}{what}"
+                for det in ("the ", "your ")
+                for whole in ("", "entire ", "whole ")
+                for what in ("answer", "response", "output")
+            ),
+            "in json format",
+            "in xml",
+            "xml tags",
+            "xml tag",
+            "xml format",
+            "end your response",
+            "end your answer",
+            "no commas",
+            "no comma",
+            "double angular",
+            "double quotation",
+            "respond with",
+            "respond only",
+            "respond in",
+            "answer with",
+            "answer only with",
+            "separated by",
+            "first word",
+            "response must",
+            "response should",
         ),
+        "p.s.",
     ),
-    (
-        "reasoning",
-        _words(
-            r"puzzles?",
-            r"riddles?",
-            r"logic(al)?",
-            r"deduc" + _STEM,
-            r"premises?",
-            r"conclusions?",
-            r"valid",
-            r"invalid",
-            r"true or false",
-            r"lies",
-            r"liars?",
-            r"tells the truth",
-            r"lying",
-            r"knights?",
-            r"knaves?",
-            r"left of",
-            r"right of",
-            r"leftmost",
-            r"rightmost",
-            r"ordering",
-            r"yesterday",
-            r"tomorrow",
-            r"mm/dd/yyyy",
-            r"which of the following",
-            r"arguments?",
-            r"fallac" + _STEM,
-            r"syllogism",
-            r"(taller|shorter|older|younger|heavier|lighter|faster|slower) than",
-            r"therefore",
-            r"if all",
+    "language": _lex(
+        "rewrite reword grammar spelling synonym synonyms antonym antonyms idiom idioms "
+        "headline tldr",
+        "translat summar paraphras rephras proofread grammatical misspell перевед перевод "
+        "übersetz tradu",
+        tuple(
+            f"{prep} {lang}"
+            for prep in ("in", "into")
+            for lang in _split("english french german spanish chinese japanese russian italian")
         ),
+        "tl;dr 翻译 总结",
     ),
+}
+
+# Two words before a count ("no more" than N: `_counted_constraint` skips the "than").
+_COUNT_LEAD = frozenset(
     (
-        "data_analysis",
-        _words(
-            r"data",
-            r"analy[sz]\w* (the |this |my |our |these )?(data|numbers|results|figures)",
-            r"surveys?",
-            r"sales",
-            r"revenue",
-            r"datasets?",
-            r"data ?frames?",
-            r"pandas",
-            r"csv",
-            r"tables?",
-            r"spreadsheets?",
-            r"excel",
-            r"columns?",
-            r"rows",
-            r"pivot",
-            r"average",
-            r"mean",
-            r"median",
-            r"regression",
-            r"statistic" + _STEM,
-            r"charts?",
-            r"plots?",
-            r"trends?",
-            r"outliers?",
-            r"distribution",
-            r"aggregat" + _STEM,
-        ),
-    ),
-    (
-        "instruction_following",
-        re.compile(
-            r"\b(at (least|most)|fewer than|less than|more than|exactly|no more than) "
-            r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten) "
-            r"(words?|sentences?|paragraphs?|lines?|bullets?|bullet points?|sections?"
-            r"|characters?|letters?|times)\b"
-            r"|\b(all )?(lower|upper) ?case\b|\bcapital letters\b|\bdo not use\b|\bwithout using"
-            r"|\bwrap (the|your)( entire| whole)? (answer|response|output)|\bin json format\b"
-            r"|\bin xml\b|\bxml (tags?|format)\b|\bend your (response|answer)\b|\bp\.s\.\B"
-            r"|\bpostscript\b|\bno commas?\b|\bdouble (angular|quotation)\b|\bplaceholders?\b"
-            r"|\brespond (only )?(with|in)\b|\banswer (only )?with\b|\bseparated by\b"
-            r"|\bfirst word\b|\bresponse (must|should)\b"
-        ),
-    ),
-    (
-        "language",
-        _words(
-            r"translat" + _STEM,
-            r"summar" + _STEM,
-            r"paraphras" + _STEM,
-            r"rephras" + _STEM,
-            r"rewrite",
-            r"reword",
-            r"proofread" + _STEM,
-            r"grammar",
-            r"grammatical" + _STEM,
-            r"spelling",
-            r"misspell" + _STEM,
-            r"synonyms?",
-            r"antonyms?",
-            r"idioms?",
-            r"headline",
-            r"tl;?dr",
-            r"in (english|french|german|spanish|chinese|japanese|russian|italian)",
-            r"into (english|french|german|spanish|chinese|japanese|russian|italian)",
-            r"翻译",
-            r"总结",
-            r"перевед" + _STEM,
-            r"перевод" + _STEM,
-            r"übersetz" + _STEM,
-            r"tradu" + _STEM,
-        ),
-    ),
+        ("at", "least"),
+        ("at", "most"),
+        ("fewer", "than"),
+        ("less", "than"),
+        ("more", "than"),
+        ("no", "more"),
+    )
+)
+_COUNT_UNITS = frozenset(
+    _split(
+        "word words sentence sentences paragraph paragraphs line lines bullet bullets section "
+        "sections character characters letter letters times"
+    )
 )
 
 
-def keyword_features(lowered: str) -> set[str]:
-    """`k:CATEGORY` for each category whose words appear in `lowered` (lower-cased:
-    the patterns are, as case-insensitive ones cost milliseconds to compile)."""
-    return {f"k:{category}" for category, pattern in LEXICON if pattern.search(lowered)}
+def _counted_constraint(words: list[str]) -> str | None:
+    """ "at least 300 words", "exactly 3 bullet points", "fewer than four sentences"."""
+    for i, word in enumerate(words):
+        if word == "exactly":
+            start = i + 1
+        elif (word, words[i + 1] if i + 1 < len(words) else "") in _COUNT_LEAD:
+            start = i + 2 + (words[i + 1] == "more" and word == "no")
+        else:
+            continue
+        if (
+            start + 1 < len(words)
+            and (words[start] == "#" or words[start] in NUMBER_WORDS)
+            and words[start + 1] in _COUNT_UNITS
+        ):
+            return " ".join(words[i : start + 2])
+    return None
+
+
+def keyword_match(category: str, words: list[str], lowered: str) -> str | None:
+    """The first term of `category`'s list in the prompt (its lower-cased words and text)."""
+    lexicon = LEXICON[category]
+    for word in words:
+        if word in lexicon.words or word.startswith(lexicon.stems):
+            return word
+    if lexicon.phrases:
+        joined = f" {' '.join(words)} "
+        for phrase in lexicon.phrases:
+            if f" {phrase} " in joined:
+                return phrase
+    for term in lexicon.raw:
+        if term in lowered:
+            return term
+    if category == "instruction_following":
+        return _counted_constraint(words)
+    return None
+
+
+def keyword_features(words: list[str], lowered: str) -> set[str]:
+    """`k:CATEGORY` for each category with a term in the prompt."""
+    return {f"k:{c}" for c in LEXICON if keyword_match(c, words, lowered) is not None}

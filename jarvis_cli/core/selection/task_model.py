@@ -1,72 +1,82 @@
 """The task classifier: a linear model over `task_features`, its weights in
-`jarvis_cli/data/task_model.json` (derived by `scripts/derive_task_model.py` from
-real, labelled prompts; sources and licences in jarvis_cli/data/NOTICE).
+`jarvis_cli/data/task_model.tsv` (derived by `scripts/derive_task_model.py` from
+real, labelled prompts; sources and licences in jarvis_cli/data/task_model.NOTICE).
 
-The weight table is read on the first classification only (about 2 ms), so importing
-this module costs nothing. A prompt's score for a category is the bias plus the sum
-of its known features' weights, divided by sqrt(number of features) as in fitting;
-the evidence is the features that most separate the winner from the runner-up.
+The file is a JSON header line (classes, scale, bias, priors) and one line per
+feature, `NAME<TAB>w1,w2,…` (integers, one per class, x scale), sorted by name. It
+is read on the first classification only and split into lines; a feature's line is
+found by bisection and parsed when a prompt has that feature. A prompt's score for a
+category is the bias plus its known features' weights divided by sqrt(number of
+features), as in fitting, plus the fixed priors of its keyword lists and tables; the
+evidence is the features that most separate the winner from the runner-up.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from bisect import bisect_left
 from functools import lru_cache
 from pathlib import Path
 
 from jarvis_cli.core.selection.task_features import describe, features
 
-MODEL_FILE = Path(__file__).resolve().parents[2] / "data" / "task_model.json"
+MODEL_FILE = Path(__file__).resolve().parents[2] / "data" / "task_model.tsv"
 EVIDENCE = 3
 
 
-@dataclass(frozen=True)
 class Guess:
     """A classification: the category, its probability and the strongest evidence."""
 
-    category: str
-    probability: float
-    evidence: tuple[str, ...]
+    __slots__ = ("category", "evidence", "probability")
+
+    def __init__(self, category: str, probability: float, evidence: tuple[str, ...]) -> None:
+        self.category = category
+        self.probability = probability
+        self.evidence = evidence
 
 
-@dataclass(frozen=True)
 class TaskModel:
-    classes: tuple[str, ...]
-    scale: float
-    bias: tuple[int, ...]
-    weights: dict[str, list[int]]
-    priors: dict[str, tuple[int, float]]
+    """The weight table, parsed lazily per feature."""
 
-    @classmethod
-    def from_json(cls, text: str) -> TaskModel:
-        doc = json.loads(text)
-        return cls(
-            classes=tuple(doc["classes"]),
-            scale=float(doc["scale"]),
-            bias=tuple(doc["bias"]),
-            weights=doc["weights"],
-            priors={f: (doc["classes"].index(c), float(v)) for f, (c, v) in doc["priors"].items()},
-        )
+    def __init__(self, text: str) -> None:
+        header, _, body = text.partition("\n")
+        meta = json.loads(header)
+        self.classes: tuple[str, ...] = tuple(meta["classes"])
+        self.scale = float(meta["scale"])
+        self.bias = [float(b) for b in meta["bias"]]
+        self.priors = {
+            f: (self.classes.index(c), float(v) * self.scale)
+            for f, (c, v) in meta["priors"].items()
+        }
+        # The lines are sorted by feature name (a tab sorts before any name character),
+        # so a feature is found by bisection; nothing else is parsed up front.
+        self._lines = body.rstrip("\n").split("\n")
+
+    def weights(self, feature: str) -> list[int] | None:
+        key = feature + "\t"
+        i = bisect_left(self._lines, key)
+        if i < len(self._lines) and self._lines[i].startswith(key):
+            return [int(w) for w in self._lines[i][len(key) :].split(",")]
+        return None
 
     def classify(self, prompt: str) -> Guess:
         """The most probable category of `prompt`, with its evidence."""
-        feats = features(prompt)
+        feats = sorted(features(prompt))
         k = len(self.classes)
         norm = 1.0 / math.sqrt(len(feats) or 1)
         # Each known feature's contribution to each class's score (in weight units).
         parts: list[tuple[str, list[float]]] = []
         for f in feats:
-            ws = self.weights.get(f)
+            ws = self.weights(f)
             part = [w * norm for w in ws] if ws is not None else None
             if f in self.priors:
                 c, value = self.priors[f]
                 part = part or [0.0] * k
-                part[c] += value * self.scale
+                part[c] += value
             if part is not None:
                 parts.append((f, part))
-        scores = [float(b) for b in self.bias]
+        scores = list(self.bias)
         for _, part in parts:
             for c in range(k):
                 scores[c] += part[c]
@@ -85,4 +95,4 @@ class TaskModel:
 @lru_cache(maxsize=1)
 def shipped_model() -> TaskModel:
     """The bundled weight table, read once per process."""
-    return TaskModel.from_json(MODEL_FILE.read_text(encoding="utf-8"))
+    return TaskModel(MODEL_FILE.read_text(encoding="utf-8"))

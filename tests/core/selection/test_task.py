@@ -127,7 +127,7 @@ def test_a_prompt_in_another_language_gets_a_task(category: str, prompt: str) ->
 
 def test_the_rule_names_the_evidence_and_the_probability() -> None:
     task = infer_task("Write a blog post about remote work of at least 300 words.")
-    assert task.rule.startswith("'at least 300 words'")
+    assert task.rule.startswith("'at least N words'")
     assert re.search(r" \(p [01]\.\d\d\)$", task.rule), task.rule
     assert infer_task("hello there").quality_key is None
     assert infer_task("fix the bug").quality_key == "coding"
