@@ -56,12 +56,18 @@ def clip(text: str) -> str:
 
 def _unspaced(ch: str) -> bool:
     point = ord(ch)
-    return any(low <= point <= high for low, high in _UNSPACED)
+    # _UNSPACED, spelled out: this runs once per character of non-Latin words.
+    return (
+        0x3040 <= point <= 0x30FF
+        or 0x3400 <= point <= 0x9FFF
+        or 0xAC00 <= point <= 0xD7AF
+        or 0x0E00 <= point <= 0x0E7F
+    )
 
 
 def _split_unspaced(token: str) -> list[str]:
     """A token as runs of unspaced-script and other characters ("用python写" has three)."""
-    if token.isascii():
+    if max(token) < "\u0e00":  # ASCII, Latin, Cyrillic, Greek, Indic, …: no unspaced run
         return [token]
     runs: list[str] = []
     kind = None

@@ -184,14 +184,17 @@ def _counted_constraint(words: list[str]) -> str | None:
     return None
 
 
-def keyword_match(category: str, words: list[str], lowered: str) -> str | None:
-    """The first term of `category`'s list in the prompt (its lower-cased words and text)."""
+def keyword_match(
+    category: str, words: list[str], lowered: str, joined: str | None = None
+) -> str | None:
+    """The first term of `category`'s list in the prompt: its lower-cased words, its
+    lower-cased text, and the words joined by single spaces (computed if not given)."""
     lexicon = LEXICON[category]
     for word in words:
         if word in lexicon.words or word.startswith(lexicon.stems):
             return word
     if lexicon.phrases:
-        joined = f" {' '.join(words)} "
+        joined = joined or f" {' '.join(words)} "
         for phrase in lexicon.phrases:
             if f" {phrase} " in joined:
                 return phrase
@@ -205,4 +208,5 @@ def keyword_match(category: str, words: list[str], lowered: str) -> str | None:
 
 def keyword_features(words: list[str], lowered: str) -> set[str]:
     """`k:CATEGORY` for each category with a term in the prompt."""
-    return {f"k:{c}" for c in LEXICON if keyword_match(c, words, lowered) is not None}
+    joined = f" {' '.join(words)} "
+    return {f"k:{c}" for c in LEXICON if keyword_match(c, words, lowered, joined) is not None}
