@@ -60,6 +60,7 @@ class Layout(NamedTuple):
     shown: list[int]
     widths: list[int]
     hidden: list[str]
+    width: int | None = None  # the terminal's, when the table is fitted to one
 
 
 def layout(
@@ -123,7 +124,8 @@ def layout(
         for i in short[:spare]:  # then texts, a character each in turn
             widths[i] += 1
             spare -= 1
-    return Layout(shown, [widths[i] for i in shown], [columns[i].header for i in sorted(hidden)])
+    hidden_headers = [columns[i].header for i in sorted(hidden)]
+    return Layout(shown, [widths[i] for i in shown], hidden_headers, width)
 
 
 def _spill_floor(header: int, cells: list[int]) -> int:
@@ -159,18 +161,30 @@ def lines(
         style = row_styles[n] if n < len(row_styles) else None
         out.extend(
             _row_lines(
-                [columns[i] for i in lay.shown], [row[i] for i in lay.shown], lay.widths, style
+                [columns[i] for i in lay.shown],
+                [row[i] for i in lay.shown],
+                lay.widths,
+                style,
+                lay.width,
             )
         )
     return out
 
 
 def _row_lines(
-    cols: Sequence[Column], cells: Sequence[Text], widths: Sequence[int], style: str | None
+    cols: Sequence[Column],
+    cells: Sequence[Text],
+    widths: Sequence[int],
+    style: str | None,
+    limit: int | None = None,
 ) -> list[Text]:
+    """One row as lines. An id wider than its column is written whole and the row goes
+    on below it, under its own columns; if the id would pass the terminal's edge
+    (`limit`), it gets a line of its own under the row instead."""
     from rich.text import Text
 
     done: list[Text] = []
+    own: list[Text] = []  # ids on lines of their own, after the row
     line = Text()
     at = 0  # the column the line has reached
     start = 0  # where the current column begins
@@ -180,20 +194,23 @@ def _row_lines(
             at = start
         text = cell.copy()
         size = text.cell_len
-        last = j == len(cols) - 1
         if size > width and col.kind == TEXT:
             text.truncate(width, overflow="ellipsis")
             size = text.cell_len
+        elif size > width and limit is not None and start + size > limit:
+            own.append(Text(" " * max(0, min(start, limit - size))).append_text(text))
+            text, size = Text(), 0
         if col.kind == NUM and size < width:
             line.append(" " * (width - size))
             at += width - size
         line.append_text(text)
         at += size
         start += width + GAP
-        if at > start - GAP and not last:  # an id wider than its column: new line
+        if at > start - GAP and j < len(cols) - 1:  # an id wider than its column
             done.append(line)
             line, at = Text(), 0
     done.append(line)
+    done.extend(own)
     for t in done:
         t.rstrip()
         if style:
