@@ -225,8 +225,17 @@ def validate(
     elif not results:
         render.message("no keys to check")
     else:
+        from jarvis_cli.cli.tables import ID, TEXT, Column
+
         tables.table(
-            ["provider", "label", "source", "key", "result", "message"],
+            [
+                Column("provider", ID),
+                Column("label", ID),
+                Column("source", priority=1),
+                Column("key"),
+                Column("result"),
+                Column("message", TEXT, min_width=20),
+            ],
             [
                 (r.provider, r.label or "", r.source, r.fingerprint, r.result, r.message or "")
                 for r in results
@@ -259,9 +268,17 @@ def history(provider: OptionalProviderArg = None, json_output: JsonOption = Fals
     if not events:
         render.message("no key events yet")
         return
+    from jarvis_cli.cli.tables import ID, TEXT, Column
+
     tables.table(
-        ["at", "provider", "label", "event", "detail"],
-        [(render.iso(e.at), e.provider, e.label, e.event, e.detail or "") for e in events],
+        [
+            Column("at (UTC)"),
+            Column("provider", ID),
+            Column("label", ID),
+            Column("event"),
+            Column("detail", TEXT, min_width=20),
+        ],
+        [(render.stamp(e.at), e.provider, e.label, e.event, e.detail or "") for e in events],
     )
 
 

@@ -138,6 +138,7 @@ def show(
     """One request in full: system prompt, prompt, answer and every attempt."""
     import sys
 
+    from jarvis_cli.cli.tables import ID, NUM, Column
     from jarvis_cli.core.runs.content_log import show_request
 
     detail = show_request(get_context().store.conn, request_id)
@@ -169,7 +170,13 @@ def show(
                 sys.stdout.write(f"--- {title}\n{text.rstrip()}\n")
     if detail.attachments:
         tables.table(
-            ["#", "name", "type", "bytes", "sha256"],
+            [
+                Column("#", NUM),
+                Column("name", ID),
+                Column("type"),
+                Column("bytes", NUM),
+                Column("sha256", ID, priority=1),
+            ],
             [
                 (i + 1, a.name, a.mime, "-" if a.size is None else f"{a.size:,}", a.sha256 or "-")
                 for i, a in enumerate(detail.attachments)
@@ -177,11 +184,20 @@ def show(
             title="attachments",
         )
     tables.table(
-        ["#", "at", "model", "result", "status", "ms", "tokens in/out", "cost $"],
+        [
+            Column("#", NUM),
+            Column("at (UTC)"),
+            Column("model", ID),
+            Column("result"),
+            Column("status", NUM, priority=2),
+            Column("ms", NUM, priority=1),
+            Column("tokens in/out", NUM, priority=3),
+            Column("cost $", NUM),
+        ],
         [
             (
                 a.attempt,
-                render.iso(a.at),
+                render.stamp(a.at),
                 a.model_id,
                 "ok" if a.ok else (a.error_class or "error"),
                 a.status_code or "",

@@ -128,16 +128,20 @@ def sync(
     if json_output:
         render.emit_json({"ok": not report.failed, "providers": rows})
     else:
+        from jarvis_cli.cli.tables import ID, NUM, TEXT, Column
+
         tables.table(
-            ["provider", "result", "models", "new", "back", "unavailable"],
+            [Column("provider", ID)]
+            + [Column(h, NUM) for h in ("models", "new", "back", "unavailable")]
+            + [Column("result", TEXT, min_width=20)],
             [
                 (
                     d["provider"],
-                    "ok" if d["ok"] else f"failed: {d['error']}",
                     d["listed"],
                     d["added"],
                     d["reactivated"],
                     d["unavailable"],
+                    "ok" if d["ok"] else f"failed: {d['error']}",
                 )
                 for d in rows
             ],

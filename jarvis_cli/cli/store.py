@@ -95,8 +95,10 @@ def copy(
     if json_output:
         render.emit_json(report.as_json())
         return
+    from jarvis_cli.cli.tables import NUM, Column
+
     tables.table(
-        ["table", "copied", "already there"],
+        [Column("table"), Column("copied", NUM), Column("already there", NUM)],
         [(t, n, report.skipped.get(t, 0)) for t, n in report.copied.items()],
         title=f"{report.source} -> {report.target}",
     )

@@ -224,12 +224,13 @@ def table(
     *,
     title: str | None = None,
     highlight_row: int | None = None,
-    wide: bool = False,
+    wide: bool | None = None,
 ) -> None:
     """Draw a table on stdout, fitted to the terminal (see the module docstring).
 
-    A plain string column is a WORD column that is always shown. Blank headers
-    make a key/value table (`fields`).
+    `wide`: the command's --wide; None for a command without one (hidden columns are
+    then not announced). A plain string column is a WORD column that is always shown.
+    Blank headers make a key/value table (`fields`).
     """
     from rich.text import Text
 
@@ -240,19 +241,15 @@ def table(
     cells = [[render.cell(v) for v in row] for row in rows]
     out = render.console()
     width = out.width if render.is_tty(sys.stdout) else None
-    lay = layout(cols, [[c.cell_len for c in row] for row in cells], width, wide=wide)
+    lay = layout(cols, [[c.cell_len for c in row] for row in cells], width, wide=bool(wide))
     styles = ["bold green" if n == highlight_row else None for n in range(len(rows))]
     if title is not None:
         out.print(Text(render.cut(render.visible(title))))
     body = Text("\n").join(lines(cols, cells, lay, row_styles=styles))
     out.print(body, soft_wrap=True)  # no wrapping, no cropping: ids stay whole
-    if lay.hidden:
-        render.console(stderr=True).print(
-            Text(
-                f"--wide shows {', '.join(lay.hidden)}",
-                style="dim",
-            )
-        )
+    if lay.hidden and wide is not None:
+        hint = Text(f"--wide shows {', '.join(lay.hidden)}", style="dim")
+        render.console(stderr=True).print(hint)
 
 
 def fields(rows: Sequence[Sequence[Any]], *, title: str | None = None) -> None:
