@@ -295,10 +295,10 @@ def _render_human(
     from jarvis_cli.core.selection.quality import LEGEND
 
     shown = result.candidates[:TOP_ROWS]
-    columns = [(Column("#", NUM), None), *_candidate_columns(show_usable)]
+    columns = _candidate_columns(show_usable)
     tables.table(
-        [col for col, _ in columns],
-        [[i + 1, *(get(c) for _, get in columns[1:] if get)] for i, c in enumerate(shown)],
+        [Column("#", NUM), *(col for col, _ in columns)],
+        [[i + 1, *(cell(c) for _, cell in columns)] for i, c in enumerate(shown)],
         title=f"{result.strategy} strategy, task {result.task.category} "
         f"({result.task.rule}): top {len(shown)} of {len(result.candidates)} candidates",
         highlight_row=0,
