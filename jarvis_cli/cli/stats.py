@@ -105,7 +105,7 @@ def _spend(cost: float, unpriced: int, calls: int, unit: str = "") -> str:
     "+ unknown" when some were not."""
     if unpriced and unpriced >= calls:
         return "unknown"
-    shown = f"{unit}{cost:.4f}"
+    shown = f"{unit}{cost:.6f}"  # 6 places, like `log`: a small model's calls cost < $0.0001
     return f"{shown} + unknown" if unpriced else shown
 
 
