@@ -5,7 +5,8 @@ to its cells when the terminal is narrow:
 
 - `ID` (model ids, request ids, URLs: what a user copies): never cut. When the
   column is narrower than a cell, the cell is written whole and the rest of its row
-  continues on the next line, under its own columns.
+  continues on the next line, under its own columns; an id that would pass the
+  terminal's edge that way gets a line of its own under its row instead.
 - `NUM` (right-aligned) and `WORD` (short labels, dates): never cut, never narrowed;
   the column is hidden instead.
 - `TEXT` (previews, messages): cut with "…", down to `min_width`.
@@ -39,8 +40,8 @@ TEXT = "text"
 
 GAP = 2  # spaces between columns
 SPILL_SHARE = 0.25  # at most this share of rows put an id on a line of its own...
-FIELD_MAX = 2000  # characters of one value of a key/value table (table cells: CELL_MAX)
 ID_MIN = 16  # ...unless the always-shown columns need more room: ids narrow down to this
+FIELD_MAX = 2000  # characters of one value of a key/value table (table cells: CELL_MAX)
 
 
 class Column(NamedTuple):
