@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from jarvis_cli.cli import render
+from jarvis_cli.cli import render, tables
 from jarvis_cli.cli.common import JsonOption, get_context
 
 app = typer.Typer(
@@ -94,8 +94,19 @@ def list_(
     if json_output:
         render.emit_json([r.as_dict() for r in rows])
         return
-    render.table(
-        ["id", "at", "model", "task", "score", "source", "request", "note"],
+    from jarvis_cli.cli.tables import ID, NUM, TEXT, Column
+
+    tables.table(
+        [
+            Column("id", NUM),
+            Column("at", priority=2),
+            Column("model", ID),
+            Column("task", priority=1),
+            Column("score", NUM),
+            Column("source"),
+            Column("request", priority=1),
+            Column("note", TEXT, priority=3),
+        ],
         [
             [
                 r.id,
@@ -105,7 +116,7 @@ def list_(
                 f"{r.score:g}",
                 r.source,
                 (r.request_id or "")[:12],
-                render.cut(r.note or "", 40),
+                r.note or "",
             ]
             for r in rows
         ],
