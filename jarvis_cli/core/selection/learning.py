@@ -135,8 +135,8 @@ class LearnedOutcomes:
 
     def estimate(
         self, ids: Sequence[str], priors: Sequence[Quality], task: str, prompt: str | None
-    ) -> tuple[list[Quality], list[Learned | None]]:
-        """Each candidate's learned quality (aligned with ids); unchanged where no outcome."""
+    ) -> LearnedColumn:
+        """Each candidate's learned quality (aligned with ids); the prior where no outcome."""
         index_of = self.index_of
         sums = self.task_sums(task)
         examples = self.prompts() if prompt else None
@@ -144,15 +144,16 @@ class LearnedOutcomes:
         if examples is not None and prompt:
             found = examples.index.nearest(prompt_terms(prompt), K, MIN_SIMILARITY)
             near = [(examples.of(doc), sim) for doc, sim in found]
-        qualities = list(priors)
-        details: list[Learned | None] = [None] * len(ids)
+        total_sw, total_w, total_n = self.total_sw, self.total_w, self.total_n
+        values = [p.value for p in priors]
+        facts: dict[int, tuple[float, float | None, int, float | None, int]] = {}
         for j, model in enumerate(ids):
             m = index_of.get(model)
             if m is None:
                 continue
             prior = priors[j]
             n0 = UNSCORED_PRIOR_OUTCOMES if prior.source == UNSCORED else PRIOR_OUTCOMES
-            msw, mw, mn = self.total_sw[m], self.total_w[m], self.total_n[m]
+            msw, mw, mn = total_sw[m], total_w[m], total_n[m]
             value = (prior.value * n0 + msw) / (n0 + mw)
             sw, w, n = sums.get(m, (0.0, 0.0, 0))
             if n:
@@ -172,9 +173,36 @@ class LearnedOutcomes:
             if k >= MIN_NEIGHBOURS and den > 0:
                 similar = num / den
                 value = (value * NEIGHBOUR_PRIOR + num) / (NEIGHBOUR_PRIOR + den)
-            qualities[j] = Quality(value, LEARNED, prior.model_id)
-            details[j] = Learned(value, prior.value, prior.source, task_score, n, similar, k)
-        return qualities, details
+            values[j] = value
+            facts[j] = (value, task_score, n, similar, k)
+        return LearnedColumn(values, priors, facts)
+
+
+class LearnedColumn:
+    """The learned qualities of a candidate list: `values` aligned with it, and a
+    `Learned` per candidate built on demand (the table shows ten of 10,000)."""
+
+    def __init__(
+        self,
+        values: list[float],
+        priors: Sequence[Quality],
+        facts: dict[int, tuple[float, float | None, int, float | None, int]],
+    ) -> None:
+        self.values, self._priors, self._facts = values, priors, facts
+
+    def detail(self, j: int) -> Learned | None:
+        found = self._facts.get(j)
+        if found is None:
+            return None
+        value, task_score, n, similar, k = found
+        prior = self._priors[j]
+        return Learned(value, prior.value, prior.source, task_score, n, similar, k)
+
+
+def _arr(code: str, data: bytes) -> Any:
+    out = array(code)
+    out.frombytes(data)
+    return out
 
 
 def _doubles(data: bytes) -> array[float]:
@@ -210,8 +238,8 @@ def load_learned(conn: Connection) -> LearnedOutcomes | None:
         if found is None:
             return None
         index = TermIndex.from_data(found[0])
-        return PromptExamples(index, _ints(found[1]), _ints(found[2]), _doubles(found[3]),
-                              _doubles(found[4]))  # fmt: skip
+        return PromptExamples(index, _ints(found[1]), _arr("i", found[2]), _arr("f", found[3]),
+                              _arr("f", found[4]))  # fmt: skip
 
     return LearnedOutcomes(data, load_prompts)
 
@@ -266,7 +294,7 @@ def _build(conn: Connection) -> tuple[Any, Any]:
         ex[m] = (s + score * weight, w + weight)
     if not by_terms:
         return data, None
-    offsets, ex_models, ex_sw, ex_w = array("q", [0]), array("q"), array("d"), array("d")
+    offsets, ex_models, ex_sw, ex_w = array("q", [0]), array("i"), array("f"), array("f")
     for ex in by_terms.values():
         for m, (s, w) in ex.items():
             ex_models.append(m)

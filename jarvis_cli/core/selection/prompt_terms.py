@@ -74,7 +74,8 @@ class TermIndex:
             for t, w in _unit(d, idf).items():
                 postings.setdefault(t, []).append((i, w))
         terms = array("q", sorted(postings))
-        offsets, flat_docs, weights = array("q", [0]), array("q"), array("d")
+        # 4-byte doc ids and weights: half the bytes to store and load at 5,000 prompts
+        offsets, flat_docs, weights = array("q", [0]), array("i"), array("f")
         for t in terms:
             for doc, w in postings[t]:
                 flat_docs.append(doc)
@@ -121,8 +122,8 @@ class TermIndex:
             return out
 
         terms, idf, offsets, docs, weights, n = data
-        return cls(arr("q", terms), arr("d", idf), arr("q", offsets), arr("q", docs),
-                   arr("d", weights), n)  # fmt: skip
+        return cls(arr("q", terms), arr("d", idf), arr("q", offsets), arr("i", docs),
+                   arr("f", weights), n)  # fmt: skip
 
 
 def _unit(terms: Mapping[int, int], idf: Mapping[int, float]) -> dict[int, float]:

@@ -124,15 +124,16 @@ class _Scored:
             [successes[i] for i in cand], [calls[i] for i in cand]
         )
         self.qualities = q.qualities
-        self.learned: list[learning.Learned | None] | None = None
+        qualities = [x.value for x in q.qualities]
+        self.learned: learning.LearnedColumn | None = None
         if inputs.learned is not None:  # the one place outcomes enter scoring
-            self.qualities, self.learned = inputs.learned.estimate(
+            self.learned = inputs.learned.estimate(
                 [table.ids[i] for i in cand],
                 q.qualities,
                 resolve_task(request.task, request.prompt).category,
                 request.prompt,
             )
-        qualities = [x.value for x in self.qualities]
+            qualities = self.learned.values
         self.perf = scoring.performance_scores(self.latencies)
         self.cost = scoring.cost_scores(self.costs)
         self.rel = scoring.reliability_scores(self.smoothed)
@@ -182,6 +183,7 @@ class _Scored:
                 "--type chat` confirms it)",
             )
         quality = self.qualities[j]
+        learned = None if self.learned is None else self.learned.detail(j)
         return ScoredCandidate(
             model,
             self.usable[j],
@@ -190,16 +192,16 @@ class _Scored:
             self.latencies[j],
             self.measured[j],
             self.smoothed[j],
-            quality.value,
+            self.quality_values[j],
             scoring.SubScores(self.perf[j], self.cost[j], self.rel[j], self.qual[j]),
             self.totals[j],
             self.tiebreaks[j],
             notes,
-            quality.source,
+            quality.source if learned is None else learning.LEARNED,
             quality.model_id,
             self.versions.get(i, 1),
             assumed,
-            None if self.learned is None else self.learned[j],
+            learned,
         )
 
 

@@ -26,6 +26,12 @@ def store(tmp_path: Path) -> Store:
     return Store.open(tmp_path / "data" / "jarvis.db")
 
 
+def est(learned: learning.LearnedOutcomes, ids: list[str], priors: list[Quality], task: str,
+        prompt: str | None) -> tuple[list[float], list[learning.Learned | None]]:  # fmt: skip
+    column = learned.estimate(ids, priors, task, prompt)
+    return column.values, [column.detail(j) for j in range(len(ids))]
+
+
 PRIOR = Quality(0.5, "livebench 2026-06-25", "x/a")
 UNSCORED = Quality(0.3, "none")
 
@@ -47,18 +53,18 @@ def test_the_posterior_takes_the_prior_as_ten_outcomes_and_the_task_borrows_from
     import_lines(store, parse_import(lines, "f"), keep_prompt=False)
     learned = load_learned(store.conn)
     assert learned is not None
-    (q,), (detail,) = learned.estimate(["x/a"], [PRIOR], "coding", None)
+    (q,), (detail,) = est(learned, ["x/a"], [PRIOR], "coding", None)
     model_level = (0.5 * 10 + 10) / (10 + 10)  # 0.75
     expected = (model_level * learning.TASK_PRIOR + 10) / (learning.TASK_PRIOR + 10)
-    assert math.isclose(q.value, expected) and q.source == "outcomes"
+    assert math.isclose(q, expected)
     assert detail is not None and (detail.task_score, detail.task_n) == (1.0, 10)
     assert detail.describe() == "you: 1.00, n=10; prior 0.50 (livebench 2026-06-25)"
     # another task: the model-level posterior, and "you" says what the model scored
-    (other,), (d2,) = learned.estimate(["x/a"], [PRIOR], "math", None)
-    assert math.isclose(other.value, model_level) and d2 is not None and d2.task_n == 10
-    # a model without outcomes keeps its prior exactly (the same object)
-    (same,), (none,) = learned.estimate(["x/b"], [UNSCORED], "coding", None)
-    assert same is UNSCORED and none is None
+    (other,), (d2,) = est(learned, ["x/a"], [PRIOR], "math", None)
+    assert math.isclose(other, model_level) and d2 is not None and d2.task_n == 10
+    # a model without outcomes keeps its prior exactly
+    (same,), (none,) = est(learned, ["x/b"], [UNSCORED], "coding", None)
+    assert same == UNSCORED.value and none is None
 
 
 def test_an_unscored_prior_weighs_two_outcomes(store: Store) -> None:
@@ -66,10 +72,10 @@ def test_an_unscored_prior_weighs_two_outcomes(store: Store) -> None:
            keep_prompt=False, task="general")  # fmt: skip
     learned = load_learned(store.conn)
     assert learned is not None
-    (q,), _ = learned.estimate(["x/a"], [UNSCORED], "general", None)
+    (q,), _ = est(learned, ["x/a"], [UNSCORED], "general", None)
     model_level = (0.3 * 2 + 1) / 3
     assert math.isclose(
-        q.value, (model_level * learning.TASK_PRIOR + 1) / (learning.TASK_PRIOR + 1)
+        q, (model_level * learning.TASK_PRIOR + 1) / (learning.TASK_PRIOR + 1)
     )
 
 
@@ -86,11 +92,11 @@ def test_similar_prompts_move_one_prompt_and_not_another(store: Store) -> None:
     import_lines(store, parse_import(lines, "f"), keep_prompt=True)
     learned = load_learned(store.conn)
     assert learned is not None
-    (fr,), (dfr,) = learned.estimate(["x/a"], [PRIOR], "general", "translate this French sentence")
-    (py,), (dpy,) = learned.estimate(["x/a"], [PRIOR], "general", "sort the list in python")
+    (fr,), (dfr,) = est(learned, ["x/a"], [PRIOR], "general", "translate this French sentence")
+    (py,), (dpy,) = est(learned, ["x/a"], [PRIOR], "general", "sort the list in python")
     assert dfr is not None and dfr.similar_score == 0.0 and dfr.similar_k >= 3
     assert dpy is not None and dpy.similar_score == 1.0
-    assert fr.value < 0.5 < py.value
+    assert fr < 0.5 < py
     assert "similar prompts: 0.00, k=" in dfr.describe()
 
 
@@ -101,7 +107,7 @@ def test_without_the_content_log_there_is_no_per_prompt_estimate(store: Store) -
                               "OR terms IS NOT NULL").fetchone() == (0,)  # fmt: skip
     learned = load_learned(store.conn)
     assert learned is not None and learned.prompts() is None
-    _, (d,) = learned.estimate(["x/a"], [PRIOR], "general", "sort the list")
+    _, (d,) = est(learned, ["x/a"], [PRIOR], "general", "sort the list")
     assert d is not None and d.similar_score is None
 
 
