@@ -297,3 +297,25 @@ def test_prefer_sweeps_from_cheapest_to_most_accurate(two: Pair) -> None:
     assert data["strategy"] == "prefer 0.9" and data["model_id"] == "beta/fake-chat"
     bad = two.run("select", "--prefer", "2")
     assert bad.returncode == 2 and "--prefer" in bad.stderr
+
+
+def test_good_and_bad_in_chat_rate_the_last_answer(two: Pair) -> None:
+    import os
+
+    from tests.terminal import terminal
+
+    with terminal("chat", "--model", "alpha/fake-chat", env={**os.environ, **two.env}) as term:
+        term.read_until(b"you> ")
+        term.type("/good")
+        assert b"nothing answered yet to rate" in term.read_until(b"you> ")
+        term.type("Say hi")
+        term.read_until(b"you> ")
+        term.type("/good")
+        term.read_until(b"you> ")
+        term.type("/bad")
+        assert b"rated alpha/fake-chat's last answer bad" in term.read_until(b"you> ")
+        term.type("/exit")
+        assert term.wait() == 0
+    (row,) = json.loads(two.run("outcomes", "list", "--json").stdout)  # the last one counts
+    assert (row["model"], row["score"], row["source"]) == ("alpha/fake-chat", 0.0, "rate")
+    assert choose(two, "Say hi")["model_id"] == "beta/fake-chat"
