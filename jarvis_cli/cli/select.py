@@ -180,6 +180,16 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}"
 
 
+def _margin(margin: float) -> str:
+    """`±.10` (the quality's uncertainty; nothing when there is none)."""
+    return f"±{margin:.2f}".replace("0.", ".", 1) if margin else ""
+
+
+def _latency(c: "ScoredCandidate") -> str:
+    """Expected latency and where it comes from: `3.6s prior`, `0.8s meas`."""
+    return f"{c.expected_latency_ms / 1000:.1f}s {'meas' if c.latency_measured else 'prior'}"
+
+
 def candidate_json(c: "ScoredCandidate", rank: int, task: str) -> dict[str, Any]:
     m = c.metrics
     return {
@@ -199,6 +209,10 @@ def candidate_json(c: "ScoredCandidate", rank: int, task: str) -> dict[str, Any]
         "ttft_p50_ms": m.ttft_p50_ms,
         "quality": round(c.quality, 4),
         "quality_source": c.quality_source,
+        "quality_margin": c.quality_margin,
+        "quality_lower": round(c.quality - c.quality_margin, 4),
+        "latency_source": "measured" if c.latency_measured else "prior",
+        "expected_latency_ms": round(c.expected_latency_ms, 1),
         "quality_model": c.quality_model,
         "task": task,
         "versions": c.versions,
@@ -252,7 +266,7 @@ def _render_human(result: "SelectionResult", *, show_usable: bool, explain: bool
         "model",
         "quality",
         "est. cost",
-        "p50 ms",
+        "latency",
         "calls",
         "perf",
         "cost",
@@ -273,9 +287,9 @@ def _render_human(result: "SelectionResult", *, show_usable: bool, explain: bool
         row: list[Any] = [
             i + 1,
             name,
-            f"{c.quality:.2f} {short_mark(c.quality_source)}",
+            f"{c.quality:.2f}{_margin(c.quality_margin)} {short_mark(c.quality_source)}",
             _usd(c.estimated_cost_usd),
-            _ms(c.metrics.latency_p50_ms),
+            _latency(c),
             c.metrics.calls,
             f"{s.performance:.2f}",
             f"{s.cost:.2f}",

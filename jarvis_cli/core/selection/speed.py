@@ -1,0 +1,156 @@
+"""How long a request is expected to take on each model: measured when jarvis has
+measured it, else a documented prior.
+
+Expected latency = time to first token (TTFT) + output tokens / output tokens per
+second, for the request's expected output (500 tokens unless told).
+
+- **Measured** (`speed source: measured`): the model's median TTFT and throughput
+  over recent successful streamed attempts (selection/metrics.py; `jarvis models
+  probe` makes one in a single command). A model measured only by non-streamed
+  requests has no TTFT: its median whole-request latency is used as it is. A
+  measured TTFT without a throughput (one-token answers) takes the prior's
+  throughput.
+- **Prior** (`speed source: prior`), from the model's *size class*:
+
+  | class  | TTFT    | tokens/s | what puts a model there                            |
+  |--------|---------|----------|----------------------------------------------------|
+  | small  | 450 ms  | 160      | nano, mini, lite, flash, haiku, small, tiny, micro, |
+  |        |         |          | instant, fast; <= 15B parameters; output <= $1/Mtok |
+  | medium | 700 ms  | 80       | anything else (sonnet, 4o, 70B, ...)               |
+  | large  | 1200 ms | 45       | opus, pro, ultra, large, max; >= 200B parameters;   |
+  |        |         |          | output >= $20/Mtok                                  |
+
+  plus 1500 ms of thinking before the first visible token for models the catalog
+  marks as reasoning models. Words in the name win over the parameter count, which
+  wins over the price (a name says what the vendor sells it as; the price is the
+  weakest hint). Embeddings: 300 ms whatever the model.
+
+Why these numbers: no public per-model speed table could be bundled with a licence
+that allows it, so the prior is a class, not a per-model figure. The three classes'
+figures are round medians of what providers publish for their own tiers (a
+"flash/mini/haiku" model streams roughly 2-4x faster than its "pro/opus" sibling
+and starts sooner); they only need to order the classes right and give
+`--max-latency` a sane first guess. Any measurement replaces them, and `select`
+shows which one a row uses.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from jarvis_cli.core.providers.base import RequestKind
+
+
+class SpeedPrior(NamedTuple):
+    ttft_ms: float
+    tokens_per_s: float
+
+
+CLASSES: dict[str, SpeedPrior] = {
+    "small": SpeedPrior(450.0, 160.0),
+    "medium": SpeedPrior(700.0, 80.0),
+    "large": SpeedPrior(1200.0, 45.0),
+}
+REASONING_TTFT_MS = 1500.0
+EMBEDDING_MS = 300.0
+SMALL_MAX_PARAMS_B = 15.0
+LARGE_MIN_PARAMS_B = 200.0
+SMALL_MAX_OUTPUT_PRICE = 1.0  # USD per million output tokens
+LARGE_MIN_OUTPUT_PRICE = 20.0
+
+_SMALL_WORDS = re.compile(
+    r"(?:^|[-_/.:])(nano|mini|lite|flash|haiku|small|tiny|micro|instant|fast)(?=$|[-_/.:\d])",
+    re.IGNORECASE,
+)
+_LARGE_WORDS = re.compile(r"(?:^|[-_/.:])(opus|pro|ultra|large|max)(?=$|[-_/.:\d])", re.IGNORECASE)
+# 8b, 70B, 1.5b; an active-parameter count of a mixture of experts (`-a22b`) wins.
+_PARAMS = re.compile(r"(?:^|[-_/.:])(a)?(\d+(?:\.\d+)?)b(?=$|[-_/.:])", re.IGNORECASE)
+
+
+def class_from_name(name: str) -> str | None:
+    """`small` or `large` when the name says so (a word, else a parameter count), else
+    None (the price decides; medium when it cannot)."""
+    if _SMALL_WORDS.search(name):
+        return "small"
+    if _LARGE_WORDS.search(name):
+        return "large"
+    sizes = _PARAMS.findall(name)
+    if sizes:
+        active = [float(n) for a, n in sizes if a]
+        params = active[0] if active else max(float(n) for _, n in sizes)
+        if params <= SMALL_MAX_PARAMS_B:
+            return "small"
+        if params >= LARGE_MIN_PARAMS_B:
+            return "large"
+        return "medium"
+    return None
+
+
+def class_from_price(output_price_per_mtok: float) -> str:
+    """The class a model's output price suggests (NaN or $0, i.e. unknown: medium)."""
+    p = output_price_per_mtok
+    if p != p or p <= 0:
+        return "medium"
+    if p <= SMALL_MAX_OUTPUT_PRICE:
+        return "small"
+    if p >= LARGE_MIN_OUTPUT_PRICE:
+        return "large"
+    return "medium"
+
+
+def prior_latency_ms(size: str, reasoning: bool, output_tokens: int, kind: RequestKind) -> float:
+    """The prior expected latency of a request with `output_tokens` on a model of `size`."""
+    if kind == "embedding":
+        return EMBEDDING_MS
+    c = CLASSES[size]
+    return (
+        c.ttft_ms
+        + (REASONING_TTFT_MS if reasoning else 0.0)
+        + output_tokens * 1000.0 / (c.tokens_per_s)
+    )
+
+
+class Speeds(NamedTuple):
+    """Expected latency of each candidate, aligned with them."""
+
+    latency_ms: list[float]
+    measured: list[bool]
+    classes: list[str]  # size class (what the prior used, or would have)
+
+
+def expected_latencies(
+    kind: RequestKind,
+    output_tokens: int,
+    classes: Sequence[str],
+    reasoning: Sequence[bool],
+    ttft_ms: Sequence[float],
+    tps: Sequence[float],
+    p50_ms: Sequence[float],
+) -> Speeds:
+    """Expected latency per candidate (NaN in the measured columns = not measured)."""
+    out = output_tokens
+    latencies: list[float] = []
+    measured: list[bool] = []
+    for size, thinks, ttft, rate, p50 in zip(classes, reasoning, ttft_ms, tps, p50_ms, strict=True):
+        if kind != "embedding" and ttft == ttft:
+            if rate != rate or rate <= 0:
+                rate = CLASSES[size].tokens_per_s
+            latencies.append(ttft + out * 1000.0 / rate)
+            measured.append(True)
+        elif p50 == p50:
+            latencies.append(p50)
+            measured.append(True)
+        else:
+            latencies.append(prior_latency_ms(size, thinks, out, kind))
+            measured.append(False)
+    return Speeds(latencies, measured, list(classes))
+
+
+def describe(measured: bool, size: str, reasoning: bool, output_tokens: int) -> str:
+    """`prior: small class, 500 output tokens` / `measured`: where a latency comes from."""
+    if measured:
+        return "measured"
+    thinking = ", reasoning" if reasoning else ""
+    return f"prior: {size} class{thinking}, {output_tokens} output tokens"
