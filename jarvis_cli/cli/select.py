@@ -14,6 +14,11 @@ if TYPE_CHECKING:
 
     from jarvis_cli.core.selection.types import Exclusion, ScoredCandidate, SelectionResult
 
+DEFAULT_MODEL_NOTE = (
+    "[defaults] model {0} is in force: complete and chat use it when --model is not given "
+    "(like --model: no other fallbacks unless --fallback auto); shown here as the "
+    "preferred model (`jarvis config unset defaults.model` removes it)"
+)
 TOP_ROWS = 10  # candidates shown in the table (--json has them all)
 EXPLAIN_PER_REASON = 5  # excluded models listed per reason with --explain
 
@@ -137,6 +142,10 @@ def select(
     from jarvis_cli.core.selection.types import SelectionRequest
 
     text = build_prompt(prompt, no_stdin=no_stdin, required=False)
+    ctx = get_context()
+    default_model = None
+    if model is None and ctx.config.defaults.model:
+        default_model = model = ctx.config.defaults.model
     request = SelectionRequest(
         kind=kind.value,
         prompt=text,
@@ -154,11 +163,13 @@ def select(
         all_versions=all_versions,
     )
     try:
-        result = SelectionEngine(get_context()).select(request)
+        result = SelectionEngine(ctx).select(request)
     except NoModelFound as exc:
         if explain and not json_output:
             _render_excluded(exc.excluded, stderr=True)
         raise
+    if default_model is not None:
+        result = result._replace(notes=(*result.notes, DEFAULT_MODEL_NOTE.format(default_model)))
     for note in result.notes:
         render.message(f"note: {note}")
     pref = result.preferred_model
