@@ -52,6 +52,11 @@ def set_(
 
     ctx = get_context()
     parsed = parse_value(value)
+    if key == "defaults.model":
+        from jarvis_cli.core.registry.records import split_model_id
+
+        parsed = value  # a model id is text, whatever it looks like
+        split_model_id(value)  # UsageError naming what is wrong with it
     set_key(ctx.config, ctx.paths.config_file, key, parsed)
     render.message(f"set {key} = {parsed!r} in {ctx.paths.config_file}")
 

@@ -62,12 +62,6 @@ def get_key(config: Config, key: str) -> Any:
 def set_key(config: Config, path: Path, key: str, value: Any) -> Config:
     """Write `key = value` into config.toml (validated first); the new Config."""
     parts = _path(key)
-    if key == "defaults.model":
-        from jarvis_cli.core.registry.records import split_model_id
-
-        if not isinstance(value, str):
-            raise UsageError(f"defaults.model: expected a model id PROVIDER/NAME, got {value!r}")
-        split_model_id(value)  # UsageError naming the problem
     raw: dict[str, Any] = copy.deepcopy(dict(config.raw))
     node = raw
     for part in parts[:-1]:
