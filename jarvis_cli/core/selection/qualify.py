@@ -26,9 +26,9 @@ from jarvis_cli.core.selection.refusal import (
 from jarvis_cli.core.selection.scoring import COST_QUALITY_FLOOR
 from jarvis_cli.core.selection.speed import (
     Speeds,
-    class_from_price,
     describe,
     expected_latencies,
+    size_classes,
 )
 from jarvis_cli.core.selection.task import resolve_task
 from jarvis_cli.core.selection.types import Exclusion, RankInputs, SelectionRequest
@@ -110,18 +110,17 @@ def candidate_speeds(
     cand: Sequence[int],
 ) -> Speeds:
     """Expected latency of `cand` for this request (selection/speed.py)."""
-    by_name = names.speed
-    price = table.columns["output_cost_per_mtok"]
     shape_of = table.shape_of
     reasoning = [bool(s.capabilities.reasoning) for s in table.shapes]
+    ttft, tps, p50 = metrics.ttft_p50_ms, metrics.tps_p50, metrics.latency_p50_ms
     return expected_latencies(
         request.kind,
         output_tokens,
-        [by_name.get(i) or class_from_price(price[i]) for i in cand],
-        [reasoning[shape_of[i]] for i in cand],
-        [metrics.ttft_p50_ms[i] for i in cand],
-        [metrics.tps_p50[i] for i in cand],
-        [metrics.latency_p50_ms[i] for i in cand],
+        size_classes(cand, names.speed, table.columns["output_cost_per_mtok"]),
+        lambda k: reasoning[shape_of[cand[k]]],
+        [ttft[i] for i in cand],
+        [tps[i] for i in cand],
+        [p50[i] for i in cand],
     )
 
 
@@ -216,9 +215,9 @@ def qualify(
         )
     speeds_cand = list(cand)
     speeds = candidate_speeds(request, table, names, metrics, tokens.output_tokens, cand)
-    latency_of = dict(zip(cand, speeds.latency_ms, strict=True))
     max_latency = request.max_latency_ms
     if max_latency is not None:
+        latency_of = dict(zip(cand, speeds.latency_ms, strict=True))
         where = dict(zip(cand, zip(speeds.measured, speeds.classes, strict=True), strict=True))
         drop(
             sorted((i for i in cand if latency_of[i] > max_latency), key=latency_of.__getitem__),

@@ -125,7 +125,7 @@ class _Scored:
             [successes[i] for i in cand], [calls[i] for i in cand]
         )
         self.qualities = q.qualities
-        qualities = [x.lower for x in q.qualities]  # ranked on the lower bound
+        qualities = [x.value - x.margin for x in q.qualities]  # ranked on the lower bound
         self.perf = scoring.performance_scores(self.latencies)
         self.cost = scoring.cost_scores(self.costs)
         self.rel = scoring.reliability_scores(self.smoothed)

@@ -36,8 +36,9 @@ shows which one a row uses.
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple
 
 from jarvis_cli.core.providers.base import RequestKind
@@ -120,32 +121,54 @@ class Speeds(NamedTuple):
     classes: list[str]  # size class (what the prior used, or would have)
 
 
+def size_classes(
+    positions: Sequence[int], by_name: Mapping[int, str], output_price: Sequence[float]
+) -> list[str]:
+    """The size class of the models at `positions`: what the name says (`by_name`, from
+    `class_from_name`), else `class_from_price` (inlined: this runs for 10,000 models)."""
+    lo, hi = SMALL_MAX_OUTPUT_PRICE, LARGE_MIN_OUTPUT_PRICE
+    by_price = [
+        "medium" if not (p := output_price[i]) > 0 else "small" if p <= lo else "large" if p >= hi
+        else "medium"
+        for i in positions
+    ]  # fmt: skip
+    if by_name:
+        return [by_name.get(i) or c for i, c in zip(positions, by_price, strict=True)]
+    return by_price
+
+
 def expected_latencies(
     kind: RequestKind,
     output_tokens: int,
     classes: Sequence[str],
-    reasoning: Sequence[bool],
+    reasoning: Callable[[int], bool],
     ttft_ms: Sequence[float],
     tps: Sequence[float],
     p50_ms: Sequence[float],
 ) -> Speeds:
-    """Expected latency per candidate (NaN in the measured columns = not measured)."""
-    out = output_tokens
-    latencies: list[float] = []
-    measured: list[bool] = []
-    for size, thinks, ttft, rate, p50 in zip(classes, reasoning, ttft_ms, tps, p50_ms, strict=True):
-        if kind != "embedding" and ttft == ttft:
-            if rate != rate or rate <= 0:
-                rate = CLASSES[size].tokens_per_s
-            latencies.append(ttft + out * 1000.0 / rate)
-            measured.append(True)
-        elif p50 == p50:
-            latencies.append(p50)
-            measured.append(True)
-        else:
-            latencies.append(prior_latency_ms(size, thinks, out, kind))
-            measured.append(False)
-    return Speeds(latencies, measured, list(classes))
+    """Expected latency per candidate (NaN in the measured columns = not measured);
+    `reasoning(k)` says whether candidate k is a reasoning model (asked of priors only)."""
+    nan = math.nan
+    if kind == "embedding":
+        latency = [p if p == p else nan for p in p50_ms]
+    else:
+        out_ms = output_tokens * 1000.0
+        rate_of = {name: c.tokens_per_s for name, c in CLASSES.items()}
+        latency = [
+            (t + out_ms / (r if r > 0.0 else rate_of[c])) if t == t else p
+            for t, r, p, c in zip(ttft_ms, tps, p50_ms, classes, strict=True)
+        ]
+    measured = [x == x for x in latency]
+    if not all(measured):
+        priors = {
+            (size, thinks): prior_latency_ms(size, thinks, output_tokens, kind)
+            for size in CLASSES
+            for thinks in (False, True)
+        }
+        for k, known in enumerate(measured):
+            if not known:
+                latency[k] = priors[classes[k], reasoning(k)]
+    return Speeds(latency, measured, list(classes))
 
 
 def describe(measured: bool, size: str, reasoning: bool, output_tokens: int) -> str:
