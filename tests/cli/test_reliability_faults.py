@@ -98,6 +98,13 @@ def test_ctrl_c_budget_bad_key_and_bad_request_leave_reliability_and_cooldown_al
     assert (after["calls"], after["success_rate"]) == (1, 1.0)  # nothing counted against it
     shown = _stats(pair)  # stats still shows every attempt with its outcome
     assert (shown["calls"], shown["successes"]) == (4, 1)
+    assert shown["outcomes"] == {"answered": 1, "auth": 1, "bad_request": 1, "interrupted": 1}
+    assert shown["not_model_faults"] == 3
+    human = pair.run("stats")
+    assert (
+        f"{MODEL}: 1 answered, 1 auth, 1 bad_request, 1 interrupted; 3 not counted against "
+        "the model by selection" in human.stderr
+    )
 
     # A server error is the model's fault: it counts, and (failures = 1) rests it.
     pair.alpha.always("fake-chat", Behavior(status=503))
