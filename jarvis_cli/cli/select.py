@@ -105,8 +105,9 @@ def select(
         typer.Option(
             "--max-latency",
             min=0,
-            help="Exclude models whose measured p50 latency (ms) is "
-            "higher; unmeasured models are kept and flagged.",
+            help="Exclude models whose expected latency (ms) for this request is higher: "
+            "measured (time to first token + output tokens / tokens per second), else the "
+            "model's size-class prior (`jarvis models probe` measures).",
             show_default=False,
         ),
     ] = None,
@@ -338,7 +339,8 @@ def formula(result: "SelectionResult") -> str:
     return (
         f"{terms}; quality = absolute 0..1 score for task {result.task.category}, cost = "
         "log-scale rank of the estimated cost among the candidates (1 = cheapest), "
-        "performance = same for p50 latency, reliability = smoothed success rate rank"
+        "performance = same for the expected latency (measured, else the size-class prior), "
+        "reliability = smoothed success rate rank"
     )
 
 
