@@ -112,6 +112,13 @@ def test_probe_measures_and_performance_then_picks_the_measured_fastest(trio: Tr
     proc = trio.run("models", "probe", "sleepy/m", "steady/m", "quick/m", "--json")
     assert proc.returncode == 0, proc.stderr
     probes = {r["model_id"]: r for r in json.loads(proc.stdout)["models"]}
+    assert all(
+        set(r) == {
+            "model_id", "ok", "sent", "ttft_ms", "tokens_per_s", "latency_ms",
+            "completion_tokens", "cost_usd", "error", "exit_code",
+        }
+        for r in probes.values()
+    )  # the --json contract (README)  # fmt: skip
     assert all(r["ok"] and r["sent"] for r in probes.values())
     assert (
         probes["quick/m"]["ttft_ms"] < probes["steady/m"]["ttft_ms"] < probes["sleepy/m"]["ttft_ms"]
