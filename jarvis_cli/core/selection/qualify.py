@@ -239,7 +239,8 @@ def qualify(
         [scored.get(i) for i in cand] if (scored := names.scored) else [None] * len(cand),
     )
     floor = request.min_quality
-    by_cost = floor is None and inputs.strategy == "cost"
+    # Embedding models have no task quality to speak of: no floor for them.
+    by_cost = floor is None and inputs.strategy == "cost" and request.kind != "embedding"
     if by_cost:  # "cheapest that can do the task" (scoring.COST_QUALITY_FLOOR)
         floor = COST_QUALITY_FLOOR
     if floor is not None:

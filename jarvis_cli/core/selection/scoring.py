@@ -33,9 +33,10 @@ Strategies (`BUILTIN_WEIGHTS`; `[selection.weights.NAME]` replaces one):
 - cost: "the cheapest model that can do the task": without --min-quality, only
   models whose quality for the task is known and >= COST_QUALITY_FLOOR (0.40) are
   candidates (qualify.py; `--min-quality 0` opts out, any other value replaces the
-  floor). 0.40 on the bundled 0..1 scale is roughly where LiveBench's small current
-  models sit (gpt-5-nano, gemini-2.5-flash-lite ~0.45-0.5); below it answers are
-  often wrong on the task, which is no saving;
+  floor; embedding requests have no floor). 0.40 on the bundled 0..1 scale is
+  roughly where LiveBench's small current models sit (gpt-5-nano,
+  gemini-2.5-flash-lite ~0.45-0.5); below it answers are often wrong on the task,
+  which is no saving;
 - performance: expected latency (selection/speed.py: measured, else the size-class
   prior), so with nothing measured small fast classes lead;
 - cost, performance, reliability: that sub-score alone; ties (common: unmeasured

@@ -36,6 +36,7 @@ shows which one a row uses.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -61,29 +62,36 @@ LARGE_MIN_PARAMS_B = 200.0
 SMALL_MAX_OUTPUT_PRICE = 1.0  # USD per million output tokens
 LARGE_MIN_OUTPUT_PRICE = 20.0
 
-_SMALL_WORDS = re.compile(
-    r"(?:^|[-_/.:])(nano|mini|lite|flash|haiku|small|tiny|micro|instant|fast)(?=$|[-_/.:\d])",
-    re.IGNORECASE,
-)
-_LARGE_WORDS = re.compile(r"(?:^|[-_/.:])(opus|pro|ultra|large|max)(?=$|[-_/.:\d])", re.IGNORECASE)
-# 8b, 70B, 1.5b; an active-parameter count of a mixture of experts (`-a22b`) wins.
-_PARAMS = re.compile(r"(?:^|[-_/.:])(a)?(\d+(?:\.\d+)?)b(?=$|[-_/.:])", re.IGNORECASE)
+
+@functools.cache
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """Compiled on first use: a warm selection reads the classes from a snapshot."""
+    small = re.compile(
+        r"(?:^|[-_/.:])(nano|mini|lite|flash|haiku|small|tiny|micro|instant|fast)"
+        r"(?=$|[-_/.:\d])",
+        re.IGNORECASE,
+    )
+    large = re.compile(r"(?:^|[-_/.:])(opus|pro|ultra|large|max)(?=$|[-_/.:\d])", re.IGNORECASE)
+    # 8b, 70B, 1.5b; an active-parameter count of a mixture of experts (`-a22b`) wins.
+    params = re.compile(r"(?:^|[-_/.:])(a)?(\d+(?:\.\d+)?)b(?=$|[-_/.:])", re.IGNORECASE)
+    return small, large, params
 
 
 def class_from_name(name: str) -> str | None:
     """`small` or `large` when the name says so (a word, else a parameter count), else
     None (the price decides; medium when it cannot)."""
-    if _SMALL_WORDS.search(name):
+    small, large, params = _patterns()
+    if small.search(name):
         return "small"
-    if _LARGE_WORDS.search(name):
+    if large.search(name):
         return "large"
-    sizes = _PARAMS.findall(name)
+    sizes = params.findall(name)
     if sizes:
         active = [float(n) for a, n in sizes if a]
-        params = active[0] if active else max(float(n) for _, n in sizes)
-        if params <= SMALL_MAX_PARAMS_B:
+        billions = active[0] if active else max(float(n) for _, n in sizes)
+        if billions <= SMALL_MAX_PARAMS_B:
             return "small"
-        if params >= LARGE_MIN_PARAMS_B:
+        if billions >= LARGE_MIN_PARAMS_B:
             return "large"
         return "medium"
     return None

@@ -192,7 +192,7 @@ def _late_exclusion(
                 f"expected latency {latency:,.0f} ms ({where}) > max {request.max_latency_ms:g} ms"
             )
     floor = request.min_quality
-    if floor is None and inputs.strategy == "cost":
+    if floor is None and inputs.strategy == "cost" and request.kind != "embedding":
         if not quality.known:
             return "min_quality", (
                 f"quality unknown for task {task or 'general'}: the cost strategy picks among "

@@ -444,3 +444,39 @@ def test_no_suitable_model_lists_the_most_common_reasons_with_counts() -> None:
 def test_empty_registry_is_no_suitable_model() -> None:
     with pytest.raises(NoSuitableModelError, match="registry is empty"):
         run([], "cost")
+
+
+def test_cost_floor_keeps_rated_models_and_min_quality_0_opts_out() -> None:
+    models = [model("a/unrated-cheap", 0.01, 0.01), model("b/rated", 1, 2, quality=0.6)]
+    models.append(model("c/weak", 0.1, 0.1, quality=0.3))
+    inputs = RankInputs(
+        strategy="cost",
+        weights=Weights.normalized(BUILTIN_WEIGHTS["cost"], name="cost"),
+        tokens=TokenEstimate(1000, 500, "default"),
+        usable_providers={"a": True, "b": True, "c": True},
+        now=NOW,
+    )
+    floored = rank(SelectionRequest(), models, inputs)
+    assert floored.model_id == "b/rated"
+    why = reasons(floored)
+    assert why["a/unrated-cheap"] == (
+        "min_quality",
+        "quality unknown for task general: the cost strategy picks among rated models "
+        "(--min-quality 0 includes unrated ones)",
+    )
+    assert why["c/weak"] == (
+        "min_quality",
+        "quality 0.30 (user) < the cost strategy's floor 0.4 (--min-quality 0 turns it off)",
+    )
+    assert rank(SelectionRequest(min_quality=0.0), models, inputs).model_id == "a/unrated-cheap"
+    # an explicit floor replaces the default one and compares values (unrated: 0.30)
+    assert rank(SelectionRequest(min_quality=0.2), models, inputs).model_id == "a/unrated-cheap"
+    assert rank(SelectionRequest(min_quality=0.35), models, inputs).model_id == "b/rated"
+    embed = Capabilities(chat=False, completion=False, embeddings=True)
+    vectors = [model("a/e1", 0.01, None, caps=embed), model("b/e2", 0.1, None, caps=embed)]
+    picked = rank(
+        SelectionRequest(kind="embedding"),
+        vectors,
+        inputs._replace(tokens=TokenEstimate(100, 0, "default")),
+    )
+    assert picked.model_id == "a/e1"  # no task quality for embeddings: no floor
