@@ -17,6 +17,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.conftest import run_jarvis
 from tests.llama_server import LlamaServer
 from tests.store_access import query
@@ -85,3 +87,24 @@ def test_real_server_interrupt_rejection_and_budget_leave_reliability_alone(
     assert (after["calls"], after["success_rate"]) == (1, 1.0)
     stats = json.loads(run_jarvis("stats", "--json", "--model", model).stdout)["models"]
     assert (stats[0]["calls"], stats[0]["successes"]) == (3, 1)  # stats shows every attempt
+
+
+def test_probe_measures_the_real_server_and_replaces_the_prior(
+    llama_server: LlamaServer, home: Path
+) -> None:
+    llama_server.configure(home)
+    model = llama_server.model_id
+    assert run_jarvis("models", "sync", "llama").returncode == 0
+    before = _judged(model)
+    assert before["latency_source"] == "prior"
+    proc = run_jarvis("models", "probe", model, "--json")
+    assert proc.returncode == 0, proc.stderr
+    (probe,) = json.loads(proc.stdout)["models"]
+    assert probe["ok"] and probe["ttft_ms"] > 0 and probe["tokens_per_s"] > 0
+    assert 0 < probe["completion_tokens"] <= 48
+    after = _judged(model)
+    assert after["latency_source"] == "measured"
+    # expected latency for the default 500 output tokens, from the probe's own figures
+    expected = probe["ttft_ms"] + 500 * 1000 / probe["tokens_per_s"]
+    assert after["expected_latency_ms"] == pytest.approx(expected, rel=0.01)
+    print(f"prior {before['expected_latency_ms']:.0f} ms -> measured {expected:.0f} ms")

@@ -100,7 +100,10 @@ def probe_models(
                 ProbeResult(model_id, False, error=exc.message, exit_code=exc.exit_code, sent=sent)
             )
             continue
-        tokens = outcome.usage.completion_tokens
+        # What was recorded (the provider's count, else jarvis's estimate from the text),
+        # which is what selection's throughput is computed from.
+        answered = outcome.attempts[-1] if outcome.attempts else None
+        tokens = answered.completion_tokens if answered else outcome.usage.completion_tokens
         rate = None
         if outcome.ttft_ms is not None and tokens and outcome.latency_ms > outcome.ttft_ms:
             rate = tokens * 1000.0 / (outcome.latency_ms - outcome.ttft_ms)
