@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 import typer
 
-from jarvis_cli.cli import render
+from jarvis_cli.cli import render, tables
 from jarvis_cli.cli.common import JsonOption, get_context
 
 
@@ -61,8 +61,18 @@ def probe(
     if json_output:
         render.emit_json({"models": [_result_json(r) for r in results]})
     else:
-        render.table(
-            ["model", "outcome", "ttft ms", "tok/s", "total ms", "tokens", "cost"],
+        from jarvis_cli.cli.tables import ID, NUM, Column
+
+        tables.table(
+            [
+                Column("model", ID),
+                Column("outcome"),
+                Column("ttft ms", NUM),
+                Column("tok/s", NUM),
+                Column("total ms", NUM, priority=2),
+                Column("tokens", NUM, priority=1),
+                Column("cost", NUM, priority=3),
+            ],
             [
                 (
                     r.model_id,
