@@ -281,7 +281,7 @@ def result_json(result: "SelectionResult", *, all_candidates: bool = False) -> d
 
 
 def _candidate_columns(
-    show_usable: bool,
+    show_usable: bool, speed_decides: bool = False
 ) -> "list[tuple[tables.Column, Callable[[ScoredCandidate], object]]]":
     """The selection table's columns, each with its cell. Priority 0 is always shown;
     higher numbers are hidden first on a narrow terminal (`--wide` shows every one)."""
@@ -295,7 +295,8 @@ def _candidate_columns(
             lambda c: f"{c.quality:.2f}{_margin(c.quality_margin)} {short_mark(c.quality_source)}",
         ),
         (Column("est. cost", NUM), lambda c: _usd(c.estimated_cost_usd)),
-        (Column("latency", NUM, priority=2), _latency),
+        # the deciding figure of `performance` and --max-latency: then always shown
+        (Column("latency", NUM, priority=0 if speed_decides else 2), _latency),
         (Column("calls", NUM, priority=3), lambda c: c.metrics.calls),
         (Column("perf", NUM, priority=4), lambda c: f"{c.scores.performance:.2f}"),
         (Column("cost", NUM, priority=4), lambda c: f"{c.scores.cost:.2f}"),
@@ -324,7 +325,8 @@ def _render_human(
     from jarvis_cli.core.selection.quality import LEGEND
 
     shown = result.candidates[:TOP_ROWS]
-    columns = _candidate_columns(show_usable)
+    speed_decides = result.strategy == "performance" or result.weights.performance >= 0.5
+    columns = _candidate_columns(show_usable, speed_decides)
     tables.table(
         [Column("#", NUM), *(col for col, _ in columns)],
         [[i + 1, *(cell(c) for _, cell in columns)] for i, c in enumerate(shown)],
