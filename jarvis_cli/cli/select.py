@@ -10,6 +10,7 @@ from jarvis_cli.cli import render, tables
 from jarvis_cli.cli.common import (
     JsonOption,
     MinQualityOption,
+    PreferOption,
     TaskOption,
     WideOption,
     get_context,
@@ -20,6 +21,11 @@ if TYPE_CHECKING:
 
     from jarvis_cli.core.selection.types import Exclusion, ScoredCandidate, SelectionResult
 
+DEFAULT_MODEL_NOTE = (
+    "[defaults] model {0} is in force: complete and chat use it when --model is not given "
+    "(like --model: no other fallbacks unless --fallback auto); shown here as the "
+    "preferred model (`jarvis config unset defaults.model` removes it)"
+)
 TOP_ROWS = 10  # candidates shown in the table (--json has them all)
 EXPLAIN_PER_REASON = 5  # excluded models listed per reason with --explain
 
@@ -106,8 +112,9 @@ def select(
         typer.Option(
             "--max-latency",
             min=0,
-            help="Exclude models whose measured p50 latency (ms) is "
-            "higher; unmeasured models are kept and flagged.",
+            help="Exclude models whose expected latency (ms) for this request is higher: "
+            "measured (time to first token + output tokens / tokens per second), else the "
+            "model's size-class prior (`jarvis models probe` measures).",
             show_default=False,
         ),
     ] = None,
@@ -120,17 +127,7 @@ def select(
             help="List dated snapshots and -latest aliases as candidates of their own.",
         ),
     ] = False,
-    prefer: Annotated[
-        float | None,
-        typer.Option(
-            "--prefer",
-            min=0,
-            max=1,
-            help="Trade-off knob instead of a strategy: 0 = cheapest, 1 = most accurate; "
-            "ranks by quality - 10^(3-6P) x cost / dearest candidate's cost.",
-            show_default=False,
-        ),
-    ] = None,
+    prefer: PreferOption = None,
     explain: Annotated[
         bool,
         typer.Option(
@@ -155,6 +152,10 @@ def select(
     from jarvis_cli.core.selection.types import SelectionRequest
 
     text = build_prompt(prompt, no_stdin=no_stdin, required=False)
+    ctx = get_context()
+    default_model = None
+    if model is None and ctx.config.defaults.model:
+        default_model = model = ctx.config.defaults.model
     request = SelectionRequest(
         kind=kind.value,
         prompt=text,
@@ -173,11 +174,13 @@ def select(
         prefer=prefer,
     )
     try:
-        result = SelectionEngine(get_context()).select(request)
+        result = SelectionEngine(ctx).select(request)
     except NoModelFound as exc:
         if explain and not json_output:
             _render_excluded(exc.excluded, stderr=True)
         raise
+    if default_model is not None:
+        result = result._replace(notes=(*result.notes, DEFAULT_MODEL_NOTE.format(default_model)))
     for note in result.notes:
         render.message(f"note: {note}")
     pref = result.preferred_model
@@ -202,6 +205,11 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}"
 
 
+def _latency(c: "ScoredCandidate") -> str:
+    """Expected latency and where it comes from: `3.6s prior`, `0.8s meas`."""
+    return f"{c.expected_latency_ms / 1000:.1f}s {'meas' if c.latency_measured else 'prior'}"
+
+
 def candidate_json(c: "ScoredCandidate", rank: int, task: str) -> dict[str, Any]:
     m = c.metrics
     return {
@@ -221,6 +229,10 @@ def candidate_json(c: "ScoredCandidate", rank: int, task: str) -> dict[str, Any]
         "ttft_p50_ms": m.ttft_p50_ms,
         "quality": round(c.quality, 4),
         "quality_source": c.quality_source,
+        "quality_margin": c.quality_margin,
+        "quality_lower": round(c.quality - c.quality_margin, 4),
+        "latency_source": "measured" if c.latency_measured else "prior",
+        "expected_latency_ms": round(c.expected_latency_ms, 1),
         "quality_model": c.quality_model,
         "learned": None if c.learned is None else c.learned.as_dict(),
         "task": task,
@@ -268,21 +280,19 @@ def result_json(result: "SelectionResult", *, all_candidates: bool = False) -> d
 
 
 def _candidate_columns(
-    show_usable: bool,
+    show_usable: bool, speed_decides: bool = False
 ) -> "list[tuple[tables.Column, Callable[[ScoredCandidate], object]]]":
     """The selection table's columns, each with its cell. Priority 0 is always shown;
     higher numbers are hidden first on a narrow terminal (`--wide` shows every one)."""
+    from jarvis_cli.cli.select_quality import quality_cell
     from jarvis_cli.cli.tables import ID, NUM, Column
-    from jarvis_cli.core.selection.quality import short_mark
 
     columns: list[tuple[Column, Callable[[ScoredCandidate], object]]] = [
         (Column("model", ID), _model_cell),
-        (
-            Column("quality"),
-            lambda c: f"{c.quality:.2f} {'you' if c.learned else short_mark(c.quality_source)}",
-        ),
+        (Column("quality"), quality_cell),
         (Column("est. cost", NUM), lambda c: _usd(c.estimated_cost_usd)),
-        (Column("p50 ms", NUM, priority=2), lambda c: _ms(c.metrics.latency_p50_ms)),
+        # the deciding figure of `performance` and --max-latency: then always shown
+        (Column("latency", NUM, priority=0 if speed_decides else 2), _latency),
         (Column("calls", NUM, priority=3), lambda c: c.metrics.calls),
         (Column("perf", NUM, priority=4), lambda c: f"{c.scores.performance:.2f}"),
         (Column("cost", NUM, priority=4), lambda c: f"{c.scores.cost:.2f}"),
@@ -311,7 +321,8 @@ def _render_human(
     from jarvis_cli.core.selection.quality import LEGEND
 
     shown = result.candidates[:TOP_ROWS]
-    columns = _candidate_columns(show_usable)
+    speed_decides = result.strategy == "performance" or result.weights.performance >= 0.5
+    columns = _candidate_columns(show_usable, speed_decides)
     tables.table(
         [Column("#", NUM), *(col for col, _ in columns)],
         [[i + 1, *(cell(c) for _, cell in columns)] for i, c in enumerate(shown)],
@@ -329,9 +340,10 @@ def _render_human(
     render.line(f"fallbacks: {', '.join(result.fallbacks) or '(none)'}")
     render.line(f"reasoning: {result.reasoning}")
     if explain:
-        for c in result.candidates[:TOP_ROWS]:
-            if c.learned is not None:
-                render.line(f"learned: {c.model.id}: {c.learned.describe()}")
+        from jarvis_cli.cli.select_quality import learned_lines
+
+        for text in learned_lines(result.candidates[:TOP_ROWS]):
+            render.line(text)
         _render_excluded(result.excluded)
     elif result.excluded:
         render.line(f"{len(result.excluded)} models excluded (--explain lists them)")
@@ -368,7 +380,8 @@ def formula(result: "SelectionResult") -> str:
     return (
         f"{terms}; quality = absolute 0..1 score for task {result.task.category}, cost = "
         "log-scale rank of the estimated cost among the candidates (1 = cheapest), "
-        "performance = same for p50 latency, reliability = smoothed success rate rank"
+        "performance = same for the expected latency (measured, else the size-class prior), "
+        "reliability = smoothed success rate rank"
     )
 
 

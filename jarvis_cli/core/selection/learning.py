@@ -22,9 +22,14 @@ candidate and the request's task:
    recent MAX_EXAMPLES distinct prompts.
 
 A model without outcomes keeps its quality exactly, so without outcomes selection
-is unchanged. Everything is read from one snapshot (`snapshots` table, keyed on
-`data_versions('outcomes')`, which triggers bump on any change), so a warm
-selection decodes one blob whoever recorded the outcomes.
+is unchanged. Selection ranks on quality less its margin (selection/quality.py: how
+much lower the truth may be, by source); a learned value keeps the prior's margin
+only in proportion to the prior's share of the evidence, n0 / (n0 + sum(w)), so the
+bound tightens as outcomes accumulate.
+
+Everything is read from snapshots (`snapshots` table, keyed on
+`data_versions('outcomes')`, which triggers bump on any change): the sums always,
+the past prompts only for a request with a prompt.
 """
 
 from __future__ import annotations
@@ -146,6 +151,7 @@ class LearnedOutcomes:
             near = [(examples.of(doc), sim) for doc, sim in found]
         total_sw, total_w, total_n = self.total_sw, self.total_w, self.total_n
         values = [p.value for p in priors]
+        margins = [p.margin for p in priors]
         facts: dict[int, tuple[float, float | None, int, float | None, int]] = {}
         for j, model in enumerate(ids):
             m = index_of.get(model)
@@ -155,6 +161,8 @@ class LearnedOutcomes:
             n0 = UNSCORED_PRIOR_OUTCOMES if prior.source == UNSCORED else PRIOR_OUTCOMES
             msw, mw, mn = total_sw[m], total_w[m], total_n[m]
             value = (prior.value * n0 + msw) / (n0 + mw)
+            # the prior's uncertainty counts only for its share of the evidence
+            margins[j] = prior.margin * n0 / (n0 + mw)
             sw, w, n = sums.get(m, (0.0, 0.0, 0))
             if n:
                 value = (value * TASK_PRIOR + sw) / (TASK_PRIOR + w)
@@ -175,7 +183,7 @@ class LearnedOutcomes:
                 value = (value * NEIGHBOUR_PRIOR + num) / (NEIGHBOUR_PRIOR + den)
             values[j] = value
             facts[j] = (value, task_score, n, similar, k)
-        return LearnedColumn(values, priors, facts)
+        return LearnedColumn(values, margins, priors, facts)
 
 
 class LearnedColumn:
@@ -185,10 +193,11 @@ class LearnedColumn:
     def __init__(
         self,
         values: list[float],
+        margins: list[float],
         priors: Sequence[Quality],
         facts: dict[int, tuple[float, float | None, int, float | None, int]],
     ) -> None:
-        self.values, self._priors, self._facts = values, priors, facts
+        self.values, self.margins, self._priors, self._facts = values, margins, priors, facts
 
     def detail(self, j: int) -> Learned | None:
         found = self._facts.get(j)
