@@ -139,9 +139,15 @@ class LearnedOutcomes:
         return self._prompts()
 
     def estimate(
-        self, ids: Sequence[str], priors: Sequence[Quality], task: str, prompt: str | None
+        self,
+        positions: Sequence[int],
+        ids: Sequence[str],
+        priors: Sequence[Quality],
+        task: str,
+        prompt: str | None,
     ) -> LearnedColumn:
-        """Each candidate's learned quality (aligned with ids); the prior where no outcome."""
+        """Each candidate's learned quality (aligned with ids; `positions` are their table
+        positions, which key the details); the prior itself where there is no outcome."""
         index_of = self.index_of
         sums = self.task_sums(task)
         examples = self.prompts() if prompt else None
@@ -150,9 +156,8 @@ class LearnedOutcomes:
             found = examples.index.nearest(prompt_terms(prompt), K, MIN_SIMILARITY)
             near = [(examples.of(doc), sim) for doc, sim in found]
         total_sw, total_w, total_n = self.total_sw, self.total_w, self.total_n
-        values = [p.value for p in priors]
-        margins = [p.margin for p in priors]
-        facts: dict[int, tuple[float, float | None, int, float | None, int]] = {}
+        qualities = list(priors)
+        facts: dict[int, tuple[Quality, float | None, int, float | None, int]] = {}
         for j, model in enumerate(ids):
             m = index_of.get(model)
             if m is None:
@@ -162,7 +167,7 @@ class LearnedOutcomes:
             msw, mw, mn = total_sw[m], total_w[m], total_n[m]
             value = (prior.value * n0 + msw) / (n0 + mw)
             # the prior's uncertainty counts only for its share of the evidence
-            margins[j] = prior.margin * n0 / (n0 + mw)
+            margin = prior.margin * n0 / (n0 + mw)
             sw, w, n = sums.get(m, (0.0, 0.0, 0))
             if n:
                 value = (value * TASK_PRIOR + sw) / (TASK_PRIOR + w)
@@ -181,30 +186,29 @@ class LearnedOutcomes:
             if k >= MIN_NEIGHBOURS and den > 0:
                 similar = num / den
                 value = (value * NEIGHBOUR_PRIOR + num) / (NEIGHBOUR_PRIOR + den)
-            values[j] = value
-            facts[j] = (value, task_score, n, similar, k)
-        return LearnedColumn(values, margins, priors, facts)
+            qualities[j] = Quality(value, LEARNED, prior.model_id, margin)
+            facts[positions[j]] = (prior, task_score, n, similar, k)
+        return LearnedColumn(qualities, facts)
 
 
 class LearnedColumn:
-    """The learned qualities of a candidate list: `values` aligned with it, and a
-    `Learned` per candidate built on demand (the table shows ten of 10,000)."""
+    """The learned qualities of a candidate list (`qualities`, aligned with it) and a
+    `Learned` per table position, built on demand (the table shows ten of 10,000)."""
 
     def __init__(
         self,
-        values: list[float],
-        margins: list[float],
-        priors: Sequence[Quality],
-        facts: dict[int, tuple[float, float | None, int, float | None, int]],
+        qualities: list[Quality],
+        facts: dict[int, tuple[Quality, float | None, int, float | None, int]],
     ) -> None:
-        self.values, self.margins, self._priors, self._facts = values, margins, priors, facts
+        self.qualities, self._facts = qualities, facts
 
-    def detail(self, j: int) -> Learned | None:
-        found = self._facts.get(j)
+    def detail(self, position: int, value: float) -> Learned | None:
+        """What outcomes say of the model at table `position`, whose learned quality is
+        `value`; None when it has none."""
+        found = self._facts.get(position)
         if found is None:
             return None
-        value, task_score, n, similar, k = found
-        prior = self._priors[j]
+        prior, task_score, n, similar, k = found
         return Learned(value, prior.value, prior.source, task_score, n, similar, k)
 
 

@@ -125,19 +125,8 @@ class _Scored:
             [successes[i] for i in cand], [calls[i] for i in cand]
         )
         self.qualities = q.qualities
-        qualities = [x.value for x in q.qualities]
-        margins = [x.margin for x in q.qualities]
-        self.learned: learning.LearnedColumn | None = None
-        if inputs.learned is not None:  # the one place outcomes enter scoring
-            self.learned = inputs.learned.estimate(
-                [table.ids[i] for i in cand],
-                q.qualities,
-                resolve_task(request.task, request.prompt).category,
-                request.prompt,
-            )
-            qualities, margins = self.learned.values, self.learned.margins
-        self.shown_qualities, self.margins = qualities, margins
-        qualities = [v - m for v, m in zip(qualities, margins, strict=True)]  # lower bound
+        self.learned = q.learned  # outcomes entered at qualification (floors see them)
+        qualities = [x.value - x.margin for x in q.qualities]  # ranked on the lower bound
         self.perf = scoring.performance_scores(self.latencies)
         self.cost = scoring.cost_scores(self.costs)
         self.rel = scoring.reliability_scores(self.smoothed)
@@ -188,7 +177,7 @@ class _Scored:
                 "--type chat` confirms it)",
             )
         quality = self.qualities[j]
-        learned = None if self.learned is None else self.learned.detail(j)
+        learned = None if self.learned is None else self.learned.detail(i, quality.value)
         return ScoredCandidate(
             model,
             self.usable[j],
@@ -197,16 +186,16 @@ class _Scored:
             self.latencies[j],
             self.measured[j],
             self.smoothed[j],
-            self.shown_qualities[j],
+            quality.value,
             scoring.SubScores(self.perf[j], self.cost[j], self.rel[j], self.qual[j]),
             self.totals[j],
             self.tiebreaks[j],
             notes,
-            quality.source if learned is None else learning.LEARNED,
+            quality.source,
             quality.model_id,
             self.versions.get(i, 1),
             assumed,
-            self.margins[j],
+            quality.margin,
             learned,
         )
 

@@ -28,8 +28,9 @@ def store(tmp_path: Path) -> Store:
 
 def est(learned: learning.LearnedOutcomes, ids: list[str], priors: list[Quality], task: str,
         prompt: str | None) -> tuple[list[float], list[learning.Learned | None]]:  # fmt: skip
-    column = learned.estimate(ids, priors, task, prompt)
-    return column.values, [column.detail(j) for j in range(len(ids))]
+    column = learned.estimate(list(range(len(ids))), ids, priors, task, prompt)
+    values = [q.value for q in column.qualities]
+    return values, [column.detail(j, values[j]) for j in range(len(ids))]
 
 
 PRIOR = Quality(0.5, "livebench 2026-06-25", "x/a")
@@ -74,9 +75,7 @@ def test_an_unscored_prior_weighs_two_outcomes(store: Store) -> None:
     assert learned is not None
     (q,), _ = est(learned, ["x/a"], [UNSCORED], "general", None)
     model_level = (0.3 * 2 + 1) / 3
-    assert math.isclose(
-        q, (model_level * learning.TASK_PRIOR + 1) / (learning.TASK_PRIOR + 1)
-    )
+    assert math.isclose(q, (model_level * learning.TASK_PRIOR + 1) / (learning.TASK_PRIOR + 1))
 
 
 def test_similar_prompts_move_one_prompt_and_not_another(store: Store) -> None:
