@@ -319,3 +319,18 @@ def test_good_and_bad_in_chat_rate_the_last_answer(two: Pair) -> None:
     (row,) = json.loads(two.run("outcomes", "list", "--json").stdout)  # the last one counts
     assert (row["model"], row["score"], row["source"]) == ("alpha/fake-chat", 0.0, "rate")
     assert choose(two, "Say hi")["model_id"] == "beta/fake-chat"
+
+
+def test_outcomes_rate_a_model_for_the_cost_strategys_quality_floor(two: Pair) -> None:
+    before = two.run("select", "Say hi", "--strategy", "cost", "--json", "--no-stdin")
+    assert before.returncode == 6  # both unrated: the cost strategy picks among rated models
+    path = two.home / "evals.jsonl"
+    path.write_text(
+        _lines(*[{"prompt": f"q{i}", "model": "beta/fake-chat", "score": 1} for i in range(10)])
+    )
+    assert two.run("outcomes", "import", str(path)).returncode == 0
+    data = json.loads(two.run("select", "Say hi", "--strategy", "cost", "--json").stdout)
+    assert (
+        data["model_id"] == "beta/fake-chat"
+        and data["candidates"][0]["quality_source"] == "outcomes"
+    )
