@@ -134,7 +134,8 @@ class MetricColumns(NamedTuple):
 
 
 # One statement, one GROUP BY, no joins: rank each model's attempts by recency,
-# keep the last N since T, then rank the successful ones by latency and by ttft
+# keep the last N since T (an attempt the user or client interrupted says nothing about
+# the model and is left out), then rank the successful ones by latency and by ttft
 # (partitioned by "is a usable sample" so failures do not take ranks) and pick the
 # nearest-rank p50/p95 rows. The recency scan is served by the calls(model_id, at)
 # index.
@@ -148,6 +149,7 @@ WITH windowed AS (
                ROW_NUMBER() OVER (PARTITION BY model_id ORDER BY at DESC) AS recency
         FROM calls
         WHERE at >= :since {model_filter}
+          AND (error_class IS NULL OR error_class <> 'interrupted')
     ) AS recent
     WHERE recency <= :max_calls
 ),
