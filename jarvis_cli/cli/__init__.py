@@ -89,6 +89,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "app",
         "The store: the local SQLite file, or a PostgreSQL team store shared by a team.",
     ),
+    "serve": (
+        "jarvis_cli.cli.serve",
+        "app",
+        "Serve the OpenAI API on HTTP for agents and editors, with routing, fallbacks, budgets.",
+    ),
     "doctor": (
         "jarvis_cli.cli.doctor",
         "doctor",

@@ -1,0 +1,96 @@
+"""The synchronous half of a request, run in a worker thread: plan, admit, run, settle.
+
+The plan is made once and handed to the orchestrator (`complete(chain=)`), so the
+token's model patterns filter exactly the models that will be tried and the
+worst-case cost admitted against the token's budget covers each of them: the most
+expensive one (only one attempt that gets an answer is paid, except under a
+response_format, where a failed validation is paid and falls back: then the sum).
+That bound uses the UTF-8 byte count as input tokens (no tokenizer makes more
+tokens than bytes) and the request's output limit, which a budgeted token always
+has (its default: [defaults] max_tokens, else DEFAULT_MAX_TOKENS).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import NamedTuple
+
+from jarvis_cli.core.runs.requests import CompletionRequest, Outcome
+from jarvis_cli.serve.admission import Admission, admit, settle
+from jarvis_cli.serve.errors import ApiError
+from jarvis_cli.serve.gateway import Gateway
+from jarvis_cli.serve.tokens import ClientToken
+
+DEFAULT_MAX_TOKENS = 4096
+IMAGE_TOKENS = 2000  # an upper bound per image part for the worst case
+
+
+class Ran(NamedTuple):
+    outcome: Outcome | None
+    error: BaseException | None
+    attempts: int
+    spent_usd: float
+
+
+def _worst_cost(gw: Gateway, req: CompletionRequest, chain: list[str]) -> float:
+    from jarvis_cli.core.selection.cost import cost_usd
+
+    orch = gw.orchestrator()
+    images = sum(1 for m in req.messages for p in m.parts if p.get("type") == "image_url")
+    tokens_in = len(req.prompt_text.encode()) + IMAGE_TOKENS * images + 16 * len(req.messages)
+    tokens_out = req.max_tokens or DEFAULT_MAX_TOKENS
+    costs = [cost_usd(r, tokens_in, tokens_out) or 0.0 for r in orch.records(chain).values()]
+    if not costs:
+        return 0.0
+    return sum(costs) if req.schema is not None else max(costs)
+
+
+def _plan(gw: Gateway, req: CompletionRequest, token: ClientToken | None) -> list[str]:
+    chain = gw.plan(req)
+    if token is not None and token.limits.models:
+        chain = [m for m in chain if token.allows(m)]
+        if not chain:
+            raise ApiError(
+                403,
+                f"token {token.name!r} may not use any model this request could be routed to",
+                type="permission_error",
+                code="model_not_allowed",
+            )
+    return chain
+
+
+def run_completion(
+    gw: Gateway,
+    req: CompletionRequest,
+    token: ClientToken | None,
+    on_text: Callable[[str], None] | None = None,
+) -> Ran:
+    """Plan, admit against the token's limits, run on the orchestrator, settle."""
+    gw.reset_spend()
+    admission: Admission | None = None
+    store = gw.thread_context().store
+    try:
+        chain = _plan(gw, req, token)
+        if token is not None and token.limits.admission:
+            budgeted = token.limits.daily_usd is not None or token.limits.monthly_usd is not None
+            if budgeted and req.max_tokens is None:
+                limit = gw.ctx.config.defaults.max_tokens or DEFAULT_MAX_TOKENS
+                req = dataclasses.replace(req, max_tokens=limit)
+            ttl = (req.timeout_s or gw.ctx.config.defaults.timeout_s) + 60
+            admission = admit(store, token, _worst_cost(gw, req, chain), ttl)
+        outcome = gw.orchestrator().complete(req, on_text=on_text, chain=chain)
+        return Ran(outcome, None, gw.attempts(), gw.spent())
+    except BaseException as exc:  # handed to the event loop, which answers with it
+        return Ran(None, exc, gw.attempts(), gw.spent())
+    finally:
+        settle(store, admission, gw.spent())
+
+
+def run_embedding(gw: Gateway, texts: list[str], model: str | None) -> Ran:
+    gw.reset_spend()
+    try:
+        outcome = gw.orchestrator().embed(texts, model=model)
+        return Ran(outcome, None, gw.attempts(), gw.spent())
+    except BaseException as exc:
+        return Ran(None, exc, gw.attempts(), gw.spent())
