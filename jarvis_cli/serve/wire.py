@@ -108,8 +108,6 @@ def messages_of(raw: Any) -> tuple[tuple[Message, ...], bool]:
             if not isinstance(item["tool_calls"], list):
                 raise bad_request(f"{where}: 'tool_calls' must be an array", param="messages")
             extra.append(("tool_calls", item["tool_calls"]))
-            if content is None:
-                extra.append(("content", None))
         if role == "tool":
             if not isinstance(item.get("tool_call_id"), str):
                 raise bad_request(f"{where}: a tool message needs 'tool_call_id'", param="messages")
@@ -180,6 +178,8 @@ def _common(body: Mapping[str, Any], route: Route) -> dict[str, Any]:
     field(body, "stream", bool, False)
     return {
         "model": route.model,
+        # A named model is tried first, then selection's models (`--fallback auto`).
+        "fallbacks": ("auto",) if route.model else (),
         "strategy": route.strategy,
         "max_tokens": _max_tokens(body),
         "temperature": _temperature(body),
