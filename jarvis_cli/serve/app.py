@@ -191,7 +191,7 @@ class App:
         """The outcome of `ran`, or the ApiError to answer with (metrics counted)."""
         elapsed = time.perf_counter() - t0
         if ran.outcome is None:
-            error = streams.api_error(ran.error)
+            error = streams.api_error(ran.error, ran.timed_out)
             self.metrics.observe(endpoint, "-", error.code or "error", elapsed)
             error.headers.update(dict(streams.result_headers(ran, t0)))
             raise error

@@ -99,7 +99,7 @@ def from_jarvis(exc: JarvisError, *, deadline_passed: bool = False) -> ApiError:
         )
     if isinstance(exc, StreamInterruptedError):
         return ApiError(502, message, type="upstream_error", code="stream_interrupted")
-    if deadline_passed or "deadline" in exc.message:
+    if deadline_passed and isinstance(exc, ProviderError):
         return ApiError(504, message, type="timeout", code="deadline_exceeded")
     if isinstance(exc, BadOutputError):
         return ApiError(502, message, type="upstream_error", code="bad_output")

@@ -13,6 +13,7 @@ has (its default: [defaults] max_tokens, else DEFAULT_MAX_TOKENS).
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -31,6 +32,7 @@ class Ran(NamedTuple):
     error: BaseException | None
     attempts: int
     spent_usd: float
+    timed_out: bool = False  # the request's total deadline had passed when it failed
 
 
 def _worst_cost(gw: Gateway, req: CompletionRequest, chain: list[str]) -> float:
@@ -70,6 +72,8 @@ def run_completion(
     gw.reset_spend()
     admission: Admission | None = None
     store = gw.thread_context().store
+    started = time.monotonic()
+    timeout = req.timeout_s or gw.ctx.config.defaults.timeout_s
     try:
         chain = _plan(gw, req, token)
         if token is not None and token.limits.admission:
@@ -77,12 +81,13 @@ def run_completion(
             if budgeted and req.max_tokens is None:
                 limit = gw.ctx.config.defaults.max_tokens or DEFAULT_MAX_TOKENS
                 req = dataclasses.replace(req, max_tokens=limit)
-            ttl = (req.timeout_s or gw.ctx.config.defaults.timeout_s) + 60
+            ttl = timeout + 60
             admission = admit(store, token, _worst_cost(gw, req, chain), ttl)
         outcome = gw.orchestrator().complete(req, on_text=on_text, chain=chain)
         return Ran(outcome, None, gw.attempts(), gw.spent())
     except BaseException as exc:  # handed to the event loop, which answers with it
-        return Ran(None, exc, gw.attempts(), gw.spent())
+        late = time.monotonic() - started >= timeout
+        return Ran(None, exc, gw.attempts(), gw.spent(), late)
     finally:
         settle(store, admission, gw.spent())
 

@@ -44,6 +44,7 @@ def serve(host: str, port: int, workers: int, on_bound: object = None) -> None:
     )
     server = uvicorn.Server(config)
     sock = config.bind_socket()
+    sock.listen(config.backlog)  # connections wait in the backlog until the app is up
     bound_host, bound_port = sock.getsockname()[:2]
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
     print(f"jarvis serve: listening on http://{shown}:{bound_port}/v1", file=sys.stderr, flush=True)

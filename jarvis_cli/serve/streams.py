@@ -31,8 +31,14 @@ if TYPE_CHECKING:
 
 
 def with_headers(req: CompletionRequest, scope: Scope) -> CompletionRequest:
-    """Request headers that steer jarvis: max cost and task."""
+    """Request headers that steer jarvis: max cost, total timeout (s) and task."""
     changes: dict[str, Any] = {}
+    timeout = asgi.header(scope, b"x-jarvis-timeout")
+    if timeout is not None:
+        try:
+            changes["timeout_s"] = max(0.1, min(float(timeout), 3600.0))
+        except ValueError:
+            raise ApiError(400, "x-jarvis-timeout must be a number (seconds)") from None
     cost = asgi.header(scope, b"x-jarvis-max-cost")
     if cost is not None:
         try:
@@ -45,11 +51,11 @@ def with_headers(req: CompletionRequest, scope: Scope) -> CompletionRequest:
     return dataclasses.replace(req, **changes) if changes else req
 
 
-def api_error(exc: BaseException | None) -> ApiError:
+def api_error(exc: BaseException | None, timed_out: bool = False) -> ApiError:
     if isinstance(exc, ApiError):
         return exc
     if isinstance(exc, JarvisError):
-        return from_jarvis(exc)
+        return from_jarvis(exc, deadline_passed=timed_out)
     return ApiError(
         500, "internal error (see the server's log)", type="server_error", code="internal_error"
     )
@@ -132,7 +138,7 @@ async def stream(
                 if isinstance(ran.error, RequestCancelled):
                     metrics.observe(req.kind, model, "interrupted", time.perf_counter() - t0)
                     return
-                error = api_error(ran.error)
+                error = api_error(ran.error, ran.timed_out)
                 metrics.observe(req.kind, model, error.code or "error", time.perf_counter() - t0)
                 if not out.started:
                     await asgi.send_error(send, error, result_headers(ran, t0))
