@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
@@ -16,8 +17,10 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 MAX_BODY = 25 * 1024 * 1024  # images travel as data URLs; 25 MiB leaves room for a few
-BODY_TIMEOUT_S = 30.0  # the whole body must arrive within this (a slow drip is cut off)
-SEND_TIMEOUT_S = 30.0  # a client that stops reading is dropped after this
+# The whole body must arrive within this (a slow drip is cut off with 408), and a
+# client that stops reading is dropped after the other (its request is cancelled).
+BODY_TIMEOUT_S = float(os.environ.get("JARVIS_SERVE_BODY_TIMEOUT_S") or 30)
+SEND_TIMEOUT_S = float(os.environ.get("JARVIS_SERVE_SEND_TIMEOUT_S") or 30)
 
 
 class Disconnected(Exception):

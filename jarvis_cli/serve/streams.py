@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,8 @@ from jarvis_cli.serve.asgi import Disconnected, EventStream, Receive, Scope, Sen
 from jarvis_cli.serve.errors import ApiError, from_jarvis
 from jarvis_cli.serve.requests import Ran, run_completion
 from jarvis_cli.serve.tokens import ClientToken
+
+BUFFERED_DELTAS = 64  # text deltas waiting for the client before upstream is held back
 
 if TYPE_CHECKING:
     from jarvis_cli.serve.gateway import Gateway
@@ -104,7 +107,16 @@ async def stream(
     req = dataclasses.replace(req, cancel=cancel)
     chat = req.kind == "chat"
 
+    slots = threading.Semaphore(BUFFERED_DELTAS)
+
     def on_text(delta: str) -> None:
+        # Back-pressure: a client that reads slowly (or not at all) holds the upstream
+        # stream back instead of letting its text pile up here.
+        while not slots.acquire(timeout=0.25):
+            if cancel.is_set:
+                raise RequestCancelled
+        if cancel.is_set:
+            raise RequestCancelled
         loop.call_soon_threadsafe(queue.put_nowait, ("text", (delta, gw.orchestrator().trying)))
 
     def work() -> Ran:
@@ -132,6 +144,7 @@ async def stream(
                             wire.chunk(rid, model, created, {"role": "assistant", "content": ""})
                         )
                 await out.event(_delta(rid, model, created, delta, chat))
+                slots.release()
                 continue
             ran: Ran = value
             if ran.outcome is None:
