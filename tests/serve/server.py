@@ -43,7 +43,13 @@ def serve_env(home: Path, extra: dict[str, str] | None = None) -> dict[str, str]
     return env
 
 
-def configure(home: Path, alpha: FakeProvider, beta: FakeProvider, extra: str = "") -> None:
+def configure(
+    home: Path,
+    alpha: FakeProvider,
+    beta: FakeProvider,
+    extra: str = "",
+    env_extra: dict[str, str] | None = None,
+) -> None:
     """config.toml with both providers, fast retries; models synced and priced."""
     home.mkdir(mode=0o700, parents=True, exist_ok=True)
     (home / "config.toml").write_text(
@@ -53,7 +59,7 @@ def configure(home: Path, alpha: FakeProvider, beta: FakeProvider, extra: str = 
         "[defaults]\nretries = 0\n" + extra
     )
     (home / "config.toml").chmod(0o600)
-    env = serve_env(home)
+    env = serve_env(home, env_extra)
     for provider in ("alpha", "beta"):
         done = run_jarvis("models", "sync", provider, env=env)
         assert done.returncode == 0, done.stderr
