@@ -33,7 +33,6 @@ class App:
         self.open = open_without_tokens
         self._tokens: dict[str, ClientToken] = {}
         self._tokens_at = -1e9
-        self._loaded = False
         self._loading: asyncio.Future[None] | None = None
         self._routes = {
             ("GET", "/healthz"): self.healthz,
@@ -92,10 +91,10 @@ class App:
         """The request's token; None when serving open (no tokens exist, loopback only)."""
         now = time.monotonic()
         if now - self._tokens_at > TOKENS_TTL_S:
-            self._tokens_at = now  # one reload at a time; others use what is loaded
+            self._tokens_at = now  # one reload at a time, which every request waits for
             self._loading = asyncio.ensure_future(self._load_tokens())
-        if self._loading is not None and not self._loaded:
-            await asyncio.shield(self._loading)  # the first load: nobody may skip it
+        if self._loading is not None and not self._loading.done():
+            await asyncio.shield(self._loading)  # a revoked token must not slip through
         auth = asgi.header(scope, b"authorization") or ""
         scheme, _, value = auth.partition(" ")
         if not self._tokens and self.open:
@@ -117,7 +116,6 @@ class App:
 
     async def _load_tokens(self) -> None:
         self._tokens = await self._thread(lambda: active_by_hash(self.gw.thread_context().store))
-        self._loaded = True
 
     async def _body(self, scope: Scope, receive: Receive) -> dict[str, Any]:
         return asgi.parse_json(await asgi.read_body(scope, receive))
