@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/serve.py [--requests 20000] [--concurrency 64]
         [--workers CORES] [--soak 100000] [--no-litellm]
 
-The upstream (benchmarks/serve_upstream.py) answers every chat request in 20 ms, in
+The upstream (benchmarks/serve_upstream.py, run with `python -P`) answers every chat request in 20 ms, in
 its own process. Both servers get `--workers` = the number of cores. Printed:
 requests per second at the given concurrency (after a warm-up), the median latency
 of sequential requests direct to the upstream and through each server (the added
@@ -15,18 +15,24 @@ for comparing, not absolute.
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import os
-import re
-import socket
-import statistics
-import subprocess
 import sys
-import tempfile
-import time
-import urllib.request
 from pathlib import Path
+
+_HERE = Path(__file__).resolve().parent
+# benchmarks/select.py would shadow the stdlib's `select` (which asyncio and
+# subprocess import): keep this directory behind the stdlib on sys.path.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE] + [str(_HERE)]
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import os  # noqa: E402
+import re  # noqa: E402
+import socket  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import urllib.request  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -40,7 +46,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_up(url: str, timeout: float = 180) -> None:
+def wait_up(url: str, timeout: float = 600) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -186,7 +192,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="jarvis-serve-bench-"))
     port = free_port()
     upstream_proc = subprocess.Popen(
-        [sys.executable, str(HERE / "serve_upstream.py"), str(port)], stdin=subprocess.DEVNULL
+        [sys.executable, "-P", str(HERE / "serve_upstream.py"), str(port)], stdin=subprocess.DEVNULL
     )
     upstream = f"http://127.0.0.1:{port}/v1"
     procs: list[subprocess.Popen[bytes] | subprocess.Popen[str]] = [upstream_proc]
