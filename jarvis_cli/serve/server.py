@@ -41,6 +41,8 @@ def serve(host: str, port: int, workers: int, on_bound: object = None) -> None:
         server_header=False,
         date_header=False,
         lifespan="on",
+        # A worker still starting on a loaded machine is not a dead one (default 5 s).
+        timeout_worker_healthcheck=120,
     )
     server = uvicorn.Server(config)
     sock = config.bind_socket()
