@@ -3,8 +3,10 @@
     .venv/bin/python benchmarks/serve.py [--requests 20000] [--concurrency 64]
         [--workers CORES] [--soak 100000] [--no-litellm]
 
-The upstream (benchmarks/serve_upstream.py, run with `python -P`) answers every chat request in 20 ms, in
-its own process. Both servers get `--workers` = the number of cores. Printed:
+The upstream (benchmarks/serve_upstream.py, run with `python -P`) answers every chat
+request in 20 ms, in its own process. Both servers get `--workers` = the number of
+cores (LiteLLM under gunicorn: uvicorn's 5 s worker health check kills its workers
+while they still import on a loaded machine). Printed:
 requests per second at the given concurrency (after a warm-up), the median latency
 of sequential requests direct to the upstream and through each server (the added
 latency is the difference), and the RSS of jarvis serve's processes after 10,000
@@ -170,6 +172,7 @@ def start_litellm(upstream: str, workers: int, work: Path) -> tuple[subprocess.P
             str(port),
             "--num_workers",
             str(workers),
+            "--run_gunicorn",
         ],
         env=env,
         cwd=work,
