@@ -221,7 +221,7 @@ class App:
         texts = wire.embedding_inputs(body)
         self.metrics.in_flight += 1
         try:
-            ran: Ran = await self._thread(run_embedding, self.gw, texts, route.model)
+            ran: Ran = await self._thread(run_embedding, self.gw, texts, route.model, token)
             outcome = self._answer(ran, "embedding", t0)
             data = wire.embedding_response(outcome, body.get("encoding_format") or "float")
             await asgi.send_json(send, 200, data, streams.result_headers(ran, t0))

@@ -92,10 +92,26 @@ def run_completion(
         settle(store, admission, gw.spent())
 
 
-def run_embedding(gw: Gateway, texts: list[str], model: str | None) -> Ran:
+def run_embedding(
+    gw: Gateway, texts: list[str], model: str | None, token: ClientToken | None
+) -> Ran:
+    """Embed on the orchestrator, admitted against the token's limits like a completion
+    (worst case: every input byte a token, at the named model's price)."""
     gw.reset_spend()
+    admission: Admission | None = None
+    store = gw.thread_context().store
     try:
+        if token is not None and token.limits.admission:
+            from jarvis_cli.core.selection.cost import cost_usd
+
+            worst = 0.0
+            if model is not None:
+                record = gw.orchestrator().records([model])[model]
+                worst = cost_usd(record, sum(len(t.encode()) for t in texts), 0) or 0.0
+            admission = admit(store, token, worst, gw.ctx.config.defaults.timeout_s + 60)
         outcome = gw.orchestrator().embed(texts, model=model)
         return Ran(outcome, None, gw.attempts(), gw.spent())
     except BaseException as exc:
         return Ran(None, exc, gw.attempts(), gw.spent())
+    finally:
+        settle(store, admission, gw.spent())

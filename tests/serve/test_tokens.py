@@ -137,6 +137,8 @@ def test_rpm_and_budget_refusals_are_429_with_reason(gated: Gated) -> None:
     )
     assert code == 429 and body["code"] == "rate_limit_exceeded"
     assert "2 per minute" in str(body["message"]) and int(headers["retry-after"]) >= 1
+    code, body, _ = status_of(lambda: c.embeddings.create(model="alpha/fake-embed", input="x"))
+    assert code == 429 and body["code"] == "rate_limit_exceeded"  # embeddings count too
 
     b = gated.client(budget)
     b.chat.completions.create(model="alpha/fake-chat", messages=HI, max_tokens=10)
