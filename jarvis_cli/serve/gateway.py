@@ -20,6 +20,7 @@ from jarvis_cli.serve.wire import ROUTED_PREFIX, Route, unknown_model
 if TYPE_CHECKING:
     from jarvis_cli.core.context import Context
     from jarvis_cli.core.runs.attempts import Attempt
+    from jarvis_cli.core.runs.batch_plans import Plan
     from jarvis_cli.core.runs.budget import Reservation
     from jarvis_cli.core.runs.orchestrator import Orchestrator
     from jarvis_cli.core.runs.requests import CompletionRequest
@@ -66,6 +67,9 @@ class Gateway:
         self._models: ModelList | None = None
         self._providers: set[str] = set()
         self._models_at = 0.0
+        from jarvis_cli.core.runs.batch_plans import Plans
+
+        self.plans = Plans()
 
     def _new_context(self) -> Context:
         from jarvis_cli.core.context import Context
@@ -128,8 +132,19 @@ class Gateway:
     def route(self, name: Any) -> Route:
         return self.models().route(name, providers=self._providers)
 
-    def plan(self, req: CompletionRequest) -> list[str]:
-        return self.orchestrator().plan(req)
+    def plan(self, req: CompletionRequest) -> Plan:
+        """The models to try and their records: shared by requests that ask alike for
+        REPLAN_S seconds, made again after any failed attempt (as `batch` does)."""
+        from jarvis_cli.core.runs.batch_plans import plan_key
+
+        orch = self.orchestrator()
+
+        def make() -> Plan:
+            chain = orch.plan(req)
+            return chain, orch.records(chain)
+
+        key = (*plan_key(req), req.kind, req.capabilities, req.task, req.max_cost_usd)
+        return self.plans.get(key, make)
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=False)

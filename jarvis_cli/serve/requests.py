@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
+from jarvis_cli.core.registry.records import ModelRecord
+from jarvis_cli.core.runs.batch_plans import Plan
 from jarvis_cli.core.runs.requests import CompletionRequest, Outcome
 from jarvis_cli.serve.admission import Admission, admit, settle
 from jarvis_cli.serve.errors import ApiError
@@ -35,23 +37,23 @@ class Ran(NamedTuple):
     timed_out: bool = False  # the request's total deadline had passed when it failed
 
 
-def _worst_cost(gw: Gateway, req: CompletionRequest, chain: list[str]) -> float:
+def _worst_cost(req: CompletionRequest, records: Mapping[str, ModelRecord]) -> float:
     from jarvis_cli.core.selection.cost import cost_usd
 
-    orch = gw.orchestrator()
     images = sum(1 for m in req.messages for p in m.parts if p.get("type") == "image_url")
     tokens_in = len(req.prompt_text.encode()) + IMAGE_TOKENS * images + 16 * len(req.messages)
     tokens_out = req.max_tokens or DEFAULT_MAX_TOKENS
-    costs = [cost_usd(r, tokens_in, tokens_out) or 0.0 for r in orch.records(chain).values()]
+    costs = [cost_usd(r, tokens_in, tokens_out) or 0.0 for r in records.values()]
     if not costs:
         return 0.0
     return sum(costs) if req.schema is not None else max(costs)
 
 
-def _plan(gw: Gateway, req: CompletionRequest, token: ClientToken | None) -> list[str]:
-    chain = gw.plan(req)
+def _plan(gw: Gateway, req: CompletionRequest, token: ClientToken | None) -> Plan:
+    chain, records = gw.plan(req)
     if token is not None and token.limits.models:
         chain = [m for m in chain if token.allows(m)]
+        records = {m: r for m, r in records.items() if m in chain}
         if not chain:
             raise ApiError(
                 403,
@@ -59,7 +61,7 @@ def _plan(gw: Gateway, req: CompletionRequest, token: ClientToken | None) -> lis
                 type="permission_error",
                 code="model_not_allowed",
             )
-    return chain
+    return chain, records
 
 
 def run_completion(
@@ -75,17 +77,21 @@ def run_completion(
     started = time.monotonic()
     timeout = req.timeout_s or gw.ctx.config.defaults.timeout_s
     try:
-        chain = _plan(gw, req, token)
+        chain, records = _plan(gw, req, token)
         if token is not None and token.limits.admission:
             budgeted = token.limits.daily_usd is not None or token.limits.monthly_usd is not None
             if budgeted and req.max_tokens is None:
                 limit = gw.ctx.config.defaults.max_tokens or DEFAULT_MAX_TOKENS
                 req = dataclasses.replace(req, max_tokens=limit)
             ttl = timeout + 60
-            admission = admit(store, token, _worst_cost(gw, req, chain), ttl)
-        outcome = gw.orchestrator().complete(req, on_text=on_text, chain=chain)
+            admission = admit(store, token, _worst_cost(req, records), ttl)
+        outcome = gw.orchestrator().complete(req, on_text=on_text, chain=chain, records=records)
+        if gw.attempts() > 1:
+            gw.plans.invalidate()  # a failed attempt: plan again from what it recorded
         return Ran(outcome, None, gw.attempts(), gw.spent())
     except BaseException as exc:  # handed to the event loop, which answers with it
+        if gw.attempts():
+            gw.plans.invalidate()
         late = time.monotonic() - started >= timeout
         return Ran(None, exc, gw.attempts(), gw.spent(), late)
     finally:
