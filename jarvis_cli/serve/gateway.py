@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from jarvis_cli.core.runs.requests import CompletionRequest
 
 MODELS_TTL_S = 30.0
+DEFAULT_THREADS = 64
+SQLITE_CACHE_KIB = 512  # per worker connection (SQLite's default is 2 MiB)
 T = TypeVar("T")
 
 
@@ -58,8 +60,11 @@ class ModelList:
 class Gateway:
     """The orchestrator behind the server: a thread pool and what it can serve."""
 
-    def __init__(self, ctx: Context, *, threads: int = 128) -> None:
+    def __init__(self, ctx: Context, *, threads: int | None = None) -> None:
         self.ctx = ctx
+        # Requests in flight per process; more wait for a thread. Each thread holds an
+        # orchestrator and a store connection, so this also bounds memory.
+        threads = threads or int(ctx.env.get("JARVIS_SERVE_THREADS") or DEFAULT_THREADS)
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="jarvis-serve")
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -89,6 +94,10 @@ class Gateway:
 
             ctx = self._new_context()
             local = self._local
+            from jarvis_cli.core.store.connection import is_postgres
+
+            if not is_postgres(ctx.store.conn):
+                ctx.store.conn.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
 
             def recorder(request_id: str, attempt: Attempt, held: Reservation | None) -> None:
                 record_attempt(ctx.store, request_id, attempt, settle=held)

@@ -48,7 +48,7 @@ def gated(tmp_path: Path) -> Iterator[Gated]:
         FakeProvider(api_key=BETA_KEY, models=["fake-chat"]) as beta,
     ):
         home = tmp_path / "home"
-        configure(home, alpha, beta, "[defaults]\ntimeout_s = 2\n".replace("[defaults]\n", ""))
+        configure(home, alpha, beta)
         g = Gated(home, alpha, beta)
         try:
             yield g
