@@ -187,6 +187,13 @@ CREATE TRIGGER content_attachments_follow AFTER DELETE ON log_requests
     FOR EACH ROW EXECUTE FUNCTION jarvis_drop_attachments();
 """
 
+# Issue 24 (see migrations._m10_model_stats_throughput).
+_M10 = f"""
+ALTER TABLE model_stats ADD COLUMN tps_p50 {_REAL};
+DELETE FROM model_stats;
+DELETE FROM meta WHERE key IN ('model_stats.watermark', 'model_stats.window');
+"""
+
 _M12_SERVE_TOKENS = f"""
 CREATE TABLE serve_tokens(
     id TEXT PRIMARY KEY,
@@ -223,4 +230,4 @@ CREATE INDEX serve_inflight_token ON serve_inflight(token_id, expires_at);
 """
 
 # Ordered; append only; the version of a migration is its 1-based position.
-PG_MIGRATIONS: list[str] = [_M1, _M2, _M3, _M4, _M5, _M6, _M7, _M8, _M12_SERVE_TOKENS]
+PG_MIGRATIONS: list[str] = [_M1, _M2, _M3, _M4, _M5, _M6, _M7, _M8, _M10, _M12_SERVE_TOKENS]
