@@ -68,6 +68,8 @@ def configure(
             "models",
             "set",
             model,
+            "--quality",
+            "0.8",
             "--input-price",
             "1000",
             "--output-price",
