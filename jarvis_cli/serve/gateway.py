@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 MODELS_TTL_S = 30.0
 DEFAULT_THREADS = 64
-SQLITE_CACHE_KIB = 512  # per worker connection (SQLite's default is 2 MiB)
+SQLITE_CACHE_KIB = 128  # per worker connection (SQLite's default is 2 MiB)
 T = TypeVar("T")
 
 
