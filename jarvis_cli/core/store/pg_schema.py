@@ -187,5 +187,20 @@ CREATE TRIGGER content_attachments_follow AFTER DELETE ON log_requests
     FOR EACH ROW EXECUTE FUNCTION jarvis_drop_attachments();
 """
 
+_M9 = f"""
+CREATE TABLE token_calibration(
+    model_id TEXT PRIMARY KEY,
+    samples TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    overhead {_REAL} NOT NULL,
+    ascii_ratio {_REAL} NOT NULL,
+    other_ratio {_REAL} NOT NULL,
+    typical {_REAL} NOT NULL,
+    updated_at {_REAL} NOT NULL
+);
+ALTER TABLE calls ADD COLUMN reserved_usd {_REAL};
+ALTER TABLE calls ADD COLUMN overrun_usd {_REAL};
+"""
+
 # Ordered; append only; the version of a migration is its 1-based position.
-PG_MIGRATIONS: list[str] = [_M1, _M2, _M3, _M4, _M5, _M6, _M7, _M8]
+PG_MIGRATIONS: list[str] = [_M1, _M2, _M3, _M4, _M5, _M6, _M7, _M8, _M9]

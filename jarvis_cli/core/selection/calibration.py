@@ -1,0 +1,79 @@
+"""Per-model token calibration in the store (`token_calibration`, migration 9).
+
+Every answered attempt whose provider reported its prompt tokens is a sample
+(`bound.Sample`); `learn` adds samples inside the caller's write transaction (the
+one that records the attempts, so learning costs no transaction of its own) and
+refits the model's envelope (`bound.fit`). The table lives in the store, so a team
+store shares what every machine learned. `load` reads the fits of many models in
+one statement: a request or a selection pays one round trip, not one per model.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Sequence
+
+from jarvis_cli.core.selection.bound import MAX_SAMPLES, Fit, Sample, fit
+from jarvis_cli.core.store.connection import Connection
+
+_COLUMNS = "model_id, n, overhead, ascii_ratio, other_ratio, typical"
+
+
+def load(conn: Connection, model_ids: Iterable[str]) -> dict[str, Fit]:
+    """The calibration of each of `model_ids` that has one (one statement)."""
+    ids = sorted(set(model_ids))
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM token_calibration WHERE model_id IN ({marks})", ids
+    ).fetchall()
+    return {
+        str(r[0]): Fit(int(r[1]), float(r[2]), float(r[3]), float(r[4]), float(r[5])) for r in rows
+    }
+
+
+def learn(
+    conn: Connection, samples: Sequence[tuple[str, Sample]], now: float | None = None
+) -> None:
+    """Add (model id, sample) pairs and refit those models, in the caller's transaction."""
+    if not samples:
+        return
+    now = time.time() if now is None else now
+    by_model: dict[str, list[Sample]] = {}
+    for model_id, sample in samples:
+        by_model.setdefault(model_id, []).append(sample)
+    ids = sorted(by_model)
+    marks = ",".join("?" * len(ids))
+    stored = {
+        str(r[0]): (json.loads(r[1]), int(r[2]))
+        for r in conn.execute(
+            f"SELECT model_id, samples, n FROM token_calibration WHERE model_id IN ({marks})",
+            ids,
+        ).fetchall()
+    }
+    for model_id in ids:
+        old, n = stored.get(model_id, ([], 0))
+        kept: list[Sample] = [(int(s[0]), int(s[1]), int(s[2]), int(s[3])) for s in old]
+        kept = [*kept, *by_model[model_id]][-MAX_SAMPLES:]
+        n += len(by_model[model_id])
+        f = fit(kept, n)
+        conn.execute(
+            "INSERT INTO token_calibration(model_id, samples, n, overhead, ascii_ratio,"
+            " other_ratio, typical, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT(model_id) DO UPDATE SET samples = excluded.samples, n = excluded.n,"
+            " overhead = excluded.overhead, ascii_ratio = excluded.ascii_ratio,"
+            " other_ratio = excluded.other_ratio, typical = excluded.typical,"
+            " updated_at = excluded.updated_at",
+            (
+                model_id,
+                json.dumps(kept, separators=(",", ":")),
+                n,
+                f.overhead,
+                f.ascii_ratio,
+                f.other_ratio,
+                f.typical,
+                now,
+            ),
+        )
