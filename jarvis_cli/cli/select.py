@@ -10,8 +10,10 @@ from jarvis_cli.cli import render
 from jarvis_cli.cli.common import JsonOption, MinQualityOption, TaskOption, get_context
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
+    from jarvis_cli.core.registry.records import ModelRecord
+    from jarvis_cli.core.selection.cost import RequestCost
     from jarvis_cli.core.selection.types import Exclusion, ScoredCandidate, SelectionResult
 
 TOP_ROWS = 10  # candidates shown in the table (--json has them all)
@@ -164,10 +166,34 @@ def select(
     pref = result.preferred_model
     if pref is not None and not pref.used:
         render.warn(f"preferred model {pref.model_id} not used: {pref.reason}")
+    shown = result.candidates if explain else result.candidates[:TOP_ROWS]
+    costs = _costs(result, text, [c.model for c in shown], output_tokens)
     if json_output:
-        render.emit_json(result_json(result, all_candidates=explain))
+        render.emit_json(result_json(result, all_candidates=explain, costs=costs))
         return
-    _render_human(result, show_usable=include_all or bool(result.notes), explain=explain)
+    _render_human(
+        result, show_usable=include_all or bool(result.notes), explain=explain, costs=costs
+    )
+
+
+def _costs(
+    result: "SelectionResult", text: str | None, models: "Sequence[ModelRecord]", out: int | None
+) -> "dict[str, RequestCost]":
+    """Expected cost and bound of the shown models, their calibrations read at once."""
+    from jarvis_cli.core.selection.bound import InputShape
+    from jarvis_cli.core.selection.calibration import request_costs
+
+    ctx = get_context()
+    from_prompt = result.tokens.input_source == "prompt" and text
+    return request_costs(
+        ctx.store.conn,
+        models,
+        InputShape.of([text]) if from_prompt and text else None,
+        kind="embedding" if result.tokens.output_tokens == 0 and out is None else "chat",
+        output_tokens=out,
+        default_output_limit=ctx.config.budgets.max_output_tokens,
+        heuristic_input=result.tokens.input_tokens,
+    )
 
 
 def _usd(value: float | None) -> str:
@@ -210,12 +236,30 @@ def candidate_json(c: "ScoredCandidate", rank: int, task: str) -> dict[str, Any]
     }
 
 
-def result_json(result: "SelectionResult", *, all_candidates: bool = False) -> dict[str, Any]:
+def result_json(
+    result: "SelectionResult",
+    *,
+    all_candidates: bool = False,
+    costs: "Mapping[str, RequestCost] | None" = None,
+) -> dict[str, Any]:
     """The stable `--json` document of `jarvis select` (see README): the top 10
-    candidates (all of them with `all_candidates`, i.e. --explain)."""
+    candidates (all of them with `all_candidates`, i.e. --explain); with `costs`, each
+    shown model's expected cost and bound (`max_cost_usd`)."""
+    from jarvis_cli.core.selection.cost import cost_json
+
     pref = result.preferred_model
     shown = result.candidates if all_candidates else result.candidates[:TOP_ROWS]
+    chosen = (costs or {}).get(result.model_id)
+
+    def with_cost(c: "ScoredCandidate", rank: int) -> dict[str, Any]:
+        data = candidate_json(c, rank, result.task.category)
+        cost = (costs or {}).get(c.model.id)
+        data["expected_cost_usd"] = cost.expected_cost_usd if cost else None
+        data["max_cost_usd"] = cost.max_cost_usd if cost else None
+        return data
+
     return {
+        **cost_json(chosen),
         "model_id": result.model_id,
         "provider": result.provider,
         "model_name": result.model_name,
@@ -237,14 +281,20 @@ def result_json(result: "SelectionResult", *, all_candidates: bool = False) -> d
         else {"model_id": pref.model_id, "used": pref.used, "reason": pref.reason},
         "notes": list(result.notes),
         "candidate_count": len(result.candidates),
-        "candidates": [candidate_json(c, i + 1, result.task.category) for i, c in enumerate(shown)],
+        "candidates": [with_cost(c, i + 1) for i, c in enumerate(shown)],
         "excluded": [
             {"model_id": e.model_id, "code": e.code, "reason": e.reason} for e in result.excluded
         ],
     }
 
 
-def _render_human(result: "SelectionResult", *, show_usable: bool, explain: bool) -> None:
+def _render_human(
+    result: "SelectionResult",
+    *,
+    show_usable: bool,
+    explain: bool,
+    costs: "Mapping[str, RequestCost]",
+) -> None:
     from jarvis_cli.core.selection.quality import LEGEND, short_mark
 
     columns = [
@@ -274,7 +324,7 @@ def _render_human(result: "SelectionResult", *, show_usable: bool, explain: bool
             i + 1,
             name,
             f"{c.quality:.2f} {short_mark(c.quality_source)}",
-            _usd(c.estimated_cost_usd),
+            _usd(costs[c.model.id].expected_cost_usd if c.model.id in costs else None),
             _ms(c.metrics.latency_p50_ms),
             c.metrics.calls,
             f"{s.performance:.2f}",
@@ -298,6 +348,13 @@ def _render_human(result: "SelectionResult", *, show_usable: bool, explain: bool
     if explain:
         render.line(f"score = {formula(result)}")
     render.line(f"chosen: {result.model_id} (confidence {result.confidence:.2f})")
+    chosen = costs.get(result.model_id)
+    if explain and chosen is not None:
+        render.line(
+            f"cost: expected {_usd(chosen.expected_cost_usd)} ({chosen.expected_input} in + "
+            f"{chosen.expected_output} out), at most {_usd(chosen.max_cost_usd)} "
+            f"({chosen.input_bound} in + {chosen.output_limit} out): {chosen.describe()}"
+        )
     render.line(f"fallbacks: {', '.join(result.fallbacks) or '(none)'}")
     render.line(f"reasoning: {result.reasoning}")
     if explain:

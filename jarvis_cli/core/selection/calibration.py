@@ -14,7 +14,16 @@ import json
 import time
 from collections.abc import Iterable, Sequence
 
-from jarvis_cli.core.selection.bound import MAX_SAMPLES, Fit, Sample, fit
+from jarvis_cli.core.providers.base import RequestKind
+from jarvis_cli.core.registry.records import ModelRecord
+from jarvis_cli.core.selection.bound import MAX_SAMPLES, Fit, InputShape, Sample, fit
+from jarvis_cli.core.selection.cost import (
+    DEFAULT_OUTPUT_TOKENS,
+    RequestCost,
+    cost_usd,
+    output_limit,
+    request_cost,
+)
 from jarvis_cli.core.store.connection import Connection
 
 _COLUMNS = "model_id, n, overhead, ascii_ratio, other_ratio, typical"
@@ -77,3 +86,36 @@ def learn(
                 now,
             ),
         )
+
+
+def request_costs(
+    conn: Connection,
+    models: Sequence[ModelRecord],
+    shape: InputShape | None,
+    *,
+    kind: RequestKind,
+    output_tokens: int | None,
+    default_output_limit: int,
+    heuristic_input: int,
+) -> dict[str, RequestCost]:
+    """Each model's bound and expectation for one request, calibrations read at once.
+
+    `shape` None means the input tokens were given (`select --input-tokens`): that
+    figure is both the bound and the expectation.
+    """
+    fits = load(conn, (m.id for m in models)) if shape is not None else {}
+    out = {}
+    for m in models:
+        limit = output_limit(kind, output_tokens, default_output_limit, m.max_output_tokens)
+        if shape is None:  # the input tokens were given: they are the bound
+            tokens = heuristic_input
+            typical_out = min(DEFAULT_OUTPUT_TOKENS, limit)
+            out[m.id] = RequestCost(
+                tokens, limit, cost_usd(m, tokens, limit), tokens, typical_out,
+                cost_usd(m, tokens, typical_out), "option", 0,
+            )  # fmt: skip
+            continue
+        out[m.id] = request_cost(
+            m, shape, fits.get(m.id), output_tokens=limit, heuristic_input=heuristic_input
+        )
+    return out

@@ -12,7 +12,7 @@ its provider has billed a few requests. A price that the registry does not know 
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from jarvis_cli.core.providers.base import RequestKind
 from jarvis_cli.core.registry.records import ModelRecord
@@ -125,6 +125,8 @@ class RequestCost(NamedTuple):
         """Where the figures came from, for --explain."""
         if self.source == "rule":
             return "rule (UTF-8 bytes + per-message and per-request allowances)"
+        if self.source == "option":
+            return "--input-tokens as given"
         return f"calibration from {self.samples} billed requests"
 
 
@@ -158,3 +160,22 @@ def request_cost(
         source=source,
         samples=n,
     )
+
+
+def cost_json(cost: RequestCost | None) -> dict[str, Any]:
+    """The expected cost and the bound (`max_cost_usd`) of a request on its model, and
+    where they came from (issue 23; see README "Budgets")."""
+    if cost is None:
+        return {"expected_cost_usd": None, "max_cost_usd": None, "cost_estimate": None}
+    return {
+        "expected_cost_usd": cost.expected_cost_usd,
+        "max_cost_usd": cost.max_cost_usd,
+        "cost_estimate": {
+            "input_tokens_bound": cost.input_bound,
+            "output_tokens_limit": cost.output_limit,
+            "expected_input_tokens": cost.expected_input,
+            "expected_output_tokens": cost.expected_output,
+            "source": cost.source,
+            "samples": cost.samples,
+        },
+    }
