@@ -40,6 +40,8 @@ class ModelUsage:
     cost_usd: float  # of the priced calls only
     unpriced_calls: int = 0  # successful calls whose model has no price: cost unknown
     estimated_token_calls: int = 0  # calls whose token counts jarvis estimated
+    overruns: int = 0  # answered attempts billed over their reservation (issue 23)
+    overrun_usd: float = 0.0  # by how much, in total
 
     @property
     def success_rate(self) -> float:
@@ -65,11 +67,19 @@ class UsageReport:
         return sum(m.unpriced_calls for m in self.models)
 
     @property
+    def overruns(self) -> int:
+        return sum(m.overruns for m in self.models)
+
+    @property
+    def overrun_usd(self) -> float:
+        return sum(m.overrun_usd for m in self.models)
+
+    @property
     def total_tokens(self) -> int:
         return sum(m.prompt_tokens + m.completion_tokens for m in self.models)
 
 
-_NONE = (0, 0, 0, 0, 0)
+_NONE = (0, 0, 0, 0, 0, 0, 0)
 
 
 def usage_report(
@@ -89,7 +99,9 @@ def usage_report(
         "SELECT model_id, COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0),"
         " COALESCE(SUM(cost_usd), 0),"
         " COALESCE(SUM(CASE WHEN ok = 1 AND cost_usd IS NULL THEN 1 ELSE 0 END), 0),"
-        " COALESCE(SUM(tokens_estimated), 0) FROM calls WHERE at >= ?"
+        " COALESCE(SUM(tokens_estimated), 0),"
+        " COALESCE(SUM(CASE WHEN overrun_usd > 0 THEN 1 ELSE 0 END), 0),"
+        " COALESCE(SUM(overrun_usd), 0) FROM calls WHERE at >= ?"
     )
     params: tuple[object, ...] = (since,)
     if model_id is not None:
@@ -109,6 +121,8 @@ def usage_report(
             cost_usd=float(totals.get(mid, _NONE)[2]),
             unpriced_calls=int(totals.get(mid, _NONE)[3]),
             estimated_token_calls=int(totals.get(mid, _NONE)[4]),
+            overruns=int(totals.get(mid, _NONE)[5]),
+            overrun_usd=float(totals.get(mid, _NONE)[6]),
         )
         for mid, m in perf.items()
     ]
