@@ -113,22 +113,23 @@ class Fit(NamedTuple):
 Sample = tuple[int, int, int, int]  # ascii bytes, other bytes, messages, billed prompt tokens
 
 
-def _envelope(samples: Sequence[Sample], ra: float, ro: float) -> tuple[float, float]:
-    """The overhead that puts every sample under the line, and the line's total."""
-    overhead = max(b - PER_MESSAGE * m - ra * a - ro * o for a, o, m, b in samples)
-    overhead = max(0.0, overhead)
-    total = sum(overhead + PER_MESSAGE * m + ra * a + ro * o for a, o, m, _ in samples)
-    return overhead, total
-
-
 def fit(samples: Sequence[Sample], n: int) -> Fit:
     """The tightest envelope over `samples` (ratios from RATIOS; see module docstring)."""
     ascii_seen = sum(s[0] for s in samples) >= MIN_CLASS_BYTES
     other_seen = sum(s[1] for s in samples) >= MIN_CLASS_BYTES
+    # The line's total over the samples is linear in the overhead and the ratios, so
+    # only the overhead (the max residual) needs a pass over the samples per pair.
+    unique = set(samples)  # repeated prompts are one constraint
+    base = [(b - PER_MESSAGE * m, a, o) for a, o, m, b in unique]
+    sum_a = sum(s[0] for s in samples)
+    sum_o = sum(s[1] for s in samples)
+    count = len(samples)
     best: tuple[float, float, float, float] | None = None
     for ra in RATIOS if ascii_seen else (1.0,):
+        rest = [(r - ra * a, o) for r, a, o in base]
         for ro in RATIOS if other_seen else (1.0,):
-            overhead, total = _envelope(samples, ra, ro)
+            overhead = max(0.0, max(r - ro * o for r, o in rest))
+            total = count * overhead + ra * sum_a + ro * sum_o  # + the fixed per-message part
             if best is None or total < best[0]:
                 best = (total, overhead, ra, ro)
     assert best is not None  # at least one pair is tried
