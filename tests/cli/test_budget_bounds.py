@@ -236,3 +236,31 @@ def test_two_machines_with_a_provider_ignoring_max_tokens_overshoot_by_no_more_t
     (model,) = json.loads(stats.stdout)["models"]
     assert model["overruns"] == len(answered)
     assert model["overrun_usd"] == pytest.approx(overruns)
+
+
+def test_select_gives_the_expected_cost_and_the_bound_with_their_source(one: One) -> None:
+    one.configure()
+    one.price("alpha/fake-chat", 1.0)
+    before = one.run("select", "hi", "--provider", "alpha", "--json")
+    assert before.returncode == 0, before.stderr
+    data = json.loads(before.stdout)
+    assert data["model_id"] == "alpha/fake-chat"
+    assert data["cost_estimate"]["source"] == "rule"
+    assert data["max_cost_usd"] == pytest.approx((138 + 1024) / 1e6)
+    assert 0 < data["expected_cost_usd"] < data["max_cost_usd"]
+    (cand,) = data["candidates"]
+    assert cand["max_cost_usd"] == data["max_cost_usd"]
+    one.fake.always("fake-chat", Behavior(template_tokens=True))
+    for _ in range(2):
+        assert one.run("complete", "hi", "--model", "alpha/fake-chat").returncode == 0
+    after = json.loads(one.run("select", "hi", "--provider", "alpha", "--json").stdout)
+    assert after["cost_estimate"]["source"] == "calibration"
+    assert after["cost_estimate"]["samples"] == 2
+    assert after["max_cost_usd"] < data["max_cost_usd"]  # the bound tightened
+    explained = one.run("select", "hi", "--provider", "alpha", "--explain")
+    assert explained.returncode == 0, explained.stderr
+    assert "cost: expected $" in explained.stdout and ", at most $" in explained.stdout
+    assert "calibration from 2 billed requests" in explained.stdout
+    table = one.run("select", "hi", "--provider", "alpha")
+    expected = f"${after['expected_cost_usd']:.6f}".rstrip("0")
+    assert expected in table.stdout  # the table shows the expected cost
