@@ -257,6 +257,10 @@ def test_select_gives_the_expected_cost_and_the_bound_with_their_source(one: One
     assert after["cost_estimate"]["source"] == "calibration"
     assert after["cost_estimate"]["samples"] == 2
     assert after["max_cost_usd"] < data["max_cost_usd"]  # the bound tightened
+    # Ranking prices a calibrated model at its own typical tokens, as the display does.
+    assert data["estimated_cost_usd"] == pytest.approx(data["expected_cost_usd"])
+    assert after["estimated_cost_usd"] == pytest.approx(after["expected_cost_usd"])
+    assert after["expected_cost_usd"] != data["expected_cost_usd"]
     explained = one.run("select", "hi", "--provider", "alpha", "--explain")
     assert explained.returncode == 0, explained.stderr
     assert "cost: expected $" in explained.stdout and ", at most $" in explained.stdout

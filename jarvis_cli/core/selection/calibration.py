@@ -11,8 +11,10 @@ one statement: a request or a selection pays one round trip, not one per model.
 from __future__ import annotations
 
 import json
+import math
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from jarvis_cli.core.providers.base import RequestKind
 from jarvis_cli.core.registry.records import ModelRecord
@@ -25,6 +27,9 @@ from jarvis_cli.core.selection.cost import (
     request_cost,
 )
 from jarvis_cli.core.store.connection import Connection
+
+if TYPE_CHECKING:
+    from jarvis_cli.core.registry.model_table import ModelTable
 
 _COLUMNS = "model_id, n, overhead, ascii_ratio, other_ratio, typical"
 
@@ -41,6 +46,42 @@ def load(conn: Connection, model_ids: Iterable[str]) -> dict[str, Fit]:
     return {
         str(r[0]): Fit(int(r[1]), float(r[2]), float(r[3]), float(r[4]), float(r[5])) for r in rows
     }
+
+
+def load_all(conn: Connection) -> dict[str, Fit]:
+    """Every model's calibration (one statement: the table holds models that answered)."""
+    rows = conn.execute(f"SELECT {_COLUMNS} FROM token_calibration").fetchall()
+    return {
+        str(r[0]): Fit(int(r[1]), float(r[2]), float(r[3]), float(r[4]), float(r[5])) for r in rows
+    }
+
+
+def expected_inputs(fits: Mapping[str, Fit], shape: InputShape) -> dict[str, int]:
+    """Each calibrated model's typical input tokens for `shape` (for ranking by cost)."""
+    out = {}
+    for model_id, f in fits.items():
+        bound = f.bound(shape)
+        out[model_id] = min(bound, math.ceil(bound * f.typical))
+    return out
+
+
+def per_model_costs(
+    table: ModelTable,
+    cand: Sequence[int],
+    costs: list[float],
+    output_tokens: int,
+    inputs: Mapping[str, int],
+) -> list[float]:
+    """`costs` (aligned with `cand`) with calibrated models priced at their own typical
+    input tokens; the others keep the request-wide estimate."""
+    price_in = table.columns["input_cost_per_mtok"]
+    price_out = table.columns["output_cost_per_mtok"]
+    out = list(costs)
+    for k, i in enumerate(cand):
+        tokens = inputs.get(table.ids[i])
+        if tokens is not None and out[k] == out[k]:  # NaN: a price is unknown, stays so
+            out[k] = (tokens * price_in[i] + output_tokens * price_out[i]) / 1_000_000
+    return out
 
 
 def learn(
