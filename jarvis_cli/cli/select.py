@@ -2,20 +2,30 @@
 
 from collections import defaultdict
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from jarvis_cli.cli import render
-from jarvis_cli.cli.common import JsonOption, MinQualityOption, TaskOption, get_context
+from jarvis_cli.cli import render, tables
+from jarvis_cli.cli.common import (
+    JsonOption,
+    MinQualityOption,
+    TaskOption,
+    WideOption,
+    get_context,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
-    from jarvis_cli.core.registry.records import ModelRecord
     from jarvis_cli.core.selection.cost import RequestCost
     from jarvis_cli.core.selection.types import Exclusion, ScoredCandidate, SelectionResult
 
+DEFAULT_MODEL_NOTE = (
+    "[defaults] model {0} is in force: complete and chat use it when --model is not given "
+    "(like --model: no other fallbacks unless --fallback auto); shown here as the "
+    "preferred model (`jarvis config unset defaults.model` removes it)"
+)
 TOP_ROWS = 10  # candidates shown in the table (--json has them all)
 EXPLAIN_PER_REASON = 5  # excluded models listed per reason with --explain
 
@@ -102,8 +112,9 @@ def select(
         typer.Option(
             "--max-latency",
             min=0,
-            help="Exclude models whose measured p50 latency (ms) is "
-            "higher; unmeasured models are kept and flagged.",
+            help="Exclude models whose expected latency (ms) for this request is higher: "
+            "measured (time to first token + output tokens / tokens per second), else the "
+            "model's size-class prior (`jarvis models probe` measures).",
             show_default=False,
         ),
     ] = None,
@@ -127,6 +138,7 @@ def select(
     no_stdin: Annotated[
         bool, typer.Option("--no-stdin", help="Never read stdin, even when it is a pipe.")
     ] = False,
+    wide: WideOption = False,
     json_output: JsonOption = False,
 ) -> None:
     """Show the model jarvis would pick for a request, its fallbacks and the reasoning.
@@ -134,11 +146,16 @@ def select(
     Exits 6 when no model qualifies, listing the most common exclusion reasons.
     """
     from jarvis_cli.cli.prompt_input import build_prompt
+    from jarvis_cli.cli.select_json import result_json, shown_costs
     from jarvis_cli.core.selection.engine import SelectionEngine
     from jarvis_cli.core.selection.qualify import NoModelFound
     from jarvis_cli.core.selection.types import SelectionRequest
 
     text = build_prompt(prompt, no_stdin=no_stdin, required=False)
+    ctx = get_context()
+    default_model = None
+    if model is None and ctx.config.defaults.model:
+        default_model = model = ctx.config.defaults.model
     request = SelectionRequest(
         kind=kind.value,
         prompt=text,
@@ -156,136 +173,91 @@ def select(
         all_versions=all_versions,
     )
     try:
-        result = SelectionEngine(get_context()).select(request)
+        result = SelectionEngine(ctx).select(request)
     except NoModelFound as exc:
         if explain and not json_output:
             _render_excluded(exc.excluded, stderr=True)
         raise
+    if default_model is not None:
+        result = result._replace(notes=(*result.notes, DEFAULT_MODEL_NOTE.format(default_model)))
     for note in result.notes:
         render.message(f"note: {note}")
     pref = result.preferred_model
     if pref is not None and not pref.used:
         render.warn(f"preferred model {pref.model_id} not used: {pref.reason}")
     shown = result.candidates if explain else result.candidates[:TOP_ROWS]
-    costs = _costs(result, text, [c.model for c in shown], output_tokens)
+    costs = shown_costs(result, text, [c.model for c in shown], output_tokens)
     if json_output:
         render.emit_json(result_json(result, all_candidates=explain, costs=costs))
         return
     _render_human(
-        result, show_usable=include_all or bool(result.notes), explain=explain, costs=costs
-    )
-
-
-def _costs(
-    result: "SelectionResult", text: str | None, models: "Sequence[ModelRecord]", out: int | None
-) -> "dict[str, RequestCost]":
-    """Expected cost and bound of the shown models, their calibrations read at once."""
-    from jarvis_cli.core.selection.bound import InputShape
-    from jarvis_cli.core.selection.calibration import request_costs
-
-    ctx = get_context()
-    from_prompt = result.tokens.input_source == "prompt" and text
-    return request_costs(
-        ctx.store.conn,
-        models,
-        InputShape.of([text]) if from_prompt and text else None,
-        kind="embedding" if result.tokens.output_tokens == 0 and out is None else "chat",
-        output_tokens=out,
-        default_output_limit=ctx.config.budgets.max_output_tokens,
-        heuristic_input=result.tokens.input_tokens,
+        result,
+        show_usable=include_all or bool(result.notes),
+        explain=explain,
+        wide=wide,
+        costs=costs,
     )
 
 
 def _usd(value: float | None) -> str:
+    """A cost with a fixed number of decimals, so that a column of them lines up."""
     if value is None:
         return "unknown"
-    return f"${value:.6f}".rstrip("0").rstrip(".") if value else "$0"
+    if not value:
+        return "$0"
+    return f"${value:.6f}" if value >= 0.000001 else f"${value:.1e}"
 
 
 def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}"
 
 
-def candidate_json(c: "ScoredCandidate", rank: int, task: str) -> dict[str, Any]:
-    m = c.metrics
-    return {
-        "rank": rank,
-        "model_id": c.model.id,
-        "provider": c.model.provider,
-        "model_name": c.model.name,
-        "usable": c.usable,
-        "estimated_cost_usd": c.estimated_cost_usd,
-        "estimated_latency_ms": c.expected_latency_ms if c.latency_measured else None,
-        "latency_measured": c.latency_measured,
-        "calls": m.calls,
-        "success_rate": m.success_rate,
-        "smoothed_success_rate": round(c.smoothed_success_rate, 4),
-        "latency_p50_ms": m.latency_p50_ms,
-        "latency_p95_ms": m.latency_p95_ms,
-        "ttft_p50_ms": m.ttft_p50_ms,
-        "quality": round(c.quality, 4),
-        "quality_source": c.quality_source,
-        "quality_model": c.quality_model,
-        "task": task,
-        "versions": c.versions,
-        "type_assumed": c.type_assumed,
-        "context_length": c.model.context_length,
-        "scores": c.scores.as_dict(),
-        "total": round(c.total, 4),
-        "notes": list(c.notes),
-    }
+def _margin(margin: float) -> str:
+    """`±.10` (the quality's uncertainty; nothing when there is none)."""
+    return f"±{margin:.2f}".replace("0.", ".", 1) if margin else ""
 
 
-def result_json(
-    result: "SelectionResult",
-    *,
-    all_candidates: bool = False,
-    costs: "Mapping[str, RequestCost] | None" = None,
-) -> dict[str, Any]:
-    """The stable `--json` document of `jarvis select` (see README): the top 10
-    candidates (all of them with `all_candidates`, i.e. --explain); with `costs`, each
-    shown model's expected cost and bound (`max_cost_usd`)."""
-    from jarvis_cli.core.selection.cost import cost_json
+def _latency(c: "ScoredCandidate") -> str:
+    """Expected latency and where it comes from: `3.6s prior`, `0.8s meas`."""
+    return f"{c.expected_latency_ms / 1000:.1f}s {'meas' if c.latency_measured else 'prior'}"
 
-    pref = result.preferred_model
-    shown = result.candidates if all_candidates else result.candidates[:TOP_ROWS]
-    chosen = (costs or {}).get(result.model_id)
 
-    def with_cost(c: "ScoredCandidate", rank: int) -> dict[str, Any]:
-        data = candidate_json(c, rank, result.task.category)
-        cost = (costs or {}).get(c.model.id)
-        data["expected_cost_usd"] = cost.expected_cost_usd if cost else None
-        data["max_cost_usd"] = cost.max_cost_usd if cost else None
-        return data
+def _candidate_columns(
+    show_usable: bool, speed_decides: bool = False
+) -> "list[tuple[tables.Column, Callable[[ScoredCandidate], object]]]":
+    """The selection table's columns, each with its cell. Priority 0 is always shown;
+    higher numbers are hidden first on a narrow terminal (`--wide` shows every one)."""
+    from jarvis_cli.cli.tables import ID, NUM, Column
+    from jarvis_cli.core.selection.quality import short_mark
 
-    return {
-        **cost_json(chosen),
-        "model_id": result.model_id,
-        "provider": result.provider,
-        "model_name": result.model_name,
-        "usable": result.usable,
-        "strategy": result.strategy,
-        "task": result.task.category,
-        "task_rule": result.task.rule,
-        "weights": result.weights.as_dict(),
-        "fallbacks": list(result.fallbacks),
-        "estimated_cost_usd": result.estimated_cost_usd,
-        "estimated_latency_ms": result.estimated_latency_ms,
-        "confidence": result.confidence,
-        "reasoning": result.reasoning,
-        "input_tokens": result.tokens.input_tokens,
-        "input_tokens_source": result.tokens.input_source,
-        "output_tokens": result.tokens.output_tokens,
-        "preferred_model": None
-        if pref is None
-        else {"model_id": pref.model_id, "used": pref.used, "reason": pref.reason},
-        "notes": list(result.notes),
-        "candidate_count": len(result.candidates),
-        "candidates": [with_cost(c, i + 1) for i, c in enumerate(shown)],
-        "excluded": [
-            {"model_id": e.model_id, "code": e.code, "reason": e.reason} for e in result.excluded
-        ],
-    }
+    columns: list[tuple[Column, Callable[[ScoredCandidate], object]]] = [
+        (Column("model", ID), _model_cell),
+        (
+            Column("quality"),
+            lambda c: f"{c.quality:.2f}{_margin(c.quality_margin)} {short_mark(c.quality_source)}",
+        ),
+        (Column("est. cost", NUM), lambda c: _usd(c.estimated_cost_usd)),
+        # the deciding figure of `performance` and --max-latency: then always shown
+        (Column("latency", NUM, priority=0 if speed_decides else 2), _latency),
+        (Column("calls", NUM, priority=3), lambda c: c.metrics.calls),
+        (Column("perf", NUM, priority=4), lambda c: f"{c.scores.performance:.2f}"),
+        (Column("cost", NUM, priority=4), lambda c: f"{c.scores.cost:.2f}"),
+        (Column("rel", NUM, priority=4), lambda c: f"{c.scores.reliability:.2f}"),
+        (Column("total", NUM, priority=1), lambda c: f"{c.total:.3f}"),
+    ]
+    if show_usable:
+        columns.insert(1, (Column("usable"), lambda c: "yes" if c.usable else "no"))
+    return columns
+
+
+def _model_cell(c: "ScoredCandidate") -> str:
+    name = c.model.id
+    if c.versions > 1:
+        extra = c.versions - 1
+        name += f" (+{extra} version{'s' if extra > 1 else ''})"
+    if c.type_assumed:
+        name += " (type assumed)"
+    return name
 
 
 def _render_human(
@@ -293,60 +265,28 @@ def _render_human(
     *,
     show_usable: bool,
     explain: bool,
+    wide: bool,
     costs: "Mapping[str, RequestCost]",
 ) -> None:
-    from jarvis_cli.core.selection.quality import LEGEND, short_mark
+    from jarvis_cli.cli.tables import NUM, Column
+    from jarvis_cli.core.selection.quality import LEGEND
 
-    columns = [
-        "#",
-        "model",
-        "quality",
-        "est. cost",
-        "p50 ms",
-        "calls",
-        "perf",
-        "cost",
-        "rel",
-        "total",
-    ]
-    if show_usable:
-        columns.insert(2, "usable")
-    rows = []
-    for i, c in enumerate(result.candidates[:TOP_ROWS]):
-        s = c.scores
-        name = c.model.id
-        if c.versions > 1:
-            extra = c.versions - 1
-            name += f" (+{extra} version{'s' if extra > 1 else ''})"
-        if c.type_assumed:
-            name += " (type assumed)"
-        row: list[Any] = [
-            i + 1,
-            name,
-            f"{c.quality:.2f} {short_mark(c.quality_source)}",
-            _usd(costs[c.model.id].expected_cost_usd if c.model.id in costs else None),
-            _ms(c.metrics.latency_p50_ms),
-            c.metrics.calls,
-            f"{s.performance:.2f}",
-            f"{s.cost:.2f}",
-            f"{s.reliability:.2f}",
-            f"{c.total:.3f}",
-        ]
-        if show_usable:
-            row.insert(2, "yes" if c.usable else "no")
-        rows.append(row)
-    shown = min(TOP_ROWS, len(result.candidates))
-    render.table(
-        columns,
-        rows,
+    shown = result.candidates[:TOP_ROWS]
+    speed_decides = result.strategy == "performance" or result.weights.performance >= 0.5
+    columns = _candidate_columns(show_usable, speed_decides)
+    tables.table(
+        [Column("#", NUM), *(col for col, _ in columns)],
+        [[i + 1, *(cell(c) for _, cell in columns)] for i, c in enumerate(shown)],
         title=f"{result.strategy} strategy, task {result.task.category} "
-        f"({result.task.rule}): top {shown} of {len(result.candidates)} candidates",
+        f"({result.task.rule}): top {len(shown)} of {len(result.candidates)} candidates",
         highlight_row=0,
+        wide=wide,
     )
     out = render.console()
     out.print(LEGEND, markup=False, style="dim")
     if explain:
         render.line(f"score = {formula(result)}")
+        _render_scores(shown, wide=wide)
     render.line(f"chosen: {result.model_id} (confidence {result.confidence:.2f})")
     chosen = costs.get(result.model_id)
     if explain and chosen is not None:
@@ -363,6 +303,30 @@ def _render_human(
         render.line(f"{len(result.excluded)} models excluded (--explain lists them)")
 
 
+def _render_scores(shown: "Sequence[ScoredCandidate]", *, wide: bool) -> None:
+    """--explain: every candidate's sub-scores (0..1, higher is better) and total."""
+    from jarvis_cli.cli.tables import ID, NUM, Column
+
+    tables.table(
+        [Column("#", NUM), Column("model", ID)]
+        + [Column(name, NUM) for name in ("quality", "cost", "perf", "rel", "total")],
+        [
+            [
+                i + 1,
+                c.model.id,
+                f"{c.scores.quality:.2f}",
+                f"{c.scores.cost:.2f}",
+                f"{c.scores.performance:.2f}",
+                f"{c.scores.reliability:.2f}",
+                f"{c.total:.3f}",
+            ]
+            for i, c in enumerate(shown)
+        ],
+        title="sub-scores (0..1, higher is better):",
+        wide=wide,
+    )
+
+
 def formula(result: "SelectionResult") -> str:
     """The strategy's total as a sum of weighted sub-scores, for --explain."""
     w = result.weights.as_dict()
@@ -370,7 +334,8 @@ def formula(result: "SelectionResult") -> str:
     return (
         f"{terms}; quality = absolute 0..1 score for task {result.task.category}, cost = "
         "log-scale rank of the estimated cost among the candidates (1 = cheapest), "
-        "performance = same for p50 latency, reliability = smoothed success rate rank"
+        "performance = same for the expected latency (measured, else the size-class prior), "
+        "reliability = smoothed success rate rank"
     )
 
 

@@ -187,7 +187,15 @@ CREATE TRIGGER content_attachments_follow AFTER DELETE ON log_requests
     FOR EACH ROW EXECUTE FUNCTION jarvis_drop_attachments();
 """
 
-_M9 = f"""
+# Issue 24 (see migrations._m10_model_stats_throughput).
+_M10 = f"""
+ALTER TABLE model_stats ADD COLUMN tps_p50 {_REAL};
+DELETE FROM model_stats;
+DELETE FROM meta WHERE key IN ('model_stats.watermark', 'model_stats.window');
+"""
+
+# Issue 23 (see migrations._m_issue23_token_calibration).
+_TOKEN_CALIBRATION = f"""
 CREATE TABLE token_calibration(
     model_id TEXT PRIMARY KEY,
     samples TEXT NOT NULL,
@@ -203,4 +211,4 @@ ALTER TABLE calls ADD COLUMN overrun_usd {_REAL};
 """
 
 # Ordered; append only; the version of a migration is its 1-based position.
-PG_MIGRATIONS: list[str] = [_M1, _M2, _M3, _M4, _M5, _M6, _M7, _M8, _M9]
+PG_MIGRATIONS: list[str] = [_M1, _M2, _M3, _M4, _M5, _M6, _M7, _M8, _M10, _TOKEN_CALIBRATION]
