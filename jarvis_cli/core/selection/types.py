@@ -119,4 +119,6 @@ class RankInputs(NamedTuple):
     now: float = 0.0
     quality: QualityFacts = QualityFacts()  # the bundled quality table
     names: NameFacts | None = None  # of the table ranked; None = computed by rank_table
+    # model id -> typical input tokens from its calibration (selection/calibration.py)
+    expected_inputs: Mapping[str, int] = {}
     learned: LearnedOutcomes | None = None  # the store's outcomes; None = none recorded
