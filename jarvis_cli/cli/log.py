@@ -184,6 +184,14 @@ def show(
         ],
         title="attempts",
     )
+    _print_errors(detail.attempts)
+
+
+def _print_errors(attempts: "list[CallRow]") -> None:
+    """Each failed attempt's reason, whole (messages cut it short), made safe to show."""
+    for a in attempts:
+        if not a.ok and a.error_message:
+            render.line(f"--- attempt {a.attempt} ({a.model_id}) failed: {a.error_message}")
 
 
 @app.command("prune")

@@ -221,7 +221,7 @@ def add(
     if assumed_keyless:
         render.message(
             f"{name} needs no API key: {shown} is a loopback or private address "
-            "(if it does need one, add it again with --api-key-env VAR)"
+            f"(if it does need one, store it with `jarvis keys add {name}`)"
         )
     if password:
         _store_url_password(name, password)

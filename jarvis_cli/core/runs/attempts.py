@@ -44,6 +44,7 @@ class Attempt:
     cost_usd: float | None = None
     message: str | None = None  # error message shown to the user (not stored)
     tokens_estimated: bool = False  # token counts are jarvis's estimate, not the provider's
+    error_message: str | None = None  # the provider's reason, whole and redacted (stored)
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -94,6 +95,7 @@ def measured_attempt(
         cost_usd=cost,
         message=None if error is None else error.message,
         tokens_estimated=estimated,
+        error_message=None if error is None else (error.detail or error.message),
     )
 
 
@@ -120,11 +122,13 @@ def record_attempt(
 
 CALL_INSERT_COLUMNS = (
     "request_id, at, model_id, provider, kind, attempt, ok, error_class, status_code,"
-    " latency_ms, ttft_ms, prompt_tokens, completion_tokens, cost_usd, tokens_estimated"
+    " latency_ms, ttft_ms, prompt_tokens, completion_tokens, cost_usd, tokens_estimated,"
+    " error_message"
 )
-# Rows per INSERT statement: 15 columns each stays under SQLite's oldest default
+_CALL_PARAMS = "(" + ",".join(["?"] * 16) + ")"
+# Rows per INSERT statement: 16 columns each stays under SQLite's oldest default
 # limit of 999 bound parameters.
-ROWS_PER_INSERT = 64
+ROWS_PER_INSERT = 60
 
 
 def insert_attempts(
@@ -141,7 +145,7 @@ def insert_attempts(
         delete_reservation(conn, reservation)
     for start in range(0, len(items), ROWS_PER_INSERT):
         chunk = items[start : start + ROWS_PER_INSERT]
-        values = ",".join(["(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"] * len(chunk))
+        values = ",".join([_CALL_PARAMS] * len(chunk))
         params = [v for request_id, a, _ in chunk for v in _call_row(request_id, a)]
         conn.execute(f"INSERT INTO calls({CALL_INSERT_COLUMNS}) VALUES {values}", params)
 
@@ -163,6 +167,7 @@ def _call_row(request_id: str, a: Attempt) -> tuple[Any, ...]:
         a.completion_tokens,
         a.cost_usd,
         int(a.tokens_estimated),
+        a.error_message,
     )
 
 
@@ -190,6 +195,7 @@ class CallRow:
     completion_tokens: int | None
     cost_usd: float | None
     tokens_estimated: bool
+    error_message: str | None
 
 
 CALL_COLUMNS = tuple(f.name for f in fields(CallRow))

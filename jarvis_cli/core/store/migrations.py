@@ -291,6 +291,12 @@ def _m8_content_attachments(conn: sqlite3.Connection) -> None:
     )
 
 
+def _m13_call_errors(conn: sqlite3.Connection) -> None:
+    # The provider's own reason for a failed attempt, redacted (issue 27): what
+    # `jarvis log show` and `--json` show whole; messages carry it cut short.
+    _execute_script(conn, "ALTER TABLE calls ADD COLUMN error_message TEXT;")
+
+
 Migration = Callable[[sqlite3.Connection], None]
 
 # Ordered; append only. The version of a migration is its 1-based position.
@@ -303,6 +309,8 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("content log: prompts and answers, full-text index", _m6_content_log),
     ("budget_reservations: worst-case cost held until settled", _m7_budget_reservations),
     ("content log: attachments' name, type, size and sha256", _m8_content_attachments),
+    # Issue 27's migration (assigned number 13; renumbered on merge if needed).
+    ("calls.error_message: the provider's reason for a failed attempt", _m13_call_errors),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
