@@ -49,8 +49,8 @@ def chat(
     from jarvis_cli.cli import request_content as rc
     from jarvis_cli.core.errors import JarvisError, UsageError
     from jarvis_cli.core.providers.base import Message
-    from jarvis_cli.core.registry.records import split_model_id
     from jarvis_cli.core.runs.content_log import new_conversation_id
+    from jarvis_cli.core.runs.model_ids import checked_model_id
     from jarvis_cli.core.runs.orchestrator import CompletionRequest, Orchestrator
     from jarvis_cli.core.runs.plan import plan_models
 
@@ -85,7 +85,11 @@ def chat(
         system, _ = rc.fill_prompt(settings, "")  # the template's system, variables filled
     conversation = rc.open_conversation(ctx, continue_, cid)
     log = rc.logging_enabled(ctx, no_log)
-    orchestrator = Orchestrator(ctx, on_event=lambda m: render.message(f"jarvis: {m}"))
+
+    def orchestrator_event(text: str) -> None:
+        render.message(f"jarvis: {text}")
+
+    orchestrator = Orchestrator(ctx, on_event=orchestrator_event)
     history: list[Message] = []
     if conversation is not None:
         history = list(conversation.messages("", system)[:-1])
@@ -105,6 +109,7 @@ def chat(
         prompt="\n".join(m.content for m in history),
         strategy=settings.strategy,
         capabilities=required_capabilities(pending),
+        on_event=orchestrator_event,
     )
     current, fallbacks = chain[0], tuple(chain[1:])
     render.message(f"jarvis: chatting with {current}; {HELP}")
@@ -153,9 +158,10 @@ def chat(
             wanted = text.removeprefix("/model").strip()
             if wanted:
                 try:
-                    split_model_id(wanted)
-                except UsageError as exc:
-                    render.message(f"error: {exc.message}")
+                    wanted = checked_model_id(ctx, wanted, orchestrator_event)
+                except JarvisError as exc:
+                    hint = f"\nhint: {exc.hint}" if exc.hint else ""
+                    render.message(f"error: {exc.message}{hint}")
                     continue
                 current, fallbacks = wanted, ()
             render.message(f"jarvis: model is {current}")

@@ -110,7 +110,8 @@ def _upstream_message(exc: Any) -> str:
         if isinstance(inner, dict):
             msg = inner.get("message")
             code = inner.get("code")
-            parts = [str(x) for x in (msg, code) if x]
+            # A numeric code only repeats the status (LiteLLM sends "400").
+            parts = [str(x) for x in (msg, code) if x and not str(x).isdigit()]
             return " ".join(parts)
         if isinstance(inner, str):
             return inner

@@ -97,15 +97,12 @@ def suggestions(ctx: Context, model_id: str, limit: int = 3) -> list[str]:
     from jarvis_cli.core.registry.model_registry import ModelRegistry
 
     registry = ModelRegistry(ctx)
-    provider, sep, name = model_id.partition("/")
+    provider, sep, _ = model_id.partition("/")
     if sep:
+        # Only the provider's own models: another provider's would be a different model.
         ids = [r.id for r in registry.list_models(provider=provider)]
-        close = difflib.get_close_matches(model_id, ids, n=limit, cutoff=0.75)
-        if close:
-            return close
-        name_only = name
-    else:
-        name_only = model_id
+        return difflib.get_close_matches(model_id, ids, n=limit, cutoff=0.75)
+    name_only = model_id
     records = registry.list_models()
     by_name: dict[str, list[str]] = {}
     for r in records:
@@ -126,3 +123,33 @@ def note_suggestions(ctx: Context, model_id: str, exc: E) -> E:
         exc.message = f"{exc.message} (did you mean {' or '.join(close)}?)"
         exc.args = (exc.message,)
     return exc
+
+
+def checked_model_id(ctx: Context, model_id: str, say: Callable[[str], None]) -> str:
+    """A model id to switch to (chat's /model): a bare name resolved, and a model the
+    registry knows; otherwise UsageError with "did you mean" (nothing is sent)."""
+    from jarvis_cli.core.providers.manager import ProviderManager
+    from jarvis_cli.core.registry.model_registry import ModelRegistry
+    from jarvis_cli.core.registry.records import split_model_id
+    from jarvis_cli.core.vault.keys import KeyManager
+
+    full = resolve_id(ctx, model_id, say)
+    provider, _ = split_model_id(full)
+    manager = ProviderManager(ctx, KeyManager(ctx))
+    spec = manager.specs().get(provider)
+    if spec is None:
+        raise UsageError(
+            f"unknown provider {provider!r} in {full!r}", hint="see `jarvis providers list`"
+        )
+    if ModelRegistry(ctx).get(full) is None:
+        close = suggestions(ctx, full)
+        raise UsageError(
+            f"unknown model {full!r}",
+            hint=f"did you mean {' or '.join(close)}?"
+            if close
+            else f"see `jarvis models list --provider {provider}`, or `jarvis models sync "
+            f"{provider}` to fetch what it serves",
+        )
+    if not manager.usable(spec):
+        say(f"{provider} has no key: add one with `jarvis keys add {provider}`")
+    return full

@@ -88,6 +88,8 @@ def _auth_error(errors: Sequence[JarvisError]) -> AuthError:
             hint=missing[0].hint,
         )
     rejected = [e for e in errors if not isinstance(e, NoKeyError)]
+    if len(errors) == 1:
+        return AuthError(errors[0].message, hint=errors[0].hint)
     providers = [getattr(e, "provider", None) for e in rejected]
     name = next((p for p in providers if p), "PROVIDER")
     return AuthError(
