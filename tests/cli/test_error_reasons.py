@@ -13,6 +13,7 @@ import pytest
 
 from tests.conftest import run_jarvis
 from tests.fake_provider import Behavior, FakeProvider
+from tests.llama_server import LlamaServer
 
 KEY = "sk-errs-CANARY-0123456789abcdef"
 # What llama-cpp-python's server answers (HTTP 500) to a json_schema response_format.
@@ -129,3 +130,23 @@ def test_providers_add_on_loopback_points_at_keys_add(jarvis: object, home: Path
     assert added.returncode == 0, added.stderr
     assert "if it does need one, store it with `jarvis keys add proxy`" in added.stderr
     assert "--api-key-env" not in added.stderr
+
+
+def test_real_llama_server_500_for_schema_says_why_and_is_not_retried(
+    llama_server: LlamaServer, home: Path
+) -> None:
+    # Found on llama-cpp-python's server: --schema's json_schema response_format is a 500.
+    llama_server.configure(home)
+    result = run_jarvis(
+        "complete", "Who wrote Dune?", "--schema", "title, author, year int",
+        "-m", llama_server.model_id, "--max-tokens", "8",
+    )  # fmt: skip
+    assert result.returncode == 9, result.stderr
+    assert "llama: HTTP 500 request rejected: 1 validation error" in result.stderr
+    assert "Input should be 'text' or 'json_object'" in result.stderr
+    assert "retrying in" not in result.stderr
+    rows = json.loads(run_jarvis("log", "--json").stdout)
+    assert len(rows) == 1 and rows[0]["status_code"] == 500
+    assert "Input should be 'text' or 'json_object'" in rows[0]["error_message"]
+    shown = run_jarvis("log", "show", rows[0]["request_id"])
+    assert "--- attempt 1 (llama/smollm2) failed: 1 validation error" in shown.stdout
