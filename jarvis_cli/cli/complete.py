@@ -284,6 +284,10 @@ def complete(
         sys.stdout.write(shown if shown.endswith("\n") else shown + "\n")
         sys.stdout.flush()
     so.print_tool_calls(outcome, raw=raw)
+    if outcome.finish_reason == "length":
+        limit = settings.max_tokens or ctx.config.defaults.max_tokens
+        at = f"--max-tokens {limit}" if limit else "the model's output limit"
+        _event(f"stopped at {at}: the answer above is cut short (raise --max-tokens for more)")
     _event(_summary(outcome))
 
 

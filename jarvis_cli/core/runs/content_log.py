@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from jarvis_cli.core.errors import StoreError, UsageError
 from jarvis_cli.core.redact import redact
 from jarvis_cli.core.runs.attempts import CALL_COLUMNS, CallRow, call_row
+from jarvis_cli.core.runs.id_prefix import expand_id
 from jarvis_cli.core.store.connection import Connection, is_postgres
 
 if TYPE_CHECKING:
@@ -210,7 +211,9 @@ class AttachmentRow:
 
 
 def show_request(conn: Connection, request_id: str) -> RequestDetail:
-    """The request `request_id` (content and attempts); a usage error if unknown."""
+    """The request `request_id` (or a unique prefix of it: content and attempts); a
+    usage error if unknown."""
+    request_id = expand_id(conn, "request", request_id)
     content = conn.execute(
         "SELECT conversation_id, at, kind, model_id, provider, system, prompt, answer,"
         " finish_reason FROM log_requests WHERE request_id = ?",

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from jarvis_cli.core.errors import NoSuitableModelError, UsageError
 from jarvis_cli.core.providers.base import Message
+from jarvis_cli.core.runs.id_prefix import expand_id
 from jarvis_cli.core.selection.cost import estimate_request_tokens
 from jarvis_cli.core.store.connection import Connection
 
@@ -51,6 +52,8 @@ def load_conversation(conn: Connection, conversation_id: str | None) -> Conversa
                 "no conversation to continue: the content log is empty",
                 hint='start one with: jarvis complete "…"  (and keep [log] content on)',
             )
+    else:
+        conversation_id = expand_id(conn, "conversation", conversation_id)
     rows = conn.execute(
         "SELECT system, prompt, answer FROM log_requests WHERE conversation_id = ? ORDER BY id",
         (conversation_id,),

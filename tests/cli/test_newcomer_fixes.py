@@ -1,0 +1,108 @@
+"""Issue 27's smaller items, each reproduced end to end with the real CLI.
+
+Two loopback providers (`alpha`, `beta`; tests/cli/test_complete.py).
+"""
+
+from __future__ import annotations
+
+import json
+
+from tests.cli.test_complete import Pair, pair  # noqa: F401 - fixture
+from tests.fake_provider import Behavior
+from tests.store_access import execute
+
+
+def _request_ids(p: Pair) -> list[str]:
+    rows = json.loads(p.run("log", "--json").stdout)
+    return [r["request_id"] for r in rows]
+
+
+def test_log_show_and_cid_take_an_id_prefix(pair: Pair) -> None:  # noqa: F811
+    for _ in range(2):
+        done = pair.run("complete", "hi", "-m", "alpha/fake-chat", "--no-stream")
+        assert done.returncode == 0, done.stderr
+    first = _request_ids(pair)[0]
+    shown = pair.run("log", "show", first[:6])
+    assert shown.returncode == 0, shown.stderr
+    assert first in shown.stdout
+    assert json.loads(pair.run("log", "show", first[:6], "--json").stdout)["request_id"] == first
+
+    conversation = json.loads(pair.run("log", "show", first, "--json").stdout)["conversation_id"]
+    follow = pair.run(
+        "complete", "again", "--cid", conversation[:6], "-m", "alpha/fake-chat", "--no-stream"
+    )
+    assert follow.returncode == 0, follow.stderr
+    listed = json.loads(pair.run("log", "--cid", conversation[:5], "--json").stdout)
+    assert {r["conversation_id"] for r in listed} == {conversation} and len(listed) == 2
+
+    unknown = pair.run("log", "show", "ffff0000")
+    assert unknown.returncode == 2
+    assert "no request 'ffff0000' in the log" in unknown.stderr
+
+
+def test_ambiguous_id_prefix_is_a_usage_error(pair: Pair) -> None:  # noqa: F811
+    assert pair.run("complete", "hi", "-m", "alpha/fake-chat", "--no-stream").returncode == 0
+    execute(
+        pair.home,
+        "UPDATE calls SET request_id = ? WHERE id = ?",
+        [("abcd000000000001", 1)],
+    )
+    assert pair.run("complete", "hi", "-m", "alpha/fake-chat", "--no-stream").returncode == 0
+    execute(pair.home, "UPDATE calls SET request_id = ? WHERE id = ?", [("abcd000000000002", 2)])
+    result = pair.run("log", "show", "abcd")
+    assert result.returncode == 2
+    assert (
+        "error: request id prefix 'abcd' is ambiguous: it starts abcd000000000001, "
+        "abcd000000000002" in result.stderr
+    )
+    assert "hint: type more of the id" in result.stderr
+    assert pair.run("log", "show", "abcd0000000000").returncode == 2
+    one = pair.run("log", "show", "abcd000000000002", "--json")
+    assert one.returncode == 0 and json.loads(one.stdout)["request_id"] == "abcd000000000002"
+
+
+def test_answer_cut_by_max_tokens_gets_a_note_in_text_mode(pair: Pair) -> None:  # noqa: F811
+    pair.alpha.always("fake-chat", Behavior(text="a long answer", finish_reason="length"))
+    result = pair.run("complete", "hi", "-m", "alpha/fake-chat", "--max-tokens", "3", "--no-stream")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "a long answer\n"
+    assert (
+        "jarvis: stopped at --max-tokens 3: the answer above is cut short (raise --max-tokens "
+        "for more)" in result.stderr
+    )
+    as_json = pair.run("complete", "hi", "-m", "alpha/fake-chat", "--max-tokens", "3", "--json")
+    assert json.loads(as_json.stdout)["finish_reason"] == "length"
+    assert "stopped at" not in as_json.stderr
+
+
+def test_log_prune_vacuum_shrinks_the_file(pair: Pair) -> None:  # noqa: F811
+    big = "x" * 200_000
+    for _ in range(5):
+        done = pair.run("complete", "count", "-m", "alpha/fake-chat", "--no-stream", input=big)
+        assert done.returncode == 0, done.stderr
+    db = pair.home / "jarvis.db"
+    pruned = pair.run("log", "prune", "--older-than", "0s", "--json")
+    assert pruned.returncode == 0, pruned.stderr
+    assert json.loads(pruned.stdout)["requests_deleted"] == 5
+    size_after_prune = db.stat().st_size
+    assert size_after_prune > 1_000_000  # SQLite keeps the freed pages
+
+    vacuumed = pair.run("log", "prune", "--older-than", "0s", "--vacuum", "--json")
+    assert vacuumed.returncode == 0, vacuumed.stderr
+    data = json.loads(vacuumed.stdout)
+    # 5 prompts of 200 kB were freed; the registry (~0.5 MB) stays.
+    assert data["file_bytes_before"] - data["file_bytes_after"] > 800_000
+    assert db.stat().st_size == data["file_bytes_after"] < size_after_prune - 800_000
+    text = pair.run("log", "prune", "--older-than", "0s", "--vacuum")
+    assert text.returncode == 0, text.stderr
+    assert "vacuumed the store: " in text.stderr and " -> " in text.stderr
+
+
+def test_select_takes_a_for_all(pair: Pair) -> None:  # noqa: F811
+    short = pair.run("select", "hi", "-a", "--json")
+    assert short.returncode == 0, short.stderr
+    long = pair.run("select", "hi", "--all", "--json")
+    assert json.loads(short.stdout)["model_id"] == json.loads(long.stdout)["model_id"]
+    assert {c["model_id"] for c in json.loads(short.stdout)["candidates"]} == {
+        c["model_id"] for c in json.loads(long.stdout)["candidates"]
+    }
