@@ -100,6 +100,7 @@ class BatchSummary:
     interrupted: bool = False
     attempts: int = 0
     cost_usd: float = 0.0
+    unpriced: int = 0  # answers of models with unknown prices (not in cost_usd)
     started: float = field(default_factory=time.time)
     finished: float | None = None
     limits: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -129,6 +130,7 @@ class BatchSummary:
             "budget_exceeded": self.budget_exceeded,
             "attempts": self.attempts,
             "cost_usd": round(self.cost_usd, 8),
+            "unpriced_answers": self.unpriced,
             "elapsed_s": round(elapsed, 3),
             "providers": self.limits,
             "exit_code": int(self.exit_code),
@@ -270,6 +272,7 @@ class BatchRunner:
             self._plans.invalidate()  # an attempt failed on the way: replan from the store
         with self._lock:
             self.summary.cost_usd += outcome.cost_usd or 0.0
+            self.summary.unpriced += outcome.cost_usd is None
         record = answer_record(line, outcome, schema=req.schema is not None)
         self._finish(seq, line, record, "answered")
 

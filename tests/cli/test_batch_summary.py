@@ -1,0 +1,78 @@
+"""The batch summary (issue 27): `unknown` cost when prices are unknown, printed on
+Ctrl-C too, and as JSON with --json."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.cli.test_batch import Fleet, fleet, read_output, write_input  # noqa: F401
+from tests.fake_provider import Behavior
+
+
+def test_unpriced_answers_make_the_cost_unknown_not_zero(
+    fleet: Fleet,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    src = write_input(tmp_path / "in.jsonl", 3)
+    out = tmp_path / "out.jsonl"
+    result = fleet.run("batch", str(src), "-o", str(out), "--model", "alpha/fake-chat", "--json")
+    assert result.returncode == 0, result.stderr
+    assert "cost unknown (no price for the models used)" in result.stderr
+    assert "$0.0000" not in result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["answered"] == 3 and summary["unpriced_answers"] == 3
+    assert summary["exit_code"] == 0 and summary["lines"] == 3
+
+    priced = fleet.run(
+        "models", "set", "beta/fake-chat", "--input-price", "1", "--output-price", "2"
+    )
+    assert priced.returncode == 0, priced.stderr
+    mixed_src = tmp_path / "mixed.jsonl"
+    mixed_src.write_text(
+        '{"id": "a", "prompt": "x", "model": "alpha/fake-chat"}\n'
+        '{"id": "b", "prompt": "y", "model": "beta/fake-chat"}\n'
+    )
+    mixed = fleet.run("batch", str(mixed_src), "-o", str(tmp_path / "m.jsonl"))
+    assert mixed.returncode == 0, mixed.stderr
+    assert "+ unknown (1 answer(s) without a price)" in mixed.stderr
+
+
+def test_json_summary_needs_an_output_file(fleet: Fleet, tmp_path: Path) -> None:  # noqa: F811
+    src = write_input(tmp_path / "in.jsonl", 1)
+    result = fleet.run("batch", str(src), "--json", "--model", "alpha/fake-chat")
+    assert result.returncode == 2
+    assert "--json prints the summary on stdout, which -o - gives to the results" in (result.stderr)
+    assert fleet.alpha.count("/chat/completions") == 0
+
+
+def test_ctrl_c_prints_the_summary_and_json(fleet: Fleet, tmp_path: Path) -> None:  # noqa: F811
+    fleet.alpha.always("fake-chat", Behavior(delay_s=0.05))
+    src = write_input(tmp_path / "in.jsonl", 300)
+    out = tmp_path / "out.jsonl"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jarvis_cli", "batch", str(src), "-o", str(out),
+         "--concurrency", "4", "--model", "alpha/fake-chat", "--json"],
+        env={**os.environ, **fleet.env}, stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if out.exists() and len(out.read_bytes().splitlines()) >= 10:
+            break
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    done = read_output(out)
+    assert "jarvis: batch: " in stderr
+    assert f"{len(done)} answered" in stderr
+    assert "interrupted: rerun the same command to resume" in stderr
+    summary = json.loads(stdout)
+    assert summary["exit_code"] == 130 and summary["answered"] == len(done)
