@@ -156,7 +156,7 @@ def complete(
 
     The answer goes to stdout; which model answered, fallbacks and cost go to stderr.
     """
-    from jarvis_cli.core.errors import NoSuitableModelError, UsageError
+    from jarvis_cli.core.errors import JarvisError, NoSuitableModelError, UsageError
     from jarvis_cli.core.providers.base import Message
     from jarvis_cli.core.runs.orchestrator import CompletionRequest, Orchestrator
 
@@ -216,7 +216,10 @@ def complete(
         and "schema" not in structured  # validated before it is printed
         and (render.is_tty(sys.stdout) if stream is None else stream)
     )
+    from jarvis_cli.core.runs.attempts import new_request_id
+
     request = CompletionRequest(
+        request_id=new_request_id(),
         messages=tuple(messages),
         kind="completion" if kind == "completion" else "chat",
         model=settings.model,
@@ -244,6 +247,10 @@ def complete(
         sys.stdout.flush()
 
     orchestrator = Orchestrator(ctx, on_event=_event)
+    log = rc.logging_enabled(ctx, no_log)
+    from jarvis_cli.core.runs.content_log import new_conversation_id
+
+    conversation_id = conversation.id if conversation is not None else new_conversation_id()
     try:
         outcome = orchestrator.complete(request, on_text=on_text if streaming else None)
     except NoSuitableModelError as exc:
@@ -252,14 +259,14 @@ def complete(
         from jarvis_cli.core.runs.conversations import history_too_long
 
         raise history_too_long(messages, settings.max_tokens, exc) from None
+    except JarvisError:
+        if log:  # the prompt is kept: `jarvis log show` says what was asked
+            rc.after_failure(ctx, request, conversation_id, system=system, prompt=text)
+        raise
     finally:
         if printed and not printed[-1].endswith("\n"):
             sys.stdout.write("\n")
             sys.stdout.flush()
-    log = rc.logging_enabled(ctx, no_log)
-    from jarvis_cli.core.runs.content_log import new_conversation_id
-
-    conversation_id = conversation.id if conversation is not None else new_conversation_id()
     rc.after_request(
         ctx,
         outcome,

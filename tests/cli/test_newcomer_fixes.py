@@ -106,3 +106,33 @@ def test_select_takes_a_for_all(pair: Pair) -> None:  # noqa: F811
     assert {c["model_id"] for c in json.loads(short.stdout)["candidates"]} == {
         c["model_id"] for c in json.loads(long.stdout)["candidates"]
     }
+
+
+def test_failed_request_keeps_its_prompt_but_is_no_conversation_turn(
+    pair: Pair,  # noqa: F811
+) -> None:
+    ok = pair.run("complete", "remember 42", "-m", "alpha/fake-chat", "--no-stream")
+    assert ok.returncode == 0, ok.stderr
+    pair.alpha.always("fake-chat", Behavior(status=503, error_message="overloaded"))
+    failed = pair.run(
+        "complete", "-c", "what number?", "-m", "alpha/fake-chat", "--no-stream",
+        "--retries", "0",
+    )  # fmt: skip
+    assert failed.returncode == 8, failed.stderr
+    rows = json.loads(pair.run("log", "--json").stdout)
+    assert rows[0]["ok"] is False and rows[0]["prompt"] == "what number?"
+    shown = pair.run("log", "show", rows[0]["request_id"])
+    assert "--- prompt\nwhat number?" in shown.stdout
+    assert "failed: overloaded" in shown.stdout
+    assert (
+        json.loads(pair.run("log", "show", rows[0]["request_id"], "--json").stdout)["finish_reason"]
+        == "error"
+    )
+
+    pair.alpha.reset()
+    again = pair.run("complete", "-c", "and now?", "-m", "alpha/fake-chat", "--no-stream")
+    assert again.returncode == 0, again.stderr
+    sent = [r for r in pair.alpha.requests if r.path.endswith("/chat/completions")][-1]
+    assert [m["content"] for m in sent.body["messages"]] == [
+        "remember 42", "Hello from fake", "and now?",
+    ]  # fmt: skip

@@ -78,6 +78,35 @@ def record_request(
         )
 
 
+def record_failed_request(
+    store: StoreHandle,
+    request_id: str,
+    *,
+    conversation_id: str,
+    kind: str,
+    system: str | None,
+    prompt: str,
+) -> bool:
+    """Keep the prompt of a request that failed after trying a model (finish_reason
+    `error`, empty answer, the last model tried), so `log show` says what was asked.
+    Nothing is stored when no attempt was made; returns whether a row was written."""
+    with store.write() as conn:
+        last = conn.execute(
+            "SELECT model_id, provider FROM calls WHERE request_id = ? ORDER BY attempt DESC,"
+            " id DESC LIMIT 1",
+            (request_id,),
+        ).fetchone()
+        if last is None:
+            return False
+        conn.execute(
+            "INSERT INTO log_requests(request_id, conversation_id, at, kind, model_id,"
+            " provider, system, prompt, answer, finish_reason) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (request_id, conversation_id, time.time(), kind, last[0], last[1], system, prompt,
+             "", "error"),
+        )  # fmt: skip
+    return True
+
+
 @dataclass(frozen=True)
 class LogRow(CallRow):
     """One attempt as `jarvis log` lists it, with its request's content when logged."""

@@ -35,10 +35,15 @@ class Conversation:
         return (*head, *self.history, Message("user", prompt))
 
 
+# A failed request is logged with its prompt (finish_reason 'error') but is no turn of
+# its conversation: the history sent again holds answered turns only.
+ANSWERED = "(finish_reason IS NULL OR finish_reason <> 'error')"
+
+
 def latest_conversation_id(conn: Connection) -> str | None:
     """The conversation of the most recently logged request, if any."""
     row = conn.execute(
-        "SELECT conversation_id FROM log_requests ORDER BY id DESC LIMIT 1"
+        f"SELECT conversation_id FROM log_requests WHERE {ANSWERED} ORDER BY id DESC LIMIT 1"
     ).fetchone()
     return None if row is None else str(row[0])
 
@@ -55,7 +60,9 @@ def load_conversation(conn: Connection, conversation_id: str | None) -> Conversa
     else:
         conversation_id = expand_id(conn, "conversation", conversation_id)
     rows = conn.execute(
-        "SELECT system, prompt, answer FROM log_requests WHERE conversation_id = ? ORDER BY id",
+        "SELECT system, prompt, answer FROM log_requests WHERE conversation_id = ? AND "
+        + ANSWERED
+        + " ORDER BY id",
         (conversation_id,),
     ).fetchall()
     if not rows:

@@ -38,6 +38,9 @@ class CompletionRequest:
     # -a: every attachment the messages carry (as parts); they add required
     # capabilities, input tokens and size checks (runs/attachments.py).
     attachments: tuple[Attachment, ...] = ()
+    # The id its attempts are recorded under; the caller may choose it, so a request
+    # that fails can still be logged with its prompt (issue 27). None: a new one.
+    request_id: str | None = None
 
     @property
     def prompt_text(self) -> str:

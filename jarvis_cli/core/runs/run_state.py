@@ -43,6 +43,10 @@ class RunState:
     request: CompletionRequest | None = None  # chat/completion: for --schema / --tools
     extra_input_tokens: int = 0  # attachments' estimate (runs/attachments.py)
 
+    def __post_init__(self) -> None:
+        if self.request is not None and self.request.request_id:
+            self.request_id = self.request.request_id  # chosen by the caller
+
     def outcome(
         self,
         record: ModelRecord,
