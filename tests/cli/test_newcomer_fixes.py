@@ -136,3 +136,19 @@ def test_failed_request_keeps_its_prompt_but_is_no_conversation_turn(
     assert [m["content"] for m in sent.body["messages"]] == [
         "remember 42", "Hello from fake", "and now?",
     ]  # fmt: skip
+
+
+def test_stalled_stream_is_stopped_at_the_total_deadline(pair: Pair) -> None:  # noqa: F811
+    # Each read returns within the SDK's read timeout (set from the time left when the
+    # request started), so only a watchdog holds the total deadline: before it, the
+    # second chunk (at ~3.8 s) was awaited although the deadline was 2 s.
+    pair.alpha.always("fake-chat", Behavior(chunks=["one ", "two ", "three"], chunk_delay_s=1.9))
+    result = pair.run(
+        "complete", "hi", "-m", "alpha/fake-chat", "--stream", "--timeout", "2",
+        "--retries", "0",
+    )  # fmt: skip
+    assert result.returncode == 8, result.stderr
+    assert "the total deadline passed while streaming" in result.stderr
+    (call,) = pair.calls()
+    assert call["error_class"] in ("unavailable", "stream_interrupted")
+    assert 1500 < call["latency_ms"] < 3000
