@@ -6,6 +6,7 @@ Two loopback providers (`alpha`, `beta`; tests/cli/test_complete.py).
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from tests.cli.test_complete import Pair, pair  # noqa: F401 - fixture
 from tests.fake_provider import Behavior
@@ -152,3 +153,54 @@ def test_stalled_stream_is_stopped_at_the_total_deadline(pair: Pair) -> None:  #
     (call,) = pair.calls()
     assert call["error_class"] in ("unavailable", "stream_interrupted")
     assert 1500 < call["latency_ms"] < 3000
+
+
+def test_chat_reads_piped_input_one_message_a_line(pair: Pair) -> None:  # noqa: F811
+    assert pair.run("models", "sync", "alpha").returncode == 0  # /model checks the id
+    pair.alpha.always("fake-chat", Behavior(text="noted"))
+    result = pair.run(
+        "chat", "-m", "alpha/fake-chat", "--max-tokens", "7",
+        input="remember 42\n/model alpha/tiny\nwhat number?\n",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "noted\nHello from fake\n"  # no "you> " prompts on a pipe
+    assert "model is alpha/tiny" in result.stderr
+    chats = [r for r in pair.alpha.requests if r.path.endswith("/chat/completions")]
+    assert [r.body["model"] for r in chats] == ["fake-chat", "tiny"]
+    assert all(r.body["max_tokens"] == 7 for r in chats)
+    assert [m["content"] for m in chats[1].body["messages"]] == [
+        "remember 42", "noted", "what number?",
+    ]  # fmt: skip
+
+
+def test_chat_on_a_pipe_exits_with_a_failed_turn_code(pair: Pair) -> None:  # noqa: F811
+    pair.alpha.always("fake-chat", Behavior(status=400, error_message="bad temperature"))
+    result = pair.run("chat", "-m", "alpha/fake-chat", input="hi\n")
+    assert result.returncode == 9, result.stderr
+    assert "error: alpha: HTTP 400 request rejected: bad temperature" in result.stderr
+
+
+def test_chat_takes_schema_and_tools(pair: Pair, tmp_path: Path) -> None:  # noqa: F811
+    pair.alpha.always("fake-chat", Behavior(schema_answer="valid"))
+    shaped = pair.run("chat", "-m", "alpha/fake-chat", "--schema", "name, age int", input="who?\n")
+    assert shaped.returncode == 0, shaped.stderr
+    document = json.loads(shaped.stdout)
+    assert set(document) == {"name", "age"} and isinstance(document["age"], int)
+    (sent,) = [r for r in pair.alpha.requests if r.path.endswith("/chat/completions")]
+    assert sent.body["response_format"]["type"] == "json_schema"
+    assert not sent.body.get("stream")
+
+    pair.alpha.always(
+        "fake-chat", Behavior(tool_calls=[{"name": "get_weather", "arguments": '{"city": "Oslo"}'}])
+    )
+    tools = tmp_path / "tools.json"
+    tools.write_text(
+        json.dumps([{"type": "function", "function": {"name": "get_weather", "parameters": {}}}])
+    )
+    called = pair.run("chat", "-m", "alpha/fake-chat", "--tools", str(tools), input="weather?\n")
+    assert called.returncode == 0, called.stderr
+    assert called.stdout.strip().splitlines()[-1] == (
+        '{"name": "get_weather", "arguments": {"city": "Oslo"}}'
+    )
+    bad = pair.run("chat", "--tool-choice", "auto", input="x\n")
+    assert bad.returncode == 2 and "--tool-choice needs --tools FILE" in bad.stderr
