@@ -65,7 +65,9 @@ def chat(
 
     interactive = render.is_tty(sys.stdin)
     if attach_files.reads_stdin(attach):
-        raise UsageError("-a - reads stdin, which is chat's input: attach a file path")
+        raise UsageError(
+            "-a - reads stdin, which is chat's terminal (or its piped messages): attach a file"
+        )
     structured = so.structured_fields(schema, tools, tool_choice, kind="chat")
     from jarvis_cli.core.runs.attachments import (
         Attachment,
