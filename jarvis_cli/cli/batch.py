@@ -242,6 +242,11 @@ def _report(summary: BatchSummary) -> None:
         f"({(s['answered'] + s['failed']) / elapsed:.1f} lines/s)"
         + ("; interrupted: rerun the same command to resume" if summary.interrupted else "")
     )
+    if summary.store_cap is not None:
+        render.message(
+            f"jarvis: the PostgreSQL store had room for few connections: concurrency "
+            f"{summary.concurrency} was capped at {summary.store_cap}"
+        )
     for provider, limits in s["providers"].items():
         if limits["min_limit"] < summary.concurrency:
             render.message(

@@ -12,7 +12,9 @@ import time
 from pathlib import Path
 
 from tests.cli.test_batch import Fleet, fleet, read_output, write_input  # noqa: F401
+from tests.conftest import run_jarvis
 from tests.fake_provider import Behavior
+from tests.pg_server import PgServer
 
 
 def test_unpriced_answers_make_the_cost_unknown_not_zero(
@@ -76,3 +78,34 @@ def test_ctrl_c_prints_the_summary_and_json(fleet: Fleet, tmp_path: Path) -> Non
     assert "interrupted: rerun the same command to resume" in stderr
     summary = json.loads(stdout)
     assert summary["exit_code"] == 130 and summary["answered"] == len(done)
+
+
+def test_batch_on_a_postgresql_store_caps_its_connections(
+    fleet: Fleet,  # noqa: F811
+    tmp_path: Path,
+    pg_server: PgServer,
+    pg_url: str,
+) -> None:
+    # A role allowed 10 connections: 32 workers with a connection each used to fail with
+    # "too many connections for role" part-way through.
+    database = pg_url.rsplit("/", 1)[1]
+    role = f"small_{database}"
+    pg_server._admin(f'CREATE ROLE "{role}" LOGIN CONNECTION LIMIT 10')
+    pg_server._admin(f'ALTER DATABASE "{database}" OWNER TO "{role}"')
+    url = pg_url.replace("postgresql://postgres@", f"postgresql://{role}@")
+    src = write_input(tmp_path / "in.jsonl", 60)
+    out = tmp_path / "out.jsonl"
+    fleet.alpha.always("fake-chat", Behavior(delay_s=0.02))
+    env = {**fleet.env, "JARVIS_STORE_URL": url}
+    result = run_jarvis(
+        "batch", str(src), "-o", str(out), "--concurrency", "32", "--model", "alpha/fake-chat",
+        "--json", env=env, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["answered"] == 60
+    assert 1 <= summary["store_connection_cap"] < 10
+    assert "the PostgreSQL store had room for few connections: concurrency 32 was capped at" in (
+        result.stderr
+    )
+    assert len(read_output(out)) == 60

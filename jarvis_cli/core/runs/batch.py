@@ -27,7 +27,7 @@ import gc
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -101,6 +101,7 @@ class BatchSummary:
     attempts: int = 0
     cost_usd: float = 0.0
     unpriced: int = 0  # answers of models with unknown prices (not in cost_usd)
+    store_cap: int | None = None  # workers capped to the PostgreSQL store's free connections
     started: float = field(default_factory=time.time)
     finished: float | None = None
     limits: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -131,6 +132,7 @@ class BatchSummary:
             "attempts": self.attempts,
             "cost_usd": round(self.cost_usd, 8),
             "unpriced_answers": self.unpriced,
+            "store_connection_cap": self.store_cap,
             "elapsed_s": round(elapsed, 3),
             "providers": self.limits,
             "exit_code": int(self.exit_code),
@@ -307,6 +309,7 @@ class BatchRunner:
     def run(self, in_path: Path, writer: OutputWriter, answered: set[str]) -> BatchSummary:
         """Run every line of `in_path` not in `answered`, writing results to `writer`;
         the workers take the lines themselves, one at a time from one reader."""
+        self._cap_for_store()
         self._out = BatchWriter(self._new_context(), writer)
         # Start-up's objects (~83,000, the SDK's too: the first call would load it
         # anyway) live until exit; frozen, full collections (~40 ms each) skip them.
@@ -341,6 +344,15 @@ class BatchRunner:
         if self._failure is not None:
             raise self._failure
         return self.summary
+
+    def _cap_for_store(self) -> None:
+        """On PostgreSQL, no more workers (each with a connection) than the server takes."""
+        from jarvis_cli.core.runs.batch_pg import worker_cap
+
+        cap = worker_cap(self.ctx.store.conn, self.options.concurrency)
+        if cap is not None:
+            self.summary.store_cap = cap
+            self.options = replace(self.options, concurrency=cap)
 
     def _lines(
         self, in_path: Path, writer: OutputWriter, answered: set[str]
