@@ -109,3 +109,38 @@ def test_batch_on_a_postgresql_store_caps_its_connections(
         result.stderr
     )
     assert len(read_output(out)) == 60
+
+
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000005000157a8e1b60000000049454e44ae426082"
+)
+
+
+def test_batch_line_attaches_files_relative_to_in(fleet: Fleet, tmp_path: Path) -> None:  # noqa: F811
+    (tmp_path / "dot.png").write_bytes(PNG)
+    src = tmp_path / "in.jsonl"
+    src.write_text(
+        '{"id": "a", "prompt": "what is this?", "attachments": ["dot.png"]}\n'
+        '{"id": "b", "prompt": "plain text"}\n'
+        '{"id": "c", "prompt": "and this?", "attachments": ["missing.png"]}\n'
+        '{"id": "d", "prompt": "x", "attachments": "dot.png"}\n'
+    )
+    out = tmp_path / "out.jsonl"
+    result = fleet.run("batch", str(src), "-o", str(out), "--model", "alpha/fake-chat")
+    assert result.returncode == 10, result.stderr
+    lines = {line["id"]: line for line in read_output(out)}
+    assert (
+        lines["a"]["ok"]
+        and f"I see an image (image/png, {len(PNG)} bytes)" in (lines["a"]["answer"])
+    )
+    assert lines["b"]["ok"] and lines["b"]["answer"] == "Hello from fake"
+    assert not lines["c"]["ok"] and "missing.png" in lines["c"]["error"]["message"]
+    assert lines["c"]["error"]["exit_code"] == 2
+    assert '"attachments" must be a non-empty list' in lines["d"]["error"]["message"]
+    chats = [r for r in fleet.alpha.requests if r.path.endswith("/chat/completions")]
+    with_image = [r for r in chats if isinstance(r.body["messages"][-1]["content"], list)]
+    assert len(with_image) == 1
+    parts = with_image[0].body["messages"][-1]["content"]
+    assert parts[0] == {"type": "text", "text": "what is this?"}
+    assert parts[1]["type"] == "image_url"

@@ -37,8 +37,8 @@ from jarvis_cli.core.errors import (
     JarvisError,
     ProviderError,
 )
-from jarvis_cli.core.providers.base import Message
 from jarvis_cli.core.providers.openai_compat import load_sdk
+from jarvis_cli.core.runs.batch_attach import line_messages
 from jarvis_cli.core.runs.batch_io import (
     BadLine,
     BatchLine,
@@ -236,7 +236,8 @@ class BatchRunner:
     def _request(self, line: BatchLine) -> CompletionRequest:
         o = self.options
         return CompletionRequest(
-            messages=tuple(Message(role, content) for role, content in line.messages),  # type: ignore[arg-type]
+            messages=line_messages(line.messages, line.attachments),
+            attachments=line.attachments,
             model=line.model or o.model,
             fallbacks=o.fallbacks if not line.model else (),
             strategy=line.strategy or o.strategy,
