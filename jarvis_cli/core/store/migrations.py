@@ -291,6 +291,21 @@ def _m8_content_attachments(conn: sqlite3.Connection) -> None:
     )
 
 
+def _m10_model_stats_throughput(conn: sqlite3.Connection) -> None:
+    # Issue 24: selection predicts a request's latency as time to first token + output
+    # tokens / tokens per second, so the cache keeps the median throughput too. It is
+    # a cache: emptied and its watermark dropped, it is rebuilt from `calls` (which now
+    # also leaves out attempts that were not the model's fault: selection/faults.py).
+    _execute_script(
+        conn,
+        """
+        ALTER TABLE model_stats ADD COLUMN tps_p50 REAL;
+        DELETE FROM model_stats;
+        DELETE FROM meta WHERE key IN ('model_stats.watermark', 'model_stats.window');
+        """,
+    )
+
+
 def _m13_call_errors(conn: sqlite3.Connection) -> None:
     # The provider's own reason for a failed attempt, redacted (issue 27): what
     # `jarvis log show` and `--json` show whole; messages carry it cut short.
@@ -309,6 +324,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("content log: prompts and answers, full-text index", _m6_content_log),
     ("budget_reservations: worst-case cost held until settled", _m7_budget_reservations),
     ("content log: attachments' name, type, size and sha256", _m8_content_attachments),
+    ("model_stats: median output tokens per second", _m10_model_stats_throughput),
     # Issue 27's migration (assigned number 13; renumbered on merge if needed).
     ("calls.error_message: the provider's reason for a failed attempt", _m13_call_errors),
 ]
