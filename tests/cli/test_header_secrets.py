@@ -128,3 +128,19 @@ def test_plain_credential_header_in_config_keeps_working_with_one_warning(
         assert fake.requests[-1].headers.get("Authorization") == f"Bearer {key}"
         assert key not in answered.stdout + answered.stderr
     assert [f for f in _files_hold(home, key) if f != "config.toml"] == []
+
+
+def test_keys_validate_leaves_sealed_headers_alone(jarvis: JarvisRunner, home: Path) -> None:
+    key = "sk-val-" + secrets.token_hex(16)
+    with FakeProvider(api_key=key) as fake:
+        added = jarvis(
+            "providers", "add", "box5", "--base-url", fake.base_url,
+            "--secret-header", "x-api-key", "--stdin", input=f"{key}\n",
+        )  # fmt: skip
+        assert added.returncode == 0, added.stderr
+        validated = jarvis("keys", "validate", "--json")
+        assert validated.returncode == 0, validated.stderr
+        assert "header." not in validated.stdout
+        assert fake.count("/models") == 0
+        listed = jarvis("keys", "list", "--json")
+        assert "box5" in listed.stdout and key not in listed.stdout
