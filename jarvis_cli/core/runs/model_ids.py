@@ -141,7 +141,12 @@ def checked_model_id(ctx: Context, model_id: str, say: Callable[[str], None]) ->
         raise UsageError(
             f"unknown provider {provider!r} in {full!r}", hint="see `jarvis providers list`"
         )
-    if ModelRegistry(ctx).get(full) is None:
+    registry = ModelRegistry(ctx)
+    if registry.get(full) is None:
+        if not registry.list_models(provider=provider):
+            # Nothing of this provider is known (never synced): the id cannot be checked.
+            say(f"{full} is not in the registry (`jarvis models sync {provider}` lists it)")
+            return full
         close = suggestions(ctx, full)
         raise UsageError(
             f"unknown model {full!r}",
