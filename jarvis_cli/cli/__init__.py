@@ -94,6 +94,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "app",
         "Read and change config.toml settings by name (e.g. defaults.model).",
     ),
+    "serve": (
+        "jarvis_cli.cli.serve",
+        "app",
+        "Serve the OpenAI API on HTTP for agents and editors, with routing, fallbacks, budgets.",
+    ),
     "doctor": (
         "jarvis_cli.cli.doctor",
         "doctor",

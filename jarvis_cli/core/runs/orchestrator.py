@@ -54,6 +54,7 @@ from jarvis_cli.core.runs.attempts import (
     record_attempt,
 )
 from jarvis_cli.core.runs.budget import Reservation, release, reserve
+from jarvis_cli.core.runs.cancel import RequestCancelled, relay
 from jarvis_cli.core.runs.ledger import RunLedger
 from jarvis_cli.core.runs.limiter import ProviderLimiter
 from jarvis_cli.core.runs.model_ids import note_suggestions
@@ -104,6 +105,7 @@ class Orchestrator:
         self._ledger = ledger  # a batch's --max-total-cost
         self._recorder = recorder  # a batch's group commit; else a transaction per attempt
         self.attempts_recorded = 0  # by this orchestrator, over all its requests
+        self.trying: str | None = None  # the model being tried now (a stream names it)
 
     # --- running --------------------------------------------------------------
 
@@ -138,15 +140,10 @@ class Orchestrator:
             if not req.stream or on_text is None or req.schema is not None:
                 return adapter.chat(req.messages, record.name, opts)
             stream = adapter.stream_chat(req.messages, record.name, opts)
-            try:
-                for delta in stream:
-                    run.emitted = True
-                    on_text(delta)
-            finally:
-                stream.close()
-            if stream.result is None:  # pragma: no cover - the adapter sets it or raises
+            result = relay(stream, on_text, lambda: setattr(run, "emitted", True), req.cancel)
+            if result is None:  # pragma: no cover - the adapter sets it or raises
                 raise UnavailableError(f"{record.provider}: stream ended without a result")
-            return stream.result
+            return result
 
         timeout = req.timeout_s if req.timeout_s is not None else defaults.timeout_s
         run = RunState(
@@ -242,6 +239,7 @@ class Orchestrator:
 
     def _try_model(self, run: RunState, record: ModelRecord) -> Outcome:
         """Reserve the worst-case cost against the budgets, then try `record`."""
+        self.trying = record.id
         tokens = estimate_request_tokens(
             run.kind,
             prompt=run.prompt,
@@ -299,7 +297,7 @@ class Orchestrator:
                     result = run.call(adapter, record, opts)
                 else:
                     result = self._limited_call(run, adapter, record, opts)
-            except KeyboardInterrupt:
+            except (KeyboardInterrupt, RequestCancelled):
                 stopped = ProviderError("interrupted by the user", provider=record.provider)
                 self._record(run, record, started_at, t0, error=stopped, cls="interrupted")
                 raise

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from jarvis_cli.core.providers.base import Message, RequestKind, ToolCall, Usage
 from jarvis_cli.core.runs.attachments import Attachment
 from jarvis_cli.core.runs.attempts import Attempt
+from jarvis_cli.core.runs.cancel import CancelToken
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,8 @@ class CompletionRequest:
     # -a: every attachment the messages carry (as parts); they add required
     # capabilities, input tokens and size checks (runs/attachments.py).
     attachments: tuple[Attachment, ...] = ()
+    # Set from another thread to stop the request (`jarvis serve`: the client went away).
+    cancel: CancelToken | None = field(default=None, compare=False)
     # The id its attempts are recorded under; the caller may choose it, so a request
     # that fails can still be logged with its prompt (issue 27). None: a new one.
     request_id: str | None = None

@@ -306,6 +306,50 @@ def _m10_model_stats_throughput(conn: sqlite3.Connection) -> None:
     )
 
 
+def _m12_serve_tokens(conn: sqlite3.Connection) -> None:
+    # `jarvis serve` (issue 26): client tokens (only a sha256 of each is stored) with their
+    # limits; one usage row per admitted request of a limited token (rpm and budget spend);
+    # one in-flight row per request still running (concurrency, and its worst-case cost
+    # held against the token's budgets until settled; it stops counting at expires_at).
+    _execute_script(
+        conn,
+        """
+        CREATE TABLE serve_tokens(
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            token_hash TEXT NOT NULL UNIQUE,
+            prefix TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            rotated_at REAL,
+            revoked_at REAL,
+            models TEXT,                    -- JSON list of fnmatch patterns; NULL = any
+            rpm INTEGER,
+            concurrency INTEGER,
+            daily_usd REAL,
+            monthly_usd REAL
+        );
+        CREATE UNIQUE INDEX serve_tokens_name ON serve_tokens(name) WHERE revoked_at IS NULL;
+        CREATE TABLE serve_token_usage(
+            id TEXT PRIMARY KEY,
+            token_id TEXT NOT NULL,
+            at REAL NOT NULL,
+            cost_usd REAL NOT NULL DEFAULT 0
+        );
+        CREATE INDEX serve_token_usage_at ON serve_token_usage(token_id, at);
+        CREATE TABLE serve_inflight(
+            id TEXT PRIMARY KEY,
+            token_id TEXT NOT NULL,
+            amount_usd REAL NOT NULL,
+            created_at REAL NOT NULL,
+            expires_at REAL NOT NULL,
+            pid INTEGER,
+            host TEXT
+        );
+        CREATE INDEX serve_inflight_token ON serve_inflight(token_id, expires_at);
+        """,
+    )
+
+
 def _m13_call_errors(conn: sqlite3.Connection) -> None:
     # The provider's own reason for a failed attempt, redacted (issue 27): what
     # `jarvis log show` and `--json` show whole; messages carry it cut short.
@@ -325,6 +369,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("budget_reservations: worst-case cost held until settled", _m7_budget_reservations),
     ("content log: attachments' name, type, size and sha256", _m8_content_attachments),
     ("model_stats: median output tokens per second", _m10_model_stats_throughput),
+    ("serve: client tokens (hashes), limits, usage, requests in flight", _m12_serve_tokens),
     # Issue 27's migration (assigned number 13; renumbered on merge if needed).
     ("calls.error_message: the provider's reason for a failed attempt", _m13_call_errors),
 ]

@@ -194,10 +194,45 @@ DELETE FROM model_stats;
 DELETE FROM meta WHERE key IN ('model_stats.watermark', 'model_stats.window');
 """
 
+_M12_SERVE_TOKENS = f"""
+CREATE TABLE serve_tokens(
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    prefix TEXT NOT NULL,
+    created_at {_REAL} NOT NULL,
+    rotated_at {_REAL},
+    revoked_at {_REAL},
+    models TEXT,
+    rpm INTEGER,
+    concurrency INTEGER,
+    daily_usd {_REAL},
+    monthly_usd {_REAL}
+);
+CREATE UNIQUE INDEX serve_tokens_name ON serve_tokens(name) WHERE revoked_at IS NULL;
+CREATE TABLE serve_token_usage(
+    id TEXT PRIMARY KEY,
+    token_id TEXT NOT NULL,
+    at {_REAL} NOT NULL,
+    cost_usd {_REAL} NOT NULL DEFAULT 0
+);
+CREATE INDEX serve_token_usage_at ON serve_token_usage(token_id, at);
+CREATE TABLE serve_inflight(
+    id TEXT PRIMARY KEY,
+    token_id TEXT NOT NULL,
+    amount_usd {_REAL} NOT NULL,
+    created_at {_REAL} NOT NULL,
+    expires_at {_REAL} NOT NULL,
+    pid INTEGER,
+    host TEXT
+);
+CREATE INDEX serve_inflight_token ON serve_inflight(token_id, expires_at);
+"""
+
 # Issue 27 (assigned number 13): the provider's reason for a failed attempt.
 _M13 = """
 ALTER TABLE calls ADD COLUMN error_message TEXT;
 """
 
 # Ordered; append only; the version of a migration is its 1-based position.
-PG_MIGRATIONS: list[str] = [_M1, _M2, _M3, _M4, _M5, _M6, _M7, _M8, _M10, _M13]
+PG_MIGRATIONS: list[str] = [_M1, _M2, _M3, _M4, _M5, _M6, _M7, _M8, _M10, _M12_SERVE_TOKENS, _M13]
