@@ -10,6 +10,7 @@ from jarvis_cli.core.providers.base import Message, RequestKind, ToolCall, Usage
 from jarvis_cli.core.runs.attachments import Attachment
 from jarvis_cli.core.runs.attempts import Attempt
 from jarvis_cli.core.runs.cancel import CancelToken
+from jarvis_cli.core.selection.cost import RequestCost
 
 
 @dataclass(frozen=True)
@@ -68,3 +69,4 @@ class Outcome:
     warnings: tuple[str, ...] = ()
     data: Any = None  # --schema: the parsed, validated answer
     tool_calls: tuple[ToolCall, ...] = ()
+    cost: RequestCost | None = None  # the answering model's bound and expectation

@@ -17,6 +17,8 @@ from jarvis_cli.core.errors import UsageError
 from jarvis_cli.core.providers.base import Capabilities
 from jarvis_cli.core.providers.presets import ProviderSpec, all_providers, get_provider
 from jarvis_cli.core.registry.records import split_model_id
+from jarvis_cli.core.selection.bound import InputShape
+from jarvis_cli.core.selection.calibration import expected_inputs, load_all
 from jarvis_cli.core.selection.cooldown import cooldowns
 from jarvis_cli.core.selection.cost import estimate_request_tokens
 from jarvis_cli.core.selection.metrics import PerformanceMonitor
@@ -178,6 +180,13 @@ class SelectionEngine:
         quality = bundled_quality_facts()
         names = name_facts(conn, table, quality.entries.keys())
         inputs = inputs._replace(quality=quality, names=names)
+        if tokens.input_source == "prompt" and request.prompt:
+            # Tokenizers differ: a calibrated model is priced at its own typical input
+            # tokens (one read of the calibration table, not one per candidate).
+            fits = load_all(conn)
+            if fits:
+                shape = InputShape.of([request.prompt])
+                inputs = inputs._replace(expected_inputs=expected_inputs(fits, shape))
         metrics = PerformanceMonitor.for_context(self.ctx).columns(table, now=now)
         result = rank_table(request, table, inputs, metrics)
         return result._replace(notes=(*result.notes, *notes)) if notes else result

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from jarvis_cli.core.registry.model_table import ModelTable, Shape
+from jarvis_cli.core.selection.calibration import per_model_costs
 from jarvis_cli.core.selection.cost import TOKENS_PER_MTOK, TokenEstimate
 from jarvis_cli.core.selection.metrics import MetricColumns
 from jarvis_cli.core.selection.quality import Quality, resolve_qualities
@@ -202,6 +203,8 @@ def qualify(
             ),
         )
     costs = estimated_costs(table, cand, tokens)
+    if inputs.expected_inputs:  # calibrated models: their own typical input (issue 23)
+        costs = per_model_costs(table, cand, costs, tokens.output_tokens, inputs.expected_inputs)
     limit = request.max_cost_usd
     if limit is not None:
         cost_of = dict(zip(cand, costs, strict=True))

@@ -116,3 +116,5 @@ class RankInputs(NamedTuple):
     now: float = 0.0
     quality: QualityFacts = QualityFacts()  # the bundled quality table
     names: NameFacts | None = None  # of the table ranked; None = computed by rank_table
+    # model id -> typical input tokens from its calibration (selection/calibration.py)
+    expected_inputs: Mapping[str, int] = {}

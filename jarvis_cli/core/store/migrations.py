@@ -350,6 +350,29 @@ def _m12_serve_tokens(conn: sqlite3.Connection) -> None:
     )
 
 
+def _m_issue23_token_calibration(conn: sqlite3.Connection) -> None:
+    # Issue 23: what each model's provider really bills for a prompt, learned from
+    # answered attempts (core/selection/calibration.py) and shared through the store;
+    # and per attempt what was reserved and by how much the bill overran it.
+    _execute_script(
+        conn,
+        """
+        CREATE TABLE token_calibration(
+            model_id TEXT PRIMARY KEY,
+            samples TEXT NOT NULL,          -- JSON [[ascii, other, messages, billed], ...]
+            n INTEGER NOT NULL,             -- answered attempts learned from, ever
+            overhead REAL NOT NULL,         -- fitted tokens per request
+            ascii_ratio REAL NOT NULL,      -- fitted tokens per ASCII byte
+            other_ratio REAL NOT NULL,      -- fitted tokens per non-ASCII byte
+            typical REAL NOT NULL,          -- mean billed / bound
+            updated_at REAL NOT NULL
+        );
+        ALTER TABLE calls ADD COLUMN reserved_usd REAL;
+        ALTER TABLE calls ADD COLUMN overrun_usd REAL;
+        """,
+    )
+
+
 def _m13_call_errors(conn: sqlite3.Connection) -> None:
     # The provider's own reason for a failed attempt, redacted (issue 27): what
     # `jarvis log show` and `--json` show whole; messages carry it cut short.
@@ -370,7 +393,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("content log: attachments' name, type, size and sha256", _m8_content_attachments),
     ("model_stats: median output tokens per second", _m10_model_stats_throughput),
     ("serve: client tokens (hashes), limits, usage, requests in flight", _m12_serve_tokens),
-    # Issue 27's migration (assigned number 13; renumbered on merge if needed).
+    ("token_calibration per model; calls.reserved_usd, overrun_usd", _m_issue23_token_calibration),
     ("calls.error_message: the provider's reason for a failed attempt", _m13_call_errors),
 ]
 

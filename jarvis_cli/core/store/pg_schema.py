@@ -229,10 +229,40 @@ CREATE TABLE serve_inflight(
 CREATE INDEX serve_inflight_token ON serve_inflight(token_id, expires_at);
 """
 
+
+# Issue 23 (see migrations._m_issue23_token_calibration).
+_TOKEN_CALIBRATION = f"""
+CREATE TABLE token_calibration(
+    model_id TEXT PRIMARY KEY,
+    samples TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    overhead {_REAL} NOT NULL,
+    ascii_ratio {_REAL} NOT NULL,
+    other_ratio {_REAL} NOT NULL,
+    typical {_REAL} NOT NULL,
+    updated_at {_REAL} NOT NULL
+);
+ALTER TABLE calls ADD COLUMN reserved_usd {_REAL};
+ALTER TABLE calls ADD COLUMN overrun_usd {_REAL};
+"""
+
 # Issue 27 (assigned number 13): the provider's reason for a failed attempt.
 _M13 = """
 ALTER TABLE calls ADD COLUMN error_message TEXT;
 """
 
 # Ordered; append only; the version of a migration is its 1-based position.
-PG_MIGRATIONS: list[str] = [_M1, _M2, _M3, _M4, _M5, _M6, _M7, _M8, _M10, _M12_SERVE_TOKENS, _M13]
+PG_MIGRATIONS: list[str] = [
+    _M1,
+    _M2,
+    _M3,
+    _M4,
+    _M5,
+    _M6,
+    _M7,
+    _M8,
+    _M10,
+    _M12_SERVE_TOKENS,
+    _TOKEN_CALIBRATION,
+    _M13,
+]
