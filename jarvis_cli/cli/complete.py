@@ -282,6 +282,7 @@ def complete(
         system=system,
         prompt=text,
         attachments=attachments,
+        schema="schema" in structured,
     )
     for warning in outcome.warnings:
         render.warn(warning)

@@ -10,6 +10,7 @@ from jarvis_cli.cli import render, tables
 from jarvis_cli.cli.common import (
     JsonOption,
     MinQualityOption,
+    PreferOption,
     TaskOption,
     WideOption,
     get_context,
@@ -127,6 +128,7 @@ def select(
             help="List dated snapshots and -latest aliases as candidates of their own.",
         ),
     ] = False,
+    prefer: PreferOption = None,
     explain: Annotated[
         bool,
         typer.Option(
@@ -171,6 +173,7 @@ def select(
         task=task,
         min_quality=min_quality,
         all_versions=all_versions,
+        prefer=prefer,
     )
     try:
         result = SelectionEngine(ctx).select(request)
@@ -212,11 +215,6 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}"
 
 
-def _margin(margin: float) -> str:
-    """`±.10` (the quality's uncertainty; nothing when there is none)."""
-    return f"±{margin:.2f}".replace("0.", ".", 1) if margin else ""
-
-
 def _latency(c: "ScoredCandidate") -> str:
     """Expected latency and where it comes from: `3.6s prior`, `0.8s meas`."""
     return f"{c.expected_latency_ms / 1000:.1f}s {'meas' if c.latency_measured else 'prior'}"
@@ -227,15 +225,12 @@ def _candidate_columns(
 ) -> "list[tuple[tables.Column, Callable[[ScoredCandidate], object]]]":
     """The selection table's columns, each with its cell. Priority 0 is always shown;
     higher numbers are hidden first on a narrow terminal (`--wide` shows every one)."""
+    from jarvis_cli.cli.select_quality import quality_cell
     from jarvis_cli.cli.tables import ID, NUM, Column
-    from jarvis_cli.core.selection.quality import short_mark
 
     columns: list[tuple[Column, Callable[[ScoredCandidate], object]]] = [
         (Column("model", ID), _model_cell),
-        (
-            Column("quality"),
-            lambda c: f"{c.quality:.2f}{_margin(c.quality_margin)} {short_mark(c.quality_source)}",
-        ),
+        (Column("quality"), quality_cell),
         (Column("est. cost", NUM), lambda c: _usd(c.estimated_cost_usd)),
         # the deciding figure of `performance` and --max-latency: then always shown
         (Column("latency", NUM, priority=0 if speed_decides else 2), _latency),
@@ -298,6 +293,10 @@ def _render_human(
     render.line(f"fallbacks: {', '.join(result.fallbacks) or '(none)'}")
     render.line(f"reasoning: {result.reasoning}")
     if explain:
+        from jarvis_cli.cli.select_quality import learned_lines
+
+        for text in learned_lines(result.candidates[:TOP_ROWS]):
+            render.line(text)
         _render_excluded(result.excluded)
     elif result.excluded:
         render.line(f"{len(result.excluded)} models excluded (--explain lists them)")

@@ -63,6 +63,7 @@ def candidate_json(c: "ScoredCandidate", rank: int, task: str) -> dict[str, Any]
         "latency_source": "measured" if c.latency_measured else "prior",
         "expected_latency_ms": round(c.expected_latency_ms, 1),
         "quality_model": c.quality_model,
+        "learned": None if c.learned is None else c.learned.as_dict(),
         "task": task,
         "versions": c.versions,
         "type_assumed": c.type_assumed,

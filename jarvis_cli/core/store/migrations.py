@@ -9,6 +9,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
+from jarvis_cli.core.store import call_errors_schema, outcomes_schema
+
 
 def _execute_script(conn: sqlite3.Connection, script: str) -> None:
     """Run several statements inside the caller's transaction.
@@ -373,13 +375,8 @@ def _m_issue23_token_calibration(conn: sqlite3.Connection) -> None:
     )
 
 
-def _m13_call_errors(conn: sqlite3.Connection) -> None:
-    # The provider's own reason for a failed attempt, redacted (issue 27): what
-    # `jarvis log show` and `--json` show whole; messages carry it cut short.
-    _execute_script(conn, "ALTER TABLE calls ADD COLUMN error_message TEXT;")
-
-
 Migration = Callable[[sqlite3.Connection], None]
+_m11_outcomes: Migration = lambda conn: _execute_script(conn, outcomes_schema.SQLITE)  # noqa: E731
 
 # Ordered; append only. The version of a migration is its 1-based position.
 MIGRATIONS: list[tuple[str, Migration]] = [
@@ -394,7 +391,9 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("model_stats: median output tokens per second", _m10_model_stats_throughput),
     ("serve: client tokens (hashes), limits, usage, requests in flight", _m12_serve_tokens),
     ("token_calibration per model; calls.reserved_usd, overrun_usd", _m_issue23_token_calibration),
-    ("calls.error_message: the provider's reason for a failed attempt", _m13_call_errors),
+    # issue 25: store/outcomes_schema.py
+    ("outcomes: scores of answers that selection learns from", _m11_outcomes),
+    ("calls.error_message: a failed attempt's reason", call_errors_schema.migrate),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
