@@ -161,6 +161,9 @@ def build_command(name: str) -> typer.core.TyperCommand:
         # each time it is given (`-p KEY VALUE`); see cli/request_content.py.
         if param.metavar == PAIR_METAVAR:
             param.nargs = 2
+    from jarvis_cli.cli.lazy_params import defer_coercion
+
+    defer_coercion(command)
     return command  # type: ignore[return-value]
 
 
