@@ -289,8 +289,18 @@ def _silence_stdout() -> None:
         pass  # stdout is already gone; there is nothing left to protect
 
 
+# The cyclic GC's first generation is scanned every 700 net allocations by default; while
+# a command imports the SDK (thousands of pydantic classes, all long-lived) that is ~14 %
+# of the import's CPU. A one-shot CLI process gains from scanning far less often; a
+# long-running one (chat, batch) still collects, after every 50,000 allocations.
+GC_GEN0_THRESHOLD = 50_000
+
+
 def main() -> None:
     """Console-script entry point."""
+    import gc
+
+    gc.set_threshold(GC_GEN0_THRESHOLD, *gc.get_threshold()[1:])
     code = run()
     try:
         sys.stdout.flush()
