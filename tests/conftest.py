@@ -233,3 +233,7 @@ def store_backend(
     reset_context()
     yield url
     reset_context()
+
+
+# --- A real llama.cpp server (issue 23): see tests/llama_server.py -----------------
+from tests.llama_server import llama_server  # noqa: E402, F401 - the session fixture
