@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from jarvis_cli.core.store.connection import Connection
 from jarvis_cli.core.store.database import consistent_reads, write_transaction
-from jarvis_cli.core.store.snapshots import data_version, load_snapshot, save_snapshot
+from jarvis_cli.core.store.snapshots import current_snapshot, data_version, save_snapshot
 
 if TYPE_CHECKING:
     from jarvis_cli.core.context import Context
@@ -251,8 +251,7 @@ class PerformanceMonitor:
             return MetricColumns.from_rows(
                 table.ids, conn.execute(f"SELECT {_METRICS_COLUMNS} FROM model_stats")
             )
-        version = f"{table.version}:{data_version(conn, 'model_stats')}"
-        data = load_snapshot(conn, _SNAPSHOT, version)
+        version, data = current_snapshot(conn, _SNAPSHOT, "model_stats", prefix=table.version)
         if data is not None:
             try:
                 return MetricColumns.decode(data, len(table.ids))
@@ -288,15 +287,17 @@ class PerformanceMonitor:
         return list(self.conn.execute(_AGGREGATES_SQL.format(model_filter=model_filter), params))
 
     def _cache_state(self) -> tuple[int, int | None, str | None]:
-        conn = self.conn
-        max_id = int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM calls").fetchone()[0])
+        # One round trip (a team store pays one per statement): the newest attempt's id
+        # comes back under a key no meta row has.
         meta = dict(
-            conn.execute(
-                "SELECT key, value FROM meta WHERE key IN (?, ?)", (_META_WATERMARK, _META_WINDOW)
+            self.conn.execute(
+                "SELECT '', CAST(COALESCE(MAX(id), 0) AS TEXT) FROM calls "
+                "UNION ALL SELECT key, value FROM meta WHERE key IN (?, ?)",
+                (_META_WATERMARK, _META_WINDOW),
             ).fetchall()
         )
         watermark = meta.get(_META_WATERMARK)
-        return max_id, None if watermark is None else int(watermark), meta.get(_META_WINDOW)
+        return int(meta[""]), None if watermark is None else int(watermark), meta.get(_META_WINDOW)
 
     def _refresh(self, now: float) -> None:
         window = f"{self.window_calls}:{self.window_days!r}"
