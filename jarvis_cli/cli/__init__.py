@@ -106,6 +106,9 @@ class LazyCommandGroup(TyperGroup):
         for name, (_, _, summary) in COMMANDS.items():
             self.commands[name] = typer.core.TyperCommand(name, help=summary)
         self._built: set[str] = set()
+        from jarvis_cli.cli.lazy_params import defer_coercion
+
+        defer_coercion(self)  # the root options (--version, ...)
 
     # ctx is typer's vendored click Context; typed Any to avoid importing a private module.
     def list_commands(self, ctx: Any) -> list[str]:
