@@ -166,10 +166,12 @@ class OpenAICompatAdapter:
     def chat(
         self, messages: Sequence[Message], model: str, options: RequestOptions
     ) -> CompletionResult:
-        self.prepare()  # SDK import and client set-up are not provider latency
+        # SDK import, client set-up and the resource's lazy import are not provider latency
+        self.prepare()
+        api = self.client.chat.completions
         started = time.monotonic()
         response = self._call(
-            lambda: self.client.chat.completions.create(
+            lambda: api.create(
                 model=model,
                 messages=[wire_message(m) for m in messages],
                 timeout=self._timeout(options.timeout_s),
@@ -215,9 +217,10 @@ class OpenAICompatAdapter:
         self, messages: Sequence[Message], model: str, options: RequestOptions
     ) -> OpenAIChatStream:
         self.prepare()
+        api = self.client.chat.completions
         started = time.monotonic()
         sdk_stream = self._call(
-            lambda: self.client.chat.completions.create(
+            lambda: api.create(
                 model=model,
                 messages=[wire_message(m) for m in messages],
                 stream=True,
@@ -233,9 +236,10 @@ class OpenAICompatAdapter:
 
     def complete(self, prompt: str, model: str, options: RequestOptions) -> CompletionResult:
         self.prepare()  # SDK import and client set-up are not provider latency
+        api = self.client.completions
         started = time.monotonic()
         response = self._call(
-            lambda: self.client.completions.create(
+            lambda: api.create(
                 model=model,
                 prompt=prompt,
                 timeout=self._timeout(options.timeout_s),
@@ -256,9 +260,10 @@ class OpenAICompatAdapter:
 
     def embed(self, texts: Sequence[str], model: str, options: RequestOptions) -> EmbeddingResult:
         self.prepare()  # SDK import and client set-up are not provider latency
+        api = self.client.embeddings
         started = time.monotonic()
         response = self._call(
-            lambda: self.client.embeddings.create(
+            lambda: api.create(
                 model=model,
                 input=list(texts),
                 encoding_format="float",
