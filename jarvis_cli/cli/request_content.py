@@ -150,7 +150,6 @@ def after_request(
 ) -> None:
     """Log one answered request (when `log`), then prune if `[log] retention_days` is due."""
     from jarvis_cli.core.runs.content_log import record_request
-    from jarvis_cli.core.runs.log_prune import maybe_auto_prune
 
     if log:
         record_request(
@@ -162,4 +161,7 @@ def after_request(
             prompt=prompt,
             attachments=attachments,
         )
-    maybe_auto_prune(ctx.store, ctx.config.budgets, ctx.config.log.retention_days)
+    if ctx.config.log.retention_days is not None:
+        from jarvis_cli.core.runs.log_prune import maybe_auto_prune
+
+        maybe_auto_prune(ctx.store, ctx.config.budgets, ctx.config.log.retention_days)
