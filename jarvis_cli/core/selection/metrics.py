@@ -286,31 +286,36 @@ class PerformanceMonitor:
         params = {"since": self._since(now), "max_calls": self.window_calls}
         return list(self.conn.execute(_AGGREGATES_SQL.format(model_filter=model_filter), params))
 
-    def _cache_state(self) -> tuple[int, int | None, str | None]:
+    def _cache_state(self, since: float) -> tuple[int, int | None, str | None, bool]:
         # One round trip (a team store pays one per statement): the newest attempt's id
-        # comes back under a key no meta row has.
+        # and whether a cached model has samples older than `since` come back under keys
+        # no meta row has.
         meta = dict(
             self.conn.execute(
                 "SELECT '', CAST(COALESCE(MAX(id), 0) AS TEXT) FROM calls "
+                "UNION ALL SELECT ' aged', CASE WHEN EXISTS "
+                "(SELECT 1 FROM model_stats WHERE oldest_at < ?) THEN '1' ELSE '0' END "
                 "UNION ALL SELECT key, value FROM meta WHERE key IN (?, ?)",
-                (_META_WATERMARK, _META_WINDOW),
+                (since, _META_WATERMARK, _META_WINDOW),
             ).fetchall()
         )
         watermark = meta.get(_META_WATERMARK)
-        return int(meta[""]), None if watermark is None else int(watermark), meta.get(_META_WINDOW)
+        return (
+            int(meta[""]),
+            None if watermark is None else int(watermark),
+            meta.get(_META_WINDOW),
+            meta[" aged"] == "1",
+        )
 
     def _refresh(self, now: float) -> None:
         window = f"{self.window_calls}:{self.window_days!r}"
         since = self._since(now)
-        max_id, watermark, cached_window = self._cache_state()
-        if cached_window == window and watermark == max_id:
-            aged = self.conn.execute(
-                "SELECT 1 FROM model_stats WHERE oldest_at < ? LIMIT 1", (since,)
-            ).fetchone()
-            if aged is None:
-                return  # the common case: nothing to write
+        max_id, watermark, cached_window, aged = self._cache_state(since)
+        if cached_window == window and watermark == max_id and not aged:
+            return  # the common case: nothing to write
         with write_transaction(self.conn) as conn:
-            max_id, watermark, cached_window = self._cache_state()  # another process may have
+            # Another process may have refreshed it meanwhile.
+            max_id, watermark, cached_window, _ = self._cache_state(since)
             if cached_window != window or watermark is None or watermark > max_id:
                 conn.execute("DELETE FROM model_stats")
                 rows = self._compute(now, None)
