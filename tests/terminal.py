@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pty
 import select
+import struct
 import subprocess
 import sys
+import termios
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -59,9 +62,17 @@ class Terminal:
 
 
 @contextmanager
-def terminal(*args: str, env: Mapping[str, str] | None = None) -> Iterator[Terminal]:
-    """Run `python -m jarvis_cli ARGS` on a new pty; the process is killed on exit."""
+def terminal(
+    *args: str, env: Mapping[str, str] | None = None, columns: int | None = None
+) -> Iterator[Terminal]:
+    """Run `python -m jarvis_cli ARGS` on a new pty; the process is killed on exit.
+
+    `columns`: the pty is that many columns wide (and COLUMNS is unset, so jarvis
+    reads the width from the terminal, as it does for a user)."""
     controller, child = pty.openpty()
+    if columns is not None:
+        fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
+        env = {k: v for k, v in (os.environ if env is None else env).items() if k != "COLUMNS"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "jarvis_cli", *args],
         stdin=child,

@@ -14,6 +14,14 @@ if TYPE_CHECKING:
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print one JSON document to stdout (stable; see README).")
 ]
+WideOption = Annotated[
+    bool,
+    typer.Option(
+        "--wide",
+        help="Show every column at full width, even past the terminal's edge (by default "
+        "columns are hidden to fit).",
+    ),
+]
 # Selection options shared by `select` and `complete`.
 TaskOption = Annotated[
     str | None,

@@ -2,7 +2,7 @@
 
 import typer
 
-from jarvis_cli.cli import render
+from jarvis_cli.cli import render, tables
 from jarvis_cli.cli.common import JsonOption, get_context
 
 
@@ -32,7 +32,7 @@ def doctor(json_output: JsonOption = False) -> None:
                 or "none configured and no keys yet (see `jarvis providers list`)",
             ),
         ]
-        render.table(["", ""], rows, title="jarvis doctor")
+        tables.table(["", ""], rows, title="jarvis doctor")
         for p in report.problems:
             render.message(f"error: {p.what}: {p.message}")
             if p.hint:

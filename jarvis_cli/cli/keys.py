@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from jarvis_cli.cli import render
-from jarvis_cli.cli.common import JsonOption, get_context
+from jarvis_cli.cli import render, tables
+from jarvis_cli.cli.common import JsonOption, WideOption, get_context
 from jarvis_cli.cli.prompt import confirm, read_secret
 from jarvis_cli.core.errors import ExitCode, UsageError
 
@@ -156,7 +156,9 @@ def _key_json(k: "KeyInfo") -> dict[str, Any]:
 
 
 @app.command("list")
-def list_keys(provider: OptionalProviderArg = None, json_output: JsonOption = False) -> None:
+def list_keys(
+    provider: OptionalProviderArg = None, wide: WideOption = False, json_output: JsonOption = False
+) -> None:
     """List keys (vault and environment) without decrypting any of them."""
     keys = _manager().list_keys(provider)
     if json_output:
@@ -165,37 +167,39 @@ def list_keys(provider: OptionalProviderArg = None, json_output: JsonOption = Fa
     if not keys:
         render.message("no keys; add one with `jarvis keys add PROVIDER`")
         return
-    rows = [
-        (
-            k.provider,
-            k.label,
-            k.fingerprint,
-            k.source
-            + ("" if k.env_var is None else f" ({k.env_var})")
-            + ("" if k.in_use else " (overridden)"),
-            k.status,
-            render.iso(k.created),
-            render.iso(k.updated),
-            render.iso(k.last_used),
-            k.usage_count,
-            k.rotation_count,
-        )
-        for k in keys
-    ]
-    render.table(
+    from jarvis_cli.cli.tables import ID, NUM, Column
+
+    tables.table(
         [
-            "provider",
-            "label",
-            "key",
-            "source",
-            "status",
-            "created",
-            "updated",
-            "last used",
-            "uses",
-            "rotations",
+            Column("provider", ID),
+            Column("label", ID),
+            Column("key"),
+            Column("source"),
+            Column("status"),
+            Column("created", priority=3),
+            Column("updated", priority=4),
+            Column("last used", priority=1),
+            Column("uses", NUM, priority=2),
+            Column("rotations", NUM, priority=5),
         ],
-        rows,
+        [
+            (
+                k.provider,
+                k.label,
+                k.fingerprint,
+                k.source
+                + ("" if k.env_var is None else f" ({k.env_var})")
+                + ("" if k.in_use else " (overridden)"),
+                k.status,
+                render.stamp(k.created),
+                render.stamp(k.updated),
+                render.stamp(k.last_used),
+                k.usage_count,
+                k.rotation_count,
+            )
+            for k in keys
+        ],
+        wide=wide,
     )
 
 
@@ -221,8 +225,17 @@ def validate(
     elif not results:
         render.message("no keys to check")
     else:
-        render.table(
-            ["provider", "label", "source", "key", "result", "message"],
+        from jarvis_cli.cli.tables import ID, TEXT, Column
+
+        tables.table(
+            [
+                Column("provider", ID),
+                Column("label", ID),
+                Column("source", priority=1),
+                Column("key"),
+                Column("result"),
+                Column("message", TEXT, min_width=20),
+            ],
             [
                 (r.provider, r.label or "", r.source, r.fingerprint, r.result, r.message or "")
                 for r in results
@@ -255,9 +268,17 @@ def history(provider: OptionalProviderArg = None, json_output: JsonOption = Fals
     if not events:
         render.message("no key events yet")
         return
-    render.table(
-        ["at", "provider", "label", "event", "detail"],
-        [(render.iso(e.at), e.provider, e.label, e.event, e.detail or "") for e in events],
+    from jarvis_cli.cli.tables import ID, TEXT, Column
+
+    tables.table(
+        [
+            Column("at (UTC)"),
+            Column("provider", ID),
+            Column("label", ID),
+            Column("event"),
+            Column("detail", TEXT, min_width=20),
+        ],
+        [(render.stamp(e.at), e.provider, e.label, e.event, e.detail or "") for e in events],
     )
 
 

@@ -5,8 +5,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from jarvis_cli.cli import render
-from jarvis_cli.cli.common import JsonOption, get_context
+from jarvis_cli.cli import render, tables
+from jarvis_cli.cli.common import JsonOption, WideOption, get_context
 
 if TYPE_CHECKING:
     from jarvis_cli.core.runs.attempts import CallRow
@@ -53,6 +53,7 @@ def log(
     since: Annotated[
         str | None, typer.Option("--since", help="Only the last 90s, 30m, 12h, 7d, 2w, …")
     ] = None,
+    wide: WideOption = False,
     json_output: JsonOption = False,
 ) -> None:
     """The most recent attempts (one row per provider call, retries and fallbacks included).
@@ -87,38 +88,46 @@ def log(
         filtered = any(v is not None for v in (query, cid, model, since))
         render.message("no matching calls" if filtered else "no calls recorded yet")
         return
-    table_rows: list[tuple[Any, ...]] = [
-        (
-            render.iso(r.at),
-            r.request_id,
-            r.attempt,
-            r.model_id,
-            "ok" if r.ok else (r.error_class or "error"),
-            r.status_code or "",
-            _ms(r.latency_ms),
-            _ms(r.ttft_ms),
-            ("unknown" if r.ok else "") if r.cost_usd is None else f"{r.cost_usd:.6f}",
-            _preview(r.prompt),
-            _preview(r.answer),
-        )
-        for r in rows
-    ]
-    render.table(
+    from jarvis_cli.cli.tables import ID, NUM, TEXT, Column
+
+    tables.table(
         [
-            "at",
-            "request",
-            "#",
-            "model",
-            "result",
-            "status",
-            "ms",
-            "ttft ms",
-            "cost $",
-            "prompt",
-            "answer",
+            Column("at (UTC)"),
+            Column("request", ID),
+            Column("#", NUM, priority=5),
+            Column("model", ID),
+            Column("result"),
+            Column("status", NUM, priority=6),
+            Column("ms", NUM, priority=1),
+            Column("ttft ms", NUM, priority=7),
+            Column("cost $", NUM, priority=3),
+            Column("prompt", TEXT, priority=2),
+            Column("answer", TEXT, priority=4),
         ],
-        table_rows,
+        [
+            (
+                render.stamp(r.at),
+                r.request_id,
+                r.attempt,
+                r.model_id,
+                "ok" if r.ok else (r.error_class or "error"),
+                r.status_code or "",
+                _ms(r.latency_ms),
+                _ms(r.ttft_ms),
+                _cost(r.ok, r.cost_usd),
+                _preview(r.prompt),
+                _preview(r.answer),
+            )
+            for r in rows
+        ],
+        wide=wide,
     )
+
+
+def _cost(ok: bool, cost_usd: float | None) -> str:
+    if cost_usd is None:
+        return "unknown" if ok else ""
+    return f"{cost_usd:.6f}"
 
 
 @app.command("show")
@@ -129,6 +138,7 @@ def show(
     """One request in full: system prompt, prompt, answer and every attempt."""
     import sys
 
+    from jarvis_cli.cli.tables import ID, NUM, Column
     from jarvis_cli.core.runs.content_log import show_request
 
     detail = show_request(get_context().store.conn, request_id)
@@ -138,7 +148,7 @@ def show(
         data["attempts"] = [_attempt_json(a) for a in detail.attempts]
         render.emit_json(data)
         return
-    render.table(
+    tables.table(
         ["", ""],
         [
             ("request", detail.request_id),
@@ -159,26 +169,41 @@ def show(
             if text is not None:
                 sys.stdout.write(f"--- {title}\n{text.rstrip()}\n")
     if detail.attachments:
-        render.table(
-            ["#", "name", "type", "bytes", "sha256"],
+        tables.table(
+            [
+                Column("#", NUM),
+                Column("name", ID),
+                Column("type"),
+                Column("bytes", NUM),
+                Column("sha256", ID, priority=1),
+            ],
             [
                 (i + 1, a.name, a.mime, "-" if a.size is None else f"{a.size:,}", a.sha256 or "-")
                 for i, a in enumerate(detail.attachments)
             ],
             title="attachments",
         )
-    render.table(
-        ["#", "at", "model", "result", "status", "ms", "tokens in/out", "cost $"],
+    tables.table(
+        [
+            Column("#", NUM),
+            Column("at (UTC)"),
+            Column("model", ID),
+            Column("result"),
+            Column("status", NUM, priority=2),
+            Column("ms", NUM, priority=1),
+            Column("tokens in/out", NUM, priority=3),
+            Column("cost $", NUM),
+        ],
         [
             (
                 a.attempt,
-                render.iso(a.at),
+                render.stamp(a.at),
                 a.model_id,
                 "ok" if a.ok else (a.error_class or "error"),
                 a.status_code or "",
                 _ms(a.latency_ms),
                 f"{a.prompt_tokens or 0}/{a.completion_tokens or 0}",
-                ("unknown" if a.ok else "") if a.cost_usd is None else f"{a.cost_usd:.6f}",
+                _cost(a.ok, a.cost_usd),
             )
             for a in detail.attempts
         ],

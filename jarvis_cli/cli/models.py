@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from jarvis_cli.cli import render
-from jarvis_cli.cli.common import JsonOption, get_context
+from jarvis_cli.cli import render, tables
+from jarvis_cli.cli.common import JsonOption, WideOption, get_context
 from jarvis_cli.core.errors import ExitCode, JarvisError, PartialSuccessError, UsageError
 
 if TYPE_CHECKING:
@@ -24,7 +24,6 @@ app = typer.Typer(
 )
 
 ModelIdArg = Annotated[str, typer.Argument(help="Model id PROVIDER/NAME, e.g. openai/gpt-4o-mini.")]
-CAP_SHORT = {"function_calling": "tools", "embeddings": "embed", "completion": "complete"}
 
 
 class Kind(StrEnum):
@@ -58,31 +57,6 @@ def model_json(m: "ModelRecord") -> dict[str, Any]:
         "source": m.source,
         "synced_at": render.iso(m.synced_at),
     }
-
-
-def _price(value: float | None) -> str:
-    return "?" if value is None else f"{value:g}"
-
-
-def _caps(m: "ModelRecord") -> str:
-    from jarvis_cli.core.providers.base import Capabilities
-
-    names = [CAP_SHORT.get(n, n) for n in Capabilities._fields if getattr(m.capabilities, n)]
-    return ",".join(names)
-
-
-def _row(m: "ModelRecord") -> tuple[Any, ...]:
-    context = "?" if m.context_length is None else f"{m.context_length:,}"
-    return (
-        m.id,
-        m.type or "?",
-        context,
-        _price(m.input_cost_per_mtok),
-        _price(m.output_cost_per_mtok),
-        _caps(m),
-        m.status,
-        m.source,
-    )
 
 
 # --- sync ---------------------------------------------------------------------------
@@ -154,16 +128,20 @@ def sync(
     if json_output:
         render.emit_json({"ok": not report.failed, "providers": rows})
     else:
-        render.table(
-            ["provider", "result", "models", "new", "back", "unavailable"],
+        from jarvis_cli.cli.tables import ID, NUM, TEXT, Column
+
+        tables.table(
+            [Column("provider", ID)]
+            + [Column(h, NUM) for h in ("models", "new", "back", "unavailable")]
+            + [Column("result", TEXT, min_width=20)],
             [
                 (
                     d["provider"],
-                    "ok" if d["ok"] else f"failed: {d['error']}",
                     d["listed"],
                     d["added"],
                     d["reactivated"],
                     d["unavailable"],
+                    "ok" if d["ok"] else f"failed: {d['error']}",
                 )
                 for d in rows
             ],
@@ -220,6 +198,7 @@ def list_models(
             "versions share its row).",
         ),
     ] = False,
+    wide: WideOption = False,
     json_output: JsonOption = False,
 ) -> None:
     """List registered models with context window, $ per million tokens, capabilities.
@@ -228,7 +207,6 @@ def list_models(
     in the row of the model they are versions of. --json lists every model, each with
     `version_of`.
     """
-    from jarvis_cli.cli.model_versions import grouped_rows
     from jarvis_cli.core.selection.variants import version_groups
 
     if provider is not None:
@@ -250,11 +228,9 @@ def list_models(
     if not models:
         render.message("no models match (try `jarvis models sync`)")
         return
-    rows = grouped_rows(models, rep_of, [list(_row(m)) for m in models], all_versions)
-    render.table(
-        ["id", "type", "context", "$/M in", "$/M out", "capabilities", "status", "source"],
-        rows,
-    )
+    from jarvis_cli.cli.models_table import draw_models
+
+    draw_models(models, rep_of, all_versions=all_versions, wide=wide)
     if rep_of and not all_versions:
         render.message(f"{len(rep_of)} dated versions shown in their model's row (--all-versions)")
 
@@ -263,6 +239,7 @@ def list_models(
 def show(model_id: ModelIdArg, json_output: JsonOption = False) -> None:
     """Show everything the registry knows about one model (and what you overrode)."""
     from jarvis_cli.cli.model_versions import matched_from
+    from jarvis_cli.cli.models_table import caps_text
     from jarvis_cli.core.registry.model_registry import overrides_of
 
     model = _registry().require(model_id)
@@ -280,13 +257,13 @@ def show(model_id: ModelIdArg, json_output: JsonOption = False) -> None:
     ]
     if data["matched_from"]:
         rows.append(("facts from", f"{data['matched_from']} (matched by name; not its price)"))
-    rows.append(("capabilities", _caps(model) or "none known"))
+    rows.append(("capabilities", caps_text(model) or "none known"))
     unknown = [n for n, v in caps.items() if v is None]
     if unknown:
-        rows.append(("unknown", ",".join(unknown)))
+        rows.append(("unknown", ", ".join(unknown)))
     if data["overrides"]:
         rows.append(("set by you", ", ".join(sorted(data["overrides"]))))
-    render.table(["", ""], rows, title=model.id)
+    tables.table(["", ""], rows, title=model.id)
 
 
 # --- set / import-prices ----------------------------------------------------------------

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from jarvis_cli.cli import render
-from jarvis_cli.cli.common import JsonOption, get_context
+from jarvis_cli.cli import render, tables
+from jarvis_cli.cli.common import JsonOption, WideOption, get_context
 from jarvis_cli.core.errors import UsageError
 
 if TYPE_CHECKING:
@@ -88,15 +88,20 @@ def _credential_text(where: str, name: str) -> str:
 
 
 @app.command("list")
-def list_providers(json_output: JsonOption = False) -> None:
+def list_providers(wide: WideOption = False, json_output: JsonOption = False) -> None:
     """List every provider: built-in presets and those in config.toml, with key status."""
     manager = _manager()
     data = [provider_json(manager, s) for _, s in sorted(manager.specs().items())]
     if json_output:
         render.emit_json({"providers": data})
         return
-    rows = [(d["name"], d["base_url"], _key_text(d), _origin(d)) for d in data]
-    render.table(["provider", "base url", "key", "from"], rows)
+    from jarvis_cli.cli.tables import ID, Column
+
+    tables.table(
+        [Column("provider", ID), Column("key"), Column("from", priority=1), Column("base url", ID)],
+        [(d["name"], _key_text(d), _origin(d), d["base_url"]) for d in data],
+        wide=wide,
+    )
 
 
 @app.command("show")
@@ -122,7 +127,7 @@ def show(name: NameArg, json_output: JsonOption = False) -> None:
         ("headers", ", ".join(data["headers"]) or "-"),
         ("timeout", f"{data['timeout_s']:g} s" if data["timeout_s"] else "default"),
     ]
-    render.table(["", ""], rows, title=f"provider {name}")
+    tables.table(["", ""], rows, title=f"provider {name}")
 
 
 def _check_name(name: str) -> None:

@@ -1,4 +1,4 @@
-"""Output: JSON and data to stdout, messages to stderr, rich tables for humans.
+"""Output: JSON and data to stdout, messages to stderr; tables are drawn by tables.py.
 
 rich is imported only when a table is drawn, so `--json` paths never pay for it.
 Colour follows NO_COLOR and is off whenever the stream is not a terminal.
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -74,8 +73,24 @@ def answer_text(text: str, *, raw: bool = False) -> str:
 
 def line(text: str) -> None:
     """One line of (possibly untrusted) text for humans on stdout; controls, newlines
-    included, are shown, so provider data cannot break or fake lines."""
-    sys.stdout.write(visible(text) + "\n")
+    included, are shown, so provider data cannot break or fake lines. On a terminal a
+    long line is wrapped between words (an id is never split), continuing indented."""
+    shown = visible(text)
+    if is_tty(sys.stdout):
+        import textwrap
+
+        indent = " " * (len(shown) - len(shown.lstrip(" "))) + "  "
+        width = max(console().width, len(indent) + 20)
+        parts = textwrap.wrap(
+            shown,
+            width,
+            subsequent_indent=indent,
+            break_long_words=False,
+            break_on_hyphens=False,
+            drop_whitespace=True,
+        )
+        shown = "\n".join(parts) if parts else shown
+    sys.stdout.write(shown + "\n")
     sys.stdout.flush()
 
 
@@ -152,28 +167,8 @@ def iso(ts: float | None) -> str | None:
     return datetime.fromtimestamp(ts, tz=UTC).isoformat(timespec="seconds")
 
 
-def table(
-    columns: Sequence[str],
-    rows: Sequence[Sequence[Any]],
-    *,
-    title: str | None = None,
-    highlight_row: int | None = None,
-) -> None:
-    """Draw a rich table on stdout."""
-    from rich.table import Table
-    from rich.text import Text
-
-    # Key/value tables pass blank column names: no empty header row for them.
-    t = Table(
-        title=None if title is None else Text(cut(visible(title))),
-        show_header=any(columns),
-        header_style="bold",
-    )
-    for col in columns:
-        t.add_column(Text(col))
-    for i, row in enumerate(rows):
-        t.add_row(
-            *(cell(v) for v in row),
-            style="bold green" if i == highlight_row else None,
-        )
-    console().print(t)
+def stamp(ts: float | None) -> str:
+    """Unix time -> `2026-12-05 17:43:31` (UTC) for a table cell ("-" for none)."""
+    if ts is None:
+        return "-"
+    return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")

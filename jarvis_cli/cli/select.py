@@ -6,11 +6,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from jarvis_cli.cli import render
-from jarvis_cli.cli.common import JsonOption, MinQualityOption, TaskOption, get_context
+from jarvis_cli.cli import render, tables
+from jarvis_cli.cli.common import (
+    JsonOption,
+    MinQualityOption,
+    TaskOption,
+    WideOption,
+    get_context,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from jarvis_cli.core.selection.types import Exclusion, ScoredCandidate, SelectionResult
 
@@ -125,6 +131,7 @@ def select(
     no_stdin: Annotated[
         bool, typer.Option("--no-stdin", help="Never read stdin, even when it is a pipe.")
     ] = False,
+    wide: WideOption = False,
     json_output: JsonOption = False,
 ) -> None:
     """Show the model jarvis would pick for a request, its fallbacks and the reasoning.
@@ -167,13 +174,16 @@ def select(
     if json_output:
         render.emit_json(result_json(result, all_candidates=explain))
         return
-    _render_human(result, show_usable=include_all or bool(result.notes), explain=explain)
+    _render_human(result, show_usable=include_all or bool(result.notes), explain=explain, wide=wide)
 
 
 def _usd(value: float | None) -> str:
+    """A cost with a fixed number of decimals, so that a column of them lines up."""
     if value is None:
         return "unknown"
-    return f"${value:.6f}".rstrip("0").rstrip(".") if value else "$0"
+    if not value:
+        return "$0"
+    return f"${value:.6f}" if value >= 0.000001 else f"${value:.1e}"
 
 
 def _ms(value: float | None) -> str:
@@ -244,59 +254,61 @@ def result_json(result: "SelectionResult", *, all_candidates: bool = False) -> d
     }
 
 
-def _render_human(result: "SelectionResult", *, show_usable: bool, explain: bool) -> None:
-    from jarvis_cli.core.selection.quality import LEGEND, short_mark
+def _candidate_columns(
+    show_usable: bool,
+) -> "list[tuple[tables.Column, Callable[[ScoredCandidate], object]]]":
+    """The selection table's columns, each with its cell. Priority 0 is always shown;
+    higher numbers are hidden first on a narrow terminal (`--wide` shows every one)."""
+    from jarvis_cli.cli.tables import ID, NUM, Column
+    from jarvis_cli.core.selection.quality import short_mark
 
-    columns = [
-        "#",
-        "model",
-        "quality",
-        "est. cost",
-        "p50 ms",
-        "calls",
-        "perf",
-        "cost",
-        "rel",
-        "total",
+    columns: list[tuple[Column, Callable[[ScoredCandidate], object]]] = [
+        (Column("model", ID), _model_cell),
+        (Column("quality"), lambda c: f"{c.quality:.2f} {short_mark(c.quality_source)}"),
+        (Column("est. cost", NUM), lambda c: _usd(c.estimated_cost_usd)),
+        (Column("p50 ms", NUM, priority=2), lambda c: _ms(c.metrics.latency_p50_ms)),
+        (Column("calls", NUM, priority=3), lambda c: c.metrics.calls),
+        (Column("perf", NUM, priority=4), lambda c: f"{c.scores.performance:.2f}"),
+        (Column("cost", NUM, priority=4), lambda c: f"{c.scores.cost:.2f}"),
+        (Column("rel", NUM, priority=4), lambda c: f"{c.scores.reliability:.2f}"),
+        (Column("total", NUM, priority=1), lambda c: f"{c.total:.3f}"),
     ]
     if show_usable:
-        columns.insert(2, "usable")
-    rows = []
-    for i, c in enumerate(result.candidates[:TOP_ROWS]):
-        s = c.scores
-        name = c.model.id
-        if c.versions > 1:
-            extra = c.versions - 1
-            name += f" (+{extra} version{'s' if extra > 1 else ''})"
-        if c.type_assumed:
-            name += " (type assumed)"
-        row: list[Any] = [
-            i + 1,
-            name,
-            f"{c.quality:.2f} {short_mark(c.quality_source)}",
-            _usd(c.estimated_cost_usd),
-            _ms(c.metrics.latency_p50_ms),
-            c.metrics.calls,
-            f"{s.performance:.2f}",
-            f"{s.cost:.2f}",
-            f"{s.reliability:.2f}",
-            f"{c.total:.3f}",
-        ]
-        if show_usable:
-            row.insert(2, "yes" if c.usable else "no")
-        rows.append(row)
-    shown = min(TOP_ROWS, len(result.candidates))
-    render.table(
-        columns,
-        rows,
+        columns.insert(1, (Column("usable"), lambda c: "yes" if c.usable else "no"))
+    return columns
+
+
+def _model_cell(c: "ScoredCandidate") -> str:
+    name = c.model.id
+    if c.versions > 1:
+        extra = c.versions - 1
+        name += f" (+{extra} version{'s' if extra > 1 else ''})"
+    if c.type_assumed:
+        name += " (type assumed)"
+    return name
+
+
+def _render_human(
+    result: "SelectionResult", *, show_usable: bool, explain: bool, wide: bool
+) -> None:
+    from jarvis_cli.cli.tables import NUM, Column
+    from jarvis_cli.core.selection.quality import LEGEND
+
+    shown = result.candidates[:TOP_ROWS]
+    columns = _candidate_columns(show_usable)
+    tables.table(
+        [Column("#", NUM), *(col for col, _ in columns)],
+        [[i + 1, *(cell(c) for _, cell in columns)] for i, c in enumerate(shown)],
         title=f"{result.strategy} strategy, task {result.task.category} "
-        f"({result.task.rule}): top {shown} of {len(result.candidates)} candidates",
+        f"({result.task.rule}): top {len(shown)} of {len(result.candidates)} candidates",
         highlight_row=0,
+        wide=wide,
     )
     out = render.console()
     out.print(LEGEND, markup=False, style="dim")
     if explain:
         render.line(f"score = {formula(result)}")
+        _render_scores(shown, wide=wide)
     render.line(f"chosen: {result.model_id} (confidence {result.confidence:.2f})")
     render.line(f"fallbacks: {', '.join(result.fallbacks) or '(none)'}")
     render.line(f"reasoning: {result.reasoning}")
@@ -304,6 +316,30 @@ def _render_human(result: "SelectionResult", *, show_usable: bool, explain: bool
         _render_excluded(result.excluded)
     elif result.excluded:
         render.line(f"{len(result.excluded)} models excluded (--explain lists them)")
+
+
+def _render_scores(shown: "Sequence[ScoredCandidate]", *, wide: bool) -> None:
+    """--explain: every candidate's sub-scores (0..1, higher is better) and total."""
+    from jarvis_cli.cli.tables import ID, NUM, Column
+
+    tables.table(
+        [Column("#", NUM), Column("model", ID)]
+        + [Column(name, NUM) for name in ("quality", "cost", "perf", "rel", "total")],
+        [
+            [
+                i + 1,
+                c.model.id,
+                f"{c.scores.quality:.2f}",
+                f"{c.scores.cost:.2f}",
+                f"{c.scores.performance:.2f}",
+                f"{c.scores.reliability:.2f}",
+                f"{c.total:.3f}",
+            ]
+            for i, c in enumerate(shown)
+        ],
+        title="sub-scores (0..1, higher is better):",
+        wide=wide,
+    )
 
 
 def formula(result: "SelectionResult") -> str:

@@ -5,8 +5,8 @@ from typing import Annotated
 
 import typer
 
-from jarvis_cli.cli import render
-from jarvis_cli.cli.common import JsonOption, get_context
+from jarvis_cli.cli import render, tables
+from jarvis_cli.cli.common import JsonOption, WideOption, get_context
 
 
 def _ms(v: float | None) -> str:
@@ -20,6 +20,7 @@ def stats(
     model: Annotated[
         str | None, typer.Option("--model", help="Only this model (PROVIDER/NAME).")
     ] = None,
+    wide: WideOption = False,
     json_output: JsonOption = False,
 ) -> None:
     """Per-model calls, success rate, latency, tokens and spend, and budget status.
@@ -55,8 +56,19 @@ def stats(
     if not report.models:
         render.message(f"no calls since {render.iso(report.since)}")
     else:
-        render.table(
-            ["model", "calls", "success", "p50 ms", "p95 ms", "p50 ttft ms", "tokens", "spend $"],
+        from jarvis_cli.cli.tables import ID, NUM, Column
+
+        tables.table(
+            [
+                Column("model", ID),
+                Column("calls", NUM),
+                Column("success", NUM),
+                Column("p50 ms", NUM, priority=1),
+                Column("p95 ms", NUM, priority=3),
+                Column("p50 ttft ms", NUM, priority=4),
+                Column("tokens", NUM, priority=2),
+                Column("spend $", NUM),
+            ],
             [
                 (
                     m.model_id,
@@ -71,6 +83,7 @@ def stats(
                 for m in report.models
             ],
             title=f"usage since {render.iso(report.since)}",
+            wide=wide,
         )
         ok_calls = sum(m.successes for m in report.models)
         render.message(
@@ -92,7 +105,7 @@ def _spend(cost: float, unpriced: int, calls: int, unit: str = "") -> str:
     "+ unknown" when some were not."""
     if unpriced and unpriced >= calls:
         return "unknown"
-    shown = f"{unit}{cost:.4f}"
+    shown = f"{unit}{cost:.6f}"  # 6 places, like `log`: a small model's calls cost < $0.0001
     return f"{shown} + unknown" if unpriced else shown
 
 

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from jarvis_cli.cli import render
+from jarvis_cli.cli import render, tables
 from jarvis_cli.cli.common import JsonOption, get_context
 
 app = typer.Typer(
@@ -95,8 +95,10 @@ def copy(
     if json_output:
         render.emit_json(report.as_json())
         return
-    render.table(
-        ["table", "copied", "already there"],
+    from jarvis_cli.cli.tables import NUM, Column
+
+    tables.table(
+        [Column("table"), Column("copied", NUM), Column("already there", NUM)],
         [(t, n, report.skipped.get(t, 0)) for t, n in report.copied.items()],
         title=f"{report.source} -> {report.target}",
     )

@@ -4,8 +4,8 @@ from typing import Annotated
 
 import typer
 
-from jarvis_cli.cli import render
-from jarvis_cli.cli.common import JsonOption, get_context
+from jarvis_cli.cli import render, tables
+from jarvis_cli.cli.common import JsonOption, WideOption, get_context
 
 app = typer.Typer(
     add_completion=False,
@@ -68,7 +68,7 @@ def save(
 
 
 @app.command("list")
-def list_(json_output: JsonOption = False) -> None:
+def list_(wide: WideOption = False, json_output: JsonOption = False) -> None:
     """The saved templates with their prompts."""
     from jarvis_cli.core.errors import ConfigError
     from jarvis_cli.core.store.templates import list_templates, load_template
@@ -88,17 +88,25 @@ def list_(json_output: JsonOption = False) -> None:
     if not entries:
         render.message("no templates yet: jarvis templates save NAME --prompt '…'")
         return
-    render.table(
-        ["name", "prompt", "system", "model"],
+    from jarvis_cli.cli.tables import ID, TEXT, Column
+
+    tables.table(
+        [
+            Column("name", ID),
+            Column("model", ID, priority=1),
+            Column("prompt", TEXT, min_width=20),
+            Column("system", TEXT, priority=2),
+        ],
         [
             (
                 e["name"],
+                e.get("model", ""),
                 e.get("error") or e.get("prompt", ""),
                 e.get("system", ""),
-                e.get("model", ""),
             )
             for e in entries
         ],
+        wide=wide,
     )
 
 
