@@ -15,7 +15,7 @@ and the pure ranking alone (`ranking.rank_table` on an in-memory table and metri
 
 Whole process (target <= 1.3x the floor): from >= 10 interleaved runs on a fresh
 home, offline, with the bundled catalog: a Typer app with one command that does
-nothing (`python floor.py`), `python -m jarvis_cli select --json` and the `jarvis`
+nothing (`python floor.py`), `python -m jarvis_cli select --json PROMPT` and the `jarvis`
 entry point.
 """
 
@@ -47,6 +47,18 @@ from _timing import (  # noqa: E402
     report,
 )
 
+# Every selection reads a prompt, so task inference (issue 24) is measured too: the
+# README's job with a pasted document of ~1,200 characters (no code fence, so the
+# task model, not a certain rule, decides).
+PROMPT = (
+    "Summarize the attached design document in five bullet points:\n\n"
+    + (
+        "The ingestion service reads events from the queue, validates them against the "
+        "schema registry and writes them to the warehouse in hourly partitions. Late "
+        "events are merged by a nightly job; duplicates are dropped by event id. "
+    )
+    * 5
+)
 IN_PROCESS_TARGET_MS = 50.0
 WHOLE_PROCESS_TARGET = 1.3
 PROVIDERS = [f"bench{i}" for i in range(10)]
@@ -140,7 +152,7 @@ def in_process(n_models: int, n_calls: int, runs: int, tmp: Path) -> dict[str, f
     env = _populate(tmp / f"home-{n_models}", n_models, n_calls, rng)
     ctx = Context(env=env)
     engine = SelectionEngine(ctx)
-    request = SelectionRequest(strategy="balanced")
+    request = SelectionRequest(strategy="balanced", prompt=PROMPT)
     start = time.perf_counter()
     result = engine.select(request)
     cold = (time.perf_counter() - start) * 1000
@@ -193,17 +205,18 @@ def whole_process(runs: int, tmp: Path) -> float:
     jarvis = jarvis_command()
     commands = {
         "python floor.py": [sys.executable, str(floor)],
-        "python same_options.py --json": [sys.executable, str(same), "--json"],
+        "python same_options.py --json": [sys.executable, str(same), "--json", PROMPT],
         "python -m jarvis_cli select --json": [
             sys.executable,
             "-m",
             "jarvis_cli",
             "select",
             "--json",
+            PROMPT,
         ],
     }
     if jarvis[0] != sys.executable:
-        commands["jarvis select --json"] = [*jarvis, "select", "--json"]
+        commands["jarvis select --json"] = [*jarvis, "select", "--json", PROMPT]
     samples = interleaved(commands, runs, env)
     print(f"{runs} interleaved runs each, fresh home, bundled catalog, offline\n")
     medians = report(samples, "python floor.py")

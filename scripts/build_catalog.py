@@ -21,6 +21,11 @@ What models.dev adds (see `merge_models_dev`, and README "License and data"):
 - Context and output limits and prices stay the map's; models.dev only fills what
   the map leaves unknown (a $0/$0 price of a hosted provider stays unknown, as in
   catalog.parse_litellm). Price disagreements between the two are printed.
+- Plainly wrong prices are dropped (kept unknown) and flagged in the report
+  (`implausible_prices`): a hosted chat or completion model whose output price is $0
+  next to a non-zero input price, or whose price is $0/$0 (a free-tier or preview
+  listing, not what the API key pays). An unknown price never makes a model
+  "cheapest" (selection scores it as the most expensive candidate).
 - family, release_date, open_weights are facts of the model, not of the host: from
   the matched entry, else from any models.dev provider listing the same bare name
   (the last path segment, case-insensitive; the most common family wins, ties by
@@ -252,6 +257,29 @@ def price_disagreements(entries: list[Any], md: ModelsDev) -> list[tuple[str, st
     return found
 
 
+def implausible_prices(entries: list[Any], hosted: set[str]) -> list[tuple[str, str]]:
+    """(model id, why) of each entry whose price is plainly wrong (see the docstring)."""
+    found = []
+    for e in entries:
+        if e.provider not in hosted or e.type not in ("chat", "completion"):
+            continue
+        price_in, price_out = e.input_cost_per_mtok, e.output_cost_per_mtok
+        if price_out == 0 and price_in:
+            found.append((e.model_id, f"output price $0 next to input price ${price_in:g}/Mtok"))
+        elif price_out == 0 and price_in == 0:
+            found.append((e.model_id, "free ($0/$0) on a paid provider"))
+    return found
+
+
+def drop_implausible_prices(entries: list[Any], hosted: set[str]) -> list[Any]:
+    """`entries` with the prices `implausible_prices` flags set to unknown."""
+    bad = {model_id for model_id, _ in implausible_prices(entries, hosted)}
+    return [
+        replace(e, input_cost_per_mtok=None, output_cost_per_mtok=None) if e.model_id in bad else e
+        for e in entries
+    ]
+
+
 def build(source: Path, models_dev: Path, *, report: bool = False) -> str:
     sys.path.insert(0, str(REPO))
     from jarvis_cli.core.providers.presets import PRESETS
@@ -280,6 +308,11 @@ def build(source: Path, models_dev: Path, *, report: bool = False) -> str:
         entries += models_dev_only(provider, md, provider in hosted)
     if report:
         _report(litellm_entries, entries, md)
+        flagged = implausible_prices(entries, hosted)
+        print(f"implausible prices, kept unknown: {len(flagged)}")
+        for model_id, why in flagged:
+            print(f"  {model_id}: {why}")
+    entries = drop_implausible_prices(entries, hosted)
     doc = catalog_document(entries, source=SOURCE_LABEL, license=LICENSE_LABEL)
     # One model per line: diffs stay readable, the file stays small.
     rows = ",\n".join(json.dumps(row, separators=(",", ":")) for row in doc.pop("models"))

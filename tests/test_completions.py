@@ -72,3 +72,5 @@ def test_wheel_installs_completions_under_share(tmp_path: Path) -> None:
     ):
         assert f"{data}/data/{installed}" in names
     assert "jarvis_cli/py.typed" in names
+    # Task inference's weights and their sources' notices ship in the wheel (issue 24).
+    assert {"jarvis_cli/data/task_model.tsv", "jarvis_cli/data/task_model.NOTICE"} <= set(names)

@@ -89,6 +89,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "app",
         "The store: the local SQLite file, or a PostgreSQL team store shared by a team.",
     ),
+    "config": (
+        "jarvis_cli.cli.config",
+        "app",
+        "Read and change config.toml settings by name (e.g. defaults.model).",
+    ),
     "doctor": (
         "jarvis_cli.cli.doctor",
         "doctor",

@@ -180,6 +180,9 @@ def complete(
         max_tokens=max_tokens,
         temperature=temperature,
     )
+    chosen = settings.model or ""
+    if settings.model_is_default and provider and chosen.partition("/")[0] != provider:
+        settings.model = None  # --provider asks for another provider's models: select them
     required = settings.template is None
     attach_files.check_prompt_source(attach, prompt, no_stdin=no_stdin, required=required)
     if attach and kind == "completion":

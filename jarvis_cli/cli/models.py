@@ -366,3 +366,12 @@ def import_prices(
             f"{parsed.skipped_provider} of providers jarvis does not know and "
             f"{parsed.skipped_mode} that are not chat, completion or embedding models"
         )
+
+
+def _register_probe() -> None:
+    from jarvis_cli.cli.model_probe import probe
+
+    app.command("probe")(probe)
+
+
+_register_probe()

@@ -65,6 +65,7 @@ class Settings:
     temperature: float | None = None
     template: Template | None = None
     params: dict[str, str] = field(default_factory=dict)
+    model_is_default: bool = False  # `model` is [defaults] model of config.toml
 
 
 def load_settings(
@@ -73,7 +74,8 @@ def load_settings(
     params: Sequence[Any] | None,
     **given: object,
 ) -> Settings:
-    """The command-line options, with a template's values where an option was not given."""
+    """The command-line options, with a template's values where an option was not given,
+    then `[defaults] model` when neither names a model (treated exactly like --model)."""
     from jarvis_cli.core.errors import UsageError
 
     settings = Settings(**given)  # type: ignore[arg-type]
@@ -81,7 +83,7 @@ def load_settings(
     if template_name is None:
         if settings.params:
             raise UsageError("-p/--param sets template variables: use it with -t TEMPLATE")
-        return settings
+        return _default_model(ctx, settings)
     from jarvis_cli.core.store.templates import load_template
 
     template = load_template(ctx.paths.config_dir, template_name)
@@ -89,6 +91,14 @@ def load_settings(
     for name in ("model", "strategy", "task", "max_tokens", "temperature"):
         if getattr(settings, name) is None:
             setattr(settings, name, getattr(template, name))
+    return _default_model(ctx, settings)
+
+
+def _default_model(ctx: Context, settings: Settings) -> Settings:
+    default = ctx.config.defaults.model
+    if settings.model is None and default:
+        settings.model = default
+        settings.model_is_default = True
     return settings
 
 

@@ -20,6 +20,11 @@ if TYPE_CHECKING:
 
     from jarvis_cli.core.selection.types import Exclusion, ScoredCandidate, SelectionResult
 
+DEFAULT_MODEL_NOTE = (
+    "[defaults] model {0} is in force: complete and chat use it when --model is not given "
+    "(like --model: no other fallbacks unless --fallback auto); shown here as the "
+    "preferred model (`jarvis config unset defaults.model` removes it)"
+)
 TOP_ROWS = 10  # candidates shown in the table (--json has them all)
 EXPLAIN_PER_REASON = 5  # excluded models listed per reason with --explain
 
@@ -106,8 +111,9 @@ def select(
         typer.Option(
             "--max-latency",
             min=0,
-            help="Exclude models whose measured p50 latency (ms) is "
-            "higher; unmeasured models are kept and flagged.",
+            help="Exclude models whose expected latency (ms) for this request is higher: "
+            "measured (time to first token + output tokens / tokens per second), else the "
+            "model's size-class prior (`jarvis models probe` measures).",
             show_default=False,
         ),
     ] = None,
@@ -144,6 +150,10 @@ def select(
     from jarvis_cli.core.selection.types import SelectionRequest
 
     text = build_prompt(prompt, no_stdin=no_stdin, required=False)
+    ctx = get_context()
+    default_model = None
+    if model is None and ctx.config.defaults.model:
+        default_model = model = ctx.config.defaults.model
     request = SelectionRequest(
         kind=kind.value,
         prompt=text,
@@ -161,11 +171,13 @@ def select(
         all_versions=all_versions,
     )
     try:
-        result = SelectionEngine(get_context()).select(request)
+        result = SelectionEngine(ctx).select(request)
     except NoModelFound as exc:
         if explain and not json_output:
             _render_excluded(exc.excluded, stderr=True)
         raise
+    if default_model is not None:
+        result = result._replace(notes=(*result.notes, DEFAULT_MODEL_NOTE.format(default_model)))
     for note in result.notes:
         render.message(f"note: {note}")
     pref = result.preferred_model
@@ -190,6 +202,16 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}"
 
 
+def _margin(margin: float) -> str:
+    """`±.10` (the quality's uncertainty; nothing when there is none)."""
+    return f"±{margin:.2f}".replace("0.", ".", 1) if margin else ""
+
+
+def _latency(c: "ScoredCandidate") -> str:
+    """Expected latency and where it comes from: `3.6s prior`, `0.8s meas`."""
+    return f"{c.expected_latency_ms / 1000:.1f}s {'meas' if c.latency_measured else 'prior'}"
+
+
 def candidate_json(c: "ScoredCandidate", rank: int, task: str) -> dict[str, Any]:
     m = c.metrics
     return {
@@ -209,6 +231,10 @@ def candidate_json(c: "ScoredCandidate", rank: int, task: str) -> dict[str, Any]
         "ttft_p50_ms": m.ttft_p50_ms,
         "quality": round(c.quality, 4),
         "quality_source": c.quality_source,
+        "quality_margin": c.quality_margin,
+        "quality_lower": round(c.quality - c.quality_margin, 4),
+        "latency_source": "measured" if c.latency_measured else "prior",
+        "expected_latency_ms": round(c.expected_latency_ms, 1),
         "quality_model": c.quality_model,
         "task": task,
         "versions": c.versions,
@@ -255,7 +281,7 @@ def result_json(result: "SelectionResult", *, all_candidates: bool = False) -> d
 
 
 def _candidate_columns(
-    show_usable: bool,
+    show_usable: bool, speed_decides: bool = False
 ) -> "list[tuple[tables.Column, Callable[[ScoredCandidate], object]]]":
     """The selection table's columns, each with its cell. Priority 0 is always shown;
     higher numbers are hidden first on a narrow terminal (`--wide` shows every one)."""
@@ -264,9 +290,13 @@ def _candidate_columns(
 
     columns: list[tuple[Column, Callable[[ScoredCandidate], object]]] = [
         (Column("model", ID), _model_cell),
-        (Column("quality"), lambda c: f"{c.quality:.2f} {short_mark(c.quality_source)}"),
+        (
+            Column("quality"),
+            lambda c: f"{c.quality:.2f}{_margin(c.quality_margin)} {short_mark(c.quality_source)}",
+        ),
         (Column("est. cost", NUM), lambda c: _usd(c.estimated_cost_usd)),
-        (Column("p50 ms", NUM, priority=2), lambda c: _ms(c.metrics.latency_p50_ms)),
+        # the deciding figure of `performance` and --max-latency: then always shown
+        (Column("latency", NUM, priority=0 if speed_decides else 2), _latency),
         (Column("calls", NUM, priority=3), lambda c: c.metrics.calls),
         (Column("perf", NUM, priority=4), lambda c: f"{c.scores.performance:.2f}"),
         (Column("cost", NUM, priority=4), lambda c: f"{c.scores.cost:.2f}"),
@@ -295,7 +325,8 @@ def _render_human(
     from jarvis_cli.core.selection.quality import LEGEND
 
     shown = result.candidates[:TOP_ROWS]
-    columns = _candidate_columns(show_usable)
+    speed_decides = result.strategy == "performance" or result.weights.performance >= 0.5
+    columns = _candidate_columns(show_usable, speed_decides)
     tables.table(
         [Column("#", NUM), *(col for col, _ in columns)],
         [[i + 1, *(cell(c) for _, cell in columns)] for i, c in enumerate(shown)],
@@ -349,7 +380,8 @@ def formula(result: "SelectionResult") -> str:
     return (
         f"{terms}; quality = absolute 0..1 score for task {result.task.category}, cost = "
         "log-scale rank of the estimated cost among the candidates (1 = cheapest), "
-        "performance = same for p50 latency, reliability = smoothed success rate rank"
+        "performance = same for the expected latency (measured, else the size-class prior), "
+        "reliability = smoothed success rate rank"
     )
 
 

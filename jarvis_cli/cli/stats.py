@@ -90,6 +90,13 @@ def stats(
             f"total: {report.total_calls} calls, {report.total_tokens:,} tokens, "
             f"{_spend(report.total_cost_usd, report.unpriced_calls, ok_calls, '$')}"
         )
+        excused = [m for m in report.models if m.not_model_faults]
+        for m in excused:
+            shown = ", ".join(f"{n} {name}" for name, n in m.outcomes.items())
+            render.message(
+                f"{m.model_id}: {shown}; {m.not_model_faults} not counted against the model "
+                "by selection (Ctrl-C, keys, budgets, requests it rejected)"
+            )
         if any(m.estimated_token_calls for m in report.models):
             render.message("~ token counts include jarvis's estimates (no usage reported)")
     for b in report.budgets:

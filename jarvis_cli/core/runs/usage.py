@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from jarvis_cli.core.errors import UsageError
 from jarvis_cli.core.runs.attempts import CALL_COLUMNS, CallRow, call_row
 from jarvis_cli.core.runs.budget import BudgetStatus, budget_status
+from jarvis_cli.core.selection.faults import NOT_MODEL_FAULTS
 from jarvis_cli.core.selection.metrics import PerformanceMonitor
 from jarvis_cli.core.store.config import Budgets
 from jarvis_cli.core.store.connection import Connection
@@ -40,6 +41,11 @@ class ModelUsage:
     cost_usd: float  # of the priced calls only
     unpriced_calls: int = 0  # successful calls whose model has no price: cost unknown
     estimated_token_calls: int = 0  # calls whose token counts jarvis estimated
+    # every attempt by outcome: "answered" or its error class (interrupted, auth, ...)
+    outcomes: dict[str, int] = field(default_factory=dict)
+    # failed attempts that were not the model's fault (selection/faults.py): selection's
+    # reliability and cooldowns leave them out
+    not_model_faults: int = 0
 
     @property
     def success_rate(self) -> float:
@@ -96,6 +102,16 @@ def usage_report(
         sql += " AND model_id = ?"
         params = (since, model_id)
     totals = {r[0]: r[1:] for r in conn.execute(sql + " GROUP BY model_id", params)}
+    outcomes: dict[str, dict[str, int]] = {}
+    for mid, ok, error_class, count in conn.execute(
+        "SELECT model_id, ok, error_class, COUNT(*) FROM calls WHERE at >= ?"
+        + (" AND model_id = ?" if model_id is not None else "")
+        + " GROUP BY model_id, ok, error_class",
+        params,
+    ):
+        name = "answered" if ok else (error_class or "failed")
+        by_model = outcomes.setdefault(mid, {})
+        by_model[name] = by_model.get(name, 0) + int(count)
     models = [
         ModelUsage(
             model_id=mid,
@@ -109,6 +125,10 @@ def usage_report(
             cost_usd=float(totals.get(mid, _NONE)[2]),
             unpriced_calls=int(totals.get(mid, _NONE)[3]),
             estimated_token_calls=int(totals.get(mid, _NONE)[4]),
+            outcomes=dict(sorted(outcomes.get(mid, {}).items())),
+            not_model_faults=sum(
+                n for name, n in outcomes.get(mid, {}).items() if name in NOT_MODEL_FAULTS
+            ),
         )
         for mid, m in perf.items()
     ]

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import time
 
+from jarvis_cli.core.selection.faults import COOLDOWN_FAULTS, sql_list
 from jarvis_cli.core.store.config import CooldownPolicy
 from jarvis_cli.core.store.connection import Connection
 
-# Error classes after which a model is worth resting, not the request fixing.
-RETRYABLE_ERROR_CLASSES = ("rate_limited", "unavailable", "bad_response")
+# Error classes after which a model is worth resting, not the request fixing: only the
+# model's own faults (selection/faults.py), never Ctrl-C, a bad key or a bad request.
+RETRYABLE_ERROR_CLASSES = COOLDOWN_FAULTS
 
 # `recent` is materialized so that it is a range scan of the calls(at) index: grouped
 # directly, SQLite prefers walking calls(model_id, at), i.e. every call row (~15 ms
@@ -53,7 +55,7 @@ def cooldowns(
     now = time.time() if now is None else now
     if policy.duration_s <= 0:
         return {}
-    classes = ", ".join(f"'{c}'" for c in RETRYABLE_ERROR_CLASSES)
+    classes = sql_list(RETRYABLE_ERROR_CLASSES)
     sql = _COOLDOWN_SQL.format(
         classes=classes,
         same_kind="" if kind is None else "AND kind = :kind",

@@ -7,6 +7,13 @@ per model with window functions in one query, so no call row is loaded into Pyth
 Latency and TTFT percentiles come from successful attempts only: a failed attempt's
 duration says how long it took to fail, not how fast the model answers.
 
+Throughput (`tps_p50`) is the median of completion tokens / (latency - TTFT) over
+successful streamed attempts: with TTFT it predicts a request's latency for its
+expected output (selection/speed.py). Selection's monitor (`judged=True`) counts only
+attempts that say something about the model (selection/faults.py): a Ctrl-C, a bad
+key or a request the provider rejected is not the model's failure; `jarvis stats`
+counts every attempt.
+
 Priors for models with no measurements are not applied here (they depend on the
 candidate set); see `jarvis_cli.core.selection.scoring`. `ModelMetrics.measured` says whether
 any attempt is in the window.
@@ -20,6 +27,7 @@ from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from jarvis_cli.core.selection.faults import JUDGED_SQL
 from jarvis_cli.core.store.connection import Connection
 from jarvis_cli.core.store.database import consistent_reads, write_transaction
 from jarvis_cli.core.store.snapshots import current_snapshot, data_version, save_snapshot
@@ -45,6 +53,7 @@ class ModelMetrics(NamedTuple):
     latency_p50_ms: float | None = None
     latency_p95_ms: float | None = None
     ttft_p50_ms: float | None = None
+    tps_p50: float | None = None  # output tokens per second after the first token
 
     @property
     def measured(self) -> bool:
@@ -73,6 +82,7 @@ class MetricColumns(NamedTuple):
     latency_p50_ms: list[float]
     latency_p95_ms: list[float]
     ttft_p50_ms: list[float]
+    tps_p50: list[float]
 
     @classmethod
     def from_rows(cls, ids: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> MetricColumns:
@@ -82,7 +92,7 @@ class MetricColumns(NamedTuple):
         nan = math.nan
         columns: list[list[Any]] = [[0 if r is None else r[k] for r in aligned] for k in (1, 2)]
         columns += [
-            [nan if r is None or r[k] is None else r[k] for r in aligned] for k in (3, 4, 5, 6)
+            [nan if r is None or r[k] is None else r[k] for r in aligned] for k in (3, 4, 5, 6, 7)
         ]
         return cls(*columns)
 
@@ -95,11 +105,12 @@ class MetricColumns(NamedTuple):
         calls = self.calls[i]
         if not calls:
             return no_measurements(model_id)
-        last_at, p50, p95, ttft = (
+        last_at, p50, p95, ttft, tps = (
             self.last_at[i],
             self.latency_p50_ms[i],
             self.latency_p95_ms[i],
             self.ttft_p50_ms[i],
+            self.tps_p50[i],
         )
         return ModelMetrics(
             model_id,
@@ -109,6 +120,7 @@ class MetricColumns(NamedTuple):
             None if p50 != p50 else p50,
             None if p95 != p95 else p95,
             None if ttft != ttft else ttft,
+            None if tps != tps else tps,
         )
 
     def encode(self) -> bytes:
@@ -120,7 +132,7 @@ class MetricColumns(NamedTuple):
         """What `encode` wrote for `n` models; ValueError if `data` is not that."""
         columns: list[list[Any]] = []
         pos = 0
-        for code in "qqdddd":
+        for code in "qqddddd":
             column = array(code)
             end = pos + n * column.itemsize
             column.frombytes(data[pos:end])
@@ -140,29 +152,36 @@ class MetricColumns(NamedTuple):
 # index.
 _AGGREGATES_SQL = """
 WITH windowed AS (
-    SELECT model_id, at, ok, latency_ms, ttft_ms,
+    SELECT model_id, at, ok, latency_ms, ttft_ms, tps,
            CASE WHEN ok = 1 AND latency_ms IS NOT NULL THEN 1 ELSE 0 END AS has_lat,
-           CASE WHEN ok = 1 AND ttft_ms IS NOT NULL THEN 1 ELSE 0 END AS has_ttft
+           CASE WHEN ok = 1 AND ttft_ms IS NOT NULL THEN 1 ELSE 0 END AS has_ttft,
+           CASE WHEN tps IS NOT NULL THEN 1 ELSE 0 END AS has_tps
     FROM (
         SELECT model_id, at, ok, latency_ms, ttft_ms,
+               CASE WHEN ok = 1 AND ttft_ms IS NOT NULL AND latency_ms > ttft_ms
+                         AND completion_tokens > 1
+                    THEN completion_tokens * 1000.0 / (latency_ms - ttft_ms) END AS tps,
                ROW_NUMBER() OVER (PARTITION BY model_id ORDER BY at DESC) AS recency
         FROM calls
-        WHERE at >= :since {model_filter}
+        WHERE at >= :since {model_filter} {judged}
     ) AS recent
     WHERE recency <= :max_calls
 ),
 ranked AS (
-    SELECT model_id, at, ok, latency_ms, ttft_ms, has_lat, has_ttft,
+    SELECT model_id, at, ok, latency_ms, ttft_ms, tps, has_lat, has_ttft, has_tps,
            ROW_NUMBER() OVER (PARTITION BY model_id, has_lat ORDER BY latency_ms) AS lat_rank,
            SUM(has_lat) OVER (PARTITION BY model_id) AS lat_n,
            ROW_NUMBER() OVER (PARTITION BY model_id, has_ttft ORDER BY ttft_ms) AS ttft_rank,
-           SUM(has_ttft) OVER (PARTITION BY model_id) AS ttft_n
+           SUM(has_ttft) OVER (PARTITION BY model_id) AS ttft_n,
+           ROW_NUMBER() OVER (PARTITION BY model_id, has_tps ORDER BY tps) AS tps_rank,
+           SUM(has_tps) OVER (PARTITION BY model_id) AS tps_n
     FROM windowed
 )
 SELECT model_id, COUNT(*), SUM(ok), MAX(at),
        MAX(CASE WHEN has_lat = 1 AND lat_rank = (lat_n * 50 + 99) / 100 THEN latency_ms END),
        MAX(CASE WHEN has_lat = 1 AND lat_rank = (lat_n * 95 + 99) / 100 THEN latency_ms END),
        MAX(CASE WHEN has_ttft = 1 AND ttft_rank = (ttft_n * 50 + 99) / 100 THEN ttft_ms END),
+       MAX(CASE WHEN has_tps = 1 AND tps_rank = (tps_n * 50 + 99) / 100 THEN tps END),
        MIN(at)
 FROM ranked
 GROUP BY model_id
@@ -171,14 +190,16 @@ GROUP BY model_id
 
 # ModelMetrics' fields in order, then the cache bookkeeping column.
 _METRICS_COLUMNS = (
-    "model_id, calls, successes, last_at, latency_p50_ms, latency_p95_ms, ttft_p50_ms"
+    "model_id, calls, successes, last_at, latency_p50_ms, latency_p95_ms, ttft_p50_ms, tps_p50"
 )
 _STATS_COLUMNS = _METRICS_COLUMNS + ", oldest_at"
 _META_WATERMARK = "model_stats.watermark"  # highest calls.id the cache has seen
 _META_WINDOW = "model_stats.window"  # the window the cache was computed for
 _SNAPSHOT = "metric_columns"  # MetricColumns of the model table, in `snapshots`
 
-AggregateRow = tuple[str, int, int, float, float | None, float | None, float | None, float]
+AggregateRow = tuple[
+    str, int, int, float, float | None, float | None, float | None, float | None, float
+]
 
 
 class PerformanceMonitor:
@@ -198,11 +219,13 @@ class PerformanceMonitor:
         window_calls: int,
         window_days: float,
         cached: bool = False,
+        judged: bool = False,
     ) -> None:
         self.conn = conn
         self.window_calls = window_calls
         self.window_days = window_days
         self.cached = cached
+        self.judged = judged  # only attempts that were the model's own doing (faults.py)
 
     @classmethod
     def for_context(cls, ctx: Context) -> PerformanceMonitor:
@@ -213,6 +236,7 @@ class PerformanceMonitor:
             window_calls=sel.window_calls,
             window_days=sel.window_days,
             cached=True,
+            judged=True,
         )
 
     def aggregates(
@@ -234,7 +258,7 @@ class PerformanceMonitor:
                 sql += " WHERE model_id IN (SELECT id FROM _metrics_ids)"
             make = ModelMetrics._make
             return {r[0]: make(r) for r in self.conn.execute(sql)}
-        return {r[0]: ModelMetrics._make(r[:7]) for r in self._compute(now, ids)}
+        return {r[0]: ModelMetrics._make(r[:8]) for r in self._compute(now, ids)}
 
     def columns(self, table: ModelTable, *, now: float | None = None) -> MetricColumns:
         """The aggregates of the models of `table` as MetricColumns.
@@ -245,7 +269,7 @@ class PerformanceMonitor:
         now = time.time() if now is None else now
         conn = self.conn
         if not self.cached or conn.in_transaction:
-            return MetricColumns.from_rows(table.ids, (r[:7] for r in self._compute(now, None)))
+            return MetricColumns.from_rows(table.ids, (r[:8] for r in self._compute(now, None)))
         self._refresh(now)
         if table.version is None:
             return MetricColumns.from_rows(
@@ -284,7 +308,9 @@ class PerformanceMonitor:
             self._load_ids(ids)
             model_filter = "AND model_id IN (SELECT id FROM _metrics_ids)"
         params = {"since": self._since(now), "max_calls": self.window_calls}
-        return list(self.conn.execute(_AGGREGATES_SQL.format(model_filter=model_filter), params))
+        judged = f"AND {JUDGED_SQL}" if self.judged else ""
+        sql = _AGGREGATES_SQL.format(model_filter=model_filter, judged=judged)
+        return list(self.conn.execute(sql, params))
 
     def _cache_state(self, since: float) -> tuple[int, int | None, str | None, bool]:
         # One round trip (a team store pays one per statement): the newest attempt's id
@@ -308,7 +334,7 @@ class PerformanceMonitor:
         )
 
     def _refresh(self, now: float) -> None:
-        window = f"{self.window_calls}:{self.window_days!r}"
+        window = f"{self.window_calls}:{self.window_days!r}:{'judged' if self.judged else 'all'}"
         since = self._since(now)
         max_id, watermark, cached_window, aged = self._cache_state(since)
         if cached_window == window and watermark == max_id and not aged:
@@ -339,7 +365,7 @@ class PerformanceMonitor:
                     "DELETE FROM model_stats WHERE model_id = ?", ((m,) for m in stale)
                 )
             conn.executemany(
-                f"INSERT INTO model_stats({_STATS_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)", rows
+                f"INSERT INTO model_stats({_STATS_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)", rows
             )
             for key, value in ((_META_WATERMARK, str(max_id)), (_META_WINDOW, window)):
                 conn.execute(

@@ -10,15 +10,26 @@ from __future__ import annotations
 
 import math
 import time
-from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
-from jarvis_cli.core.errors import NoSuitableModelError
 from jarvis_cli.core.registry.model_table import ModelTable, Shape
 from jarvis_cli.core.selection.cost import TOKENS_PER_MTOK, TokenEstimate
 from jarvis_cli.core.selection.metrics import MetricColumns
 from jarvis_cli.core.selection.quality import Quality, resolve_qualities
+from jarvis_cli.core.selection.refusal import (
+    NoModelFound,
+    exclusion_summary,
+    fix_for,
+    no_suitable_model,
+)
+from jarvis_cli.core.selection.scoring import COST_QUALITY_FLOOR
+from jarvis_cli.core.selection.speed import (
+    Speeds,
+    describe,
+    expected_latencies,
+    size_classes,
+)
 from jarvis_cli.core.selection.task import resolve_task
 from jarvis_cli.core.selection.types import Exclusion, RankInputs, SelectionRequest
 from jarvis_cli.core.selection.variants import WANTED_BY_CAPABILITY, NameFacts
@@ -82,6 +93,35 @@ class Qualified(NamedTuple):
     versions: dict[int, int]  # position -> versions grouped into its row (only when > 1)
     assumed: set[int]  # positions whose type is unknown and assumed chat
     excluded: list[Exclusion]  # every other model, in id order
+    speeds: Speeds  # expected latency of each candidate, measured or prior
+
+
+def thinks(table: ModelTable, i: int) -> bool | None:
+    """Whether the model at position `i` is a reasoning model (None = unknown)."""
+    return table.shapes[table.shape_of[i]].capabilities.reasoning
+
+
+def candidate_speeds(
+    request: SelectionRequest,
+    table: ModelTable,
+    names: NameFacts,
+    metrics: MetricColumns,
+    output_tokens: int,
+    cand: Sequence[int],
+) -> Speeds:
+    """Expected latency of `cand` for this request (selection/speed.py)."""
+    shape_of = table.shape_of
+    reasoning = [bool(s.capabilities.reasoning) for s in table.shapes]
+    ttft, tps, p50 = metrics.ttft_p50_ms, metrics.tps_p50, metrics.latency_p50_ms
+    return expected_latencies(
+        request.kind,
+        output_tokens,
+        size_classes(cand, names.speed, table.columns["output_cost_per_mtok"]),
+        lambda k: reasoning[shape_of[cand[k]]],
+        [ttft[i] for i in cand],
+        [tps[i] for i in cand],
+        [p50[i] for i in cand],
+    )
 
 
 def qualify(
@@ -173,14 +213,19 @@ def qualify(
                 else ("budget", f"estimated ${cost_of[i]:.6f} > max ${limit:g}")
             ),
         )
+    speeds_cand = list(cand)
+    speeds = candidate_speeds(request, table, names, metrics, tokens.output_tokens, cand)
     max_latency = request.max_latency_ms
     if max_latency is not None:
-        p50 = metrics.latency_p50_ms
+        latency_of = dict(zip(cand, speeds.latency_ms, strict=True))
+        where = dict(zip(cand, zip(speeds.measured, speeds.classes, strict=True), strict=True))
         drop(
-            [i for i in cand if p50[i] > max_latency],
+            sorted((i for i in cand if latency_of[i] > max_latency), key=latency_of.__getitem__),
             lambda i: (
                 "latency",
-                f"expected latency {p50[i]:.0f} ms (p50) > max {max_latency:g} ms",
+                f"expected latency {latency_of[i]:,.0f} ms "
+                f"({describe(where[i][0], where[i][1], bool(thinks(table, i)), out)}) "
+                f"> max {max_latency:g} ms",
             ),
         )
     task = resolve_task(request.task, request.prompt).quality_key
@@ -194,20 +239,45 @@ def qualify(
         [scored.get(i) for i in cand] if (scored := names.scored) else [None] * len(cand),
     )
     floor = request.min_quality
+    # Embedding models have no task quality to speak of: no floor for them.
+    by_cost = floor is None and inputs.strategy == "cost" and request.kind != "embedding"
+    if by_cost:  # "cheapest that can do the task" (scoring.COST_QUALITY_FLOOR)
+        floor = COST_QUALITY_FLOOR
     if floor is not None:
-        low = {i: q for i, q in zip(cand, qualities, strict=True) if q.value < floor}
+        low = {
+            i: q
+            for i, q in zip(cand, qualities, strict=True)
+            if q.value < floor or (by_cost and not q.known)
+        }
         if low:
             qualities = [q for i, q in zip(cand, qualities, strict=True) if i not in low]
-            drop(
-                sorted(low),
-                lambda i: (
-                    "min_quality",
-                    f"quality {low[i].value:.2f} ({low[i].source}) < --min-quality {floor:g}",
-                ),
-            )
+            drop(sorted(low), lambda i: _low_quality(low[i], floor, by_cost, task))
     dropped.sort()
     excluded = [Exclusion(ids[i], code, reason) for i, code, reason in dropped]
-    return Qualified(cand, costs, qualities, versions, assumed & set(cand), excluded)
+    if len(cand) != len(speeds.latency_ms):
+        final = set(cand)
+        kept = [k for k, i in enumerate(speeds_cand) if i in final]
+        speeds = Speeds(
+            [speeds.latency_ms[k] for k in kept],
+            [speeds.measured[k] for k in kept],
+            [speeds.classes[k] for k in kept],
+        )
+    return Qualified(cand, costs, qualities, versions, assumed & set(cand), excluded, speeds)
+
+
+def _low_quality(q: Quality, floor: float, by_cost: bool, task: str | None) -> tuple[str, str]:
+    """The `min_quality` exclusion of a model below the floor (or unrated, for cost)."""
+    if not by_cost:
+        return "min_quality", f"quality {q.value:.2f} ({q.source}) < --min-quality {floor:g}"
+    if not q.known:
+        return "min_quality", (
+            f"quality unknown for task {task or 'general'}: the cost strategy picks among "
+            "rated models (--min-quality 0 includes unrated ones)"
+        )
+    return "min_quality", (
+        f"quality {q.value:.2f} ({q.source}) < the cost strategy's floor {floor:g} "
+        "(--min-quality 0 turns it off)"
+    )
 
 
 def _drop_variants(
@@ -278,120 +348,12 @@ def _drop_versions(
     return versions
 
 
-def exclusion_summary(excluded: Sequence[Exclusion], limit: int = 3) -> list[tuple[str, int]]:
-    """The most common exclusion categories with counts, most common first."""
-    counts = Counter(e.code for e in excluded)
-    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
-
-
-# Exclusions of models that a small change would make qualify, nearest first, with the
-# one-line fix for each; "no key" and the like are only counted after them.
-CLOSEST_CODES = (
-    "type",
-    "cooldown",
-    "price_unknown",
-    "budget",
-    "min_quality",
-    "latency",
-    "context",
-    "capability",
-    "variant",
-    "version",
-    "unavailable",
-)
-# Codes about the provider rather than the model: counted, never listed first.
-PROVIDER_CODES = frozenset({"no_key", "not_set_up", "provider", "provider_unknown"})
-CLOSEST_SHOWN = 5
-
-
-class NoModelFound(NoSuitableModelError):
-    """NoSuitableModelError that keeps every exclusion, for `select --explain`."""
-
-    def __init__(self, message: str, *, hint: str | None, excluded: Sequence[Exclusion]) -> None:
-        super().__init__(message, hint=hint)
-        self.excluded = tuple(excluded)
-
-
-def fix_for(e: Exclusion, request: SelectionRequest) -> str:
-    """The one-line fix for a model excluded by `e`."""
-    code, model_id = e.code, e.model_id
-    if code == "type":
-        return f"jarvis models set {model_id} --type {request.kind}"
-    if code == "cooldown":
-        return e.reason.rpartition("(")[2].rstrip(")") or "wait for the cooldown to end"
-    if code == "price_unknown":
-        return f"jarvis models set {model_id} --input-price USD --output-price USD"
-    if code == "budget":
-        return f"raise --max-cost to {e.reason.split()[1]}"
-    if code == "min_quality":
-        return "lower --min-quality"
-    if code == "latency":
-        return "raise --max-latency"
-    if code == "context":
-        return "shorten the input or lower --output-tokens"
-    if code == "capability":
-        return "drop the --capability it lacks, if the request can do without it"
-    if code == "variant":
-        return f"--model {model_id}"
-    if code == "version":
-        return "--all-versions"
-    if code == "unavailable":
-        return f"jarvis models sync {model_id.partition('/')[0]}"
-    return "see `jarvis select --all --explain`"
-
-
-def no_suitable_model(
-    request: SelectionRequest,
-    excluded: Sequence[Exclusion],
-    total: int,
-    usable_providers: Mapping[str, bool] | None = None,
-) -> NoModelFound:
-    """The exit-6 error: the models closest to qualifying with their fixes first (those
-    of providers that can be called now), then the counts of the other reasons."""
-    if total == 0:
-        return NoModelFound(
-            "no suitable model: the registry is empty",
-            hint="run `jarvis models sync` or add a provider with `jarvis providers add`",
-            excluded=excluded,
-        )
-    usable = usable_providers or {}
-    rank = {code: k for k, code in enumerate(CLOSEST_CODES)}
-    close = sorted(
-        (
-            e
-            for e in excluded
-            if e.code in rank and usable.get(e.model_id.partition("/")[0], not usable)
-        ),
-        key=lambda e: (rank[e.code], e.model_id),
-    )
-    lines = [
-        f"no suitable model for this {request.kind} request: {total} models excluded",
-    ]
-    if close:
-        lines.append("closest to qualifying:")
-        seen: set[str] = set()
-        for e in close:
-            if len(seen) >= CLOSEST_SHOWN:
-                break
-            if e.code in seen and len(close) > CLOSEST_SHOWN:
-                continue  # one per reason first, so different fixes are shown
-            seen.add(e.code)
-            lines.append(f"  {e.model_id}: {e.reason} -> {fix_for(e, request)}")
-    by_code: dict[str, Exclusion] = {}
-    for e in excluded:
-        by_code.setdefault(e.code, e)
-    counts = sorted(
-        exclusion_summary(excluded, limit=len(by_code)),
-        key=lambda kv: (kv[0] in PROVIDER_CODES, -kv[1], kv[0]),
-    )
-    parts = [
-        f"{count} {code.replace('_', ' ')} (e.g. {by_code[code].model_id}: {by_code[code].reason})"
-        for code, count in counts
-    ]
-    lines.append(f"exclusions by reason: {'; '.join(parts)}")
-    return NoModelFound(
-        "\n".join(lines),
-        hint="relax the constraints, add a key (`jarvis keys add PROVIDER`), or see "
-        "`jarvis select --all --explain`",
-        excluded=excluded,
-    )
+__all__ = [
+    "NoModelFound",
+    "Qualified",
+    "exclusion_summary",
+    "fix_for",
+    "no_suitable_model",
+    "qualify",
+    "shape_exclusion",
+]

@@ -16,6 +16,13 @@ First that knows the model wins:
 
 Quality is never normalised over the candidate set: an unknown model does not get
 1.0 because every other candidate is unknown too.
+
+**Uncertainty.** Each source carries a margin (`SOURCE_MARGINS`): how far the true
+quality for the task may be from the stated value. Selection ranks on the lower bound
+(value - margin), so an inferred score never outranks an equal measured one, and a
+guess must be clearly better to win; `select` shows the margin (`0.85±.10 prior`).
+`estimate` is the one place that turns a source into (value, margin): whatever else
+learns about a model's quality (outcomes, issue 25) plugs in there.
 """
 
 from __future__ import annotations
@@ -56,10 +63,51 @@ class Quality(NamedTuple):
     value: float
     source: str  # user | config | livebench 2026-06-25 | aider polyglot | family prior: M | none
     model_id: str | None = None  # the catalog model the score belongs to, if bundled
+    margin: float = 0.0  # the true value may be this much lower (see SOURCE_MARGINS)
 
     @property
     def known(self) -> bool:
         return self.source != UNSCORED
+
+    @property
+    def lower(self) -> float:
+        """What selection ranks on: the value less its margin."""
+        return self.value - self.margin
+
+
+# How far a source's score may be from the model's true quality for the task:
+# - user, config: the user's own judgment stands as given;
+# - livebench: measured on the task's category (LiveBench reports per-category
+#   scores over a few hundred questions; run-to-run spread ~0.02);
+# - aider polyglot: measured, but on coding only (other tasks take its overall score);
+# - family prior: inferred from a sibling model (build_quality.py); siblings differ by
+#   0.05-0.15 on LiveBench, so 0.10;
+# - none: the low default is a guess about a model nobody scored.
+SOURCE_MARGINS: tuple[tuple[str, float], ...] = (
+    (USER, 0.0),
+    (CONFIG, 0.0),
+    ("livebench", 0.02),
+    ("aider", 0.05),
+    ("family prior", 0.10),
+    (UNSCORED, 0.15),
+)
+OTHER_SOURCE_MARGIN = 0.10
+
+
+def source_margin(source: str) -> float:
+    """The margin of a quality source (SOURCE_MARGINS; unknown sources 0.10)."""
+    for prefix, margin in SOURCE_MARGINS:
+        if source == prefix or source.startswith(prefix):
+            return margin
+    return OTHER_SOURCE_MARGIN
+
+
+def estimate(value: float, source: str, model_id: str | None = None) -> Quality:
+    """A model's quality for a task from one source, with that source's margin.
+
+    The single place where evidence becomes (value, margin); a caller with more
+    evidence about a model (e.g. its recorded outcomes) combines it here."""
+    return Quality(value, source, model_id, source_margin(source))
 
 
 def source_label(entry: ScoredModel) -> str:
@@ -88,7 +136,8 @@ def short_mark(source: str) -> str:
 
 
 LEGEND = "quality sources: lb = LiveBench, aider = Aider polyglot, prior = family prior, " + (
-    "cfg = [quality] in config.toml, user = models set --quality, ? = unscored (default)"
+    "cfg = [quality] in config.toml, user = models set --quality, ? = unscored (default); "
+    "±m = uncertainty, ranked on quality - m; latency: prior (size class) or meas(ured)"
 )
 
 
@@ -105,17 +154,18 @@ def resolve_qualities(
     the bundled entry each model takes, matched by id or name (variants.NameFacts)."""
     entries = facts.entries
     cache: dict[str, Quality] = {}
-    unscored = Quality(facts.default, UNSCORED)
+    unscored = estimate(facts.default, UNSCORED)
+    user_margin, config_margin = source_margin(USER), source_margin(CONFIG)
     details: list[Quality] = []
     append = details.append
     for model_id, q, source_id in zip(ids, stored, scored_ids, strict=True):
         if q == q:
-            append(Quality(q, USER))
+            append(Quality(q, USER, None, user_margin))
             continue
         if config:
             c = config.get(model_id)
             if c is not None:
-                append(Quality(c, CONFIG))
+                append(Quality(c, CONFIG, None, config_margin))
                 continue
         if source_id is None:
             append(unscored)
@@ -123,6 +173,8 @@ def resolve_qualities(
         found = cache.get(source_id)
         if found is None:
             entry = entries[source_id]
-            found = cache[source_id] = Quality(entry.for_task(task), source_label(entry), source_id)
+            found = cache[source_id] = estimate(
+                entry.for_task(task), source_label(entry), source_id
+            )
         append(found)
     return details

@@ -19,6 +19,7 @@ from jarvis_cli.core.selection import scoring
 from jarvis_cli.core.selection.metrics import MetricColumns, ModelMetrics
 from jarvis_cli.core.selection.qualify import Qualified, no_suitable_model, qualify
 from jarvis_cli.core.selection.reasoning import explain_choice
+from jarvis_cli.core.selection.speed import describe
 from jarvis_cli.core.selection.task import resolve_task
 from jarvis_cli.core.selection.types import (
     Exclusion,
@@ -114,17 +115,17 @@ class _Scored:
         shape_of = table.shape_of
         self.usable = [shape_usable[shape_of[i]] for i in cand]
         self.costs: list[float | None] = [None if c != c else c for c in costs]
-        p50 = [metrics.latency_p50_ms[i] for i in cand]
-        self.measured = [x == x for x in p50]
-        self.prior = scoring.latency_prior_ms([x for x in p50 if x == x], request.kind)
-        prior = self.prior
-        self.latencies = [x if x == x else prior for x in p50]
+        speeds = q.speeds
+        self.measured = speeds.measured
+        self.latencies = speeds.latency_ms
+        self.classes = speeds.classes
+        self.output_tokens = inputs.tokens.output_tokens
         calls, successes = metrics.calls, metrics.successes
         self.smoothed = scoring.smoothed_success_rates(
             [successes[i] for i in cand], [calls[i] for i in cand]
         )
         self.qualities = q.qualities
-        qualities = [x.value for x in q.qualities]
+        qualities = [x.value - x.margin for x in q.qualities]  # ranked on the lower bound
         self.perf = scoring.performance_scores(self.latencies)
         self.cost = scoring.cost_scores(self.costs)
         self.rel = scoring.reliability_scores(self.smoothed)
@@ -135,10 +136,6 @@ class _Scored:
             self.totals if inputs.weights == scoring.BALANCED else scoring.BALANCED.totals(*subs)
         )
         self.quality_values = qualities
-        # The same few notes repeat across thousands of candidates: build them once.
-        self.unmeasured_notes: tuple[str, ...] = (f"latency unmeasured: prior {prior:.0f} ms",)
-        if request.max_latency_ms is not None:
-            self.unmeasured_notes += ("not checked against --max-latency (no measurements)",)
 
     def order(self) -> list[int]:
         """Positions best first. Deterministic: total, then quality, then the balanced
@@ -161,7 +158,12 @@ class _Scored:
         if cost is None:
             notes += _NO_PRICE_NOTE
         if not self.measured[j]:
-            notes += self.unmeasured_notes
+            thinks = bool(model.capabilities.reasoning)
+            source = describe(False, self.classes[j], thinks, self.output_tokens)
+            notes += (
+                f"latency unmeasured: {source} -> {self.latencies[j]:,.0f} ms "
+                f"(`jarvis models probe {model.id}` measures it)",
+            )
         if model.context_length is None:
             notes += _NO_CONTEXT_NOTE
         assumed = i in self.assumed
@@ -188,6 +190,7 @@ class _Scored:
             quality.model_id,
             self.versions.get(i, 1),
             assumed,
+            quality.margin,
         )
 
 

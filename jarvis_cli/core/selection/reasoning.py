@@ -23,8 +23,10 @@ def describe_factor(component: str, c: ScoredCandidate) -> str:
         return f"estimated cost {_usd(c.estimated_cost_usd)}"
     if component == "performance":
         if c.latency_measured:
-            return f"p50 latency {c.expected_latency_ms:.0f} ms over {m.calls} calls"
-        return f"latency unmeasured (prior {c.expected_latency_ms:.0f} ms)"
+            return (
+                f"expected latency {c.expected_latency_ms:,.0f} ms, measured over {m.calls} calls"
+            )
+        return f"expected latency {c.expected_latency_ms:,.0f} ms (size-class prior, unmeasured)"
     if component == "reliability":
         if m.calls:
             return (

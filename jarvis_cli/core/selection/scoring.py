@@ -6,10 +6,9 @@ The minimum span keeps noise from being blown up to the full scale (two models
 that differ by 0.1 % in success rate are not 1.0 vs 0.0); with one candidate or
 all values equal every sub-score is 1.0.
 
-- performance: expected latency = measured p50 of successful attempts; on a log
+- performance: expected latency of the request (selection/speed.py: measured TTFT +
+  output tokens / measured throughput, else the model's size-class prior); on a log
   scale (200 -> 400 ms matters as much as 2 -> 4 s); minimum span a factor of 2.
-  Prior for an unmeasured model: the median p50 of the measured candidates, or,
-  when none is measured, a per-kind constant (so all unmeasured models tie).
 - cost: estimated USD for this request's tokens, on a log scale (prices span four
   orders of magnitude; linear min-max would give every cheap model ~1.0, the
   seed's flaw again), log10(cost + 1e-6 USD) so free local models are finite;
@@ -31,6 +30,15 @@ Strategies (`BUILTIN_WEIGHTS`; `[selection.weights.NAME]` replaces one):
   openai + anthropic + gemini): it takes neither the most expensive strong model
   (paying 10x for +0.05) nor the cheapest weak one (saving 10x for -0.2). With
   equal quality, measured latency and price share the decision;
+- cost: "the cheapest model that can do the task": without --min-quality, only
+  models whose quality for the task is known and >= COST_QUALITY_FLOOR (0.40) are
+  candidates (qualify.py; `--min-quality 0` opts out, any other value replaces the
+  floor; embedding requests have no floor). 0.40 on the bundled 0..1 scale is
+  roughly where LiveBench's small current models sit (gpt-5-nano,
+  gemini-2.5-flash-lite ~0.45-0.5); below it answers are often wrong on the task,
+  which is no saving;
+- performance: expected latency (selection/speed.py: measured, else the size-class
+  prior), so with nothing measured small fast classes lead;
 - cost, performance, reliability: that sub-score alone; ties (common: unmeasured
   models, equal prices) break by quality, then the balanced total.
 """
@@ -56,6 +64,8 @@ COST_LOG_OFFSET_USD = 1e-6
 MIN_SPAN_LOG_LATENCY = math.log10(2.0)
 MIN_SPAN_LOG_COST = 1.0
 MIN_SPAN_RELIABILITY = 0.05
+# `cost` picks among models of known quality >= this (see the module docstring).
+COST_QUALITY_FLOOR = 0.40
 # A total-score margin of this much (or more) over the runner-up counts as decisive.
 DECISIVE_MARGIN = 0.2
 

@@ -64,6 +64,7 @@ class ScoredCandidate(NamedTuple):
     quality_model: str | None = None  # the catalog model a bundled score belongs to
     versions: int = 1  # versions of this model grouped into its row (see variants.py)
     type_assumed: bool = False  # type unknown, assumed chat from its name
+    quality_margin: float = 0.0  # ranked on quality - margin (selection/quality.py)
 
     @property
     def quality_known(self) -> bool:

@@ -5,7 +5,8 @@
   `gemini-2.0-flash-001` and `mistral-large-latest` all belong to the model named by
   `base_name` (`gpt-5-nano`, `claude-3-5-sonnet`, `mistral-large`, ...). Tables show
   one row per model with its version count; `--all-versions` lists every version.
-- A variant serves something other than plain text chat: preview, audio,
+- A variant serves something other than plain text chat: preview (and
+  experimental, `exp`: a name marked as not yet the product), audio,
   realtime, search, tts, image, moderation, transcribe, and the `ft:` fine-tuning
   price templates of the catalog. `variant_kind` names it;
   selection leaves such models out of a plain text request unless it is asked for
@@ -21,6 +22,7 @@ from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from jarvis_cli.core.registry.matching import NameIndex, match_key
+from jarvis_cli.core.selection.speed import class_from_name
 from jarvis_cli.core.store.connection import Connection
 from jarvis_cli.core.store.snapshots import load_snapshot, save_snapshot
 
@@ -31,8 +33,8 @@ _VERSION_SUFFIX = re.compile(
     r"(?:[-@_](?:\d{4}-\d{2}-\d{2}|\d{8}|\d{4}|\d{3}|latest)|:latest)$", re.IGNORECASE
 )
 _VARIANT = re.compile(
-    r"(?:^|[-_/.:])(preview|audio|realtime|search|tts|image|moderation|transcribe|whisper"
-    r"|dall-e)(?=$|[-_/.:])",
+    r"(?:^|[-_/.:])(preview|experimental|exp|audio|realtime|search|tts|image|moderation"
+    r"|transcribe|whisper|dall-e)(?=$|[-_/.:])",
     re.IGNORECASE,
 )
 # Variant kinds a required capability asks for.
@@ -60,7 +62,10 @@ def variant_kind(name: str) -> str | None:
     if name.startswith("ft:"):
         return "fine-tune"
     found = _VARIANT.search(name)
-    return found.group(1).lower() if found else None
+    if not found:
+        return None
+    kind = found.group(1).lower()
+    return "experimental" if kind == "exp" else kind
 
 
 # Words that say a model of unknown type is not a chat model.
@@ -84,6 +89,7 @@ class NameFacts(NamedTuple):
     base: dict[int, str]  # position -> the name it is a version of
     not_chat: dict[int, str]  # position -> the word saying it is not a chat model
     scored: dict[int, str]  # position -> the bundled quality entry (catalog id) it takes
+    speed: dict[int, str]  # position -> size class its name says (selection/speed.py)
 
     @classmethod
     def of(cls, table: ModelTable, scored_ids: Collection[str] = ()) -> NameFacts:
@@ -93,6 +99,7 @@ class NameFacts(NamedTuple):
         base: dict[int, str] = {}
         not_chat: dict[int, str] = {}
         scored: dict[int, str] = {}
+        speed: dict[int, str] = {}
         known = set(scored_ids)
         index = NameIndex(known) if known else None
         ids, shapes, shape_of, odd = table.ids, table.shapes, table.shape_of, table.odd_names
@@ -107,6 +114,9 @@ class NameFacts(NamedTuple):
             word = not_chat_word(name)
             if word is not None:
                 not_chat[i] = word
+            size = class_from_name(name)
+            if size is not None:
+                speed[i] = size
             if index is None:
                 continue
             if model_id in known:
@@ -122,7 +132,7 @@ class NameFacts(NamedTuple):
             )
             if found is not None:
                 scored[i] = found
-        return cls(variant, base, not_chat, scored)
+        return cls(variant, base, not_chat, scored, speed)
 
     def encode(self) -> bytes:
         return json.dumps([sorted(d.items()) for d in self], separators=(",", ":")).encode()
@@ -131,13 +141,16 @@ class NameFacts(NamedTuple):
     def decode(cls, data: bytes) -> NameFacts:
         try:
             parts = json.loads(data)
-            variant, base, not_chat, scored = ({int(i): str(v) for i, v in part} for part in parts)
+            variant, base, not_chat, scored, speed = (
+                {int(i): str(v) for i, v in part} for part in parts
+            )
         except (ValueError, TypeError) as exc:
             raise ValueError(f"corrupt name facts: {exc}") from None
-        return cls(variant, base, not_chat, scored)
+        return cls(variant, base, not_chat, scored, speed)
 
 
 SNAPSHOT = "model_names"
+FORMAT = "n2"  # bumped when NameFacts gains a field or a rule changes (n2: speed, exp)
 
 
 def name_facts(conn: Connection, table: ModelTable, scored_ids: Collection[str] = ()) -> NameFacts:
@@ -147,7 +160,7 @@ def name_facts(conn: Connection, table: ModelTable, scored_ids: Collection[str] 
     version = table.version
     if version is not None:
         ids_digest = zlib.crc32("\n".join(sorted(scored_ids)).encode())
-        version = f"{version}:{len(scored_ids)}:{ids_digest:08x}"
+        version = f"{FORMAT}:{version}:{len(scored_ids)}:{ids_digest:08x}"
         data = load_snapshot(conn, SNAPSHOT, version)
         if data is not None:
             try:

@@ -291,6 +291,21 @@ def _m8_content_attachments(conn: sqlite3.Connection) -> None:
     )
 
 
+def _m10_model_stats_throughput(conn: sqlite3.Connection) -> None:
+    # Issue 24: selection predicts a request's latency as time to first token + output
+    # tokens / tokens per second, so the cache keeps the median throughput too. It is
+    # a cache: emptied and its watermark dropped, it is rebuilt from `calls` (which now
+    # also leaves out attempts that were not the model's fault: selection/faults.py).
+    _execute_script(
+        conn,
+        """
+        ALTER TABLE model_stats ADD COLUMN tps_p50 REAL;
+        DELETE FROM model_stats;
+        DELETE FROM meta WHERE key IN ('model_stats.watermark', 'model_stats.window');
+        """,
+    )
+
+
 Migration = Callable[[sqlite3.Connection], None]
 
 # Ordered; append only. The version of a migration is its 1-based position.
@@ -303,6 +318,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("content log: prompts and answers, full-text index", _m6_content_log),
     ("budget_reservations: worst-case cost held until settled", _m7_budget_reservations),
     ("content log: attachments' name, type, size and sha256", _m8_content_attachments),
+    ("model_stats: median output tokens per second", _m10_model_stats_throughput),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -187,5 +187,12 @@ CREATE TRIGGER content_attachments_follow AFTER DELETE ON log_requests
     FOR EACH ROW EXECUTE FUNCTION jarvis_drop_attachments();
 """
 
+# Issue 24 (see migrations._m10_model_stats_throughput).
+_M10 = f"""
+ALTER TABLE model_stats ADD COLUMN tps_p50 {_REAL};
+DELETE FROM model_stats;
+DELETE FROM meta WHERE key IN ('model_stats.watermark', 'model_stats.window');
+"""
+
 # Ordered; append only; the version of a migration is its 1-based position.
-PG_MIGRATIONS: list[str] = [_M1, _M2, _M3, _M4, _M5, _M6, _M7, _M8]
+PG_MIGRATIONS: list[str] = [_M1, _M2, _M3, _M4, _M5, _M6, _M7, _M8, _M10]

@@ -5,7 +5,12 @@ gives exactly the same results on random registries.
 Updated deliberately for issue 11: unknown-type models are assumed chat unless their
 name says otherwise, variants and versions are left out, quality is absolute (user >
 config > bundled table, by id then by name > default), `--min-quality` excludes, and
-ties break by quality before the balanced total."""
+ties break by quality before the balanced total.
+
+Updated deliberately for issue 24: expected latency is measured TTFT + output tokens /
+throughput, else the model's size-class prior (speed.py), and `--max-latency` binds
+on either; quality carries its source's margin and ranks on the lower bound; the
+cost strategy without --min-quality keeps only rated models at or above its floor."""
 
 from __future__ import annotations
 
@@ -19,8 +24,15 @@ from jarvis_cli.core.selection import scoring
 from jarvis_cli.core.selection.cost import cost_usd
 from jarvis_cli.core.selection.metrics import ModelMetrics, no_measurements
 from jarvis_cli.core.selection.qualify import Exclusion, no_suitable_model
-from jarvis_cli.core.selection.quality import Quality
+from jarvis_cli.core.selection.quality import Quality, estimate
 from jarvis_cli.core.selection.reasoning import explain_choice
+from jarvis_cli.core.selection.speed import (
+    CLASSES,
+    class_from_name,
+    class_from_price,
+    describe,
+    prior_latency_ms,
+)
 from jarvis_cli.core.selection.task import resolve_task
 from jarvis_cli.core.selection.types import (
     PreferredModelOutcome,
@@ -54,9 +66,9 @@ def _median(values: Sequence[float]) -> float:
 
 def _quality(model: ModelRecord, inputs: RankInputs, task: str | None) -> Quality:
     if model.quality is not None:
-        return Quality(model.quality, "user")
+        return estimate(model.quality, "user")
     if model.id in inputs.quality_overrides:
-        return Quality(inputs.quality_overrides[model.id], "config")
+        return estimate(inputs.quality_overrides[model.id], "config")
     entries = inputs.quality.entries
     source_id = model.id if model.id in entries else None
     if source_id is None and entries:
@@ -73,12 +85,27 @@ def _quality(model: ModelRecord, inputs: RankInputs, task: str | None) -> Qualit
             )
         )
     if source_id is None:
-        return Quality(inputs.quality.default, "none")
+        return estimate(inputs.quality.default, "none")
     entry = entries[source_id]
     label = entry.source
     if entry.date and entry.date not in entry.source and not entry.source.startswith("family"):
         label = f"{entry.source} {entry.date}"
-    return Quality(entry.for_task(task), label, source_id)
+    return estimate(entry.for_task(task), label, source_id)
+
+
+def _speed(
+    model: ModelRecord, m: ModelMetrics | None, request: SelectionRequest, out: int
+) -> tuple[float, bool, str]:
+    """(expected latency, measured, size class) of one model, by speed.py's rules."""
+    price = model.output_cost_per_mtok
+    size = class_from_name(model.name) or class_from_price(math.nan if price is None else price)
+    if m is not None and request.kind != "embedding" and m.ttft_p50_ms is not None:
+        rate = m.tps_p50 if m.tps_p50 else CLASSES[size].tokens_per_s
+        return m.ttft_p50_ms + out * 1000.0 / rate, True, size
+    if m is not None and m.latency_p50_ms is not None:
+        return m.latency_p50_ms, True, size
+    thinks = bool(model.capabilities.reasoning)
+    return prior_latency_ms(size, thinks, out, request.kind), False, size
 
 
 def _early_exclusion(
@@ -134,6 +161,7 @@ def _late_exclusion(
     metrics: Mapping[str, ModelMetrics],
     cost: float | None,
     quality: Quality,
+    task: str | None,
 ) -> tuple[str, str] | None:
     tokens = inputs.tokens
     if model.context_length is not None and tokens.total > model.context_length:
@@ -156,18 +184,26 @@ def _late_exclusion(
         if cost > request.max_cost_usd:
             return "budget", f"estimated ${cost:.6f} > max ${request.max_cost_usd:g}"
     if request.max_latency_ms is not None:
-        m = metrics.get(model.id)
-        if (
-            m is not None
-            and m.latency_p50_ms is not None
-            and m.latency_p50_ms > request.max_latency_ms
-        ):
+        out = tokens.output_tokens
+        latency, measured, size = _speed(model, metrics.get(model.id), request, out)
+        if latency > request.max_latency_ms:
+            where = describe(measured, size, bool(model.capabilities.reasoning), out)
             return "latency", (
-                f"expected latency {m.latency_p50_ms:.0f} ms (p50) > max "
-                f"{request.max_latency_ms:g} ms"
+                f"expected latency {latency:,.0f} ms ({where}) > max {request.max_latency_ms:g} ms"
             )
-    if request.min_quality is not None and quality.value < request.min_quality:
-        floor = request.min_quality
+    floor = request.min_quality
+    if floor is None and inputs.strategy == "cost" and request.kind != "embedding":
+        if not quality.known:
+            return "min_quality", (
+                f"quality unknown for task {task or 'general'}: the cost strategy picks among "
+                "rated models (--min-quality 0 includes unrated ones)"
+            )
+        if quality.value < scoring.COST_QUALITY_FLOOR:
+            return "min_quality", (
+                f"quality {quality.value:.2f} ({quality.source}) < the cost strategy's floor "
+                f"{scoring.COST_QUALITY_FLOOR:g} (--min-quality 0 turns it off)"
+            )
+    if floor is not None and quality.value < floor:
         return "min_quality", (
             f"quality {quality.value:.2f} ({quality.source}) < --min-quality {floor:g}"
         )
@@ -206,9 +242,12 @@ def _score(
     versions: Mapping[str, int],
 ) -> list[ScoredCandidate]:
     metrics = [found.get(m.id) or no_measurements(m.id) for m, _, _ in qualifying]
-    measured = [x.latency_p50_ms for x in metrics if x.latency_p50_ms is not None]
-    prior = _median(measured) if measured else scoring.LATENCY_PRIOR_MS[request.kind]
-    latencies = [prior if x.latency_p50_ms is None else x.latency_p50_ms for x in metrics]
+    out_tokens = inputs.tokens.output_tokens
+    speeds = [
+        _speed(m, x if x.measured else None, request, out_tokens)
+        for (m, _, _), x in zip(qualifying, metrics, strict=True)
+    ]
+    latencies = [v for v, _, _ in speeds]
     smoothed = [scoring.smoothed_success_rate(x.successes, x.calls) for x in metrics]
     qualities = [q for _, _, q in qualifying]
     perf = _relative(
@@ -228,10 +267,7 @@ def _score(
     else:
         cost = [1.0 for _ in costs]
     rel = _relative(smoothed, higher_is_better=True, min_span=scoring.MIN_SPAN_RELIABILITY)
-    qual = [min(1.0, max(0.0, q.value)) for q in qualities]
-    unmeasured: tuple[str, ...] = (f"latency unmeasured: prior {prior:.0f} ms",)
-    if request.max_latency_ms is not None:
-        unmeasured += ("not checked against --max-latency (no measurements)",)
+    qual = [min(1.0, max(0.0, q.lower)) for q in qualities]
     w, b = inputs.weights, scoring.BALANCED
     out = []
     for i, (model, est_cost, quality) in enumerate(qualifying):
@@ -240,8 +276,13 @@ def _score(
         notes: tuple[str, ...] = ()
         if est_cost is None:
             notes += ("price unknown: scored as the most expensive candidate",)
-        if m.latency_p50_ms is None:
-            notes += unmeasured
+        _, was_measured, size = speeds[i]
+        if not was_measured:
+            source = describe(False, size, bool(model.capabilities.reasoning), out_tokens)
+            notes += (
+                f"latency unmeasured: {source} -> {latencies[i]:,.0f} ms "
+                f"(`jarvis models probe {model.id}` measures it)",
+            )
         if model.context_length is None:
             notes += ("context length unknown",)
         assumed = model.supports(request.kind) is None
@@ -257,7 +298,7 @@ def _score(
                 m,
                 est_cost,
                 latencies[i],
-                m.latency_p50_ms is not None,
+                was_measured,
                 smoothed[i],
                 quality.value,
                 scoring.SubScores(p, c, r, q),
@@ -268,9 +309,18 @@ def _score(
                 quality.model_id,
                 versions.get(model.id, 1),
                 assumed,
+                quality.margin,
             )
         )
-    out.sort(key=lambda s: (-s.total, -s.quality, -s.tiebreak, not s.usable, s.model.id))
+    out.sort(
+        key=lambda s: (
+            -s.total,
+            -(s.quality - s.quality_margin),
+            -s.tiebreak,
+            not s.usable,
+            s.model.id,
+        )
+    )
     return out
 
 
@@ -319,7 +369,7 @@ def reference_rank(
             continue
         cost = cost_usd(model, tokens.input_tokens, tokens.output_tokens)
         quality = _quality(model, inputs, task.quality_key)
-        why = _late_exclusion(model, request, inputs, metrics, cost, quality)
+        why = _late_exclusion(model, request, inputs, metrics, cost, quality, task.quality_key)
         if why is None:
             qualifying.append((model, cost, quality))
         else:

@@ -123,11 +123,13 @@ def test_unscored_models_get_the_low_default_never_one() -> None:
     models.append(chat("other/mystery", 0.01))
     result = run(models, "quality", entries, prompt="hello")
     mystery = next(c for c in result.candidates if c.model.id == "other/mystery")
-    assert (mystery.quality, mystery.quality_source, mystery.scores.quality) == (0.3, "none", 0.3)
+    # ranked on the lower bound: the default less the margin of an unscored model
+    assert (mystery.quality, mystery.quality_source, mystery.quality_margin) == (0.3, "none", 0.15)
+    assert mystery.scores.quality == pytest.approx(0.15)
     assert not mystery.quality_known
     assert result.candidates[-1].model.id == "other/mystery"
     alone = run([chat("other/mystery")], "quality")
-    assert alone.chosen.scores.quality == 0.3 and alone.confidence == 0.0
+    assert alone.chosen.scores.quality == pytest.approx(0.15) and alone.confidence == 0.0
 
 
 def test_a_model_listed_elsewhere_borrows_the_score_by_name() -> None:
@@ -172,7 +174,7 @@ def test_dated_snapshots_and_latest_aliases_are_one_candidate() -> None:
         chat("mistral/mistral-large-2411"),
         chat("mistral/mistral-large-latest"),
     ]
-    result = run(models, "cost")
+    result = run(models, "cost", min_quality=0.0)
     rows = {c.model.id: c.versions for c in result.candidates}
     assert rows == {"openai/gpt-5-nano": 2, "mistral/mistral-large-latest": 3}
     why = {e.model_id: (e.code, e.reason) for e in result.excluded}
@@ -180,15 +182,15 @@ def test_dated_snapshots_and_latest_aliases_are_one_candidate() -> None:
         "version",
         "a version of openai/gpt-5-nano (--all-versions lists every version)",
     )
-    every = run(models, "cost", all_versions=True)
+    every = run(models, "cost", min_quality=0.0, all_versions=True)
     assert len(every.candidates) == 5 and not every.excluded
-    pinned = run(models, "cost", preferred_model="openai/gpt-5-nano-2025-08-07")
+    pinned = run(models, "cost", min_quality=0.0, preferred_model="openai/gpt-5-nano-2025-08-07")
     assert pinned.model_id == "openai/gpt-5-nano-2025-08-07"
 
 
 def test_without_an_alias_the_latest_snapshot_stands_for_the_model() -> None:
     models = [chat("anthropic/claude-x-20240620"), chat("anthropic/claude-x-20241022")]
-    result = run(models, "cost")
+    result = run(models, "cost", min_quality=0.0)
     assert [c.model.id for c in result.candidates] == ["anthropic/claude-x-20241022"]
 
 
@@ -198,14 +200,14 @@ def test_variants_are_left_out_of_a_plain_text_request_unless_asked_for() -> Non
         chat("openai/gpt-4o-mini-audio-preview", 0.1, capabilities=CHAT._replace(audio=True)),
         chat("openai/gpt-4o-search-preview", 0.1),
     ]
-    result = run(models, "cost")
+    result = run(models, "cost", min_quality=0.0)
     assert result.model_id == "openai/gpt-4o-mini"
     why = {e.model_id: e for e in result.excluded}
     assert why["openai/gpt-4o-mini-audio-preview"].code == "variant"
     assert why["openai/gpt-4o-search-preview"].reason.startswith("search variant")
-    asked = run(models, "cost", preferred_model="openai/gpt-4o-search-preview")
+    asked = run(models, "cost", min_quality=0.0, preferred_model="openai/gpt-4o-search-preview")
     assert asked.model_id == "openai/gpt-4o-search-preview"
-    audio = run(models, "cost", capabilities=("audio",))
+    audio = run(models, "cost", min_quality=0.0, capabilities=("audio",))
     assert audio.model_id == "openai/gpt-4o-mini-audio-preview"
 
 

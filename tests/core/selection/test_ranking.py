@@ -9,9 +9,10 @@ import pytest
 from jarvis_cli.core.errors import ExitCode, NoSuitableModelError
 from jarvis_cli.core.providers.base import Capabilities
 from jarvis_cli.core.registry.records import ModelRecord
+from jarvis_cli.core.selection import speed
 from jarvis_cli.core.selection.cost import TokenEstimate
 from jarvis_cli.core.selection.metrics import ModelMetrics
-from jarvis_cli.core.selection.quality import FALLBACK_DEFAULT
+from jarvis_cli.core.selection.quality import FALLBACK_DEFAULT, source_margin
 from jarvis_cli.core.selection.ranking import rank
 from jarvis_cli.core.selection.scoring import BUILTIN_WEIGHTS, Weights
 from jarvis_cli.core.selection.types import RankInputs, SelectionRequest, SelectionResult
@@ -81,6 +82,10 @@ def run(
         now=NOW,
     )
     found = {m.model_id: m for m in metrics}
+    if strategy == "cost":
+        # These models are unscored: test the cost arithmetic with the quality floor off
+        # (`--min-quality 0`); test_cost_floor_* test the floor itself.
+        request.setdefault("min_quality", 0.0)
     return rank(SelectionRequest(**request), models, inputs, found)  # type: ignore[arg-type]
 
 
@@ -127,8 +132,10 @@ def test_performance_strategy_picks_the_lowest_measured_latency() -> None:
     assert "faster" in result.reasoning and "400 ms" in result.reasoning
 
 
-def test_unmeasured_model_gets_the_median_of_measured_latencies_as_prior() -> None:
-    models = [model("a/m1"), model("b/m2"), model("c/m3"), model("d/new")]
+def test_unmeasured_model_gets_its_size_class_prior_not_the_median_of_others() -> None:
+    # Issue 24: the median of measured candidates made every unmeasured model tie; the
+    # prior now comes from the model's own size class (selection/speed.py).
+    models = [model("a/m1"), model("b/m2"), model("c/m3"), model("d/new", 2, 5)]
     metrics = [
         measured("a/m1", 10, 10, 500),
         measured("b/m2", 10, 10, 1000),
@@ -136,9 +143,10 @@ def test_unmeasured_model_gets_the_median_of_measured_latencies_as_prior() -> No
     ]
     result = run(models, "performance", metrics=metrics)
     new = next(c for c in result.candidates if c.model.id == "d/new")
-    assert new.expected_latency_ms == 1000
+    medium = speed.CLASSES["medium"]
+    assert new.expected_latency_ms == medium.ttft_ms + 500 * 1000 / medium.tokens_per_s
     assert not new.latency_measured
-    assert any("latency unmeasured" in n for n in new.notes)
+    assert any("latency unmeasured: prior: medium class, 500 output tokens" in n for n in new.notes)
 
 
 def test_reliability_strategy_picks_the_highest_smoothed_success_rate() -> None:
@@ -177,13 +185,19 @@ def test_relative_sub_scores_of_a_single_candidate_are_one_but_unscored_quality_
         "performance": 1.0,
         "cost": 1.0,
         "reliability": 1.0,
-        "quality": FALLBACK_DEFAULT,  # absolute: no 1.0 for being the best of the unknown
+        # absolute, and ranked on its lower bound: no 1.0 for being the best of the unknown
+        "quality": FALLBACK_DEFAULT - source_margin("none"),
     }
     assert one.chosen.quality_source == "none"
     assert "the only qualifying model" in one.reasoning
     same = run([model("a/x"), model("b/y")], "balanced")
     w = same.weights
-    expected = w.performance + w.cost + w.reliability + w.quality * FALLBACK_DEFAULT
+    expected = (
+        w.performance
+        + w.cost
+        + w.reliability
+        + w.quality * (FALLBACK_DEFAULT - source_margin("none"))
+    )
     assert all(c.total == pytest.approx(expected) for c in same.candidates)
 
 
@@ -229,16 +243,21 @@ def test_free_local_model_is_free_only_when_the_catalog_says_zero() -> None:
     assert next(c for c in result.candidates if c.model.id == "ollama/unpriced").scores.cost == 0
 
 
-def test_latency_constraint_excludes_measured_slow_models_and_flags_unmeasured_ones() -> None:
-    models = [model("a/slow"), model("b/fast"), model("c/unmeasured")]
+def test_latency_constraint_binds_on_measurements_and_on_priors() -> None:
+    # Issue 24: unmeasured models used to be kept and flagged ("not checked against
+    # --max-latency"); now their prior binds like a measurement.
+    models = [model("a/slow"), model("b/fast"), model("c/unmeasured", 2, 5)]
     metrics = [measured("a/slow", 10, 10, 5000), measured("b/fast", 10, 10, 300)]
     result = run(models, "balanced", metrics=metrics, max_latency_ms=1000)
     assert reasons(result)["a/slow"] == (
         "latency",
-        "expected latency 5000 ms (p50) > max 1000 ms",
+        "expected latency 5,000 ms (measured) > max 1000 ms",
     )
-    unmeasured = next(c for c in result.candidates if c.model.id == "c/unmeasured")
-    assert "not checked against --max-latency (no measurements)" in unmeasured.notes
+    assert reasons(result)["c/unmeasured"] == (
+        "latency",
+        "expected latency 6,950 ms (prior: medium class, 500 output tokens) > max 1000 ms",
+    )
+    assert [c.model.id for c in result.candidates] == ["b/fast"]
 
 
 def test_every_filter_leaves_a_reason() -> None:
@@ -314,7 +333,7 @@ def test_include_unusable_still_leaves_out_local_servers_nobody_set_up() -> None
         unusable_reasons=inputs_reason,
         now=NOW,
     )
-    result = rank(SelectionRequest(include_unusable=True), models, inputs)
+    result = rank(SelectionRequest(include_unusable=True, min_quality=0.0), models, inputs)
     assert result.model_id == "a/x"  # a key would unlock it; ollama needs a server
     assert reasons(result)["ollama/free"] == ("not_set_up", "ollama is not set up")
 
@@ -425,3 +444,39 @@ def test_no_suitable_model_lists_the_most_common_reasons_with_counts() -> None:
 def test_empty_registry_is_no_suitable_model() -> None:
     with pytest.raises(NoSuitableModelError, match="registry is empty"):
         run([], "cost")
+
+
+def test_cost_floor_keeps_rated_models_and_min_quality_0_opts_out() -> None:
+    models = [model("a/unrated-cheap", 0.01, 0.01), model("b/rated", 1, 2, quality=0.6)]
+    models.append(model("c/weak", 0.1, 0.1, quality=0.3))
+    inputs = RankInputs(
+        strategy="cost",
+        weights=Weights.normalized(BUILTIN_WEIGHTS["cost"], name="cost"),
+        tokens=TokenEstimate(1000, 500, "default"),
+        usable_providers={"a": True, "b": True, "c": True},
+        now=NOW,
+    )
+    floored = rank(SelectionRequest(), models, inputs)
+    assert floored.model_id == "b/rated"
+    why = reasons(floored)
+    assert why["a/unrated-cheap"] == (
+        "min_quality",
+        "quality unknown for task general: the cost strategy picks among rated models "
+        "(--min-quality 0 includes unrated ones)",
+    )
+    assert why["c/weak"] == (
+        "min_quality",
+        "quality 0.30 (user) < the cost strategy's floor 0.4 (--min-quality 0 turns it off)",
+    )
+    assert rank(SelectionRequest(min_quality=0.0), models, inputs).model_id == "a/unrated-cheap"
+    # an explicit floor replaces the default one and compares values (unrated: 0.30)
+    assert rank(SelectionRequest(min_quality=0.2), models, inputs).model_id == "a/unrated-cheap"
+    assert rank(SelectionRequest(min_quality=0.35), models, inputs).model_id == "b/rated"
+    embed = Capabilities(chat=False, completion=False, embeddings=True)
+    vectors = [model("a/e1", 0.01, None, caps=embed), model("b/e2", 0.1, None, caps=embed)]
+    picked = rank(
+        SelectionRequest(kind="embedding"),
+        vectors,
+        inputs._replace(tokens=TokenEstimate(100, 0, "default")),
+    )
+    assert picked.model_id == "a/e1"  # no task quality for embeddings: no floor

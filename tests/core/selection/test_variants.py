@@ -83,7 +83,7 @@ def test_name_facts_are_stored_per_table_version_and_rebuilt_when_corrupt(
     assert facts.base == {2: "gpt-5-nano"} and facts.variant == {0: "audio"}
     assert facts.not_chat == {3: "embed"}
     stored = conn.execute("SELECT version FROM snapshots WHERE name = ?", (SNAPSHOT,)).fetchone()
-    assert stored is not None and stored[0].startswith("7:1:")  # + the bundled ids' digest
+    assert stored is not None and stored[0].startswith("n2:7:1:")  # + the bundled ids' digest
     conn.execute("UPDATE snapshots SET data = x'00' WHERE name = ?", (SNAPSHOT,))
     assert name_facts(conn, table, scored.keys()) == facts
     # Other bundled ids (a jarvis upgrade) are not served the old snapshot.

@@ -1,0 +1,98 @@
+"""The task classifier: a linear model over `task_features`, its weights in
+`jarvis_cli/data/task_model.tsv` (derived by `scripts/derive_task_model.py` from
+real, labelled prompts; sources and licences in jarvis_cli/data/task_model.NOTICE).
+
+The file is a JSON header line (classes, scale, bias, priors) and one line per
+feature, `NAME<TAB>w1,w2,…` (integers, one per class, x scale), sorted by name. It
+is read on the first classification only and split into lines; a feature's line is
+found by bisection and parsed when a prompt has that feature. A prompt's score for a
+category is the bias plus its known features' weights divided by sqrt(number of
+features), as in fitting, plus the fixed priors of its keyword lists and tables; the
+evidence is the features that most separate the winner from the runner-up.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from bisect import bisect_left
+from functools import lru_cache
+from pathlib import Path
+
+from jarvis_cli.core.selection.task_features import describe, features
+
+MODEL_FILE = Path(__file__).resolve().parents[2] / "data" / "task_model.tsv"
+EVIDENCE = 3
+
+
+class Guess:
+    """A classification: the category, its probability and the strongest evidence."""
+
+    __slots__ = ("category", "evidence", "probability")
+
+    def __init__(self, category: str, probability: float, evidence: tuple[str, ...]) -> None:
+        self.category = category
+        self.probability = probability
+        self.evidence = evidence
+
+
+class TaskModel:
+    """The weight table, parsed lazily per feature."""
+
+    def __init__(self, text: str) -> None:
+        header, _, body = text.partition("\n")
+        meta = json.loads(header)
+        self.classes: tuple[str, ...] = tuple(meta["classes"])
+        self.scale = float(meta["scale"])
+        self.bias = [float(b) for b in meta["bias"]]
+        self.priors = {
+            f: (self.classes.index(c), float(v) * self.scale)
+            for f, (c, v) in meta["priors"].items()
+        }
+        # The lines are sorted by feature name (a tab sorts before any name character),
+        # so a feature is found by bisection; nothing else is parsed up front.
+        self._lines = body.rstrip("\n").split("\n")
+
+    def weights(self, feature: str) -> list[int] | None:
+        key = feature + "\t"
+        i = bisect_left(self._lines, key)
+        if i < len(self._lines) and self._lines[i].startswith(key):
+            return [int(w) for w in self._lines[i][len(key) :].split(",")]
+        return None
+
+    def classify(self, prompt: str) -> Guess:
+        """The most probable category of `prompt`, with its evidence."""
+        feats = sorted(features(prompt))
+        k = len(self.classes)
+        norm = 1.0 / math.sqrt(len(feats) or 1)
+        # Each known feature's contribution to each class's score (in weight units).
+        parts: list[tuple[str, list[float]]] = []
+        for f in feats:
+            ws = self.weights(f)
+            part = [w * norm for w in ws] if ws is not None else None
+            if f in self.priors:
+                c, value = self.priors[f]
+                part = part or [0.0] * k
+                part[c] += value
+            if part is not None:
+                parts.append((f, part))
+        scores = list(self.bias)
+        for _, part in parts:
+            for c in range(k):
+                scores[c] += part[c]
+        ranked = sorted(range(k), key=lambda c: (-scores[c], self.classes[c]))
+        best, second = ranked[0], ranked[1]
+        top = scores[best]
+        probability = 1.0 / sum(math.exp((s - top) / self.scale) for s in scores)
+        margins = sorted(
+            ((p[best] - p[second], f) for f, p in parts if p[best] > p[second]),
+            key=lambda m: (-m[0], m[1]),
+        )
+        evidence = tuple(dict.fromkeys(describe(f, prompt) for _, f in margins[:EVIDENCE]))
+        return Guess(self.classes[best], probability, evidence)
+
+
+@lru_cache(maxsize=1)
+def shipped_model() -> TaskModel:
+    """The bundled weight table, read once per process."""
+    return TaskModel(MODEL_FILE.read_text(encoding="utf-8"))
