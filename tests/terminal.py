@@ -23,8 +23,9 @@ class Terminal:
     proc: subprocess.Popen[bytes]
     fd: int  # the controlling side
 
-    def read_until(self, marker: bytes, timeout: float = 30) -> bytes:
-        """Everything shown until `marker` appears (fails the test after `timeout`)."""
+    def read_until(self, marker: bytes, timeout: float = 90) -> bytes:
+        """Everything shown until `marker` appears (fails the test after `timeout`: generous,
+        since a loaded machine can take many seconds to start jarvis)."""
         out = b""
         deadline = time.monotonic() + timeout
         while marker not in out:
