@@ -67,6 +67,36 @@ class Behavior:
     tool_calls: list[dict[str, str]] | None = None  # [{"name", "arguments" (a string)}]
     tool_call_deltas: list[list[dict[str, Any]]] | None = None  # streamed: raw
     #   delta.tool_calls of each chunk, exactly as given (for tricky chunking)
+    # Issue 23 (budgets that bound the bill). template_tokens: bill prompt tokens the
+    # way a real chat template does (`template_prompt_tokens`), not `prompt_tokens`.
+    # honour_max_tokens: bill at most the max_tokens / max_completion_tokens sent
+    # (a server that ignores the limit bills `completion_tokens` whatever was sent).
+    template_tokens: bool = False
+    honour_max_tokens: bool = False
+
+
+# A realistic chat template (ChatML with a short default system prompt): 7 tokens per
+# request, 3 per message around its content, content at one token per 3 UTF-8 bytes
+# (English is ~4 bytes a token, CJK 3 bytes a character). "hi" bills 11 tokens.
+TEMPLATE_REQUEST_TOKENS = 7
+TEMPLATE_MESSAGE_TOKENS = 3
+
+
+def template_prompt_tokens(body: Any) -> int:
+    """Prompt tokens a ChatML-like template bills for a chat/completion request body."""
+    if not isinstance(body, dict):
+        return TEMPLATE_REQUEST_TOKENS
+    messages = body.get("messages")
+    if not isinstance(messages, list):
+        messages = [{"content": str(body.get("prompt", ""))}]
+    total = TEMPLATE_REQUEST_TOKENS
+    for m in messages:
+        content = m.get("content") if isinstance(m, dict) else None
+        text = content if isinstance(content, str) else json.dumps(content)
+        total += TEMPLATE_MESSAGE_TOKENS + -(-len(text.encode()) // 3)
+    for tool in body.get("tools") or []:
+        total += -(-len(json.dumps(tool).encode()) // 3)
+    return total
 
 
 class Headers(dict[str, str]):
@@ -387,11 +417,19 @@ class _Handler(BaseHTTPRequestHandler):
     # --- bodies -----------------------------------------------------------------
 
     @staticmethod
-    def _usage(behavior: Behavior) -> dict[str, int]:
+    def _usage(behavior: Behavior, body: Any = None) -> dict[str, int]:
+        prompt = template_prompt_tokens(body) if behavior.template_tokens else None
+        prompt = behavior.prompt_tokens if prompt is None else prompt
+        completion = behavior.completion_tokens
+        limit = None
+        if isinstance(body, dict):
+            limit = body.get("max_completion_tokens") or body.get("max_tokens")
+        if behavior.honour_max_tokens and isinstance(limit, int):
+            completion = min(completion, limit)
         return {
-            "prompt_tokens": behavior.prompt_tokens,
-            "completion_tokens": behavior.completion_tokens,
-            "total_tokens": behavior.prompt_tokens + behavior.completion_tokens,
+            "prompt_tokens": prompt,
+            "completion_tokens": completion,
+            "total_tokens": prompt + completion,
         }
 
     def _completion_body(self, body: Any, behavior: Behavior, *, chat: bool) -> dict[str, Any]:
@@ -428,7 +466,7 @@ class _Handler(BaseHTTPRequestHandler):
             "created": int(time.time()),
             "model": model or "unknown",
             "choices": choices,
-            "usage": self._usage(behavior),
+            "usage": self._usage(behavior, body),
         }
 
     def _embedding_body(self, body: Any, behavior: Behavior) -> dict[str, Any]:
@@ -531,7 +569,7 @@ class _Handler(BaseHTTPRequestHandler):
         )
         events.append({**base, "choices": [last]})
         if want_usage and behavior.stream_usage:
-            events.append({**base, "choices": [], "usage": self._usage(behavior)})
+            events.append({**base, "choices": [], "usage": self._usage(behavior, body)})
 
         for i, event in enumerate(events):
             if behavior.close_early_after is not None and i >= behavior.close_early_after:

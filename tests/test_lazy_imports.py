@@ -91,3 +91,23 @@ def test_psycopg_loads_only_for_a_team_store(pg_url: str) -> None:
     assert loaded_after(plain, ("psycopg",)) == []
     team = f"import os\nos.environ['JARVIS_STORE_URL'] = {pg_url!r}\n{plain}"
     assert loaded_after(team, ("psycopg",)) == ["psycopg"]
+
+
+SERVER = ("uvicorn", "httptools", "uvloop", "jarvis_cli.serve.server", "jarvis_cli.serve.app")
+
+
+def test_the_server_stack_loads_only_for_serve() -> None:
+    """issue 26: `--help`, `serve --help` and a complete load no part of the server."""
+    help_code = (
+        "from jarvis_cli.cli import run\n"
+        "import contextlib, io\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        "    run(['--help'])\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        "    run(['serve', '--help'])"
+    )
+    assert loaded_after(help_code, SERVER) == []
+    plain = f"EXTRA = []\nEXPECTED = 'Hello from fake\\n'\n{_COMPLETE_PROBE}"
+    assert loaded_after(plain, SERVER) == []
+    # The probe does see it once the server is imported:
+    assert loaded_after("import jarvis_cli.serve.app, uvicorn", SERVER[:1]) == ["uvicorn"]

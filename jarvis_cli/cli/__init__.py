@@ -54,6 +54,16 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "select",
         "Show the model jarvis would pick for a request, its fallbacks and the reasoning.",
     ),
+    "rate": (
+        "jarvis_cli.cli.rate",
+        "rate",
+        "Rate an answer (good, bad or 0..1): selection learns from it.",
+    ),
+    "outcomes": (
+        "jarvis_cli.cli.outcomes",
+        "app",
+        "Outcomes selection learns from: ratings, automatic signals and imported evaluations.",
+    ),
     "models": (
         "jarvis_cli.cli.models",
         "app",
@@ -93,6 +103,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "jarvis_cli.cli.config",
         "app",
         "Read and change config.toml settings by name (e.g. defaults.model).",
+    ),
+    "serve": (
+        "jarvis_cli.cli.serve",
+        "app",
+        "Serve the OpenAI API on HTTP for agents and editors, with routing, fallbacks, budgets.",
     ),
     "doctor": (
         "jarvis_cli.cli.doctor",

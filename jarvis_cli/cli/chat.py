@@ -19,7 +19,7 @@ from jarvis_cli.cli.request_content import (
 
 HELP = (
     "commands: /model [ID] show or switch the model, /attach PATH|URL attach a file to "
-    "your next message, /clear forget the history, /exit quit"
+    "your next message, /good /bad rate the last answer, /clear forget the history, /exit quit"
 )
 
 
@@ -109,6 +109,7 @@ def chat(
     current, fallbacks = chain[0], tuple(chain[1:])
     render.message(f"jarvis: chatting with {current}; {HELP}")
     parts: list[str] = []  # text shown during the current turn
+    last: tuple[str, str, str] | None = None  # request id, model, prompt of the last answer
 
     def on_text(delta: str) -> None:
         parts.append(delta)
@@ -148,6 +149,23 @@ def chat(
             history = [m for m in history if m.role == "system"]
             conversation_id = new_conversation_id()
             render.message("jarvis: history cleared")
+            continue
+        if text in ("/good", "/bad"):
+            if last is None:
+                render.message("jarvis: nothing answered yet to rate")
+                continue
+            from jarvis_cli.core.runs.outcomes import RATINGS, record
+
+            record(
+                ctx.store,
+                request_id=last[0],
+                model_id=last[1],
+                score=RATINGS[text[1:]],
+                source="rate",
+                prompt=last[2],
+                keep_prompt=log,
+            )
+            render.message(f"jarvis: rated {last[1]}'s last answer {text[1:]}")
             continue
         if text == "/model" or text.startswith("/model "):
             wanted = text.removeprefix("/model").strip()
@@ -209,5 +227,6 @@ def chat(
             prompt=text,
             attachments=pending,
         )
+        last = (outcome.request_id, outcome.model_id, text)
         sent.extend(pending)
         pending.clear()

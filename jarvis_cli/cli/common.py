@@ -44,6 +44,18 @@ MinQualityOption = Annotated[
     ),
 ]
 
+PreferOption = Annotated[
+    float | None,
+    typer.Option(
+        "--prefer",
+        min=0,
+        max=1,
+        help="Trade-off knob instead of a strategy: 0 = cheapest, 1 = most accurate; "
+        "ranks by quality - 10^(3-6P) x cost / dearest candidate's cost.",
+        show_default=False,
+    ),
+]
+
 _context: Context | None = None
 
 

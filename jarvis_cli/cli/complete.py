@@ -34,6 +34,8 @@ def _event(message: str) -> None:
 
 def outcome_json(outcome: "Outcome", conversation_id: str | None = None) -> dict[str, Any]:
     """The documented --json shape of complete/embed (see README)."""
+    from jarvis_cli.core.selection.cost import cost_json
+
     usage = outcome.usage
     data: dict[str, Any] = {
         "request_id": outcome.request_id,
@@ -51,6 +53,7 @@ def outcome_json(outcome: "Outcome", conversation_id: str | None = None) -> dict
         "ttft_ms": None if outcome.ttft_ms is None else round(outcome.ttft_ms, 1),
         "finish_reason": outcome.finish_reason,
         "attempts": [{**a.as_json(), "at": render.iso(a.at)} for a in outcome.attempts],
+        **cost_json(outcome.cost),  # issue 23: expected cost and the bound
     }
     if outcome.embeddings is not None:
         del data["text"], data["finish_reason"], data["ttft_ms"], data["conversation_id"]
@@ -287,6 +290,7 @@ def complete(
         system=system,
         prompt=text,
         attachments=attachments,
+        schema="schema" in structured,
     )
     if not json_output:
         _event(_summary(outcome))

@@ -157,9 +157,12 @@ def after_request(
     system: str | None,
     prompt: str,
     attachments: Sequence[Attachment] = (),
+    schema: bool = False,
 ) -> None:
-    """Log one answered request (when `log`), then prune if `[log] retention_days` is due."""
+    """Log one answered request (when `log`), record its automatic outcome signals, then
+    prune if `[log] retention_days` is due."""
     from jarvis_cli.core.runs.content_log import record_request
+    from jarvis_cli.core.runs.outcome_signals import record_signals
 
     if log:
         record_request(
@@ -171,6 +174,7 @@ def after_request(
             prompt=prompt,
             attachments=attachments,
         )
+    record_signals(ctx.store, outcome, schema=schema, prompt=prompt, keep_prompt=log)
     if ctx.config.log.retention_days is not None:
         from jarvis_cli.core.runs.log_prune import maybe_auto_prune
 

@@ -2,7 +2,7 @@
 
 from collections import defaultdict
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -10,14 +10,16 @@ from jarvis_cli.cli import render, tables
 from jarvis_cli.cli.common import (
     JsonOption,
     MinQualityOption,
+    PreferOption,
     TaskOption,
     WideOption,
     get_context,
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
+    from jarvis_cli.core.selection.cost import RequestCost
     from jarvis_cli.core.selection.types import Exclusion, ScoredCandidate, SelectionResult
 
 DEFAULT_MODEL_NOTE = (
@@ -126,6 +128,7 @@ def select(
             help="List dated snapshots and -latest aliases as candidates of their own.",
         ),
     ] = False,
+    prefer: PreferOption = None,
     explain: Annotated[
         bool,
         typer.Option(
@@ -145,6 +148,7 @@ def select(
     Exits 6 when no model qualifies, listing the most common exclusion reasons.
     """
     from jarvis_cli.cli.prompt_input import build_prompt
+    from jarvis_cli.cli.select_json import result_json, shown_costs
     from jarvis_cli.core.selection.engine import SelectionEngine
     from jarvis_cli.core.selection.qualify import NoModelFound
     from jarvis_cli.core.selection.types import SelectionRequest
@@ -169,6 +173,7 @@ def select(
         task=task,
         min_quality=min_quality,
         all_versions=all_versions,
+        prefer=prefer,
     )
     try:
         result = SelectionEngine(ctx).select(request)
@@ -183,10 +188,18 @@ def select(
     pref = result.preferred_model
     if pref is not None and not pref.used:
         render.warn(f"preferred model {pref.model_id} not used: {pref.reason}")
+    shown = result.candidates if explain else result.candidates[:TOP_ROWS]
+    costs = shown_costs(result, text, [c.model for c in shown], output_tokens)
     if json_output:
-        render.emit_json(result_json(result, all_candidates=explain))
+        render.emit_json(result_json(result, all_candidates=explain, costs=costs))
         return
-    _render_human(result, show_usable=include_all or bool(result.notes), explain=explain, wide=wide)
+    _render_human(
+        result,
+        show_usable=include_all or bool(result.notes),
+        explain=explain,
+        wide=wide,
+        costs=costs,
+    )
 
 
 def _usd(value: float | None) -> str:
@@ -202,82 +215,9 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}"
 
 
-def _margin(margin: float) -> str:
-    """`±.10` (the quality's uncertainty; nothing when there is none)."""
-    return f"±{margin:.2f}".replace("0.", ".", 1) if margin else ""
-
-
 def _latency(c: "ScoredCandidate") -> str:
     """Expected latency and where it comes from: `3.6s prior`, `0.8s meas`."""
     return f"{c.expected_latency_ms / 1000:.1f}s {'meas' if c.latency_measured else 'prior'}"
-
-
-def candidate_json(c: "ScoredCandidate", rank: int, task: str) -> dict[str, Any]:
-    m = c.metrics
-    return {
-        "rank": rank,
-        "model_id": c.model.id,
-        "provider": c.model.provider,
-        "model_name": c.model.name,
-        "usable": c.usable,
-        "estimated_cost_usd": c.estimated_cost_usd,
-        "estimated_latency_ms": c.expected_latency_ms if c.latency_measured else None,
-        "latency_measured": c.latency_measured,
-        "calls": m.calls,
-        "success_rate": m.success_rate,
-        "smoothed_success_rate": round(c.smoothed_success_rate, 4),
-        "latency_p50_ms": m.latency_p50_ms,
-        "latency_p95_ms": m.latency_p95_ms,
-        "ttft_p50_ms": m.ttft_p50_ms,
-        "quality": round(c.quality, 4),
-        "quality_source": c.quality_source,
-        "quality_margin": c.quality_margin,
-        "quality_lower": round(c.quality - c.quality_margin, 4),
-        "latency_source": "measured" if c.latency_measured else "prior",
-        "expected_latency_ms": round(c.expected_latency_ms, 1),
-        "quality_model": c.quality_model,
-        "task": task,
-        "versions": c.versions,
-        "type_assumed": c.type_assumed,
-        "context_length": c.model.context_length,
-        "scores": c.scores.as_dict(),
-        "total": round(c.total, 4),
-        "notes": list(c.notes),
-    }
-
-
-def result_json(result: "SelectionResult", *, all_candidates: bool = False) -> dict[str, Any]:
-    """The stable `--json` document of `jarvis select` (see README): the top 10
-    candidates (all of them with `all_candidates`, i.e. --explain)."""
-    pref = result.preferred_model
-    shown = result.candidates if all_candidates else result.candidates[:TOP_ROWS]
-    return {
-        "model_id": result.model_id,
-        "provider": result.provider,
-        "model_name": result.model_name,
-        "usable": result.usable,
-        "strategy": result.strategy,
-        "task": result.task.category,
-        "task_rule": result.task.rule,
-        "weights": result.weights.as_dict(),
-        "fallbacks": list(result.fallbacks),
-        "estimated_cost_usd": result.estimated_cost_usd,
-        "estimated_latency_ms": result.estimated_latency_ms,
-        "confidence": result.confidence,
-        "reasoning": result.reasoning,
-        "input_tokens": result.tokens.input_tokens,
-        "input_tokens_source": result.tokens.input_source,
-        "output_tokens": result.tokens.output_tokens,
-        "preferred_model": None
-        if pref is None
-        else {"model_id": pref.model_id, "used": pref.used, "reason": pref.reason},
-        "notes": list(result.notes),
-        "candidate_count": len(result.candidates),
-        "candidates": [candidate_json(c, i + 1, result.task.category) for i, c in enumerate(shown)],
-        "excluded": [
-            {"model_id": e.model_id, "code": e.code, "reason": e.reason} for e in result.excluded
-        ],
-    }
 
 
 def _candidate_columns(
@@ -285,15 +225,12 @@ def _candidate_columns(
 ) -> "list[tuple[tables.Column, Callable[[ScoredCandidate], object]]]":
     """The selection table's columns, each with its cell. Priority 0 is always shown;
     higher numbers are hidden first on a narrow terminal (`--wide` shows every one)."""
+    from jarvis_cli.cli.select_quality import quality_cell
     from jarvis_cli.cli.tables import ID, NUM, Column
-    from jarvis_cli.core.selection.quality import short_mark
 
     columns: list[tuple[Column, Callable[[ScoredCandidate], object]]] = [
         (Column("model", ID), _model_cell),
-        (
-            Column("quality"),
-            lambda c: f"{c.quality:.2f}{_margin(c.quality_margin)} {short_mark(c.quality_source)}",
-        ),
+        (Column("quality"), quality_cell),
         (Column("est. cost", NUM), lambda c: _usd(c.estimated_cost_usd)),
         # the deciding figure of `performance` and --max-latency: then always shown
         (Column("latency", NUM, priority=0 if speed_decides else 2), _latency),
@@ -319,7 +256,12 @@ def _model_cell(c: "ScoredCandidate") -> str:
 
 
 def _render_human(
-    result: "SelectionResult", *, show_usable: bool, explain: bool, wide: bool
+    result: "SelectionResult",
+    *,
+    show_usable: bool,
+    explain: bool,
+    wide: bool,
+    costs: "Mapping[str, RequestCost]",
 ) -> None:
     from jarvis_cli.cli.tables import NUM, Column
     from jarvis_cli.core.selection.quality import LEGEND
@@ -341,9 +283,20 @@ def _render_human(
         render.line(f"score = {formula(result)}")
         _render_scores(shown, wide=wide)
     render.line(f"chosen: {result.model_id} (confidence {result.confidence:.2f})")
+    chosen = costs.get(result.model_id)
+    if explain and chosen is not None:
+        render.line(
+            f"cost: expected {_usd(chosen.expected_cost_usd)} ({chosen.expected_input} in + "
+            f"{chosen.expected_output} out), at most {_usd(chosen.max_cost_usd)} "
+            f"({chosen.input_bound} in + {chosen.output_limit} out): {chosen.describe()}"
+        )
     render.line(f"fallbacks: {', '.join(result.fallbacks) or '(none)'}")
     render.line(f"reasoning: {result.reasoning}")
     if explain:
+        from jarvis_cli.cli.select_quality import learned_lines
+
+        for text in learned_lines(result.candidates[:TOP_ROWS]):
+            render.line(text)
         _render_excluded(result.excluded)
     elif result.excluded:
         render.line(f"{len(result.excluded)} models excluded (--explain lists them)")

@@ -26,7 +26,8 @@ def stats(
     """Per-model calls, success rate, latency, tokens and spend, and budget status.
 
     Latency columns are p50/p95 of successful attempts; time to first token is p50
-    of streamed ones. Spend is shown against the limits in config.toml's budgets table.
+    of streamed ones. Spend is shown against the limits in config.toml's budgets table,
+    and overruns (requests billed more than their budget reservation) per model.
     """
     from jarvis_cli.core.runs.usage import parse_duration, usage_report
 
@@ -46,6 +47,8 @@ def stats(
                     "tokens": report.total_tokens,
                     "cost_usd": report.total_cost_usd,
                     "unpriced_calls": report.unpriced_calls,
+                    "overruns": report.overruns,
+                    "overrun_usd": report.overrun_usd,
                 },
                 "budgets": [
                     {**asdict(b), "remaining_usd": b.remaining_usd} for b in report.budgets
@@ -99,6 +102,13 @@ def stats(
             )
         if any(m.estimated_token_calls for m in report.models):
             render.message("~ token counts include jarvis's estimates (no usage reported)")
+        for m in report.models:
+            if m.overruns:
+                render.message(
+                    f"overruns: {m.model_id} billed ${m.overrun_usd:.4f} more than reserved "
+                    f"in {m.overruns} request(s) (a provider ignoring max_tokens, or a "
+                    "tokenizer outside the bound; see README Budgets)"
+                )
     for b in report.budgets:
         render.message(
             f"budget {b.period} {b.scope}: ${b.spent_usd:.4f} of ${b.limit_usd:.4f} "

@@ -100,6 +100,10 @@ def test_json_contract(pair: Pair) -> None:
         "ttft_ms",
         "finish_reason",
         "attempts",
+        # issue 23: what the request was expected to cost and at most could cost
+        "expected_cost_usd",
+        "max_cost_usd",
+        "cost_estimate",
     }
     assert data["text"] == "Hello from fake"
     assert data["model_id"] == "alpha/fake-chat" and data["provider"] == "alpha"

@@ -14,16 +14,22 @@ RequestKind = Literal["chat", "completion", "embedding"]
 
 
 class Message(NamedTuple):
-    role: Literal["system", "user", "assistant"]
+    role: Literal["system", "user", "assistant", "tool"]
     content: str
     # Content parts (text + image/file parts) when the message has attachments; then
     # they are sent instead of `content`, which stays the plain text of the message.
     parts: tuple[dict[str, Any], ...] = ()
+    # Wire fields beyond role/content, sent as given: an assistant turn's `tool_calls`,
+    # a tool result's `tool_call_id` (a conversation relayed by `jarvis serve`).
+    extra: tuple[tuple[str, Any], ...] = ()
 
 
 def wire_message(message: Message) -> dict[str, Any]:
     """The chat API form of a message: plain text, or content parts when it has any."""
-    return {"role": message.role, "content": list(message.parts) or message.content}
+    wire = {"role": message.role, "content": list(message.parts) or message.content}
+    if message.extra:
+        wire.update(message.extra)
+    return wire
 
 
 class Usage(NamedTuple):

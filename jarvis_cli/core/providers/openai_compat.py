@@ -142,11 +142,11 @@ class OpenAICompatAdapter:
     def _bad_response(self, what: str) -> BadResponseError:
         return BadResponseError(f"{self.name}: malformed response ({what})", provider=self.name)
 
-    @staticmethod
-    def _request_args(options: RequestOptions) -> dict[str, Any]:
+    def _request_args(self, options: RequestOptions, *, chat: bool = True) -> dict[str, Any]:
         args: dict[str, Any] = {}
         if options.max_tokens is not None:
-            args["max_tokens"] = options.max_tokens
+            # The legacy completions endpoint only knows max_tokens.
+            args[self.spec.max_tokens_param if chat else "max_tokens"] = options.max_tokens
         if options.temperature is not None:
             args["temperature"] = options.temperature
         if options.response_format is not None:
@@ -243,7 +243,7 @@ class OpenAICompatAdapter:
                 model=model,
                 prompt=prompt,
                 timeout=self._timeout(options.timeout_s),
-                **self._request_args(options),
+                **self._request_args(options, chat=False),
             )
         )
         latency = ms_since(started)

@@ -71,6 +71,9 @@ class ProviderSpec(NamedTuple):
     # response_format json_schema with "strict": true is honoured (OpenAI); elsewhere
     # jarvis sends strict false and validates the answer itself either way.
     strict_schema: bool = False
+    # The chat request's output-token limit: OpenAI's reasoning models refuse
+    # `max_tokens` and take `max_completion_tokens` (every OpenAI chat model does).
+    max_tokens_param: str = "max_tokens"
 
     @property
     def basic_user(self) -> str | None:
@@ -119,6 +122,7 @@ PRESETS: dict[str, ProviderSpec] = {
             description="OpenAI",
             send_openai_org=True,
             strict_schema=True,
+            max_tokens_param="max_completion_tokens",
         ),
         ProviderSpec(
             "anthropic",

@@ -17,6 +17,8 @@ from jarvis_cli.core.errors import ProviderError, StoreError
 from jarvis_cli.core.providers.base import CompletionResult, EmbeddingResult, RequestKind, Usage
 from jarvis_cli.core.registry.records import ModelRecord
 from jarvis_cli.core.runs.budget import Reservation, delete_reservation
+from jarvis_cli.core.selection.bound import Sample
+from jarvis_cli.core.selection.calibration import learn
 from jarvis_cli.core.selection.cost import cost_usd, estimate_tokens
 from jarvis_cli.core.store.connection import Connection, StoreHandle
 
@@ -44,9 +46,16 @@ class Attempt:
     cost_usd: float | None = None
     message: str | None = None  # error message shown to the user (not stored)
     tokens_estimated: bool = False  # token counts are jarvis's estimate, not the provider's
+    # Issue 23: the bound reserved for this attempt (budgeted requests), what the bill
+    # exceeded it by, and the calibration sample it teaches (not a `calls` column).
+    reserved_usd: float | None = None
+    overrun_usd: float | None = None
+    sample: Sample | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        del out["sample"]
+        return out
 
 
 def measured_attempt(
@@ -120,11 +129,12 @@ def record_attempt(
 
 CALL_INSERT_COLUMNS = (
     "request_id, at, model_id, provider, kind, attempt, ok, error_class, status_code,"
-    " latency_ms, ttft_ms, prompt_tokens, completion_tokens, cost_usd, tokens_estimated"
+    " latency_ms, ttft_ms, prompt_tokens, completion_tokens, cost_usd, tokens_estimated,"
+    " reserved_usd, overrun_usd"
 )
-# Rows per INSERT statement: 15 columns each stays under SQLite's oldest default
+# Rows per INSERT statement: 17 columns each stays under SQLite's oldest default
 # limit of 999 bound parameters.
-ROWS_PER_INSERT = 64
+ROWS_PER_INSERT = 48
 
 
 def insert_attempts(
@@ -135,15 +145,17 @@ def insert_attempts(
 
     A reservation given is deleted in the same transaction, so the attempt's actual
     cost replaces the reserved worst case without a moment in which both, or
-    neither, count.
+    neither, count. Attempts carrying a calibration sample teach their model's
+    calibration in the same transaction (selection/calibration.py).
     """
     for reservation in (settle for _, _, settle in items if settle is not None):
         delete_reservation(conn, reservation)
     for start in range(0, len(items), ROWS_PER_INSERT):
         chunk = items[start : start + ROWS_PER_INSERT]
-        values = ",".join(["(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"] * len(chunk))
+        values = ",".join(["(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"] * len(chunk))
         params = [v for request_id, a, _ in chunk for v in _call_row(request_id, a)]
         conn.execute(f"INSERT INTO calls({CALL_INSERT_COLUMNS}) VALUES {values}", params)
+    learn(conn, [(a.model_id, a.sample) for _, a, _ in items if a.sample is not None])
 
 
 def _call_row(request_id: str, a: Attempt) -> tuple[Any, ...]:
@@ -163,6 +175,8 @@ def _call_row(request_id: str, a: Attempt) -> tuple[Any, ...]:
         a.completion_tokens,
         a.cost_usd,
         int(a.tokens_estimated),
+        a.reserved_usd,
+        a.overrun_usd,
     )
 
 

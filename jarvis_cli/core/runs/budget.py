@@ -13,7 +13,9 @@ cannot overspend. A process killed mid-request leaves its reservation until
 default 60 s), after which it no longer counts.
 
 A request is refused (exit 7) when a limit would be exceeded, or when its estimate
-exceeds `--max-cost`. A model with unknown prices cannot be checked: the check
+exceeds `--max-cost`. What the orchestrator passes as the estimate is the request's
+cost *bound* (runs/bounds.py, selection/bound.py): what an honest provider can bill
+at most, given the output limit it is sent. A model with unknown prices cannot be checked: the check
 counts it as $0 and says so in the returned warnings (never silently).
 """
 
@@ -135,7 +137,7 @@ def check_budget(
             )
             raise BudgetExceededError(
                 f"{status.period} {scope} budget exceeded: spent ${status.spent_usd:.4f}{held} "
-                f"+ estimated ${estimate:.4f} for {model_id} > limit ${status.limit_usd:.4f}",
+                f"+ up to ${estimate:.4f} for {model_id} > limit ${status.limit_usd:.4f}",
                 hint="see `jarvis stats`; limits are [budgets] in config.toml",
             )
     return warnings

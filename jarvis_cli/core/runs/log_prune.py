@@ -64,6 +64,7 @@ def prune_log(
         ).fetchone()
         conn.execute("DELETE FROM log_requests WHERE at < ?", (cutoff,))
         attempts = conn.execute("DELETE FROM calls WHERE at < ?", (attempts_from,)).rowcount
+        conn.execute("DELETE FROM outcomes WHERE at < ?", (cutoff,))  # learned with the log
         if attempts:
             conn.execute("DELETE FROM meta WHERE key = ?", (_META_METRICS_WATERMARK,))
         store.set_meta(conn, META_LAST_PRUNE, repr(now))

@@ -48,12 +48,10 @@ from jarvis_cli.core.providers.base import (
 )
 from jarvis_cli.core.registry.records import ModelRecord, split_model_id
 from jarvis_cli.core.runs.attachments import attachment_tokens
-from jarvis_cli.core.runs.attempts import (
-    Attempt,
-    measured_attempt,
-    record_attempt,
-)
+from jarvis_cli.core.runs.attempts import Attempt, measured_attempt, record_attempt
+from jarvis_cli.core.runs.bounds import price_turn, request_shape, settle_facts
 from jarvis_cli.core.runs.budget import Reservation, release, reserve
+from jarvis_cli.core.runs.cancel import RequestCancelled, relay
 from jarvis_cli.core.runs.plan import plan_models, plan_request
 from jarvis_cli.core.runs.requests import CompletionRequest, Outcome
 from jarvis_cli.core.runs.retry import backoff_seconds, final_error
@@ -63,7 +61,8 @@ from jarvis_cli.core.runs.structured_request import (
     check_explicit_models,
     checked_data,
 )
-from jarvis_cli.core.selection.cost import cost_usd, estimate_request_tokens, estimate_tokens
+from jarvis_cli.core.selection.bound import InputShape
+from jarvis_cli.core.selection.cost import estimate_tokens
 
 if TYPE_CHECKING:
     from jarvis_cli.core.context import Context
@@ -103,6 +102,7 @@ class Orchestrator:
         self._ledger = ledger  # a batch's --max-total-cost
         self._recorder = recorder  # a batch's group commit; else a transaction per attempt
         self.attempts_recorded = 0  # by this orchestrator, over all its requests
+        self.trying: str | None = None  # the model being tried now (a stream names it)
 
     # --- running --------------------------------------------------------------
 
@@ -137,17 +137,13 @@ class Orchestrator:
             if not req.stream or on_text is None or req.schema is not None:
                 return adapter.chat(req.messages, record.name, opts)
             stream = adapter.stream_chat(req.messages, record.name, opts)
-            try:
-                for delta in stream:
-                    run.emitted = True
-                    on_text(delta)
-            finally:
-                stream.close()
-            if stream.result is None:  # pragma: no cover - the adapter sets it or raises
+            result = relay(stream, on_text, lambda: setattr(run, "emitted", True), req.cancel)
+            if result is None:  # pragma: no cover - the adapter sets it or raises
                 raise UnavailableError(f"{record.provider}: stream ended without a result")
-            return stream.result
+            return result
 
         timeout = req.timeout_s if req.timeout_s is not None else defaults.timeout_s
+        extra = attachment_tokens(req.attachments)
         run = RunState(
             kind=req.kind,
             prompt=req.prompt_text,
@@ -159,7 +155,9 @@ class Orchestrator:
             timeout_s=timeout,
             call=call,
             request=req,
-            extra_input_tokens=attachment_tokens(req.attachments),
+            extra_input_tokens=extra,
+            shape=request_shape(req, extra),
+            heuristic_input=estimate_tokens(req.prompt_text) + extra,
         )
         return self._run_chain(run, chain, records or {})
 
@@ -195,6 +193,8 @@ class Orchestrator:
             max_cost_usd=None,
             timeout_s=timeout_s or defaults.timeout_s,
             call=call,
+            shape=InputShape.of(texts),
+            heuristic_input=estimate_tokens(prompt),
         )
         return self._run_chain(run, chain)
 
@@ -240,16 +240,10 @@ class Orchestrator:
         raise final_error(run.errors, len(run.attempts), chain)
 
     def _try_model(self, run: RunState, record: ModelRecord) -> Outcome:
-        """Reserve the worst-case cost against the budgets, then try `record`."""
-        tokens = estimate_request_tokens(
-            run.kind,
-            prompt=run.prompt,
-            input_tokens=estimate_tokens(run.prompt) + run.extra_input_tokens
-            if run.extra_input_tokens
-            else None,
-            max_tokens=run.options.max_tokens,
-        )
-        estimate = cost_usd(record, tokens.input_tokens, tokens.output_tokens)
+        """Reserve the cost bound against the budgets, then try `record`."""
+        self.trying = record.id
+        run.cost, run.budgeted = price_turn(self.ctx, run, record, run_limit=bool(self._ledger))
+        estimate = run.cost.max_cost_usd  # the bound (runs/bounds.py), not a guess
         held, warnings = reserve(
             self.ctx.store,
             self.ctx.config.budgets,
@@ -298,7 +292,7 @@ class Orchestrator:
                     result = run.call(adapter, record, opts)
                 else:
                     result = self._limited_call(run, adapter, record, opts)
-            except KeyboardInterrupt:
+            except (KeyboardInterrupt, RequestCancelled):
                 stopped = ProviderError("interrupted by the user", provider=record.provider)
                 self._record(run, record, started_at, t0, error=stopped, cls="interrupted")
                 raise
@@ -348,8 +342,9 @@ class Orchestrator:
 
     def _options(self, run: RunState, record: ModelRecord, remaining: float) -> RequestOptions:
         """This attempt's options: the deadline left, and --schema / --tools for `record`."""
+        limit = run.cost.output_limit if run.cost is not None and run.budgeted else None
         opts = RequestOptions(
-            max_tokens=run.options.max_tokens,
+            max_tokens=limit or run.options.max_tokens,  # what was reserved, when budgeted
             temperature=run.options.temperature,
             timeout_s=remaining,
         )
@@ -387,6 +382,9 @@ class Orchestrator:
             error=error,
             cls=cls,
         )
+        attempt, overrun = settle_facts(run, attempt, result is not None)
+        if overrun is not None:
+            self._on_event(overrun)
         settle = run.reservation if result is not None else None
         if self._recorder is None:
             record_attempt(self.ctx.store, run.request_id, attempt, settle=settle)

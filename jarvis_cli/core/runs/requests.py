@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from jarvis_cli.core.providers.base import Message, RequestKind, ToolCall, Usage
 from jarvis_cli.core.runs.attachments import Attachment
 from jarvis_cli.core.runs.attempts import Attempt
+from jarvis_cli.core.runs.cancel import CancelToken
+from jarvis_cli.core.selection.cost import RequestCost
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,8 @@ class CompletionRequest:
     # -a: every attachment the messages carry (as parts); they add required
     # capabilities, input tokens and size checks (runs/attachments.py).
     attachments: tuple[Attachment, ...] = ()
+    # Set from another thread to stop the request (`jarvis serve`: the client went away).
+    cancel: CancelToken | None = field(default=None, compare=False)
 
     @property
     def prompt_text(self) -> str:
@@ -62,3 +66,4 @@ class Outcome:
     warnings: tuple[str, ...] = ()
     data: Any = None  # --schema: the parsed, validated answer
     tool_calls: tuple[ToolCall, ...] = ()
+    cost: RequestCost | None = None  # the answering model's bound and expectation

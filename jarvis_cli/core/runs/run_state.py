@@ -17,6 +17,8 @@ from jarvis_cli.core.registry.records import ModelRecord
 from jarvis_cli.core.runs.attempts import Attempt, new_request_id
 from jarvis_cli.core.runs.budget import Reservation
 from jarvis_cli.core.runs.requests import CompletionRequest, Outcome
+from jarvis_cli.core.selection.bound import InputShape
+from jarvis_cli.core.selection.cost import RequestCost
 
 Call = Callable[[ProviderAdapter, ModelRecord, RequestOptions], CompletionResult | EmbeddingResult]
 
@@ -42,6 +44,12 @@ class RunState:
     reservation: Reservation | None = None  # budget held for the model being tried
     request: CompletionRequest | None = None  # chat/completion: for --schema / --tools
     extra_input_tokens: int = 0  # attachments' estimate (runs/attachments.py)
+    # Issue 23 (runs/bounds.py): the input's shape for the token bound, the typical
+    # input estimate, and the model being tried: its cost bound, whether it is budgeted.
+    shape: InputShape | None = None
+    heuristic_input: int = 0
+    cost: RequestCost | None = None
+    budgeted: bool = False
 
     def outcome(
         self,
@@ -67,4 +75,5 @@ class RunState:
             warnings=tuple(self.warnings),
             data=data,
             tool_calls=completion.tool_calls if completion else (),
+            cost=self.cost,
         )

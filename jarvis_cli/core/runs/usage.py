@@ -46,6 +46,8 @@ class ModelUsage:
     # failed attempts that were not the model's fault (selection/faults.py): selection's
     # reliability and cooldowns leave them out
     not_model_faults: int = 0
+    overruns: int = 0  # answered attempts billed over their reservation (issue 23)
+    overrun_usd: float = 0.0  # by how much, in total
 
     @property
     def success_rate(self) -> float:
@@ -71,11 +73,19 @@ class UsageReport:
         return sum(m.unpriced_calls for m in self.models)
 
     @property
+    def overruns(self) -> int:
+        return sum(m.overruns for m in self.models)
+
+    @property
+    def overrun_usd(self) -> float:
+        return sum(m.overrun_usd for m in self.models)
+
+    @property
     def total_tokens(self) -> int:
         return sum(m.prompt_tokens + m.completion_tokens for m in self.models)
 
 
-_NONE = (0, 0, 0, 0, 0)
+_NONE = (0, 0, 0, 0, 0, 0, 0)
 
 
 def usage_report(
@@ -95,7 +105,9 @@ def usage_report(
         "SELECT model_id, COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0),"
         " COALESCE(SUM(cost_usd), 0),"
         " COALESCE(SUM(CASE WHEN ok = 1 AND cost_usd IS NULL THEN 1 ELSE 0 END), 0),"
-        " COALESCE(SUM(tokens_estimated), 0) FROM calls WHERE at >= ?"
+        " COALESCE(SUM(tokens_estimated), 0),"
+        " COALESCE(SUM(CASE WHEN overrun_usd > 0 THEN 1 ELSE 0 END), 0),"
+        " COALESCE(SUM(overrun_usd), 0) FROM calls WHERE at >= ?"
     )
     params: tuple[object, ...] = (since,)
     if model_id is not None:
@@ -129,6 +141,8 @@ def usage_report(
             not_model_faults=sum(
                 n for name, n in outcomes.get(mid, {}).items() if name in NOT_MODEL_FAULTS
             ),
+            overruns=int(totals.get(mid, _NONE)[5]),
+            overrun_usd=float(totals.get(mid, _NONE)[6]),
         )
         for mid, m in perf.items()
     ]

@@ -1,19 +1,22 @@
 """CostEstimator: tokens of a request and its price in USD from the registry's prices.
 
-Token estimate: ceil(characters / 4), the usual rule of thumb for English text
+Typical token estimate: ceil(characters / 4), the usual rule of thumb for English text
 with OpenAI-style BPE tokenizers (it overestimates code a little and underestimates
 CJK text). It is only used before a call; the provider's reported usage replaces it
-when the call is recorded. A price that the registry does not know stays unknown
+when the call is recorded. It is not a bound: budgets reserve `request_cost`'s
+bound (selection/bound.py), and a model's calibration replaces both figures once
+its provider has billed a few requests. A price that the registry does not know stays unknown
 (None): it is never treated as free.
 """
 
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from jarvis_cli.core.providers.base import RequestKind
 from jarvis_cli.core.registry.records import ModelRecord
+from jarvis_cli.core.selection.bound import Fit, InputShape
 
 CHARS_PER_TOKEN = 4
 DEFAULT_INPUT_TOKENS = 1000  # no prompt and no --input-tokens: the seed's default
@@ -92,3 +95,87 @@ def cost_usd(model: ModelRecord, input_tokens: int, output_tokens: int) -> float
     if input_tokens == 0 and output_tokens == 0 and model.input_cost_per_mtok is None:
         return None
     return total
+
+
+def output_limit(
+    kind: RequestKind, explicit: int | None, default: int, model_max: int | None
+) -> int:
+    """The output tokens a budgeted request is limited to: an explicit --max-tokens wins;
+    else `default` ([budgets] max_output_tokens) capped by the model's known maximum."""
+    if kind == "embedding":
+        return 0
+    if explicit is not None:
+        return explicit
+    return min(default, model_max) if model_max else default
+
+
+class RequestCost(NamedTuple):
+    """A request's cost on one model: the bound reserved, and the typical expectation."""
+
+    input_bound: int
+    output_limit: int
+    max_cost_usd: float | None  # the bound: what an honest provider bills at most
+    expected_input: int
+    expected_output: int
+    expected_cost_usd: float | None
+    source: str  # "rule" or "calibration" (see selection/bound.py)
+    samples: int  # bills the calibration learned from (0 for the rule)
+
+    def describe(self) -> str:
+        """Where the figures came from, for --explain."""
+        if self.source == "rule":
+            return "rule (UTF-8 bytes + per-message and per-request allowances)"
+        if self.source == "option":
+            return "--input-tokens as given"
+        return f"calibration from {self.samples} billed requests"
+
+
+def request_cost(
+    model: ModelRecord,
+    shape: InputShape,
+    fit: Fit | None,
+    *,
+    output_tokens: int,
+    heuristic_input: int,
+) -> RequestCost:
+    """Bound and expectation for `shape` on `model` with an output limit of `output_tokens`.
+
+    Without a calibration the bound is the rule's and the expectation the old
+    heuristic (`heuristic_input`, ceil(chars / 4)); with one, both are the model's own.
+    """
+    if fit is None:
+        bound, expected, source, n = shape.rule_bound(), heuristic_input, "rule", 0
+    else:
+        bound = fit.bound(shape)
+        expected = min(bound, math.ceil(bound * fit.typical))
+        source, n = "calibration", fit.n
+    typical_out = min(DEFAULT_OUTPUT_TOKENS, output_tokens)
+    return RequestCost(
+        input_bound=bound,
+        output_limit=output_tokens,
+        max_cost_usd=cost_usd(model, bound, output_tokens),
+        expected_input=expected,
+        expected_output=typical_out,
+        expected_cost_usd=cost_usd(model, expected, typical_out),
+        source=source,
+        samples=n,
+    )
+
+
+def cost_json(cost: RequestCost | None) -> dict[str, Any]:
+    """The expected cost and the bound (`max_cost_usd`) of a request on its model, and
+    where they came from (issue 23; see README "Budgets")."""
+    if cost is None:
+        return {"expected_cost_usd": None, "max_cost_usd": None, "cost_estimate": None}
+    return {
+        "expected_cost_usd": cost.expected_cost_usd,
+        "max_cost_usd": cost.max_cost_usd,
+        "cost_estimate": {
+            "input_tokens_bound": cost.input_bound,
+            "output_tokens_limit": cost.output_limit,
+            "expected_input_tokens": cost.expected_input,
+            "expected_output_tokens": cost.expected_output,
+            "source": cost.source,
+            "samples": cost.samples,
+        },
+    }

@@ -17,13 +17,16 @@ from jarvis_cli.core.errors import UsageError
 from jarvis_cli.core.providers.base import Capabilities
 from jarvis_cli.core.providers.presets import ProviderSpec, all_providers, get_provider
 from jarvis_cli.core.registry.records import split_model_id
+from jarvis_cli.core.selection.bound import InputShape
+from jarvis_cli.core.selection.calibration import expected_inputs, load_all
 from jarvis_cli.core.selection.cooldown import cooldowns
 from jarvis_cli.core.selection.cost import estimate_request_tokens
+from jarvis_cli.core.selection.learning import load_learned
 from jarvis_cli.core.selection.metrics import PerformanceMonitor
 from jarvis_cli.core.selection.qualify import exclusion_summary
 from jarvis_cli.core.selection.quality import QualityFacts
 from jarvis_cli.core.selection.ranking import rank_table
-from jarvis_cli.core.selection.scoring import resolve_weights
+from jarvis_cli.core.selection.scoring import Weights, resolve_weights
 from jarvis_cli.core.selection.task import resolve_task
 from jarvis_cli.core.selection.types import (
     Exclusion,
@@ -112,6 +115,8 @@ def check_request(request: SelectionRequest) -> None:
     ):
         if value is not None and value < 0:
             raise UsageError(f"{name} must be >= 0, got {value}")
+    if request.prefer is not None and not 0 <= request.prefer <= 1:
+        raise UsageError(f"prefer must be between 0 and 1, got {request.prefer}")
     if request.min_quality is not None and not 0 <= request.min_quality <= 1:
         raise UsageError(f"min quality must be between 0 and 1, got {request.min_quality}")
     resolve_task(request.task, None)  # UsageError if unknown
@@ -149,6 +154,9 @@ class SelectionEngine:
             get_provider(config, request.preferred_provider)  # UsageError if unknown
         strategy = request.strategy or config.defaults.strategy
         weights = resolve_weights(strategy, config.selection.weights)
+        if request.prefer is not None:
+            strategy = f"prefer {request.prefer:g}"
+            weights = Weights(cost=1.0 - request.prefer, quality=request.prefer)
         tokens = estimate_request_tokens(
             request.kind,
             prompt=request.prompt,
@@ -179,7 +187,14 @@ class SelectionEngine:
         )
         quality = bundled_quality_facts()
         names = name_facts(conn, table, quality.entries.keys())
-        inputs = inputs._replace(quality=quality, names=names)
+        inputs = inputs._replace(quality=quality, names=names, learned=load_learned(conn))
+        if tokens.input_source == "prompt" and request.prompt:
+            # Tokenizers differ: a calibrated model is priced at its own typical input
+            # tokens (one read of the calibration table, not one per candidate).
+            fits = load_all(conn)
+            if fits:
+                shape = InputShape.of([request.prompt])
+                inputs = inputs._replace(expected_inputs=expected_inputs(fits, shape))
         metrics = PerformanceMonitor.for_context(self.ctx).columns(table, now=now)
         result = rank_table(request, table, inputs, metrics)
         return result._replace(notes=(*result.notes, *notes)) if notes else result

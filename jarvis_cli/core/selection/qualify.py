@@ -14,7 +14,9 @@ from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from jarvis_cli.core.registry.model_table import ModelTable, Shape
+from jarvis_cli.core.selection.calibration import per_model_costs
 from jarvis_cli.core.selection.cost import TOKENS_PER_MTOK, TokenEstimate
+from jarvis_cli.core.selection.learning import LearnedColumn
 from jarvis_cli.core.selection.metrics import MetricColumns
 from jarvis_cli.core.selection.quality import Quality, resolve_qualities
 from jarvis_cli.core.selection.refusal import (
@@ -94,6 +96,7 @@ class Qualified(NamedTuple):
     assumed: set[int]  # positions whose type is unknown and assumed chat
     excluded: list[Exclusion]  # every other model, in id order
     speeds: Speeds  # expected latency of each candidate, measured or prior
+    learned: LearnedColumn | None = None  # what outcomes taught (None: no outcomes)
 
 
 def thinks(table: ModelTable, i: int) -> bool | None:
@@ -202,6 +205,8 @@ def qualify(
             ),
         )
     costs = estimated_costs(table, cand, tokens)
+    if inputs.expected_inputs:  # calibrated models: their own typical input (issue 23)
+        costs = per_model_costs(table, cand, costs, tokens.output_tokens, inputs.expected_inputs)
     limit = request.max_cost_usd
     if limit is not None:
         cost_of = dict(zip(cand, costs, strict=True))
@@ -238,6 +243,13 @@ def qualify(
         task,
         [scored.get(i) for i in cand] if (scored := names.scored) else [None] * len(cand),
     )
+    learned = None
+    if inputs.learned is not None:  # the one place outcomes enter selection: before floors
+        learned = inputs.learned.estimate(
+            cand, [ids[i] for i in cand], qualities,
+            resolve_task(request.task, request.prompt).category, request.prompt,
+        )  # fmt: skip
+        qualities = learned.qualities
     floor = request.min_quality
     # Embedding models have no task quality to speak of: no floor for them.
     by_cost = floor is None and inputs.strategy == "cost" and request.kind != "embedding"
@@ -262,7 +274,9 @@ def qualify(
             [speeds.measured[k] for k in kept],
             [speeds.classes[k] for k in kept],
         )
-    return Qualified(cand, costs, qualities, versions, assumed & set(cand), excluded, speeds)
+    return Qualified(
+        cand, costs, qualities, versions, assumed & set(cand), excluded, speeds, learned
+    )
 
 
 def _low_quality(q: Quality, floor: float, by_cost: bool, task: str | None) -> tuple[str, str]:

@@ -15,7 +15,7 @@ from typing import overload
 
 from jarvis_cli.core.registry.model_table import ModelTable
 from jarvis_cli.core.registry.records import ModelRecord
-from jarvis_cli.core.selection import scoring
+from jarvis_cli.core.selection import learning, scoring
 from jarvis_cli.core.selection.metrics import MetricColumns, ModelMetrics
 from jarvis_cli.core.selection.qualify import Qualified, no_suitable_model, qualify
 from jarvis_cli.core.selection.reasoning import explain_choice
@@ -125,13 +125,17 @@ class _Scored:
             [successes[i] for i in cand], [calls[i] for i in cand]
         )
         self.qualities = q.qualities
+        self.learned = q.learned  # outcomes entered at qualification (floors see them)
         qualities = [x.value - x.margin for x in q.qualities]  # ranked on the lower bound
         self.perf = scoring.performance_scores(self.latencies)
         self.cost = scoring.cost_scores(self.costs)
         self.rel = scoring.reliability_scores(self.smoothed)
         self.qual = scoring.quality_scores(qualities)
         subs = (self.perf, self.cost, self.rel, self.qual)
-        self.totals = inputs.weights.totals(*subs)
+        if request.prefer is None:
+            self.totals = inputs.weights.totals(*subs)
+        else:
+            self.totals = learning.prefer_totals(self.qual, self.costs, request.prefer)
         self.tiebreaks = (
             self.totals if inputs.weights == scoring.BALANCED else scoring.BALANCED.totals(*subs)
         )
@@ -173,6 +177,7 @@ class _Scored:
                 "--type chat` confirms it)",
             )
         quality = self.qualities[j]
+        learned = None if self.learned is None else self.learned.detail(i, quality.value)
         return ScoredCandidate(
             model,
             self.usable[j],
@@ -191,6 +196,7 @@ class _Scored:
             self.versions.get(i, 1),
             assumed,
             quality.margin,
+            learned,
         )
 
 

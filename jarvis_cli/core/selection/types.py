@@ -13,6 +13,7 @@ from jarvis_cli.core.providers.base import RequestKind
 from jarvis_cli.core.registry.records import ModelRecord
 from jarvis_cli.core.selection import scoring
 from jarvis_cli.core.selection.cost import TokenEstimate
+from jarvis_cli.core.selection.learning import Learned, LearnedOutcomes
 from jarvis_cli.core.selection.metrics import ModelMetrics
 from jarvis_cli.core.selection.quality import QualityFacts
 from jarvis_cli.core.selection.task import Task
@@ -42,6 +43,7 @@ class SelectionRequest(NamedTuple):
     task: str | None = None  # --task; None = inferred from the prompt
     min_quality: float | None = None  # --min-quality: exclude models scored below
     all_versions: bool = False  # --all-versions: dated snapshots and aliases as candidates
+    prefer: float | None = None  # --prefer 0..1: cheapest .. most accurate (learning.prefer_totals)
 
 
 class ScoredCandidate(NamedTuple):
@@ -65,6 +67,7 @@ class ScoredCandidate(NamedTuple):
     versions: int = 1  # versions of this model grouped into its row (see variants.py)
     type_assumed: bool = False  # type unknown, assumed chat from its name
     quality_margin: float = 0.0  # ranked on quality - margin (selection/quality.py)
+    learned: Learned | None = None  # what outcomes say, next to the prior (learning.py)
 
     @property
     def quality_known(self) -> bool:
@@ -116,3 +119,6 @@ class RankInputs(NamedTuple):
     now: float = 0.0
     quality: QualityFacts = QualityFacts()  # the bundled quality table
     names: NameFacts | None = None  # of the table ranked; None = computed by rank_table
+    # model id -> typical input tokens from its calibration (selection/calibration.py)
+    expected_inputs: Mapping[str, int] = {}
+    learned: LearnedOutcomes | None = None  # the store's outcomes; None = none recorded

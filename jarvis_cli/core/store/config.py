@@ -62,6 +62,9 @@ class Budgets(NamedTuple):
     providers: Mapping[str, BudgetLimits] = {}
     # How long past its request's timeout a reservation outlives a crashed process.
     reservation_grace_s: float = 60.0
+    # The output limit sent (and reserved) with a budgeted request that gives no
+    # --max-tokens, capped by the model's known maximum output (issue 23).
+    max_output_tokens: int = 1024
 
 
 class RetryPolicy(NamedTuple):
@@ -191,6 +194,7 @@ SCHEMA: Schema = {
         **_LIMITS,
         "providers": ("map", _LIMITS, NAME_RE),
         "reservation_grace_s": num(0),
+        "max_output_tokens": integer(1, 10_000_000),
     },
     "retry": {
         "max_retry_after_s": num(0),
@@ -317,6 +321,7 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
             monthly_usd=bud.get("monthly_usd"),
             providers={k: BudgetLimits(**v) for k, v in bud.get("providers", {}).items()},
             reservation_grace_s=bud.get("reservation_grace_s", 60.0),
+            max_output_tokens=bud.get("max_output_tokens", 1024),
         ),
         retry=RetryPolicy(**raw.get("retry", {})),
         cooldown=CooldownPolicy(**raw.get("cooldown", {})),

@@ -30,6 +30,7 @@ _NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "calls": ("request_id", "attempt", "model_id", "at"),
     "log_requests": ("request_id",),
     "content_attachments": ("request_id", "position"),
+    "token_calibration": ("model_id",),  # what the target already learned stays
 }
 _METRICS_WATERMARK = "model_stats.watermark"  # selection/metrics.py: rebuild the cache
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
+from jarvis_cli.core.store import outcomes_schema
+
 
 def _execute_script(conn: sqlite3.Connection, script: str) -> None:
     """Run several statements inside the caller's transaction.
@@ -306,6 +308,77 @@ def _m10_model_stats_throughput(conn: sqlite3.Connection) -> None:
     )
 
 
+def _m12_serve_tokens(conn: sqlite3.Connection) -> None:
+    # `jarvis serve` (issue 26): client tokens (only a sha256 of each is stored) with their
+    # limits; one usage row per admitted request of a limited token (rpm and budget spend);
+    # one in-flight row per request still running (concurrency, and its worst-case cost
+    # held against the token's budgets until settled; it stops counting at expires_at).
+    _execute_script(
+        conn,
+        """
+        CREATE TABLE serve_tokens(
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            token_hash TEXT NOT NULL UNIQUE,
+            prefix TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            rotated_at REAL,
+            revoked_at REAL,
+            models TEXT,                    -- JSON list of fnmatch patterns; NULL = any
+            rpm INTEGER,
+            concurrency INTEGER,
+            daily_usd REAL,
+            monthly_usd REAL
+        );
+        CREATE UNIQUE INDEX serve_tokens_name ON serve_tokens(name) WHERE revoked_at IS NULL;
+        CREATE TABLE serve_token_usage(
+            id TEXT PRIMARY KEY,
+            token_id TEXT NOT NULL,
+            at REAL NOT NULL,
+            cost_usd REAL NOT NULL DEFAULT 0
+        );
+        CREATE INDEX serve_token_usage_at ON serve_token_usage(token_id, at);
+        CREATE TABLE serve_inflight(
+            id TEXT PRIMARY KEY,
+            token_id TEXT NOT NULL,
+            amount_usd REAL NOT NULL,
+            created_at REAL NOT NULL,
+            expires_at REAL NOT NULL,
+            pid INTEGER,
+            host TEXT
+        );
+        CREATE INDEX serve_inflight_token ON serve_inflight(token_id, expires_at);
+        """,
+    )
+
+
+def _m_issue23_token_calibration(conn: sqlite3.Connection) -> None:
+    # Issue 23: what each model's provider really bills for a prompt, learned from
+    # answered attempts (core/selection/calibration.py) and shared through the store;
+    # and per attempt what was reserved and by how much the bill overran it.
+    _execute_script(
+        conn,
+        """
+        CREATE TABLE token_calibration(
+            model_id TEXT PRIMARY KEY,
+            samples TEXT NOT NULL,          -- JSON [[ascii, other, messages, billed], ...]
+            n INTEGER NOT NULL,             -- answered attempts learned from, ever
+            overhead REAL NOT NULL,         -- fitted tokens per request
+            ascii_ratio REAL NOT NULL,      -- fitted tokens per ASCII byte
+            other_ratio REAL NOT NULL,      -- fitted tokens per non-ASCII byte
+            typical REAL NOT NULL,          -- mean billed / bound
+            updated_at REAL NOT NULL
+        );
+        ALTER TABLE calls ADD COLUMN reserved_usd REAL;
+        ALTER TABLE calls ADD COLUMN overrun_usd REAL;
+        """,
+    )
+
+
+def _m11_outcomes(conn: sqlite3.Connection) -> None:  # issue 25: store/outcomes_schema.py
+    _execute_script(conn, outcomes_schema.SQLITE)
+
+
 Migration = Callable[[sqlite3.Connection], None]
 
 # Ordered; append only. The version of a migration is its 1-based position.
@@ -319,6 +392,9 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("budget_reservations: worst-case cost held until settled", _m7_budget_reservations),
     ("content log: attachments' name, type, size and sha256", _m8_content_attachments),
     ("model_stats: median output tokens per second", _m10_model_stats_throughput),
+    ("serve: client tokens (hashes), limits, usage, requests in flight", _m12_serve_tokens),
+    ("token_calibration per model; calls.reserved_usd, overrun_usd", _m_issue23_token_calibration),
+    ("outcomes: scores of answers that selection learns from", _m11_outcomes),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,162 @@
+"""Per-model token calibration in the store (`token_calibration`, migration 9).
+
+Every answered attempt whose provider reported its prompt tokens is a sample
+(`bound.Sample`); `learn` adds samples inside the caller's write transaction (the
+one that records the attempts, so learning costs no transaction of its own) and
+refits the model's envelope (`bound.fit`). The table lives in the store, so a team
+store shares what every machine learned. `load` reads the fits of many models in
+one statement: a request or a selection pays one round trip, not one per model.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from jarvis_cli.core.providers.base import RequestKind
+from jarvis_cli.core.registry.records import ModelRecord
+from jarvis_cli.core.selection.bound import MAX_SAMPLES, Fit, InputShape, Sample, fit
+from jarvis_cli.core.selection.cost import (
+    DEFAULT_OUTPUT_TOKENS,
+    RequestCost,
+    cost_usd,
+    output_limit,
+    request_cost,
+)
+from jarvis_cli.core.store.connection import Connection
+
+if TYPE_CHECKING:
+    from jarvis_cli.core.registry.model_table import ModelTable
+
+_COLUMNS = "model_id, n, overhead, ascii_ratio, other_ratio, typical"
+
+
+def load(conn: Connection, model_ids: Iterable[str]) -> dict[str, Fit]:
+    """The calibration of each of `model_ids` that has one (one statement)."""
+    ids = sorted(set(model_ids))
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM token_calibration WHERE model_id IN ({marks})", ids
+    ).fetchall()
+    return {
+        str(r[0]): Fit(int(r[1]), float(r[2]), float(r[3]), float(r[4]), float(r[5])) for r in rows
+    }
+
+
+def load_all(conn: Connection) -> dict[str, Fit]:
+    """Every model's calibration (one statement: the table holds models that answered)."""
+    rows = conn.execute(f"SELECT {_COLUMNS} FROM token_calibration").fetchall()
+    return {
+        str(r[0]): Fit(int(r[1]), float(r[2]), float(r[3]), float(r[4]), float(r[5])) for r in rows
+    }
+
+
+def expected_inputs(fits: Mapping[str, Fit], shape: InputShape) -> dict[str, int]:
+    """Each calibrated model's typical input tokens for `shape` (for ranking by cost)."""
+    out = {}
+    for model_id, f in fits.items():
+        bound = f.bound(shape)
+        out[model_id] = min(bound, math.ceil(bound * f.typical))
+    return out
+
+
+def per_model_costs(
+    table: ModelTable,
+    cand: Sequence[int],
+    costs: list[float],
+    output_tokens: int,
+    inputs: Mapping[str, int],
+) -> list[float]:
+    """`costs` (aligned with `cand`) with calibrated models priced at their own typical
+    input tokens; the others keep the request-wide estimate."""
+    price_in = table.columns["input_cost_per_mtok"]
+    price_out = table.columns["output_cost_per_mtok"]
+    out = list(costs)
+    for k, i in enumerate(cand):
+        tokens = inputs.get(table.ids[i])
+        if tokens is not None and out[k] == out[k]:  # NaN: a price is unknown, stays so
+            out[k] = (tokens * price_in[i] + output_tokens * price_out[i]) / 1_000_000
+    return out
+
+
+def learn(
+    conn: Connection, samples: Sequence[tuple[str, Sample]], now: float | None = None
+) -> None:
+    """Add (model id, sample) pairs and refit those models, in the caller's transaction."""
+    if not samples:
+        return
+    now = time.time() if now is None else now
+    by_model: dict[str, list[Sample]] = {}
+    for model_id, sample in samples:
+        by_model.setdefault(model_id, []).append(sample)
+    ids = sorted(by_model)
+    marks = ",".join("?" * len(ids))
+    stored = {
+        str(r[0]): (json.loads(r[1]), int(r[2]))
+        for r in conn.execute(
+            f"SELECT model_id, samples, n FROM token_calibration WHERE model_id IN ({marks})",
+            ids,
+        ).fetchall()
+    }
+    for model_id in ids:
+        old, n = stored.get(model_id, ([], 0))
+        kept: list[Sample] = [(int(s[0]), int(s[1]), int(s[2]), int(s[3])) for s in old]
+        kept = [*kept, *by_model[model_id]][-MAX_SAMPLES:]
+        n += len(by_model[model_id])
+        f = fit(kept, n)
+        conn.execute(
+            "INSERT INTO token_calibration(model_id, samples, n, overhead, ascii_ratio,"
+            " other_ratio, typical, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT(model_id) DO UPDATE SET samples = excluded.samples, n = excluded.n,"
+            " overhead = excluded.overhead, ascii_ratio = excluded.ascii_ratio,"
+            " other_ratio = excluded.other_ratio, typical = excluded.typical,"
+            " updated_at = excluded.updated_at",
+            (
+                model_id,
+                json.dumps(kept, separators=(",", ":")),
+                n,
+                f.overhead,
+                f.ascii_ratio,
+                f.other_ratio,
+                f.typical,
+                now,
+            ),
+        )
+
+
+def request_costs(
+    conn: Connection,
+    models: Sequence[ModelRecord],
+    shape: InputShape | None,
+    *,
+    kind: RequestKind,
+    output_tokens: int | None,
+    default_output_limit: int,
+    heuristic_input: int,
+) -> dict[str, RequestCost]:
+    """Each model's bound and expectation for one request, calibrations read at once.
+
+    `shape` None means the input tokens were given (`select --input-tokens`): that
+    figure is both the bound and the expectation.
+    """
+    fits = load(conn, (m.id for m in models)) if shape is not None else {}
+    out = {}
+    for m in models:
+        limit = output_limit(kind, output_tokens, default_output_limit, m.max_output_tokens)
+        if shape is None:  # the input tokens were given: they are the bound
+            tokens = heuristic_input
+            typical_out = min(DEFAULT_OUTPUT_TOKENS, limit)
+            out[m.id] = RequestCost(
+                tokens, limit, cost_usd(m, tokens, limit), tokens, typical_out,
+                cost_usd(m, tokens, typical_out), "option", 0,
+            )  # fmt: skip
+            continue
+        out[m.id] = request_cost(
+            m, shape, fits.get(m.id), output_tokens=limit, heuristic_input=heuristic_input
+        )
+    return out

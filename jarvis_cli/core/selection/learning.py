@@ -1,0 +1,339 @@
+"""Quality that learns from outcomes (issue 25): the benchmark prior, updated.
+
+An outcome is a 0..1 score of one answer by one model (`jarvis rate`, automatic
+signals, `jarvis outcomes import`), with a weight (how many outcomes it counts
+for: a rating 1, an automatic signal less; see core/runs/outcomes.py). For each
+candidate and the request's task:
+
+1. **Per model, then per model and task** (Beta posteriors with the level above as
+   pseudo-counts): over all the model's outcomes,
+   `m = (q0 * n0 + sum(w * score)) / (n0 + sum(w))`, where q0 is the quality
+   selection had before (user, config, bundled table or default) and n0 =
+   PRIOR_OUTCOMES (UNSCORED_PRIOR_OUTCOMES when q0 is only the default): ten outcomes
+   weigh as much as the benchmark, a hundred outweigh it ten to one. Then over the
+   outcomes of the request's task, `(m * TASK_PRIOR + sum(w * score)) / (TASK_PRIOR +
+   sum(w))`, so a task with few outcomes borrows from the model's others.
+2. **Per prompt**, when the request has a prompt and at least MIN_NEIGHBOURS of
+   its K most similar past prompts (cosine >= MIN_SIMILARITY over hashed TF-IDF,
+   core/selection/prompt_terms.py) have outcomes for the model: those outcomes,
+   weighted by similarity, shrunk towards step 1's value with NEIGHBOUR_PRIOR:
+   `(step1 * NEIGHBOUR_PRIOR + sum(sim * w * score)) / (NEIGHBOUR_PRIOR + sum(sim * w))`.
+   Only outcomes that kept their prompt (content log on) take part, the most
+   recent MAX_EXAMPLES distinct prompts.
+
+A model without outcomes keeps its quality exactly, so without outcomes selection
+is unchanged. Selection ranks on quality less its margin (selection/quality.py: how
+much lower the truth may be, by source); a learned value keeps the prior's margin
+only in proportion to the prior's share of the evidence, n0 / (n0 + sum(w)), so the
+bound tightens as outcomes accumulate.
+
+Everything is read from snapshots (`snapshots` table, keyed on
+`data_versions('outcomes')`, which triggers bump on any change): the sums always,
+the past prompts only for a request with a prompt.
+"""
+
+from __future__ import annotations
+
+import marshal
+import math
+import sys
+from array import array
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
+
+from jarvis_cli.core.selection.prompt_terms import TermIndex, decode_terms, prompt_terms
+from jarvis_cli.core.selection.quality import UNSCORED, Quality
+from jarvis_cli.core.store.connection import Connection
+from jarvis_cli.core.store.snapshots import data_version, load_snapshot, save_snapshot
+
+PRIOR_OUTCOMES = 10.0
+UNSCORED_PRIOR_OUTCOMES = 2.0
+TASK_PRIOR = 20.0
+K = 20
+MIN_NEIGHBOURS = 3
+MIN_SIMILARITY = 0.1
+NEIGHBOUR_PRIOR = 1.0
+MAX_EXAMPLES = 5_000
+LEARNED = "outcomes"  # Quality.source of a learned value
+_SNAPSHOT = "learned_outcomes"
+_PROMPTS_SNAPSHOT = "learned_prompts"
+_FORMAT = f"1:{marshal.version}:{sys.version_info[0]}.{sys.version_info[1]}"
+
+
+class Learned(NamedTuple):
+    """What outcomes say of one candidate for one request, next to the prior."""
+
+    value: float  # the quality selection uses
+    prior: float
+    prior_source: str
+    task_score: float | None  # step 1 (None = no outcomes for this model and task)
+    task_n: int  # outcomes behind it
+    similar_score: float | None  # step 2 (None = not enough similar prompts)
+    similar_k: int
+
+    def describe(self) -> str:
+        """`you: 0.91, n=23; similar prompts: 0.88, k=10; prior 0.80 (lb)`."""
+        parts = []
+        if self.task_score is not None:
+            parts.append(f"you: {self.task_score:.2f}, n={self.task_n}")
+        if self.similar_score is not None:
+            parts.append(f"similar prompts: {self.similar_score:.2f}, k={self.similar_k}")
+        parts.append(f"prior {self.prior:.2f} ({self.prior_source})")
+        return "; ".join(parts)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "value": round(self.value, 4),
+            "prior": round(self.prior, 4),
+            "prior_source": self.prior_source,
+            "you": None
+            if self.task_score is None
+            else {"score": round(self.task_score, 4), "n": self.task_n},
+            "similar_prompts": None
+            if self.similar_score is None
+            else {"score": round(self.similar_score, 4), "k": self.similar_k},
+        }
+
+
+class PromptExamples:
+    """Past prompts with outcomes, as flat arrays: example e's outcomes are positions
+    offsets[e]:offsets[e+1] of (model index, sum of w*score, sum of w)."""
+
+    def __init__(self, index: TermIndex, offsets: array[int], models: array[int],
+                 sw: array[float], w: array[float]) -> None:  # fmt: skip
+        self.index, self.offsets, self.models, self.sw, self.w = index, offsets, models, sw, w
+
+    def of(self, doc: int) -> dict[int, tuple[float, float]]:
+        lo, hi = self.offsets[doc], self.offsets[doc + 1]
+        return {self.models[i]: (self.sw[i], self.w[i]) for i in range(lo, hi)}
+
+
+class LearnedOutcomes:
+    """The outcomes as selection uses them: sums per model and per (model, task), as
+    arrays aligned with `models`, and the past prompts (loaded only for a prompt)."""
+
+    def __init__(self, data: Any, prompts: Callable[[], PromptExamples | None]) -> None:
+        self.models: list[str] = data[0]
+        self.tasks: list[str] = data[1]
+        self.total_sw, self.total_w = _doubles(data[2]), _doubles(data[3])
+        self.total_n = _ints(data[4])
+        self.entry_model, self.entry_task = _ints(data[5]), _ints(data[6])
+        self.entry_sw, self.entry_w, self.entry_n = (
+            _doubles(data[7]),
+            _doubles(data[8]),
+            _ints(data[9]),
+        )
+        self._prompts = prompts
+        self.index_of = {m: i for i, m in enumerate(self.models)}
+
+    def task_sums(self, task: str) -> dict[int, tuple[float, float, int]]:
+        """model index -> (sum of w*score, sum of w, count) for `task`."""
+        if task not in self.tasks:
+            return {}
+        t = self.tasks.index(task)
+        et, em = self.entry_task, self.entry_model
+        sw, w, n = self.entry_sw, self.entry_w, self.entry_n
+        return {em[i]: (sw[i], w[i], n[i]) for i in range(len(et)) if et[i] == t}
+
+    def prompts(self) -> PromptExamples | None:
+        return self._prompts()
+
+    def estimate(
+        self,
+        positions: Sequence[int],
+        ids: Sequence[str],
+        priors: Sequence[Quality],
+        task: str,
+        prompt: str | None,
+    ) -> LearnedColumn:
+        """Each candidate's learned quality (aligned with ids; `positions` are their table
+        positions, which key the details); the prior itself where there is no outcome."""
+        index_of = self.index_of
+        sums = self.task_sums(task)
+        examples = self.prompts() if prompt else None
+        near: list[tuple[dict[int, tuple[float, float]], float]] = []
+        if examples is not None and prompt:
+            found = examples.index.nearest(prompt_terms(prompt), K, MIN_SIMILARITY)
+            near = [(examples.of(doc), sim) for doc, sim in found]
+        total_sw, total_w, total_n = self.total_sw, self.total_w, self.total_n
+        qualities = list(priors)
+        facts: dict[int, tuple[Quality, float | None, int, float | None, int]] = {}
+        for j, model in enumerate(ids):
+            m = index_of.get(model)
+            if m is None:
+                continue
+            prior = priors[j]
+            n0 = UNSCORED_PRIOR_OUTCOMES if prior.source == UNSCORED else PRIOR_OUTCOMES
+            msw, mw, mn = total_sw[m], total_w[m], total_n[m]
+            value = (prior.value * n0 + msw) / (n0 + mw)
+            # the prior's uncertainty counts only for its share of the evidence
+            margin = prior.margin * n0 / (n0 + mw)
+            sw, w, n = sums.get(m, (0.0, 0.0, 0))
+            if n:
+                value = (value * TASK_PRIOR + sw) / (TASK_PRIOR + w)
+                task_score = sw / w if w > 0 else None
+            else:  # what the model's outcomes on other tasks say
+                task_score, n = (msw / mw if mw > 0 else None), mn
+            similar: float | None = None
+            k = 0
+            num = den = 0.0
+            for outcomes, sim in near:
+                got = outcomes.get(m)
+                if got is not None:
+                    k += 1
+                    num += sim * got[0]
+                    den += sim * got[1]
+            if k >= MIN_NEIGHBOURS and den > 0:
+                similar = num / den
+                value = (value * NEIGHBOUR_PRIOR + num) / (NEIGHBOUR_PRIOR + den)
+            qualities[j] = Quality(value, LEARNED, prior.model_id, margin)
+            facts[positions[j]] = (prior, task_score, n, similar, k)
+        return LearnedColumn(qualities, facts)
+
+
+class LearnedColumn:
+    """The learned qualities of a candidate list (`qualities`, aligned with it) and a
+    `Learned` per table position, built on demand (the table shows ten of 10,000)."""
+
+    def __init__(
+        self,
+        qualities: list[Quality],
+        facts: dict[int, tuple[Quality, float | None, int, float | None, int]],
+    ) -> None:
+        self.qualities, self._facts = qualities, facts
+
+    def detail(self, position: int, value: float) -> Learned | None:
+        """What outcomes say of the model at table `position`, whose learned quality is
+        `value`; None when it has none."""
+        found = self._facts.get(position)
+        if found is None:
+            return None
+        prior, task_score, n, similar, k = found
+        return Learned(value, prior.value, prior.source, task_score, n, similar, k)
+
+
+def _arr(code: str, data: bytes) -> Any:
+    out = array(code)
+    out.frombytes(data)
+    return out
+
+
+def _doubles(data: bytes) -> array[float]:
+    out = array("d")
+    out.frombytes(data)
+    return out
+
+
+def _ints(data: bytes) -> array[int]:
+    out = array("q")
+    out.frombytes(data)
+    return out
+
+
+def load_learned(conn: Connection) -> LearnedOutcomes | None:
+    """The outcomes of the store as selection uses them; None when there are none."""
+    version = data_version(conn, "outcomes")
+    if version == "1":  # never written to: no query beyond the counter
+        return None
+    key = f"{_FORMAT}:{version}"
+    data = _load(conn, _SNAPSHOT, key)
+    if data is None:
+        data, prompts = _build(conn)
+        save_snapshot(conn, _SNAPSHOT, key, marshal.dumps(data))
+        save_snapshot(conn, _PROMPTS_SNAPSHOT, key, marshal.dumps(prompts))
+    if not data[0]:
+        return None
+
+    def load_prompts() -> PromptExamples | None:
+        found = _load(conn, _PROMPTS_SNAPSHOT, key)
+        if found is None:
+            found = _build(conn)[1]
+        if found is None:
+            return None
+        index = TermIndex.from_data(found[0])
+        return PromptExamples(index, _ints(found[1]), _arr("i", found[2]), _arr("f", found[3]),
+                              _arr("f", found[4]))  # fmt: skip
+
+    return LearnedOutcomes(data, load_prompts)
+
+
+def _load(conn: Connection, name: str, key: str) -> Any:
+    blob = load_snapshot(conn, name, key)
+    if blob is None:
+        return None
+    try:
+        return marshal.loads(blob)
+    except (ValueError, EOFError, TypeError):
+        return None  # damaged or from another Python: rebuild
+
+
+def _build(conn: Connection) -> tuple[Any, Any]:
+    """Both snapshots' data: the sums, and the past prompts (None without any)."""
+    models: dict[str, int] = {}
+    tasks: dict[str, int] = {}
+    totals: list[list[float]] = []
+    entries: list[tuple[int, int, float, float, int]] = []
+    for model, task, sw, w, n in conn.execute(
+        "SELECT model_id, task, SUM(score * weight), SUM(weight), COUNT(*) "
+        "FROM outcomes GROUP BY model_id, task"
+    ):
+        m = models.setdefault(model, len(models))
+        if m == len(totals):
+            totals.append([0.0, 0.0, 0])
+        t = tasks.setdefault(task, len(tasks))
+        totals[m][0] += sw
+        totals[m][1] += w
+        totals[m][2] += n
+        entries.append((m, t, float(sw), float(w), int(n)))
+    data = (
+        list(models), list(tasks),
+        array("d", [x[0] for x in totals]).tobytes(), array("d", [x[1] for x in totals]).tobytes(),
+        array("q", [int(x[2]) for x in totals]).tobytes(),
+        *(array(code, [e[i] for e in entries]).tobytes() for i, code in enumerate("qqddq")),
+    )  # fmt: skip
+    by_terms: dict[str, dict[int, tuple[float, float]]] = {}
+    cursor = conn.execute(
+        "SELECT terms, model_id, score, weight FROM outcomes "
+        "WHERE terms IS NOT NULL ORDER BY at DESC, id DESC"
+    )
+    for terms, model, score, weight in cursor:
+        ex = by_terms.get(terms)
+        if ex is None:
+            if len(by_terms) >= MAX_EXAMPLES:
+                continue
+            ex = by_terms[terms] = {}
+        m = models[model]
+        s, w = ex.get(m, (0.0, 0.0))
+        ex[m] = (s + score * weight, w + weight)
+    if not by_terms:
+        return data, None
+    offsets, ex_models, ex_sw, ex_w = array("q", [0]), array("i"), array("f"), array("f")
+    for ex in by_terms.values():
+        for m, (s, w) in ex.items():
+            ex_models.append(m)
+            ex_sw.append(s)
+            ex_w.append(w)
+        offsets.append(len(ex_models))
+    index = TermIndex.build([decode_terms(t) for t in by_terms]).to_data()
+    return data, (index, offsets.tobytes(), ex_models.tobytes(), ex_sw.tobytes(), ex_w.tobytes())
+
+
+def prefer_totals(
+    qualities: Sequence[float], costs: Sequence[float | None], prefer: float
+) -> list[float]:
+    """The `--prefer P` totals: quality - lambda(P) * cost / (dearest candidate's cost).
+
+    lambda(P) = 10^(3 - 6P): at P = 0.5 a model may cost the dearest candidate's
+    whole price for +1.0 quality, and each 1/6 of P is a factor 10 on what a point of
+    quality is worth. P = 1 is quality alone, P = 0 the cheapest (by quality among
+    equal costs). Costs are linear, not logarithmic, so sweeping P traces the
+    cost-accuracy frontier (a per-request Lagrangian)."""
+    known = [c for c in costs if c is not None]
+    ref = max(known) if known else 0.0
+    if prefer >= 1.0 or ref <= 0.0:
+        return list(qualities)
+    rel = [1.0 if c is None else c / ref for c in costs]
+    if prefer <= 0.0:
+        return [-r for r in rel]
+    lam = math.pow(10.0, 3.0 - 6.0 * prefer)
+    return [q - lam * r for q, r in zip(qualities, rel, strict=True)]
