@@ -266,6 +266,21 @@ def complete(
     from jarvis_cli.core.runs.content_log import new_conversation_id
 
     conversation_id = conversation.id if conversation is not None else new_conversation_id()
+    # The answer first (its attempts are already recorded), then the content log.
+    for warning in outcome.warnings:
+        render.warn(warning)
+    if json_output:
+        data = outcome_json(outcome, conversation_id if log else None)
+        so.add_json(data, outcome, structured)
+        render.emit_json(data)
+    else:
+        if "schema" in structured:
+            so.print_document(outcome, raw=raw)
+        elif not streaming and (outcome.text or not outcome.tool_calls):
+            shown = render.answer_text(outcome.text, raw=raw)
+            sys.stdout.write(shown if shown.endswith("\n") else shown + "\n")
+            sys.stdout.flush()
+        so.print_tool_calls(outcome, raw=raw)
     rc.after_request(
         ctx,
         outcome,
@@ -277,21 +292,8 @@ def complete(
         attachments=attachments,
         schema="schema" in structured,
     )
-    for warning in outcome.warnings:
-        render.warn(warning)
-    if json_output:
-        data = outcome_json(outcome, conversation_id if log else None)
-        so.add_json(data, outcome, structured)
-        render.emit_json(data)
-        return
-    if "schema" in structured:
-        so.print_document(outcome, raw=raw)
-    elif not streaming and (outcome.text or not outcome.tool_calls):
-        shown = render.answer_text(outcome.text, raw=raw)
-        sys.stdout.write(shown if shown.endswith("\n") else shown + "\n")
-        sys.stdout.flush()
-    so.print_tool_calls(outcome, raw=raw)
-    _event(_summary(outcome))
+    if not json_output:
+        _event(_summary(outcome))
 
 
 def embed(
