@@ -273,6 +273,21 @@ def complete(
         if printed and not printed[-1].endswith("\n"):
             sys.stdout.write("\n")
             sys.stdout.flush()
+    # The answer first (its attempts are already recorded), then the content log.
+    for warning in outcome.warnings:
+        render.warn(warning)
+    if json_output:
+        data = outcome_json(outcome, conversation_id if log else None)
+        so.add_json(data, outcome, structured)
+        render.emit_json(data)
+    else:
+        if "schema" in structured:
+            so.print_document(outcome, raw=raw)
+        elif not streaming and (outcome.text or not outcome.tool_calls):
+            shown = render.answer_text(outcome.text, raw=raw)
+            sys.stdout.write(shown if shown.endswith("\n") else shown + "\n")
+            sys.stdout.flush()
+        so.print_tool_calls(outcome, raw=raw)
     rc.after_request(
         ctx,
         outcome,
@@ -284,25 +299,12 @@ def complete(
         attachments=attachments,
         schema="schema" in structured,
     )
-    for warning in outcome.warnings:
-        render.warn(warning)
-    if json_output:
-        data = outcome_json(outcome, conversation_id if log else None)
-        so.add_json(data, outcome, structured)
-        render.emit_json(data)
-        return
-    if "schema" in structured:
-        so.print_document(outcome, raw=raw)
-    elif not streaming and (outcome.text or not outcome.tool_calls):
-        shown = render.answer_text(outcome.text, raw=raw)
-        sys.stdout.write(shown if shown.endswith("\n") else shown + "\n")
-        sys.stdout.flush()
-    so.print_tool_calls(outcome, raw=raw)
-    if outcome.finish_reason == "length":
-        limit = settings.max_tokens or ctx.config.defaults.max_tokens
-        at = f"--max-tokens {limit}" if limit else "the model's output limit"
-        _event(f"stopped at {at}: the answer above is cut short (raise --max-tokens for more)")
-    _event(_summary(outcome))
+    if not json_output:
+        if outcome.finish_reason == "length":
+            limit = settings.max_tokens or ctx.config.defaults.max_tokens
+            at = f"--max-tokens {limit}" if limit else "the model's output limit"
+            _event(f"stopped at {at}: the answer above is cut short (raise --max-tokens for more)")
+        _event(_summary(outcome))
 
 
 def embed(

@@ -162,7 +162,6 @@ def after_request(
     """Log one answered request (when `log`), record its automatic outcome signals, then
     prune if `[log] retention_days` is due."""
     from jarvis_cli.core.runs.content_log import record_request
-    from jarvis_cli.core.runs.log_prune import maybe_auto_prune
     from jarvis_cli.core.runs.outcome_signals import record_signals
 
     if log:
@@ -176,7 +175,10 @@ def after_request(
             attachments=attachments,
         )
     record_signals(ctx.store, outcome, schema=schema, prompt=prompt, keep_prompt=log)
-    maybe_auto_prune(ctx.store, ctx.config.budgets, ctx.config.log.retention_days)
+    if ctx.config.log.retention_days is not None:
+        from jarvis_cli.core.runs.log_prune import maybe_auto_prune
+
+        maybe_auto_prune(ctx.store, ctx.config.budgets, ctx.config.log.retention_days)
 
 
 def after_failure(

@@ -59,10 +59,14 @@ litellm_settings:
   telemetry: false
 """
 
-pytestmark = pytest.mark.skipif(
-    not LITELLM.exists(),
-    reason=f"LiteLLM proxy not installed at {LITELLM} (.ci/run creates .venv-litellm)",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not LITELLM.exists(),
+        reason=f"LiteLLM proxy not installed at {LITELLM} (.ci/run creates .venv-litellm)",
+    ),
+    # One worker runs this module, so the proxy (slow to start) starts once per run.
+    pytest.mark.xdist_group("litellm_proxy"),
+]
 
 
 def _free_port() -> int:

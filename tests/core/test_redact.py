@@ -82,7 +82,8 @@ def test_prefixed_key_inside_an_authorization_header_is_redacted() -> None:
         "/tmp/pytest-of-root/pytest-12/test_something_long_name0/home/config.toml",
         "JARVIS_OPENROUTER_API_KEY",
         "/home/u/.cache/hub/models--BAAI--bge/snapshots/5c38ec7c405ec4b44b94cc5a9bb96e735b38267a",
-        secrets.token_hex(32),  # a hex fingerprint / master key id
+        # a hex fingerprint / master key id (a fixed test id: xdist workers must collect alike)
+        pytest.param(secrets.token_hex(32), id="random-hex-64"),
         "550e8400-e29b-41d4-a716-446655440000",
         "1700000000000000000000000",
         "ThisIsAVeryLongIdentifierWithoutAnyDigits",

@@ -52,8 +52,6 @@ from jarvis_cli.core.runs.attempts import Attempt, measured_attempt, record_atte
 from jarvis_cli.core.runs.bounds import price_turn, request_shape, settle_facts
 from jarvis_cli.core.runs.budget import Reservation, release, reserve
 from jarvis_cli.core.runs.cancel import RequestCancelled, relay
-from jarvis_cli.core.runs.ledger import RunLedger
-from jarvis_cli.core.runs.limiter import ProviderLimiter
 from jarvis_cli.core.runs.model_ids import note_suggestions
 from jarvis_cli.core.runs.plan import plan_models, plan_request
 from jarvis_cli.core.runs.requests import CompletionRequest, Outcome
@@ -69,6 +67,8 @@ from jarvis_cli.core.selection.cost import estimate_tokens
 
 if TYPE_CHECKING:
     from jarvis_cli.core.context import Context
+    from jarvis_cli.core.runs.ledger import RunLedger  # a batch's
+    from jarvis_cli.core.runs.limiter import ProviderLimiter  # a batch's
 
 EventSink = Callable[[str], None]
 # Stores one attempt (request id, attempt, reservation to settle); returns once stored.

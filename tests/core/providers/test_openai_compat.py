@@ -275,15 +275,15 @@ def test_workers_starting_together_share_one_tls_context() -> None:
     # context (~25 ms of CPU) cost seconds at --concurrency 128.
     import threading
 
-    from jarvis_cli.core.providers import openai_compat
+    from jarvis_cli.core.providers import sdk_client
 
-    openai_compat._new_tls_context.cache_clear()
+    sdk_client._new_tls_context.cache_clear()
     start = threading.Barrier(8)
     got: list[object] = []
 
     def build() -> None:
         start.wait()
-        got.append(openai_compat._tls_context())
+        got.append(sdk_client.tls_context())
 
     threads = [threading.Thread(target=build) for _ in range(8)]
     for t in threads:
