@@ -11,9 +11,9 @@ from jarvis_cli.cli.common import JsonOption, get_context
 app = typer.Typer(
     add_completion=False,
     name="serve",
-    help="Serve the OpenAI API on HTTP so agents and editors get jarvis's routing, "
-    "fallbacks, budgets and vault. Clients authenticate with tokens from "
-    "`jarvis serve tokens add`; provider keys never leave jarvis.",
+    help="Serve the OpenAI API on HTTP for agents and editors, with routing, fallbacks, budgets."
+    "\n\nAgents and editors get jarvis's routing, fallbacks, budgets and vault. Clients "
+    "authenticate with tokens from `jarvis serve tokens add`; provider keys never leave jarvis.",
     invoke_without_command=True,
 )
 tokens_app = typer.Typer(
