@@ -76,7 +76,7 @@ def serve(
     except ImportError as exc:
         raise ConfigError(
             f"jarvis serve needs its server packages ({exc.name} is missing)",
-            hint="pip install 'jarvis-cli[serve]'",
+            hint="install jarvis with its serve extra: pip install '.[serve]' in jarvis's checkout",
         ) from None
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None

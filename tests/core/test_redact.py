@@ -110,3 +110,18 @@ def test_registered_secret_is_redacted_even_when_it_looks_ordinary() -> None:
     assert redact(value) == value
     register_secret(value)
     assert redact(f"x {value} y") == f"x {REDACTED} y"
+
+
+def test_query_parameter_credentials_are_redacted() -> None:
+    # issue 27: a provider's error body echoing the request URL with Gemini's ?key=.
+    body = (
+        "400 for url https://generativelanguage.example/v1beta/models/x:generate?key=abc123short"
+        "&alt=sse and /v1?api_key=plainword; sig=zzz &token=t0k"
+    )
+    out = redact(body)
+    assert "abc123short" not in out and "plainword" not in out and "t0k" not in out
+    assert "?key=[REDACTED]&alt=sse" in out
+    assert "?api_key=[REDACTED];" in out
+    assert (
+        redact("the key=value of a dict and ?monkey=1") == "the key=value of a dict and ?monkey=1"
+    )

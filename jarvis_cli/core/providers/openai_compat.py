@@ -59,8 +59,10 @@ class OpenAICompatAdapter:
         timeout_s: float | None = None,
         organization: str | None = None,
         project: str | None = None,
+        sealed_headers: Mapping[str, str] | None = None,
     ) -> None:
         self.spec = spec
+        self._sealed_headers = dict(sealed_headers or {})  # from the vault (registered)
         self.name = spec.name
         self._api_key = api_key
         if api_key:
@@ -109,7 +111,7 @@ class OpenAICompatAdapter:
     def _headers(self) -> dict[str, str]:
         """The spec's headers, plus HTTP Basic auth when the base URL names a user: the
         user from the URL, the password from the key (or, legacy, from config.toml)."""
-        headers = dict(self.spec.headers)
+        headers = {**self.spec.headers, **self._sealed_headers}
         user = self.spec.basic_user
         if user is not None:
             import base64
