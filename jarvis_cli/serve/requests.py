@@ -25,6 +25,7 @@ from jarvis_cli.core.registry.records import ModelRecord
 from jarvis_cli.core.runs.batch_plans import Plan
 from jarvis_cli.core.runs.requests import CompletionRequest, Outcome
 from jarvis_cli.serve.admission import Admission, admit, settle
+from jarvis_cli.serve.content import log_served
 from jarvis_cli.serve.errors import ApiError
 from jarvis_cli.serve.gateway import Gateway
 from jarvis_cli.serve.tokens import ClientToken
@@ -115,6 +116,7 @@ def run_completion(
         outcome = gw.orchestrator().complete(req, on_text=on_text, chain=chain, records=records)
         if gw.attempts() > 1:
             gw.plans.invalidate()  # a failed attempt: plan again from what it recorded
+        log_served(gw.thread_context(), req, outcome)
         return Ran(outcome, None, gw.attempts(), gw.spent())
     except BaseException as exc:  # handed to the event loop, which answers with it
         if gw.attempts():
