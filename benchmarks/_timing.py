@@ -18,6 +18,14 @@ def jarvis_command() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "jarvis_cli"]
 
 
+def children_cpu_ms() -> float:
+    """User + system CPU of every child process waited for so far, in ms."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (usage.ru_utime + usage.ru_stime) * 1000
+
+
 def time_once(cmd: Sequence[str], env: Mapping[str, str] | None = None) -> float:
     start = time.perf_counter()
     proc = subprocess.run(
@@ -94,8 +102,12 @@ def interleaved(
     runs: int,
     env: Mapping[str, str] | None = None,
     warmup: int = 2,
+    cpu: dict[str, list[float]] | None = None,
 ) -> dict[str, list[float]]:
-    """Run every command once per round, `runs` rounds, so drift hits all of them alike."""
+    """Run every command once per round, `runs` rounds, so drift hits all of them alike.
+
+    With `cpu`, each command's CPU time (user + system, its children included) is
+    collected there too: on a loaded machine it moves far less than wall time."""
     byte_compile_jarvis()
     for _ in range(warmup):
         for cmd in commands.values():
@@ -103,7 +115,10 @@ def interleaved(
     samples: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(runs):
         for name, cmd in commands.items():
+            before = children_cpu_ms()
             samples[name].append(time_once(cmd, env))
+            if cpu is not None:
+                cpu.setdefault(name, []).append(children_cpu_ms() - before)
     return samples
 
 

@@ -1,17 +1,27 @@
-"""Whole-process cost of `jarvis complete` against a floor that makes the same call.
+"""Whole-process cost of `jarvis complete --model M` against the SDK floor and `llm`.
 
-Usage: python benchmarks/complete.py [--runs N]
+Usage: python benchmarks/complete.py [--rounds N] [--llama] [--llama-dir DIR]
 
-Starts the loopback fake provider (tests/fake_provider.py), points the `openai`
-preset at it, stores a key in the vault, then runs interleaved (N >= 10 warm runs
-each):
+Loopback (always): starts the fake provider (tests/fake_provider.py), points the
+`openai` preset at it, stores a key in the vault, then runs interleaved rounds
+(N >= 10; each command once per round, so load drifts hit them alike):
 
-- jarvis: `jarvis complete "…" --no-stream --json` — selection over the registry,
-  vault decryption, the call, and recording the attempt;
 - floor: a script that imports what jarvis cannot avoid (typer, sqlite3,
-  cryptography's AESGCM, openai) and makes the same chat call with the openai SDK.
+  cryptography's AESGCM, openai) and makes the same chat call with the openai SDK;
+- `jarvis complete --model openai/M --no-stream --json "Say hello"`: the vault, the
+  call, the attempt and the content log recorded (the target row);
+- `jarvis complete --no-stream --json "Say hello"`: the same with selection (shown);
+- `llm -m bench --no-stream "Say hello"` (simonw/llm, `pip install -e '.[bench]'`),
+  configured for the same server through extra-openai-models.yaml, logging to its
+  own SQLite database as it does by default: the same interpreter, the same `openai`.
 
-Prints medians and the ratio. Target: jarvis <= 1.15x the floor.
+With --llama, also against a real llama.cpp server (SmolLM2-135M, started with
+/work/shared/tools/llama_server.sh or $JARVIS_LLAMA_SERVER_SH): jarvis against a bare
+SDK script (`import openai` and the call, nothing else), the same max_tokens and
+temperature 0.
+
+Targets (issue 28): jarvis --model <= 1.10x the floor and <= 0.9x llm on loopback;
+<= 1.08x the bare SDK script on llama.cpp.
 """
 
 from __future__ import annotations
@@ -26,7 +36,9 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE] + [str(
 
 import argparse  # noqa: E402
 import base64  # noqa: E402
+import json  # noqa: E402
 import os  # noqa: E402
+import shutil  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import textwrap  # noqa: E402
@@ -37,8 +49,14 @@ from _timing import bench_env, interleaved, jarvis_command, print_ratio, report 
 
 from tests.fake_provider import FakeProvider  # noqa: E402
 
-TARGET = 1.15
+FLOOR_TARGET = 1.10
+LLM_TARGET = 0.9
+LLAMA_TARGET = 1.08
 KEY = "sk-bench-0123456789abcdefghijklmnop"
+MODEL = "gpt-4o-mini"
+PROMPT = "Say hello"
+LLAMA_SH = Path(os.environ.get("JARVIS_LLAMA_SERVER_SH", "/work/shared/tools/llama_server.sh"))
+LLAMA_MAX_TOKENS = 16
 
 FLOOR = textwrap.dedent(
     """
@@ -55,69 +73,174 @@ FLOOR = textwrap.dedent(
     """
 )
 
+BARE_SDK = textwrap.dedent(
+    """
+    import sys
+    import openai
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=12)
-    args = parser.parse_args()
-    runs = max(10, args.runs)
-    jarvis = jarvis_command()
-    with FakeProvider() as fake, tempfile.TemporaryDirectory() as tmp:
-        home = Path(tmp) / "home"
-        env = bench_env(home)
-        env["JARVIS_MASTER_KEY"] = base64.b64encode(os.urandom(32)).decode()
-        home.mkdir(mode=0o700)
-        (home / "config.toml").write_text(f'[providers.openai]\nbase_url = "{fake.base_url}"\n')
-        (home / "config.toml").chmod(0o600)
+    client = openai.OpenAI(base_url=sys.argv[1], api_key="none", max_retries=0)
+    r = client.chat.completions.create(
+        model=sys.argv[2],
+        messages=[{"role": "user", "content": "Say hello"}],
+        max_tokens=int(sys.argv[3]),
+        temperature=0,
+    )
+    print(r.choices[0].message.content)
+    """
+)
+
+FLOOR_ROW = "floor (imports + SDK call)"
+JARVIS_ROW = "jarvis complete --model"
+SELECT_ROW = "jarvis complete (selection)"
+LLM_ROW = "llm -m (same server)"
+
+
+def _llm_command(work: Path, base_url: str, env: dict[str, str]) -> list[str] | None:
+    """`llm` set up for the fake server in its own user dir, or None if not installed."""
+    exe = Path(sys.executable).with_name("llm")
+    if not exe.exists():
+        found = shutil.which("llm")
+        if found is None:
+            return None
+        exe = Path(found)
+    user = work / "llm"
+    user.mkdir()
+    (user / "extra-openai-models.yaml").write_text(
+        f'- model_id: bench\n  model_name: {MODEL}\n  api_base: "{base_url}"\n'
+        "  api_key_name: bench\n"
+    )
+    (user / "keys.json").write_text(json.dumps({"bench": KEY}))
+    env["LLM_USER_PATH"] = str(user)
+    return [str(exe), "-m", "bench", "--no-stream", PROMPT]
+
+
+def _jarvis_home(work: Path, name: str, config: str, key: bool) -> dict[str, str]:
+    home = work / name
+    env = bench_env(home)
+    env["JARVIS_MASTER_KEY"] = base64.b64encode(os.urandom(32)).decode()
+    home.mkdir(mode=0o700)
+    (home / "config.toml").write_text(config)
+    (home / "config.toml").chmod(0o600)
+    if key:
         subprocess.run(
-            [*jarvis, "keys", "add", "openai", "--stdin", "--no-validate"],
+            [*jarvis_command(), "keys", "add", "openai", "--stdin", "--no-validate"],
             input=KEY + "\n",
             text=True,
             env=env,
             check=True,
             capture_output=True,
         )
-        probe = subprocess.run(
-            [*jarvis, "complete", "Say hello", "--no-stream", "--json"],
-            text=True,
-            env=env,
-            capture_output=True,
-            check=True,
-        )
-        import json
+    return env
 
-        model = json.loads(probe.stdout)["model_id"].split("/", 1)[1]
-        floor_file = Path(tmp) / "floor.py"
+
+def loopback(rounds: int) -> None:
+    jarvis = jarvis_command()
+    with FakeProvider() as fake, tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        env = _jarvis_home(
+            work, "home", f'[providers.openai]\nbase_url = "{fake.base_url}"\n', key=True
+        )
+        floor_file = work / "floor.py"
         floor_file.write_text(FLOOR)
-        samples = interleaved(
-            {
-                "floor (imports + SDK call)": [
+        commands = {
+            FLOOR_ROW: [sys.executable, str(floor_file), fake.base_url, KEY, MODEL],
+            JARVIS_ROW: [
+                *jarvis,
+                "complete",
+                "--model",
+                f"openai/{MODEL}",
+                "--no-stream",
+                "--json",
+                PROMPT,
+            ],
+            SELECT_ROW: [*jarvis, "complete", "--no-stream", "--json", PROMPT],
+        }
+        llm = _llm_command(work, fake.base_url, env)
+        if llm is not None:
+            commands[LLM_ROW] = llm
+        cpu: dict[str, list[float]] = {}
+        samples = interleaved(commands, rounds, env, cpu=cpu)
+    for title, figures in (("wall time", samples), ("CPU time (user + system)", cpu)):
+        print(f"\nloopback fake provider, {rounds} interleaved rounds, {title}\n")
+        medians = report(figures, FLOOR_ROW)
+        print_ratio(medians, JARVIS_ROW, FLOOR_ROW, FLOOR_TARGET, "jarvis --model / floor")
+        if llm is None:
+            print("llm not installed (pip install -e '.[bench]'): no llm comparison")
+        else:
+            print_ratio(medians, JARVIS_ROW, LLM_ROW, LLM_TARGET, "jarvis --model / llm")
+
+
+def llama(rounds: int, workdir: Path) -> None:
+    if not LLAMA_SH.exists():
+        print(f"\n{LLAMA_SH} not found: no llama.cpp comparison")
+        return
+    started = subprocess.run(
+        ["bash", str(LLAMA_SH), str(workdir)], capture_output=True, text=True, check=False
+    )
+    if started.returncode != 0:
+        print(f"\nllama.cpp server did not start: {started.stderr.strip()[-500:]}")
+        return
+    pid, port = (int(x) for x in started.stdout.split())
+    base_url = f"http://127.0.0.1:{port}/v1"
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            work = Path(tmp)
+            config = f'[providers.local]\nbase_url = "{base_url}"\nneeds_key = false\n'
+            env = _jarvis_home(work, "home", config, key=False)
+            bare = work / "bare.py"
+            bare.write_text(BARE_SDK)
+            commands = {
+                "bare SDK script": [
                     sys.executable,
-                    str(floor_file),
-                    fake.base_url,
-                    KEY,
-                    model,
+                    str(bare),
+                    base_url,
+                    "smollm2",
+                    str(LLAMA_MAX_TOKENS),
                 ],
-                "jarvis complete --json": [
-                    *jarvis,
+                "jarvis complete --model local/smollm2": [
+                    *jarvis_command(),
                     "complete",
-                    "Say hello",
+                    "--model",
+                    "local/smollm2",
                     "--no-stream",
                     "--json",
+                    "--max-tokens",
+                    str(LLAMA_MAX_TOKENS),
+                    "--temperature",
+                    "0",
+                    PROMPT,
                 ],
-            },
-            runs,
-            env,
-        )
-    print(f"{runs} interleaved warm runs each; jarvis selected openai/{model}\n")
-    medians = report(samples, "floor (imports + SDK call)")
+            }
+            samples = interleaved(commands, rounds, env)
+    finally:
+        os.kill(pid, 15)
+    # Wall time only: the answer's cost is in the server, which is no child of this run.
+    print(f"\nreal llama.cpp server (SmolLM2-135M), {rounds} interleaved rounds, wall time\n")
+    medians = report(samples, "bare SDK script")
     print_ratio(
         medians,
-        "jarvis complete --json",
-        "floor (imports + SDK call)",
-        TARGET,
-        "jarvis complete / floor",
+        "jarvis complete --model local/smollm2",
+        "bare SDK script",
+        LLAMA_TARGET,
+        "jarvis / bare SDK (llama.cpp)",
     )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", "--runs", type=int, default=12, dest="rounds")
+    parser.add_argument("--llama", action="store_true", help="also the real llama.cpp server")
+    parser.add_argument(
+        "--llama-dir",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "jarvis-bench-llama",
+        help="llama_server.sh's work dir (keeps its venv and model between runs)",
+    )
+    args = parser.parse_args()
+    rounds = max(10, args.rounds)
+    loopback(rounds)
+    if args.llama:
+        llama(rounds, args.llama_dir)
     return 0
 
 

@@ -279,7 +279,7 @@ def whole_process(runs: int, tmp: Path) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=11)
+    parser.add_argument("--rounds", "--runs", type=int, default=11, dest="runs")
     parser.add_argument("--calls", type=int, default=100_000)
     parser.add_argument("--outcomes", type=int, default=100_000)
     args = parser.parse_args()

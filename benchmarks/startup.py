@@ -1,6 +1,6 @@
 """Start-up time of `jarvis --help` and `jarvis doctor --json` against Typer's own floor.
 
-Usage: python benchmarks/startup.py [--runs N]
+Usage: python benchmarks/startup.py [--rounds N]
 
 Prints, from N (>= 10) interleaved runs, the median wall time of each command and its
 ratio to `python -c "import typer.rich_utils"` (what Typer costs to render help at
@@ -27,7 +27,7 @@ TARGET = 1.2
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--rounds", "--runs", type=int, default=15, dest="runs")
     args = parser.parse_args()
     runs = max(10, args.runs)
     jarvis = jarvis_command()

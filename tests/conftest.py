@@ -2,6 +2,30 @@
 
 `jarvis(...)` runs the real CLI in a subprocess (`python -m jarvis_cli`), the way
 users and scripts run it, and returns the CompletedProcess (text mode).
+
+The suite runs in parallel (pytest-xdist, `-n auto --dist loadgroup` in pyproject's
+addopts; `-n 0` runs it in one process). Any test may run in any worker, next to any
+other test, so everything a test starts must be its own or safely shared:
+
+- ports: bind port 0 and read the port back (never a fixed port); files: under
+  `tmp_path` / `tmp_path_factory` (never the repository, HOME or /tmp by fixed name);
+  environment: through `monkeypatch` (the autouse `jarvis_env` gives each test its own
+  JARVIS_HOME); module-level state: reset by the fixture that changes it.
+- a cheap service (the fake provider): a function-scoped fixture, one per test.
+- an expensive service started once (a PostgreSQL server, a llama.cpp server): a
+  session-scoped fixture that goes through `tests/shared_service.py` — declare a
+  `ServiceKind(name, start, dump, load, stop)` whose `dump` describes the running
+  service in JSON (port, paths, pid) and whose `stop` works from *any* process given
+  that description (stop by pid or by the server's own tool, not by a Popen object),
+  then `with shared_service(KIND, run_directory(tmp_path_factory.getbasetemp())) as s:
+  yield s`. The first worker starts it under a file lock, the others attach, the last
+  one stops it, and the controller stops what a crashed worker left (`pg_server` below
+  is the example). What each test gets from it must be isolated per test (a fresh
+  database per test, its own model name or request id), never "the" shared state.
+- a service that must serve the tests of one module in order (a module-scoped
+  fixture that is costly to start, like the LiteLLM proxy): mark the module
+  `pytest.mark.xdist_group("NAME")` so `--dist loadgroup` keeps its tests in one
+  worker and the fixture starts once.
 """
 
 from __future__ import annotations
@@ -129,22 +153,56 @@ def fake_provider() -> Iterator[FakeProvider]:
 
 # --- A real PostgreSQL server for the team-store tests (issue 16) -----------------
 from tests.pg_server import PgServer, find_unavailable_reason, start_server  # noqa: E402
+from tests.shared_service import (  # noqa: E402
+    ServiceKind,
+    run_directory,
+    shared_service,
+    stop_leftovers,
+    xdist_worker,
+)
+
+PG_SERVICE = ServiceKind(
+    "postgresql",
+    start=start_server,
+    dump=PgServer.describe,
+    load=PgServer.from_description,
+    stop=PgServer.stop,
+)
 
 
 @pytest.fixture(scope="session")
-def pg_server() -> Iterator[PgServer]:
-    """One PostgreSQL server per test session, started in a temp dir; skips with the
-    reason when neither psycopg nor the server binaries are available."""
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgServer]:
+    """One PostgreSQL server for the whole run, shared by the xdist workers; skips with
+    the reason when neither psycopg nor the server binaries are available."""
     reason = find_unavailable_reason()
     if reason is not None:
         if _REQUIRE_PG:  # .ci/run: CI must run these tests
             pytest.fail(f"JARVIS_TEST_REQUIRE_PG is set but {reason}")
         pytest.skip(reason)
-    server = start_server()
-    try:
+    with shared_service(PG_SERVICE, run_directory(tmp_path_factory.getbasetemp())) as server:
         yield server
-    finally:
-        server.stop()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Byte-compile jarvis_cli once, on the controller, before any worker starts.
+
+    Most tests run `python -m jarvis_cli` in a subprocess. With PYTHONDONTWRITEBYTECODE
+    set (as on these machines) an editable install never caches its bytecode, so each
+    of those thousands of processes would compile every jarvis module it imports from
+    source (~50 ms of CPU each); Python still reads .pyc files that exist."""
+    if xdist_worker() is None:
+        import compileall
+
+        import jarvis_cli
+
+        compileall.compile_dir(Path(jarvis_cli.__file__).parent, quiet=1)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """On the xdist controller, once every worker is done: stop any shared service a
+    crashed worker left running (tests/shared_service.py)."""
+    if xdist_worker() is None and hasattr(session.config, "_tmp_path_factory"):
+        stop_leftovers(session.config._tmp_path_factory.getbasetemp())
 
 
 @pytest.fixture

@@ -1,11 +1,13 @@
 """A real, throw-away PostgreSQL server for the tests (issue 16).
 
-The test session starts one server in a temporary directory with Debian's
+The test run starts one server in a temporary directory with Debian's
 ``initdb``/``pg_ctl`` (PostgreSQL refuses to run as root, so as root it runs as
 the ``postgres`` user), listening on 127.0.0.1 on a free port with trust
 authentication; each test gets a fresh database cloned from a template, which is
-much faster than a server per test. When neither the binaries nor psycopg are
-available, ``find_unavailable_reason`` says why so the tests skip with that reason.
+much faster than a server per test. Under pytest-xdist every worker shares that one
+server (tests/shared_service.py); a database's name carries the worker's pid. When
+neither the binaries nor psycopg are available, ``find_unavailable_reason`` says why so
+the tests skip with that reason.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 PG_BIN_DIRS = (
     "/usr/lib/postgresql/17/bin",
@@ -120,6 +123,14 @@ class PgServer:
     def drop_database(self, url: str) -> None:
         name = url.rsplit("/", 1)[1]
         self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def describe(self) -> dict[str, str | int]:
+        """What another process needs to use (and stop) this server: see tests/shared_service.py."""
+        return {"bin_dir": str(self.bin_dir), "root": str(self.root), "port": self.port}
+
+    @classmethod
+    def from_description(cls, data: dict[str, Any]) -> PgServer:
+        return cls(bin_dir=Path(data["bin_dir"]), root=Path(data["root"]), port=int(data["port"]))
 
     def stop(self) -> None:
         subprocess.run(

@@ -23,8 +23,9 @@ class Terminal:
     proc: subprocess.Popen[bytes]
     fd: int  # the controlling side
 
-    def read_until(self, marker: bytes, timeout: float = 30) -> bytes:
-        """Everything shown until `marker` appears (fails the test after `timeout`)."""
+    def read_until(self, marker: bytes, timeout: float = 90) -> bytes:
+        """Everything shown until `marker` appears (fails the test after `timeout`: generous,
+        since a loaded machine can take many seconds to start jarvis)."""
         out = b""
         deadline = time.monotonic() + timeout
         while marker not in out:
@@ -38,10 +39,18 @@ class Terminal:
             out += chunk
         return out
 
-    def drain(self, quiet_s: float = 0.5) -> bytes:
-        """What is shown until the terminal has been quiet for `quiet_s`."""
+    def drain(self, quiet_s: float = 0.5, timeout: float = 60) -> bytes:
+        """What is shown until the terminal has been quiet for `quiet_s` after showing
+        something, or after the process ended. While the process runs and has shown
+        nothing it is waited for (up to `timeout`): on a loaded machine its start alone
+        can take longer than `quiet_s`."""
         out = b""
-        while select.select([self.fd], [], [], quiet_s)[0]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not select.select([self.fd], [], [], quiet_s)[0]:
+                if out or self.proc.poll() is not None:
+                    break
+                continue
             chunk = self._read()
             if not chunk:
                 break

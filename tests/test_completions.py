@@ -62,7 +62,7 @@ def test_wheel_installs_completions_under_share(tmp_path: Path) -> None:
         capture_output=True,
         timeout=300,
     )
-    (wheel,) = tmp_path.glob("jarvis_cli-*.whl")
+    (wheel,) = tmp_path.glob("jarvis_llm_router-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     data = next(n.split("/")[0] for n in names if ".data/" in n)
     for installed in (

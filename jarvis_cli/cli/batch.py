@@ -83,6 +83,14 @@ def batch(
         float | None,
         typer.Option("--timeout", min=0.1, help="Total seconds per line (default: config.toml)."),
     ] = None,
+    json_output: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print the run's summary as one JSON object on stdout (needs -o FILE: "
+            "with -o - stdout carries the results).",
+        ),
+    ] = False,
 ) -> None:
     """Run many requests from a JSONL file: routed, concurrent, within budget, resumable.
 
@@ -102,6 +110,11 @@ def batch(
         )
     if max_total_cost is not None and max_total_cost < 0:
         raise UsageError("--max-total-cost must not be negative")
+    if json_output and output == "-":
+        raise UsageError(
+            "--json prints the summary on stdout, which -o - gives to the results",
+            hint="write the results to a file: -o results.jsonl --json",
+        )
     spooled = None
     if input_file == "-":
         if sys.stdin.isatty():
@@ -132,11 +145,19 @@ def batch(
             ),
             on_event=lambda _m: None,
         )
-        summary = _run(runner, in_path, output, ordered, total)
+        try:
+            summary = _run(runner, in_path, output, ordered, total)
+        except KeyboardInterrupt:
+            # The lines in flight were finished and written: say what was done (exit 130).
+            sys.stderr.write("\n")
+            summary = runner.summary
+            summary.interrupted = True
     finally:
         if spooled is not None:
             os.unlink(spooled)
     _report(summary)
+    if json_output:
+        render.emit_json(summary.as_json())
     raise typer.Exit(int(summary.exit_code))
 
 
@@ -217,12 +238,28 @@ def _report(summary: BatchSummary) -> None:
         f"jarvis: batch: {s['answered']} answered, {s['failed']} failed, "
         f"{s['bad_lines']} bad line(s), {s['budget_exceeded']} budget_exceeded, "
         f"{s['skipped']} skipped (answered earlier); {s['attempts']} attempt(s), "
-        f"${s['cost_usd']:.4f}, {s['elapsed_s']:.1f} s "
+        f"{_cost_text(summary)}, {s['elapsed_s']:.1f} s "
         f"({(s['answered'] + s['failed']) / elapsed:.1f} lines/s)"
+        + ("; interrupted: rerun the same command to resume" if summary.interrupted else "")
     )
+    if summary.store_cap is not None:
+        render.message(
+            f"jarvis: the PostgreSQL store had room for few connections: concurrency "
+            f"{summary.concurrency} was capped at {summary.store_cap}"
+        )
     for provider, limits in s["providers"].items():
         if limits["min_limit"] < summary.concurrency:
             render.message(
                 f"jarvis: {render.visible(provider)}: rate limited (429): concurrency went "
                 f"down to {limits['min_limit']} and is {limits['limit']} now"
             )
+
+
+def _cost_text(summary: BatchSummary) -> str:
+    """The run's cost; answers of models with unknown prices make it `unknown` (all) or
+    a lower bound (some), never a silent $0."""
+    if not summary.unpriced:
+        return f"${summary.cost_usd:.4f}"
+    if summary.unpriced == summary.answered:
+        return "cost unknown (no price for the models used)"
+    return f"${summary.cost_usd:.4f} + unknown ({summary.unpriced} answer(s) without a price)"

@@ -16,6 +16,7 @@ from jarvis_cli.cli.request_content import (
     ParamOption,
     TemplateOption,
 )
+from jarvis_cli.cli.structured_options import SchemaOption, ToolChoiceOption, ToolsOption
 
 HELP = (
     "commands: /model [ID] show or switch the model, /attach PATH|URL attach a file to "
@@ -37,30 +38,37 @@ def chat(
     param: ParamOption = None,
     no_log: NoLogOption = False,
     attach: AttachOption = None,
+    max_tokens: Annotated[
+        int | None, typer.Option("--max-tokens", min=1, help="Most tokens per answer.")
+    ] = None,
+    schema: SchemaOption = None,
+    tools: ToolsOption = None,
+    tool_choice: ToolChoiceOption = None,
 ) -> None:
     """Chat interactively; the model is chosen once (or given with --model).
 
     Type /model ID to switch, /attach PATH to send a file with your next message,
     /clear to start over, /exit or Ctrl-D to quit. -a files go with the first message.
     -c or --cid ID resume a logged conversation; -t NAME applies a template (its
-    prompt, if any, wraps each message as $input). Needs a terminal; for piped
-    input use `jarvis complete`.
+    prompt, if any, wraps each message as $input). With --schema every answer is a
+    JSON document; with --tools the calls are printed. Piped input is read one
+    message a line (commands too), without prompts.
     """
     from jarvis_cli.cli import request_content as rc
+    from jarvis_cli.cli import structured_options as so
     from jarvis_cli.core.errors import JarvisError, UsageError
     from jarvis_cli.core.providers.base import Message
-    from jarvis_cli.core.registry.records import split_model_id
     from jarvis_cli.core.runs.content_log import new_conversation_id
+    from jarvis_cli.core.runs.model_ids import checked_model_id
     from jarvis_cli.core.runs.orchestrator import CompletionRequest, Orchestrator
     from jarvis_cli.core.runs.plan import plan_models
 
-    if not render.is_tty(sys.stdin):
-        raise UsageError(
-            "jarvis chat is interactive and needs a terminal on stdin",
-            hint='for piped input use: ... | jarvis complete "your instruction"',
-        )
+    interactive = render.is_tty(sys.stdin)
     if attach_files.reads_stdin(attach):
-        raise UsageError("-a - reads stdin, which is chat's terminal: attach a file path")
+        raise UsageError(
+            "-a - reads stdin, which is chat's terminal (or its piped messages): attach a file"
+        )
+    structured = so.structured_fields(schema, tools, tool_choice, kind="chat")
     from jarvis_cli.core.runs.attachments import (
         Attachment,
         content_parts,
@@ -78,14 +86,18 @@ def chat(
         system=system,
         model=model,
         strategy=strategy,
-        max_tokens=None,
+        max_tokens=max_tokens,
         temperature=None,
     )
     if settings.template is not None and system is None and settings.template.system:
         system, _ = rc.fill_prompt(settings, "")  # the template's system, variables filled
     conversation = rc.open_conversation(ctx, continue_, cid)
     log = rc.logging_enabled(ctx, no_log)
-    orchestrator = Orchestrator(ctx, on_event=lambda m: render.message(f"jarvis: {m}"))
+
+    def orchestrator_event(text: str) -> None:
+        render.message(f"jarvis: {text}")
+
+    orchestrator = Orchestrator(ctx, on_event=orchestrator_event)
     history: list[Message] = []
     if conversation is not None:
         history = list(conversation.messages("", system)[:-1])
@@ -104,12 +116,14 @@ def chat(
         no_fallback=False,
         prompt="\n".join(m.content for m in history),
         strategy=settings.strategy,
-        capabilities=required_capabilities(pending),
+        capabilities=(*required_capabilities(pending), *so.capabilities(structured)),
+        on_event=orchestrator_event,
     )
     current, fallbacks = chain[0], tuple(chain[1:])
     render.message(f"jarvis: chatting with {current}; {HELP}")
     parts: list[str] = []  # text shown during the current turn
     last: tuple[str, str, str] | None = None  # request id, model, prompt of the last answer
+    failed: JarvisError | None = None  # the last turn that failed (piped input's exit code)
 
     def on_text(delta: str) -> None:
         parts.append(delta)
@@ -118,9 +132,12 @@ def chat(
 
     while True:
         try:
-            line = input("you> ")
+            line = input("you> " if interactive else "")
         except EOFError:
-            render.message("")
+            if interactive:
+                render.message("")
+            if failed is not None and not interactive:
+                raise typer.Exit(int(failed.exit_code)) from None  # a script sees it
             return
         text = line.strip()
         if not text:
@@ -171,9 +188,10 @@ def chat(
             wanted = text.removeprefix("/model").strip()
             if wanted:
                 try:
-                    split_model_id(wanted)
-                except UsageError as exc:
-                    render.message(f"error: {exc.message}")
+                    wanted = checked_model_id(ctx, wanted, orchestrator_event)
+                except JarvisError as exc:
+                    hint = f"\nhint: {exc.hint}" if exc.hint else ""
+                    render.message(f"error: {exc.message}{hint}")
                     continue
                 current, fallbacks = wanted, ()
             render.message(f"jarvis: model is {current}")
@@ -190,15 +208,17 @@ def chat(
             messages=tuple(history),
             model=current,
             fallbacks=fallbacks,
-            stream=True,
+            stream="schema" not in structured,  # a document is validated before it is shown
             max_tokens=settings.max_tokens,
             temperature=settings.temperature,
             attachments=(*sent, *pending),
+            **structured,
         )
         parts.clear()
         try:
             outcome = orchestrator.complete(request, on_text=on_text)
         except JarvisError as exc:
+            failed = exc
             if parts:
                 sys.stdout.write("\n")
             render.message(f"error: {exc.message}")
@@ -211,8 +231,11 @@ def chat(
             render.message("jarvis: interrupted; the unfinished answer was dropped")
             history.pop()
             continue
-        if not outcome.text.endswith("\n"):
+        if "schema" in structured:
+            so.print_document(outcome, raw=False)
+        elif outcome.text and not outcome.text.endswith("\n"):
             sys.stdout.write("\n")
+        so.print_tool_calls(outcome, raw=False)
         sys.stdout.flush()
         if outcome.model_id != current:
             render.message(f"jarvis: answered by fallback {outcome.model_id}")

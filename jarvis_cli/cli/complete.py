@@ -159,7 +159,7 @@ def complete(
 
     The answer goes to stdout; which model answered, fallbacks and cost go to stderr.
     """
-    from jarvis_cli.core.errors import NoSuitableModelError, UsageError
+    from jarvis_cli.core.errors import JarvisError, NoSuitableModelError, UsageError
     from jarvis_cli.core.providers.base import Message
     from jarvis_cli.core.runs.orchestrator import CompletionRequest, Orchestrator
 
@@ -222,7 +222,10 @@ def complete(
         and "schema" not in structured  # validated before it is printed
         and (render.is_tty(sys.stdout) if stream is None else stream)
     )
+    from jarvis_cli.core.runs.attempts import new_request_id
+
     request = CompletionRequest(
+        request_id=new_request_id(),
         messages=tuple(messages),
         kind="completion" if kind == "completion" else "chat",
         model=settings.model,
@@ -250,6 +253,10 @@ def complete(
         sys.stdout.flush()
 
     orchestrator = Orchestrator(ctx, on_event=_event)
+    log = rc.logging_enabled(ctx, no_log)
+    from jarvis_cli.core.runs.content_log import new_conversation_id
+
+    conversation_id = conversation.id if conversation is not None else new_conversation_id()
     try:
         outcome = orchestrator.complete(request, on_text=on_text if streaming else None)
     except NoSuitableModelError as exc:
@@ -258,14 +265,29 @@ def complete(
         from jarvis_cli.core.runs.conversations import history_too_long
 
         raise history_too_long(messages, settings.max_tokens, exc) from None
+    except JarvisError:
+        if log:  # the prompt is kept: `jarvis log show` says what was asked
+            rc.after_failure(ctx, request, conversation_id, system=system, prompt=text)
+        raise
     finally:
         if printed and not printed[-1].endswith("\n"):
             sys.stdout.write("\n")
             sys.stdout.flush()
-    log = rc.logging_enabled(ctx, no_log)
-    from jarvis_cli.core.runs.content_log import new_conversation_id
-
-    conversation_id = conversation.id if conversation is not None else new_conversation_id()
+    # The answer first (its attempts are already recorded), then the content log.
+    for warning in outcome.warnings:
+        render.warn(warning)
+    if json_output:
+        data = outcome_json(outcome, conversation_id if log else None)
+        so.add_json(data, outcome, structured)
+        render.emit_json(data)
+    else:
+        if "schema" in structured:
+            so.print_document(outcome, raw=raw)
+        elif not streaming and (outcome.text or not outcome.tool_calls):
+            shown = render.answer_text(outcome.text, raw=raw)
+            sys.stdout.write(shown if shown.endswith("\n") else shown + "\n")
+            sys.stdout.flush()
+        so.print_tool_calls(outcome, raw=raw)
     rc.after_request(
         ctx,
         outcome,
@@ -277,21 +299,12 @@ def complete(
         attachments=attachments,
         schema="schema" in structured,
     )
-    for warning in outcome.warnings:
-        render.warn(warning)
-    if json_output:
-        data = outcome_json(outcome, conversation_id if log else None)
-        so.add_json(data, outcome, structured)
-        render.emit_json(data)
-        return
-    if "schema" in structured:
-        so.print_document(outcome, raw=raw)
-    elif not streaming and (outcome.text or not outcome.tool_calls):
-        shown = render.answer_text(outcome.text, raw=raw)
-        sys.stdout.write(shown if shown.endswith("\n") else shown + "\n")
-        sys.stdout.flush()
-    so.print_tool_calls(outcome, raw=raw)
-    _event(_summary(outcome))
+    if not json_output:
+        if outcome.finish_reason == "length":
+            limit = settings.max_tokens or ctx.config.defaults.max_tokens
+            at = f"--max-tokens {limit}" if limit else "the model's output limit"
+            _event(f"stopped at {at}: the answer above is cut short (raise --max-tokens for more)")
+        _event(_summary(outcome))
 
 
 def embed(

@@ -73,8 +73,13 @@ def log(
         from jarvis_cli.core.runs.usage import parse_duration
 
         since_at = time.time() - parse_duration(since)
+    conn = get_context().store.conn
+    if cid is not None:
+        from jarvis_cli.core.runs.id_prefix import expand_id
+
+        cid = expand_id(conn, "conversation", cid)
     rows = search_log(
-        get_context().store.conn,
+        conn,
         query=query,
         conversation_id=cid,
         model_id=model,
@@ -209,6 +214,14 @@ def show(
         ],
         title="attempts",
     )
+    _print_errors(detail.attempts)
+
+
+def _print_errors(attempts: "list[CallRow]") -> None:
+    """Each failed attempt's reason, whole (messages cut it short), made safe to show."""
+    for a in attempts:
+        if not a.ok and a.error_message:
+            render.line(f"--- attempt {a.attempt} ({a.model_id}) failed: {a.error_message}")
 
 
 @app.command("prune")
@@ -219,28 +232,48 @@ def prune(
             "--older-than", help="Delete content and attempts older than this (e.g. 90d)."
         ),
     ],
+    vacuum_file: Annotated[
+        bool,
+        typer.Option(
+            "--vacuum",
+            help="Then VACUUM the SQLite store so the file shrinks (rewrites the file; "
+            "other jarvis processes wait meanwhile).",
+        ),
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
     """Delete logged content and attempts older than a duration; budgets stay right.
 
     Attempts inside a budget period still in force (today, this month) are kept.
+    SQLite reuses the freed pages but the file keeps its size until --vacuum.
     """
-    from jarvis_cli.core.runs.log_prune import prune_log
+    from jarvis_cli.core.runs.log_prune import prune_log, vacuum
     from jarvis_cli.core.runs.usage import parse_duration
 
     ctx = get_context()
     report = prune_log(ctx.store, ctx.config.budgets, older_than_s=parse_duration(older_than))
+    sizes = vacuum(ctx.store) if vacuum_file else None
     if json_output:
-        render.emit_json(
-            {
-                "cutoff": render.iso(report.cutoff),
-                "attempts_kept_from": render.iso(report.attempts_kept_from),
-                "requests_deleted": report.requests_deleted,
-                "content_bytes": report.content_bytes,
-                "attempts_deleted": report.attempts_deleted,
-            }
-        )
+        data: dict[str, Any] = {
+            "cutoff": render.iso(report.cutoff),
+            "attempts_kept_from": render.iso(report.attempts_kept_from),
+            "requests_deleted": report.requests_deleted,
+            "content_bytes": report.content_bytes,
+            "attempts_deleted": report.attempts_deleted,
+        }
+        if vacuum_file:
+            data["file_bytes_before"], data["file_bytes_after"] = sizes or (None, None)
+        render.emit_json(data)
         return
+    if vacuum_file:
+        render.message(
+            "vacuumed the store: "
+            + (
+                f"{sizes[0]:,} -> {sizes[1]:,} bytes"
+                if sizes
+                else "PostgreSQL's autovacuum reclaims the space of a team store; nothing to do"
+            )
+        )
     kept = ""
     if report.attempts_kept_from < report.cutoff:
         kept = f"; attempts since {render.iso(report.attempts_kept_from)} kept for budgets"

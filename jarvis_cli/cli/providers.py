@@ -52,6 +52,7 @@ def provider_json(manager: "ProviderManager", spec: "ProviderSpec") -> dict[str,
         "builtin": spec.builtin or _is_preset(spec.name),
         "configured": configured,
         "headers": sorted(spec.headers),
+        "secret_headers": sorted(spec.secret_headers, key=str.lower),
         "timeout_s": spec.timeout_s,
         "catalog_provider": spec.catalog_provider,
         "description": spec.description,
@@ -124,7 +125,10 @@ def show(name: NameArg, json_output: JsonOption = False) -> None:
         ),
         ("key variables", ", ".join(data["key_env_vars"])),
         ("from", _origin(data)),
-        ("headers", ", ".join(data["headers"]) or "-"),
+        (
+            "headers",
+            ", ".join([*data["headers"], *(f"{h}: ***" for h in data["secret_headers"])]) or "-",
+        ),
         ("timeout", f"{data['timeout_s']:g} s" if data["timeout_s"] else "default"),
     ]
     tables.table(["", ""], rows, title=f"provider {name}")
@@ -171,8 +175,24 @@ def add(
     ] = False,
     header: Annotated[
         list[str] | None,
-        typer.Option("--header", help="Extra HTTP header 'Name: value' (repeatable)."),
+        typer.Option(
+            "--header",
+            help="Extra HTTP header 'Name: value' (repeatable). Authorization, "
+            "Proxy-Authorization, api-key and x-api-key are sealed in the vault.",
+        ),
     ] = None,
+    secret_header: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--secret-header",
+            help="A header NAME whose value is a credential: read from a hidden prompt (or "
+            "stdin with --stdin) and sealed in the vault, never in config.toml (repeatable).",
+        ),
+    ] = None,
+    stdin: Annotated[
+        bool,
+        typer.Option("--stdin", help="Read --secret-header values from stdin, one per line."),
+    ] = False,
     timeout: Annotated[
         float | None, typer.Option("--timeout", help="Request timeout in seconds.", min=0.1)
     ] = None,
@@ -180,7 +200,10 @@ def add(
     """Add a provider to config.toml, or override a built-in preset's settings.
 
     A password in the URL (http://user:PASS@host/v1) is stored in the vault as the
-    provider's key, never in config.toml; requests send it as HTTP Basic auth.
+    provider's key, never in config.toml; requests send it as HTTP Basic auth. So are
+    credential headers: --secret-header NAME (the value from a prompt or --stdin), or
+    --header with Authorization, Proxy-Authorization, api-key or x-api-key; they are
+    shown as ***.
     """
     from jarvis_cli.core.providers.presets import ProviderSpec, split_url_password
     from jarvis_cli.core.redact import register_secret
@@ -214,8 +237,11 @@ def add(
     )
     if no_key or assumed_keyless:
         entry["needs_key"] = False
-    if header:
-        entry["headers"] = {**entry.get("headers", {}), **_parse_headers(header)}
+    sealed = _sealed_headers(name, header or [], secret_header or [], stdin)
+    if header or sealed:
+        _set_headers(entry, _parse_headers(header or []), sealed)
+    if sealed and api_key_env is None and "needs_key" not in entry and not _is_preset(name):
+        entry["needs_key"] = False  # the sealed header is the credential
     if timeout is not None:
         entry["timeout_s"] = timeout
     providers[name] = entry
@@ -226,10 +252,70 @@ def add(
     if assumed_keyless:
         render.message(
             f"{name} needs no API key: {shown} is a loopback or private address "
-            "(if it does need one, add it again with --api-key-env VAR)"
+            f"(if it does need one, store it with `jarvis keys add {name}`)"
         )
     if password:
         _store_url_password(name, password)
+    if sealed:
+        _store_headers(name, sealed)
+
+
+def _sealed_headers(
+    provider: str, header: list[str], secret_header: list[str], stdin: bool
+) -> dict[str, str]:
+    """Credential headers to seal: those of --header named like one (warned about: argv is
+    visible to other processes) and every --secret-header, read from a prompt or stdin."""
+    from jarvis_cli.cli.prompt import read_secret
+    from jarvis_cli.core.providers.header_secrets import is_credential, register_value
+
+    out = {n: v for n, v in _parse_headers(header).items() if is_credential(n)}
+    for name, value in out.items():
+        register_value(value)
+        render.warn(
+            f"the value of --header {name} was on the command line, where other processes "
+            f"and shell history can see it; it is sealed in the vault, not written to "
+            f"config.toml (next time: --secret-header {name}, typed at the prompt)"
+        )
+    for name in secret_header:
+        if not re.match(r"^[A-Za-z0-9-]{1,32}$", name):
+            raise UsageError(f"bad --secret-header {name!r}: expected a header name")
+        value = read_secret(
+            f"{name} header of {provider}",
+            from_stdin=stdin,
+            command=f"jarvis providers add {provider} --base-url URL --secret-header {name}",
+        )
+        register_value(value)
+        out[name] = value
+    return out
+
+
+def _set_headers(entry: dict[str, Any], plain: dict[str, str], sealed: dict[str, str]) -> None:
+    """config.toml's headers: plain ones by value, sealed ones by name only."""
+    lowered = {n.lower() for n in sealed}
+    headers = {**entry.get("headers", {}), **plain}
+    headers = {n: v for n, v in headers.items() if n.lower() not in lowered}
+    names = {n.lower(): n for n in [*entry.get("secret_headers", []), *sealed]}
+    entry["headers"] = headers
+    if not headers:
+        del entry["headers"]
+    if names:
+        entry["secret_headers"] = sorted(names.values(), key=str.lower)
+
+
+def _store_headers(name: str, sealed: dict[str, str]) -> None:
+    """Seal each credential header in the vault as the key `header.<name>` of `name`."""
+    from jarvis_cli.cli.common import reset_context
+    from jarvis_cli.core.providers.header_secrets import header_label
+    from jarvis_cli.core.vault.keys import KeyManager
+
+    reset_context()  # the provider exists only in the config just written
+    keys = KeyManager(get_context(), warn=render.warn)
+    for header, value in sealed.items():
+        info = keys.add(name, value, header_label(header), validate=False)
+        render.message(
+            f"the {header} header is in the vault as {info.provider}/{info.label} (shown as "
+            "***), not in config.toml"
+        )
 
 
 def _is_private_url(url: str) -> bool:

@@ -26,7 +26,9 @@ def rate(
     ] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Rate an answer: the model that gave it scores that much for this kind of prompt.
+    """Rate an answer (good, bad or 0..1): selection learns from it.
+
+    The model that gave it scores that much for this kind of prompt.
 
     Rating the same request again replaces the earlier rating. See and undo with
     `jarvis outcomes list` / `jarvis outcomes delete --request ID`.

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from jarvis_cli.core.providers.base import Message
     from jarvis_cli.core.runs.attachments import Attachment
     from jarvis_cli.core.runs.conversations import Conversation
-    from jarvis_cli.core.runs.requests import Outcome
+    from jarvis_cli.core.runs.requests import CompletionRequest, Outcome
     from jarvis_cli.core.store.templates import Template
 
 ContinueOption = Annotated[
@@ -162,7 +162,6 @@ def after_request(
     """Log one answered request (when `log`), record its automatic outcome signals, then
     prune if `[log] retention_days` is due."""
     from jarvis_cli.core.runs.content_log import record_request
-    from jarvis_cli.core.runs.log_prune import maybe_auto_prune
     from jarvis_cli.core.runs.outcome_signals import record_signals
 
     if log:
@@ -176,4 +175,36 @@ def after_request(
             attachments=attachments,
         )
     record_signals(ctx.store, outcome, schema=schema, prompt=prompt, keep_prompt=log)
-    maybe_auto_prune(ctx.store, ctx.config.budgets, ctx.config.log.retention_days)
+    if ctx.config.log.retention_days is not None:
+        from jarvis_cli.core.runs.log_prune import maybe_auto_prune
+
+        maybe_auto_prune(ctx.store, ctx.config.budgets, ctx.config.log.retention_days)
+
+
+def after_failure(
+    ctx: Context,
+    request: CompletionRequest,
+    conversation_id: str,
+    *,
+    system: str | None,
+    prompt: str,
+) -> None:
+    """Log the prompt of a request that failed after trying a model; a store that cannot
+    take it must not hide the request's own error."""
+    import contextlib
+    import sqlite3
+
+    from jarvis_cli.core.errors import JarvisError
+    from jarvis_cli.core.runs.content_log import record_failed_request
+
+    if request.request_id is None:
+        return
+    with contextlib.suppress(JarvisError, sqlite3.DatabaseError):
+        record_failed_request(
+            ctx.store,
+            request.request_id,
+            conversation_id=conversation_id,
+            kind=request.kind,
+            system=system,
+            prompt=prompt,
+        )

@@ -79,7 +79,7 @@ def select(
     ] = None,
     include_all: Annotated[
         bool,
-        typer.Option("--all", help="Include providers without a key, each marked usable or not."),
+        typer.Option("--all", "-a", help="Include providers without a key, marked usable or not."),
     ] = False,
     input_tokens: Annotated[
         int | None,

@@ -11,9 +11,9 @@ from jarvis_cli.cli.common import JsonOption, get_context
 app = typer.Typer(
     add_completion=False,
     name="serve",
-    help="Serve the OpenAI API on HTTP so agents and editors get jarvis's routing, "
-    "fallbacks, budgets and vault. Clients authenticate with tokens from "
-    "`jarvis serve tokens add`; provider keys never leave jarvis.",
+    help="Serve the OpenAI API on HTTP for agents and editors, with routing, fallbacks, budgets."
+    "\n\nAgents and editors get jarvis's routing, fallbacks, budgets and vault. Clients "
+    "authenticate with tokens from `jarvis serve tokens add`; provider keys never leave jarvis.",
     invoke_without_command=True,
 )
 tokens_app = typer.Typer(
@@ -76,7 +76,7 @@ def serve(
     except ImportError as exc:
         raise ConfigError(
             f"jarvis serve needs its server packages ({exc.name} is missing)",
-            hint="pip install 'jarvis-cli[serve]'",
+            hint="install jarvis with its serve extra: pip install '.[serve]' in jarvis's checkout",
         ) from None
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None

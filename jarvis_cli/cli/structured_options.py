@@ -77,6 +77,13 @@ def structured_fields(
     return {"tools": loaded, "tool_choice": choice}
 
 
+def capabilities(fields: dict[str, Any]) -> tuple[str, ...]:
+    """What models need for these fields (selection asks for them)."""
+    return ("structured_output",) * ("schema" in fields) + ("function_calling",) * (
+        "tools" in fields
+    )
+
+
 def add_json(data: dict[str, Any], outcome: Outcome, fields: dict[str, Any]) -> None:
     """--json: the parsed document under `data`, the calls under `tool_calls`."""
     if "schema" in fields:

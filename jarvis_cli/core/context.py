@@ -62,6 +62,7 @@ def _connect_pg(url: str, where: str) -> StoreHandle:
 
         raise StoreError(
             f"{where} names a PostgreSQL store, but psycopg is not installed",
-            hint="pip install 'jarvis-cli[postgres]' (or unset it to use the local store)",
+            hint="install jarvis with its postgres extra: pip install '.[postgres]' in "
+            "jarvis's checkout (or unset it to use the local store)",
         ) from None
     return PgStore.connect(url)

@@ -104,10 +104,14 @@ class ProviderError(JarvisError):
         provider: str | None = None,
         status_code: int | None = None,
         hint: str | None = None,
+        detail: str | None = None,
     ) -> None:
         super().__init__(message, hint=hint)
         self.provider = provider
         self.status_code = status_code
+        # The provider's own error text, redacted and whole (the message has it cut):
+        # what `jarvis log show` and `--json` show.
+        self.detail = detail
 
     @property
     def error_class(self) -> str:

@@ -124,12 +124,21 @@ def mask_url(url: str) -> str:
     return _URL_USERINFO.sub(lambda m: f"{m.group('head')}:{MASK}@", url)
 
 
+# Credentials in a URL's query (Gemini's `?key=`, signed URLs), as error bodies echo them.
+_QUERY_SECRET = re.compile(
+    r"(?i)([?&;](?:key|api[_-]?key|access[_-]?token|token|secret|password|passwd|sig|"
+    r"signature|auth)=)[^&;\s\"'#<>]+"
+)
+
+
 def redact(text: str) -> str:
-    """`text` without registered secrets, secret-shaped tokens or URL passwords."""
+    """`text` without registered secrets, secret-shaped tokens, URL passwords or
+    credential query parameters (`?key=…`)."""
     for secret in sorted(_secrets, key=len, reverse=True):
         if secret in text:
             text = text.replace(secret, REDACTED)
     text = mask_url(text)
+    text = _QUERY_SECRET.sub(lambda m: m.group(1) + REDACTED, text)
     text = _PREFIXED.sub(REDACTED, text)
     return _TOKEN.sub(lambda m: REDACTED if _token_is_secret(m.group(0)) else m.group(0), text)
 

@@ -424,7 +424,7 @@ def test_chat_refuses_attach_from_stdin(setup: Setup) -> None:
 
     env = {**os.environ, **setup.env}
     with terminal("chat", "-a", "-", env=env) as term:
-        out = term.drain()
+        out = term.read_until(b"attach a file")  # drain() gave up before a slow start-up
         assert term.wait() == 2
     assert b"-a - reads stdin, which is chat's terminal" in out
 

@@ -491,7 +491,13 @@ def test_completion_type_uses_completions_endpoint(pair: Pair) -> None:
 def test_malformed_model_id_is_usage_error(pair: Pair) -> None:
     result = pair.run("complete", "hi", "--model", "no-slash")
     assert result.returncode == 2
-    assert "bad model id 'no-slash'" in result.stderr
+    # issue 27: a bare name is looked up in the registry first
+    assert "unknown model 'no-slash': no provider in the registry has a model of that name" in (
+        result.stderr
+    )
+    empty = pair.run("complete", "hi", "--model", "alpha/")
+    assert empty.returncode == 2
+    assert "bad model id 'alpha/'" in empty.stderr
 
 
 def test_missing_key_exits_5_with_hint(pair: Pair) -> None:

@@ -134,11 +134,12 @@ def test_embed_without_text_is_usage_error(pair: Pair) -> None:  # noqa: F811
     assert "no text to embed" in result.stderr
 
 
-def test_chat_refuses_piped_stdin(pair: Pair) -> None:  # noqa: F811
+def test_chat_reads_piped_stdin_as_messages(pair: Pair) -> None:  # noqa: F811
+    # issue 27: chat used to refuse piped input (exit 2); it is read a message a line.
     result = pair.run("chat", "--model", "alpha/fake-chat", input="hello\n")
-    assert result.returncode == 2
-    assert "needs a terminal" in result.stderr
-    assert "jarvis complete" in result.stderr
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "Hello from fake\n"
+    assert "you> " not in result.stdout + result.stderr
 
 
 def test_chat_session_keeps_history_and_switches_model(pair: Pair) -> None:  # noqa: F811

@@ -59,10 +59,14 @@ litellm_settings:
   telemetry: false
 """
 
-pytestmark = pytest.mark.skipif(
-    not LITELLM.exists(),
-    reason=f"LiteLLM proxy not installed at {LITELLM} (.ci/run creates .venv-litellm)",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not LITELLM.exists(),
+        reason=f"LiteLLM proxy not installed at {LITELLM} (.ci/run creates .venv-litellm)",
+    ),
+    # One worker runs this module, so the proxy (slow to start) starts once per run.
+    pytest.mark.xdist_group("litellm_proxy"),
+]
 
 
 def _free_port() -> int:
@@ -71,11 +75,10 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def litellm_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    work = tmp_path_factory.mktemp("litellm")
+def _start_litellm(work: Path, config_text: str) -> Iterator[str]:
+    """Run a LiteLLM proxy with `config_text` in `work`; yield its base URL (…/v1)."""
     config = work / "config.yaml"
-    config.write_text(CONFIG)
+    config.write_text(config_text)
     port = _free_port()
     env = {
         "PATH": os.environ.get("PATH", ""),
@@ -109,7 +112,7 @@ def litellm_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                     f"litellm exited {proc.returncode}: {(work / 'litellm.log').read_text()}"
                 )
             try:
-                with urllib.request.urlopen(f"{base}/v1/models", timeout=2) as r:
+                with urllib.request.urlopen(f"{base}/health/liveliness", timeout=2) as r:
                     if r.status == 200:
                         break
             except OSError:
@@ -126,6 +129,11 @@ def litellm_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             proc.kill()
             proc.wait()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def litellm_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from _start_litellm(tmp_path_factory.mktemp("litellm"), CONFIG)
 
 
 def test_litellm_endpoint_is_usable_after_add_and_sync(
@@ -199,3 +207,87 @@ def test_litellm_accepts_an_image_attachment(
     assert answer.returncode == 0, answer.stderr
     assert answer.stdout.strip() == ANSWER
     assert "box/gpt-4o-mini" in answer.stderr
+
+
+# --- issue 27: a proxy with a master key; ids typed wrong --------------------------
+
+MASTER_KEY = "sk-master-CANARY-7f3a9b2c4d"
+KEYED_CONFIG = f"""
+model_list:
+  - model_name: gpt-4o-mini
+    litellm_params:
+      model: openai/gpt-4o-mini
+      api_key: not-a-real-key
+      mock_response: "{ANSWER}"
+general_settings:
+  master_key: {MASTER_KEY}
+litellm_settings:
+  telemetry: false
+"""
+
+
+@pytest.fixture(scope="module")
+def keyed_litellm_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from _start_litellm(tmp_path_factory.mktemp("litellm-keyed"), KEYED_CONFIG)
+
+
+def test_proxy_with_a_master_key_says_its_auth_failed_and_keys_add_fixes_it(
+    jarvis: JarvisRunner, home: Path, keyed_litellm_url: str
+) -> None:
+    added = jarvis("providers", "add", "litellm", "--base-url", keyed_litellm_url)
+    assert added.returncode == 0, added.stderr
+    assert "store it with `jarvis keys add litellm`" in added.stderr
+
+    refused = jarvis("complete", "hi", "-m", "litellm/gpt-4o-mini", "--no-stream")
+    assert refused.returncode == 5, refused.stderr
+    assert "error: litellm: HTTP 400 the proxy refused the key: No connected db." in (
+        refused.stderr
+    )
+    assert "hint: add the proxy's key: `jarvis keys add litellm`" in refused.stderr
+
+    wrong = jarvis("keys", "add", "litellm", "--stdin", input="sk-wrong-0123456789abcdef\n")
+    assert wrong.returncode == 5, wrong.stderr
+    assert "litellm rejected the key" in wrong.stderr
+    assert "--no-validate" not in wrong.stderr
+
+    right = jarvis("keys", "add", "litellm", "--stdin", input=MASTER_KEY + "\n")
+    assert right.returncode == 0, right.stderr
+    answer = jarvis("complete", "hi", "-m", "litellm/gpt-4o-mini", "--no-stream")
+    assert answer.returncode == 0, answer.stderr
+    assert answer.stdout.strip() == ANSWER
+    for out in (added, refused, wrong, right, answer):
+        assert MASTER_KEY not in out.stdout + out.stderr
+
+
+def test_proxy_typo_moves_to_the_named_fallback_with_did_you_mean(
+    jarvis: JarvisRunner, home: Path, litellm_url: str
+) -> None:
+    assert jarvis("providers", "add", "litellm", "--base-url", litellm_url).returncode == 0
+    assert jarvis("models", "sync", "litellm").returncode == 0
+    fell_back = jarvis(
+        "complete", "hi", "-m", "litellm/gpt4o-mini", "--fallback", "litellm/json-mock",
+        "--no-stream",
+    )  # fmt: skip
+    assert fell_back.returncode == 0, fell_back.stderr
+    assert fell_back.stdout.strip() == JSON_ANSWER
+    assert "skipping litellm/gpt4o-mini: litellm: HTTP 400 not found" in fell_back.stderr
+    assert "Invalid model name passed in model=gpt4o-mini" in fell_back.stderr
+    assert "did you mean litellm/gpt-4o-mini?" in fell_back.stderr
+    assert "answered by litellm/json-mock" in fell_back.stderr
+
+    alone = jarvis("complete", "hi", "-m", "litellm/gpt4o-mini", "--no-stream")
+    assert alone.returncode == 9, alone.stderr
+    assert "did you mean litellm/gpt-4o-mini?" in alone.stderr
+
+
+def test_proxy_bare_name_resolves_to_the_provider_with_a_key(
+    jarvis: JarvisRunner, home: Path, litellm_url: str
+) -> None:
+    # openai has gpt-4o-mini in the catalog but no key; the proxy serves it keyless.
+    assert jarvis("providers", "add", "litellm", "--base-url", litellm_url).returncode == 0
+    assert jarvis("models", "sync", "litellm").returncode == 0
+    answer = jarvis("complete", "hi", "-m", "gpt-4o-mini", "--no-stream")
+    assert answer.returncode == 0, answer.stderr
+    assert answer.stdout.strip() == ANSWER
+    assert "gpt-4o-mini: using litellm/gpt-4o-mini" in answer.stderr
+    assert "answered by litellm/gpt-4o-mini" in answer.stderr

@@ -188,7 +188,9 @@ def test_help_and_unknown_commands_import_no_command_module() -> None:
         "out, err = io.StringIO(), io.StringIO()\n"
         "with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):\n"
         "    run(['--help']); run(['kees'])\n"
-        "print(sorted(m for m in sys.modules if m.startswith('jarvis_cli.cli.')))\n"
+        "from jarvis_cli.cli import COMMANDS\n"
+        "modules = {module for module, _, _ in COMMANDS.values()}\n"
+        "print(sorted(m for m in sys.modules if m in modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr

@@ -67,7 +67,7 @@ def filled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Home]:
                "--output-price", "0.6", "--context", "131072")  # fmt: skip
             for prompt in PROMPTS:
                 ok("complete", prompt, "-m", model, "--no-stream")
-        fake.always(MODELS[0], Behavior(status=500, error_message="not supported"))
+        fake.always(MODELS[0], Behavior(status=500, error_message="model is loading"))
         failed = run_jarvis("complete", "Who wrote Dune?", "-m", f"llama/{MODELS[0]}",
                             "--retries", "0", "--no-fallback", env=env)  # fmt: skip
         assert failed.returncode == 8, failed.stderr

@@ -82,7 +82,8 @@ def test_prefixed_key_inside_an_authorization_header_is_redacted() -> None:
         "/tmp/pytest-of-root/pytest-12/test_something_long_name0/home/config.toml",
         "JARVIS_OPENROUTER_API_KEY",
         "/home/u/.cache/hub/models--BAAI--bge/snapshots/5c38ec7c405ec4b44b94cc5a9bb96e735b38267a",
-        secrets.token_hex(32),  # a hex fingerprint / master key id
+        # a hex fingerprint / master key id (a fixed test id: xdist workers must collect alike)
+        pytest.param(secrets.token_hex(32), id="random-hex-64"),
         "550e8400-e29b-41d4-a716-446655440000",
         "1700000000000000000000000",
         "ThisIsAVeryLongIdentifierWithoutAnyDigits",
@@ -109,3 +110,18 @@ def test_registered_secret_is_redacted_even_when_it_looks_ordinary() -> None:
     assert redact(value) == value
     register_secret(value)
     assert redact(f"x {value} y") == f"x {REDACTED} y"
+
+
+def test_query_parameter_credentials_are_redacted() -> None:
+    # issue 27: a provider's error body echoing the request URL with Gemini's ?key=.
+    body = (
+        "400 for url https://generativelanguage.example/v1beta/models/x:generate?key=abc123short"
+        "&alt=sse and /v1?api_key=plainword; sig=zzz &token=t0k"
+    )
+    out = redact(body)
+    assert "abc123short" not in out and "plainword" not in out and "t0k" not in out
+    assert "?key=[REDACTED]&alt=sse" in out
+    assert "?api_key=[REDACTED];" in out
+    assert (
+        redact("the key=value of a dict and ?monkey=1") == "the key=value of a dict and ?monkey=1"
+    )

@@ -28,12 +28,33 @@ from jarvis_cli.core.errors import (
 )
 from jarvis_cli.core.redact import REDACTED, redact
 
-MAX_UPSTREAM_CHARS = 160
+MAX_UPSTREAM_CHARS = 200  # in a message
+MAX_DETAIL_CHARS = 4000  # kept with the attempt (`jarvis log show`, `--json`)
 
 # Phrases providers use when the input does not fit the context window.
 _CONTEXT_PATTERNS = re.compile(
     r"context[_ ]length|context window|maximum context|too many tokens|prompt is too long|"
     r"input is too long|reduce the length|exceeds the (?:model's )?(?:maximum|context)",
+    re.IGNORECASE,
+)
+# A model the server does not serve, said with a 400 (LiteLLM: "Invalid model name
+# passed in model=...", OpenAI: "The model `x` does not exist").
+_NOT_FOUND_PATTERNS = re.compile(
+    r"invalid model name|model[^.]{0,80}(?:does not exist|not found|is not supported by)|"
+    r"unknown model|no such model|model_not_found",
+    re.IGNORECASE,
+)
+# A proxy that could not check the key it was sent (LiteLLM without its database).
+_PROXY_AUTH_PATTERNS = re.compile(
+    r"authentication error|no connected db|invalid proxy server token|"
+    r"virtual key expected|api key not valid|invalid api key",
+    re.IGNORECASE,
+)
+# A 5xx whose text says the request is the problem, not the server.
+_REJECTED_PATTERNS = re.compile(
+    r"not supported|unsupported|must be one of|invalid (?:request|argument|value|parameter)|"
+    r"validation error|input should be|"
+    r"unknown (?:field|parameter|argument)|failed to parse|cannot (?:parse|be used)",
     re.IGNORECASE,
 )
 # Anything that looks like a credential, in case a secret was never registered.
@@ -42,7 +63,9 @@ _CREDENTIAL_PATTERNS = re.compile(
 )
 
 
-def clean_upstream(text: str | None, api_key: str | None = None) -> str:
+def clean_upstream(
+    text: str | None, api_key: str | None = None, limit: int = MAX_UPSTREAM_CHARS
+) -> str:
     """A provider's own error text made safe to show: no credentials, one line, short."""
     if not text:
         return ""
@@ -51,8 +74,8 @@ def clean_upstream(text: str | None, api_key: str | None = None) -> str:
     text = redact(text)
     text = _CREDENTIAL_PATTERNS.sub(REDACTED, text)
     text = " ".join(text.split())
-    if len(text) > MAX_UPSTREAM_CHARS:
-        text = text[: MAX_UPSTREAM_CHARS - 1] + "…"
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
     return text
 
 
@@ -87,7 +110,8 @@ def _upstream_message(exc: Any) -> str:
         if isinstance(inner, dict):
             msg = inner.get("message")
             code = inner.get("code")
-            parts = [str(x) for x in (msg, code) if x]
+            # A numeric code only repeats the status (LiteLLM sends "400").
+            parts = [str(x) for x in (msg, code) if x and not str(x).isdigit()]
             return " ".join(parts)
         if isinstance(inner, str):
             return inner
@@ -95,25 +119,47 @@ def _upstream_message(exc: Any) -> str:
 
 
 def map_status_error(provider: str, status: int, exc: Any, api_key: str | None) -> ProviderError:
-    """The jarvis error for an HTTP error status from `provider`."""
-    upstream = clean_upstream(_upstream_message(exc), api_key)
+    """The jarvis error for an HTTP error status from `provider`.
+
+    Every message carries the provider's own reason, cut short; `detail` keeps it
+    whole (both redacted) for the attempt's record.
+    """
+    raw = _upstream_message(exc)
+    upstream = clean_upstream(raw, api_key)
+    full = clean_upstream(raw, api_key, MAX_DETAIL_CHARS) or None
     detail = f": {upstream}" if upstream else ""
     prefix = f"{provider}: HTTP {status}"
+    error = _status_error(provider, status, exc, prefix, upstream, detail)
+    error.detail = full
+    return error
+
+
+def _status_error(
+    provider: str, status: int, exc: Any, prefix: str, upstream: str, detail: str
+) -> ProviderError:
     if status in (401, 403):
-        # No upstream text: auth errors are the ones most likely to echo the key.
         return ProviderAuthError(
             f"{prefix} {'authentication failed' if status == 401 else 'forbidden'} "
-            "(the key was rejected)",
+            f"(the key was rejected){detail}",
             provider=provider,
             status_code=status,
-            hint=f"check the key with `jarvis keys validate {provider}`",
+            hint=f"store a working key with `jarvis keys add {provider}` "
+            f"(or check it with `jarvis keys validate {provider}`)",
+        )
+    if status == 400 and _PROXY_AUTH_PATTERNS.search(upstream):
+        # LiteLLM's proxy answers a key it cannot check ("No connected db.") with 400.
+        return ProviderAuthError(
+            f"{prefix} the proxy refused the key{detail}",
+            provider=provider,
+            status_code=status,
+            hint=f"add the proxy's key: `jarvis keys add {provider}`",
         )
     if status == 429:
         response = getattr(exc, "response", None)
         retry_after = parse_retry_after(getattr(response, "headers", None))
         after = f" (retry after {retry_after:g} s)" if retry_after is not None else ""
         return RateLimitedError(
-            f"{prefix} rate limited{after}",
+            f"{prefix} rate limited{after}{detail}",
             provider=provider,
             status_code=status,
             retry_after=retry_after,
@@ -124,15 +170,25 @@ def map_status_error(provider: str, status: int, exc: Any, api_key: str | None) 
             provider=provider,
             status_code=status,
         )
-    if status == 404:
+    if status == 404 or (status in (400, 422) and _NOT_FOUND_PATTERNS.search(upstream)):
         return ModelNotFoundError(
             f"{prefix} not found (unknown model or endpoint){detail}",
             provider=provider,
             status_code=status,
         )
+    if status >= 500 and _REJECTED_PATTERNS.search(upstream):
+        # A server that reports a request it cannot serve as its own failure (llama.cpp
+        # answers an unsupported response_format with 500): retrying cannot help.
+        return BadRequestError(
+            f"{prefix} request rejected{detail}",
+            provider=provider,
+            status_code=status,
+            hint="the server cannot serve this request as sent; retrying will not help "
+            "(a --schema, --tools or attachment it does not support?)",
+        )
     if status in (408, 409) or status >= 500:
         return UnavailableError(
-            f"{prefix} provider unavailable", provider=provider, status_code=status
+            f"{prefix} provider unavailable{detail}", provider=provider, status_code=status
         )
     return BadRequestError(
         f"{prefix} request rejected{detail}", provider=provider, status_code=status
@@ -157,10 +213,12 @@ def map_exception(provider: str, exc: BaseException, api_key: str | None) -> Pro
         return BadResponseError(f"{provider}: malformed response", provider=provider)
     if isinstance(exc, openai.APIError):
         # An error event inside a stream (no HTTP status).
-        upstream = clean_upstream(_upstream_message(exc), api_key)
+        raw = _upstream_message(exc)
+        upstream = clean_upstream(raw, api_key)
         return UnavailableError(
             f"{provider}: error during the response" + (f": {upstream}" if upstream else ""),
             provider=provider,
+            detail=clean_upstream(raw, api_key, MAX_DETAIL_CHARS) or None,
         )
     import httpx2
 

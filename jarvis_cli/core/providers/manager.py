@@ -33,7 +33,7 @@ class KeyResolver(Protocol):
     """Where keys come from (the vault's KeyManager): a value to call with, or only
     whether one exists and where (`env`, `vault`), without decrypting anything."""
 
-    def resolve(self, spec: ProviderSpec) -> KeyValue | None: ...
+    def resolve(self, spec: ProviderSpec, label: str = ...) -> KeyValue | None: ...
 
     def availability(self, spec: ProviderSpec) -> str | None: ...
 
@@ -82,10 +82,29 @@ class ProviderManager:
             timeout_s=timeout_s,
             organization=env.get("OPENAI_ORG_ID"),
             project=env.get("OPENAI_PROJECT_ID"),
+            sealed_headers=self._sealed_headers(spec),
         )
         if timeout_s is None:
             self._adapters[name] = adapter
         return adapter
+
+    def _sealed_headers(self, spec: ProviderSpec) -> dict[str, str]:
+        """The values of the provider's sealed headers, from the vault (NoKeyError when
+        one is missing: sending the request without it would only be refused)."""
+        from jarvis_cli.core.providers.header_secrets import header_label, register_value
+
+        out: dict[str, str] = {}
+        for name in spec.secret_headers:
+            found = self.keys.resolve(spec, header_label(name))
+            if found is None:
+                raise NoKeyError(
+                    f"the sealed header {name} of provider {spec.name!r} is not in the vault",
+                    hint=f"seal it again: `jarvis providers add {spec.name} --base-url URL "
+                    f"--secret-header {name}`",
+                )
+            out[name] = found.value
+            register_value(found.value)
+        return out
 
     def usable(self, spec: ProviderSpec) -> bool:
         """Whether a call could be made: a key is available, or none is needed."""

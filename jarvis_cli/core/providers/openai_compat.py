@@ -7,8 +7,7 @@ when a client is first needed, so building an adapter costs nothing.
 
 from __future__ import annotations
 
-import functools
-import threading
+import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -26,6 +25,7 @@ from jarvis_cli.core.providers.base import (
 )
 from jarvis_cli.core.providers.errors import map_exception
 from jarvis_cli.core.providers.presets import ProviderSpec
+from jarvis_cli.core.providers.sdk_client import context_for, skip_platform_probe
 from jarvis_cli.core.providers.streaming import OpenAIChatStream, ms_since, usage_of
 from jarvis_cli.core.redact import register_secret
 
@@ -38,25 +38,6 @@ VALIDATE_TIMEOUT_S = 15.0
 # Sent to keyless local servers: the SDK insists on some key, and an empty
 # Authorization header confuses some servers.
 KEYLESS_PLACEHOLDER = "not-needed"
-
-
-_TLS_LOCK = threading.Lock()
-
-
-def _tls_context() -> Any:
-    """The TLS context every client of this process shares (what httpx builds for
-    verify=True, trust_env=True). Building one takes ~25 ms; a batch makes a client
-    per worker thread, and 128 contexts would cost seconds. Hence the lock: without
-    it, the workers that start together all miss the cache and build their own."""
-    with _TLS_LOCK:
-        return _new_tls_context()
-
-
-@functools.cache
-def _new_tls_context() -> Any:
-    import httpx2
-
-    return httpx2.create_ssl_context()
 
 
 def load_sdk() -> None:
@@ -78,8 +59,10 @@ class OpenAICompatAdapter:
         timeout_s: float | None = None,
         organization: str | None = None,
         project: str | None = None,
+        sealed_headers: Mapping[str, str] | None = None,
     ) -> None:
         self.spec = spec
+        self._sealed_headers = dict(sealed_headers or {})  # from the vault (registered)
         self.name = spec.name
         self._api_key = api_key
         if api_key:
@@ -109,8 +92,11 @@ class OpenAICompatAdapter:
                 default_headers=self._headers() or None,
                 organization=self._organization,
                 project=self._project,
-                http_client=openai.DefaultHttpxClient(verify=_tls_context()),
+                http_client=openai.DefaultHttpxClient(
+                    verify=context_for(self.spec.request_url, os.environ)
+                ),
             )
+            skip_platform_probe(client)
             # The SDK fills a None organization/project from OPENAI_ORG_ID and
             # OPENAI_PROJECT_ID: set what this provider should get, explicitly.
             client.organization = self._organization
@@ -125,7 +111,7 @@ class OpenAICompatAdapter:
     def _headers(self) -> dict[str, str]:
         """The spec's headers, plus HTTP Basic auth when the base URL names a user: the
         user from the URL, the password from the key (or, legacy, from config.toml)."""
-        headers = dict(self.spec.headers)
+        headers = {**self.spec.headers, **self._sealed_headers}
         user = self.spec.basic_user
         if user is not None:
             import base64
@@ -182,10 +168,12 @@ class OpenAICompatAdapter:
     def chat(
         self, messages: Sequence[Message], model: str, options: RequestOptions
     ) -> CompletionResult:
-        self.prepare()  # SDK import and client set-up are not provider latency
+        # SDK import, client set-up and the resource's lazy import are not provider latency
+        self.prepare()
+        api = self.client.chat.completions
         started = time.monotonic()
         response = self._call(
-            lambda: self.client.chat.completions.create(
+            lambda: api.create(
                 model=model,
                 messages=[wire_message(m) for m in messages],
                 timeout=self._timeout(options.timeout_s),
@@ -231,9 +219,10 @@ class OpenAICompatAdapter:
         self, messages: Sequence[Message], model: str, options: RequestOptions
     ) -> OpenAIChatStream:
         self.prepare()
+        api = self.client.chat.completions
         started = time.monotonic()
         sdk_stream = self._call(
-            lambda: self.client.chat.completions.create(
+            lambda: api.create(
                 model=model,
                 messages=[wire_message(m) for m in messages],
                 stream=True,
@@ -249,9 +238,10 @@ class OpenAICompatAdapter:
 
     def complete(self, prompt: str, model: str, options: RequestOptions) -> CompletionResult:
         self.prepare()  # SDK import and client set-up are not provider latency
+        api = self.client.completions
         started = time.monotonic()
         response = self._call(
-            lambda: self.client.completions.create(
+            lambda: api.create(
                 model=model,
                 prompt=prompt,
                 timeout=self._timeout(options.timeout_s),
@@ -272,9 +262,10 @@ class OpenAICompatAdapter:
 
     def embed(self, texts: Sequence[str], model: str, options: RequestOptions) -> EmbeddingResult:
         self.prepare()  # SDK import and client set-up are not provider latency
+        api = self.client.embeddings
         started = time.monotonic()
         response = self._call(
-            lambda: self.client.embeddings.create(
+            lambda: api.create(
                 model=model,
                 input=list(texts),
                 encoding_format="float",

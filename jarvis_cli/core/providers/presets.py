@@ -74,6 +74,7 @@ class ProviderSpec(NamedTuple):
     # The chat request's output-token limit: OpenAI's reasoning models refuse
     # `max_tokens` and take `max_completion_tokens` (every OpenAI chat model does).
     max_tokens_param: str = "max_tokens"
+    secret_headers: tuple[str, ...] = ()  # header names whose values are in the vault
 
     @property
     def basic_user(self) -> str | None:
@@ -236,8 +237,11 @@ def _warn_url_password(names: list[str]) -> None:
 
 def all_providers(config: Config) -> dict[str, ProviderSpec]:
     """Presets merged with config.toml's [providers.*], by name."""
+    from jarvis_cli.core.providers.header_secrets import check_clear_headers, warn_clear_headers
+
     out = dict(PRESETS)
     in_clear: list[str] = []
+    clear_headers: list[tuple[str, str]] = []
     for name, user in config.providers.items():
         base = out.get(name)
         if base is None:
@@ -260,9 +264,12 @@ def all_providers(config: Config) -> dict[str, ProviderSpec]:
                 base.send_openai_org if user.send_openai_org is None else user.send_openai_org
             ),
             url_password=UrlPassword(password) if password else None,
+            secret_headers=user.secret_headers,
         )
+        clear_headers += [(name, h) for h in check_clear_headers(name, user.headers)]
     if in_clear:
         _warn_url_password(in_clear)
+    warn_clear_headers(clear_headers)
     return out
 
 

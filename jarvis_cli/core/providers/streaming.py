@@ -8,6 +8,8 @@ timeout restarts with every chunk).
 from __future__ import annotations
 
 import contextlib
+import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -79,6 +81,7 @@ class OpenAIChatStream:
         finish_reason: str | None = None
         answered_model = self._model
         tools = ToolCallAssembler()
+        watchdog = _Watchdog(self._sdk_stream, self._deadline)
         try:
             for chunk in self._sdk_stream:
                 if self._deadline is not None and time.monotonic() > self._deadline:
@@ -110,8 +113,15 @@ class OpenAIChatStream:
         except ProviderError:
             raise
         except Exception as exc:  # every SDK/transport failure is mapped
+            if watchdog.fired.is_set():
+                raise UnavailableError(
+                    f"{self._provider}: the total deadline passed while streaming "
+                    "(the provider sent nothing more)",
+                    provider=self._provider,
+                ) from None
             raise self._map_error(exc) from None
         finally:
+            watchdog.cancel()
             self.close()
         if finish_reason is None:
             what = "before the answer was complete" if parts else "without any choice"
@@ -134,3 +144,35 @@ class OpenAIChatStream:
             latency_ms=ms_since(self._started),
             ttft_ms=ttft_ms,
         )
+
+
+class _Watchdog:
+    """Ends a stream stalled past `deadline`: the SDK's read timeout restarts with every
+    chunk, so one read that never returns could overrun the total deadline by all the
+    time that was left. At the deadline the connection's socket is shut down, which
+    wakes the blocked read (a close() from another thread would not)."""
+
+    def __init__(self, sdk_stream: Any, deadline: float | None) -> None:
+        self.fired = threading.Event()
+        self._stream = sdk_stream
+        self._timer: threading.Timer | None = None
+        if deadline is not None:
+            self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._fire)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _fire(self) -> None:
+        self.fired.set()
+        response = getattr(self._stream, "response", None)
+        extensions = getattr(response, "extensions", None) or {}
+        network = extensions.get("network_stream")
+        sock = network.get_extra_info("socket") if network is not None else None
+        with contextlib.suppress(Exception):
+            if isinstance(sock, socket.socket):
+                sock.shutdown(socket.SHUT_RDWR)
+            else:
+                self._stream.close()
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()

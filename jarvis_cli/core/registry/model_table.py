@@ -39,7 +39,7 @@ from jarvis_cli.core.registry.records import ModelRecord
 from jarvis_cli.core.registry.rows import read_records
 from jarvis_cli.core.store.connection import Connection
 from jarvis_cli.core.store.database import consistent_reads
-from jarvis_cli.core.store.snapshots import data_version, load_snapshot, save_snapshot
+from jarvis_cli.core.store.snapshots import current_snapshot, data_version, save_snapshot
 
 NAN = math.nan
 # The format version: a snapshot of another version (JMT1 had six capability flags
@@ -269,8 +269,7 @@ SNAPSHOT = "model_table"
 def load_model_table(conn: Connection) -> ModelTable:
     """The registry as a ModelTable: the stored snapshot when it is current, else rebuilt
     from `models` (and stored for the next selection)."""
-    version = data_version(conn, "models")
-    data = load_snapshot(conn, SNAPSHOT, version)
+    version, data = current_snapshot(conn, SNAPSHOT, "models")
     if data is not None:
         try:
             return ModelTable.decode(data, version)

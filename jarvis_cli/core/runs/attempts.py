@@ -51,6 +51,7 @@ class Attempt:
     reserved_usd: float | None = None
     overrun_usd: float | None = None
     sample: Sample | None = None
+    error_message: str | None = None  # the provider's reason, whole and redacted (stored)
 
     def as_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -103,6 +104,7 @@ def measured_attempt(
         cost_usd=cost,
         message=None if error is None else error.message,
         tokens_estimated=estimated,
+        error_message=None if error is None else (error.detail or error.message),
     )
 
 
@@ -130,9 +132,10 @@ def record_attempt(
 CALL_INSERT_COLUMNS = (
     "request_id, at, model_id, provider, kind, attempt, ok, error_class, status_code,"
     " latency_ms, ttft_ms, prompt_tokens, completion_tokens, cost_usd, tokens_estimated,"
-    " reserved_usd, overrun_usd"
+    " reserved_usd, overrun_usd, error_message"
 )
-# Rows per INSERT statement: 17 columns each stays under SQLite's oldest default
+_CALL_PARAMS = "(" + ",".join(["?"] * 18) + ")"
+# Rows per INSERT statement: 18 columns each stays under SQLite's oldest default
 # limit of 999 bound parameters.
 ROWS_PER_INSERT = 48
 
@@ -152,7 +155,7 @@ def insert_attempts(
         delete_reservation(conn, reservation)
     for start in range(0, len(items), ROWS_PER_INSERT):
         chunk = items[start : start + ROWS_PER_INSERT]
-        values = ",".join(["(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"] * len(chunk))
+        values = ",".join([_CALL_PARAMS] * len(chunk))
         params = [v for request_id, a, _ in chunk for v in _call_row(request_id, a)]
         conn.execute(f"INSERT INTO calls({CALL_INSERT_COLUMNS}) VALUES {values}", params)
     learn(conn, [(a.model_id, a.sample) for _, a, _ in items if a.sample is not None])
@@ -177,6 +180,7 @@ def _call_row(request_id: str, a: Attempt) -> tuple[Any, ...]:
         int(a.tokens_estimated),
         a.reserved_usd,
         a.overrun_usd,
+        a.error_message,
     )
 
 
@@ -204,6 +208,7 @@ class CallRow:
     completion_tokens: int | None
     cost_usd: float | None
     tokens_estimated: bool
+    error_message: str | None
 
 
 CALL_COLUMNS = tuple(f.name for f in fields(CallRow))

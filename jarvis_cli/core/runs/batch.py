@@ -27,7 +27,7 @@ import gc
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,8 +37,8 @@ from jarvis_cli.core.errors import (
     JarvisError,
     ProviderError,
 )
-from jarvis_cli.core.providers.base import Message
 from jarvis_cli.core.providers.openai_compat import load_sdk
+from jarvis_cli.core.runs.batch_attach import line_messages
 from jarvis_cli.core.runs.batch_io import (
     BadLine,
     BatchLine,
@@ -100,6 +100,8 @@ class BatchSummary:
     interrupted: bool = False
     attempts: int = 0
     cost_usd: float = 0.0
+    unpriced: int = 0  # answers of models with unknown prices (not in cost_usd)
+    store_cap: int | None = None  # workers capped to the PostgreSQL store's free connections
     started: float = field(default_factory=time.time)
     finished: float | None = None
     limits: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -129,6 +131,8 @@ class BatchSummary:
             "budget_exceeded": self.budget_exceeded,
             "attempts": self.attempts,
             "cost_usd": round(self.cost_usd, 8),
+            "unpriced_answers": self.unpriced,
+            "store_connection_cap": self.store_cap,
             "elapsed_s": round(elapsed, 3),
             "providers": self.limits,
             "exit_code": int(self.exit_code),
@@ -232,7 +236,8 @@ class BatchRunner:
     def _request(self, line: BatchLine) -> CompletionRequest:
         o = self.options
         return CompletionRequest(
-            messages=tuple(Message(role, content) for role, content in line.messages),  # type: ignore[arg-type]
+            messages=line_messages(line.messages, line.attachments),
+            attachments=line.attachments,
             model=line.model or o.model,
             fallbacks=o.fallbacks if not line.model else (),
             strategy=line.strategy or o.strategy,
@@ -270,6 +275,7 @@ class BatchRunner:
             self._plans.invalidate()  # an attempt failed on the way: replan from the store
         with self._lock:
             self.summary.cost_usd += outcome.cost_usd or 0.0
+            self.summary.unpriced += outcome.cost_usd is None
         record = answer_record(line, outcome, schema=req.schema is not None)
         self._finish(seq, line, record, "answered")
 
@@ -304,6 +310,7 @@ class BatchRunner:
     def run(self, in_path: Path, writer: OutputWriter, answered: set[str]) -> BatchSummary:
         """Run every line of `in_path` not in `answered`, writing results to `writer`;
         the workers take the lines themselves, one at a time from one reader."""
+        self._cap_for_store()
         self._out = BatchWriter(self._new_context(), writer)
         # Start-up's objects (~83,000, the SDK's too: the first call would load it
         # anyway) live until exit; frozen, full collections (~40 ms each) skip them.
@@ -338,6 +345,15 @@ class BatchRunner:
         if self._failure is not None:
             raise self._failure
         return self.summary
+
+    def _cap_for_store(self) -> None:
+        """On PostgreSQL, no more workers (each with a connection) than the server takes."""
+        from jarvis_cli.core.runs.batch_pg import worker_cap
+
+        cap = worker_cap(self.ctx.store.conn, self.options.concurrency)
+        if cap is not None:
+            self.summary.store_cap = cap
+            self.options = replace(self.options, concurrency=cap)
 
     def _lines(
         self, in_path: Path, writer: OutputWriter, answered: set[str]

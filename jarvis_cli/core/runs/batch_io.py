@@ -26,8 +26,10 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from jarvis_cli.core.errors import UsageError
+from jarvis_cli.core.runs.batch_attach import line_attachments
 
 if TYPE_CHECKING:
+    from jarvis_cli.core.runs.attachments import Attachment
     from jarvis_cli.core.runs.requests import Outcome
 
 LINE_FIELDS = frozenset(
@@ -43,6 +45,7 @@ LINE_FIELDS = frozenset(
         "schema",
         "tools",
         "tool_choice",
+        "attachments",
     }
 )
 ROLES = frozenset({"system", "user", "assistant"})
@@ -62,6 +65,7 @@ class BatchLine:
     schema: Mapping[str, Any] | None = None  # the line's own --schema, as JSON Schema
     tools: tuple[dict[str, Any], ...] = ()  # the line's own --tools (OpenAI shape)
     tool_choice: str | dict[str, Any] | None = None  # its --tool-choice, as sent
+    attachments: tuple[Attachment, ...] = ()  # its "attachments", loaded (batch_attach.py)
 
 
 @dataclass(frozen=True)
@@ -216,6 +220,7 @@ def _checked(
         temperature=_opt(obj, "temperature", float),
         schema=None if obj.get("schema") is None else line_schema(obj["schema"], base_dir),
         **line_tools(obj),
+        attachments=line_attachments(obj, base_dir),
     )
 
 

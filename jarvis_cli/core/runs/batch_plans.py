@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from jarvis_cli.core.registry.records import ModelRecord
+from jarvis_cli.core.runs.attachments import required_capabilities
 from jarvis_cli.core.runs.requests import CompletionRequest
 from jarvis_cli.core.selection.cost import estimate_tokens
 from jarvis_cli.core.selection.task import infer_task
@@ -79,6 +80,7 @@ def plan_key(req: CompletionRequest) -> tuple[Any, ...]:
         req.max_tokens,
         req.schema is not None,  # adds structured_output to the required capabilities
         bool(req.tools),  # adds function_calling
+        required_capabilities(req.attachments),  # vision, pdf_input (a line's attachments)
         infer_task(prompt).category,
         size_class,
     )

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from jarvis_cli.core.errors import StoreError, UsageError
 from jarvis_cli.core.redact import redact
 from jarvis_cli.core.runs.attempts import CALL_COLUMNS, CallRow, call_row
+from jarvis_cli.core.runs.id_prefix import expand_id
 from jarvis_cli.core.store.connection import Connection, is_postgres
 
 if TYPE_CHECKING:
@@ -75,6 +76,35 @@ def record_request(
                 for i, a in enumerate(attachments)
             ],
         )
+
+
+def record_failed_request(
+    store: StoreHandle,
+    request_id: str,
+    *,
+    conversation_id: str,
+    kind: str,
+    system: str | None,
+    prompt: str,
+) -> bool:
+    """Keep the prompt of a request that failed after trying a model (finish_reason
+    `error`, empty answer, the last model tried), so `log show` says what was asked.
+    Nothing is stored when no attempt was made; returns whether a row was written."""
+    with store.write() as conn:
+        last = conn.execute(
+            "SELECT model_id, provider FROM calls WHERE request_id = ? ORDER BY attempt DESC,"
+            " id DESC LIMIT 1",
+            (request_id,),
+        ).fetchone()
+        if last is None:
+            return False
+        conn.execute(
+            "INSERT INTO log_requests(request_id, conversation_id, at, kind, model_id,"
+            " provider, system, prompt, answer, finish_reason) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (request_id, conversation_id, time.time(), kind, last[0], last[1], system, prompt,
+             "", "error"),
+        )  # fmt: skip
+    return True
 
 
 @dataclass(frozen=True)
@@ -210,7 +240,9 @@ class AttachmentRow:
 
 
 def show_request(conn: Connection, request_id: str) -> RequestDetail:
-    """The request `request_id` (content and attempts); a usage error if unknown."""
+    """The request `request_id` (or a unique prefix of it: content and attempts); a
+    usage error if unknown."""
+    request_id = expand_id(conn, "request", request_id)
     content = conn.execute(
         "SELECT conversation_id, at, kind, model_id, provider, system, prompt, answer,"
         " finish_reason FROM log_requests WHERE request_id = ?",

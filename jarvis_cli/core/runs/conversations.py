@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from jarvis_cli.core.errors import NoSuitableModelError, UsageError
 from jarvis_cli.core.providers.base import Message
+from jarvis_cli.core.runs.id_prefix import expand_id
 from jarvis_cli.core.selection.cost import estimate_request_tokens
 from jarvis_cli.core.store.connection import Connection
 
@@ -34,10 +35,15 @@ class Conversation:
         return (*head, *self.history, Message("user", prompt))
 
 
+# A failed request is logged with its prompt (finish_reason 'error') but is no turn of
+# its conversation: the history sent again holds answered turns only.
+ANSWERED = "(finish_reason IS NULL OR finish_reason <> 'error')"
+
+
 def latest_conversation_id(conn: Connection) -> str | None:
     """The conversation of the most recently logged request, if any."""
     row = conn.execute(
-        "SELECT conversation_id FROM log_requests ORDER BY id DESC LIMIT 1"
+        f"SELECT conversation_id FROM log_requests WHERE {ANSWERED} ORDER BY id DESC LIMIT 1"
     ).fetchone()
     return None if row is None else str(row[0])
 
@@ -51,8 +57,12 @@ def load_conversation(conn: Connection, conversation_id: str | None) -> Conversa
                 "no conversation to continue: the content log is empty",
                 hint='start one with: jarvis complete "…"  (and keep [log] content on)',
             )
+    else:
+        conversation_id = expand_id(conn, "conversation", conversation_id)
     rows = conn.execute(
-        "SELECT system, prompt, answer FROM log_requests WHERE conversation_id = ? ORDER BY id",
+        "SELECT system, prompt, answer FROM log_requests WHERE conversation_id = ? AND "
+        + ANSWERED
+        + " ORDER BY id",
         (conversation_id,),
     ).fetchall()
     if not rows:

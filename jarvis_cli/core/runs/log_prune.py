@@ -82,3 +82,24 @@ def maybe_auto_prune(
     if last is not None and now - float(last) < AUTO_PRUNE_EVERY_S:
         return None
     return prune_log(store, budgets, older_than_s=retention_days * 86_400.0, now=now)
+
+
+def vacuum(store: StoreHandle) -> tuple[int, int] | None:
+    """Give the space freed by a prune back to the file system: the SQLite file's bytes
+    (with its WAL) before and after VACUUM; None on PostgreSQL, whose autovacuum
+    reclaims space itself (VACUUM FULL would lock the team's tables)."""
+    conn = store.conn
+    if is_postgres(conn):
+        return None
+    from pathlib import Path
+
+    path = Path(str(getattr(store, "path", "")))
+
+    def size() -> int:
+        wal = path.with_name(path.name + "-wal")
+        return sum(p.stat().st_size for p in (path, wal) if p.exists())
+
+    before = size()
+    conn.execute("VACUUM")  # outside any transaction: SQLite refuses it inside one
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return before, size()

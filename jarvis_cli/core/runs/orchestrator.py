@@ -52,8 +52,7 @@ from jarvis_cli.core.runs.attempts import Attempt, measured_attempt, record_atte
 from jarvis_cli.core.runs.bounds import price_turn, request_shape, settle_facts
 from jarvis_cli.core.runs.budget import Reservation, release, reserve
 from jarvis_cli.core.runs.cancel import RequestCancelled, relay
-from jarvis_cli.core.runs.ledger import RunLedger
-from jarvis_cli.core.runs.limiter import ProviderLimiter
+from jarvis_cli.core.runs.model_ids import note_suggestions
 from jarvis_cli.core.runs.plan import plan_models, plan_request
 from jarvis_cli.core.runs.requests import CompletionRequest, Outcome
 from jarvis_cli.core.runs.retry import backoff_seconds, final_error
@@ -68,6 +67,8 @@ from jarvis_cli.core.selection.cost import estimate_tokens
 
 if TYPE_CHECKING:
     from jarvis_cli.core.context import Context
+    from jarvis_cli.core.runs.ledger import RunLedger  # a batch's
+    from jarvis_cli.core.runs.limiter import ProviderLimiter  # a batch's
 
 EventSink = Callable[[str], None]
 # Stores one attempt (request id, attempt, reservation to settle); returns once stored.
@@ -108,7 +109,7 @@ class Orchestrator:
 
     def plan(self, req: CompletionRequest) -> list[str]:
         """The ordered model ids `req` would try (see runs/plan.py `plan_request`)."""
-        return plan_request(self.ctx, self.registry, req)
+        return plan_request(self.ctx, self.registry, req, self._on_event)
 
     def complete(
         self,
@@ -229,7 +230,7 @@ class Orchestrator:
                 self._on_event(f"skipping provider {record.provider}: {exc.message}")
             except (BudgetExceededError, ModelNotFoundError) as exc:
                 # Too expensive, or not served by this provider: another model may do.
-                run.errors.append(exc)
+                run.errors.append(note_suggestions(self.ctx, model_id, exc))
                 self._on_event(f"skipping {model_id}: {exc.message}")
             except ProviderError as exc:
                 if not exc.retryable:

@@ -9,7 +9,7 @@ them. Without `--model`, selection plans the whole chain (other providers first)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from jarvis_cli.core.errors import AuthError, NoSuitableModelError
@@ -24,6 +24,7 @@ from jarvis_cli.core.runs.attachments import (
 from jarvis_cli.core.runs.attachments import (
     required_capabilities as attachment_capabilities,
 )
+from jarvis_cli.core.runs.model_ids import resolve_ids
 from jarvis_cli.core.runs.requests import CompletionRequest
 from jarvis_cli.core.runs.structured_request import required_capabilities
 from jarvis_cli.core.selection.cost import estimate_tokens
@@ -52,12 +53,16 @@ def plan_models(
     task: str | None = None,
     min_quality: float | None = None,
     input_tokens: int | None = None,
+    on_event: Callable[[str], None] | None = None,
 ) -> list[str]:
     """The ordered model ids to try: --model, --fallback…, then selection's choice.
 
     With an explicit model (or explicit fallbacks) selection adds nothing unless
-    `fallbacks` contains "auto"; --no-fallback keeps only the first model.
+    `fallbacks` contains "auto"; --no-fallback keeps only the first model. A bare
+    model name becomes the id of the one usable provider that has it (`on_event`
+    says which).
     """
+    model, fallbacks = resolve_ids(ctx, model, fallbacks, on_event)
     auto = AUTO_FALLBACK in fallbacks
     chain: list[str] = []
     for model_id in (model, *(f for f in fallbacks if f != AUTO_FALLBACK)):
@@ -89,7 +94,12 @@ def plan_models(
     return chain[:1] if no_fallback else chain
 
 
-def plan_request(ctx: Context, registry: ModelRegistry, req: CompletionRequest) -> list[str]:
+def plan_request(
+    ctx: Context,
+    registry: ModelRegistry,
+    req: CompletionRequest,
+    on_event: Callable[[str], None] | None = None,
+) -> list[str]:
     """`plan_models` for a chat/completion request, with what its content implies.
 
     --schema / --tools and attachments add required capabilities, attachments add
@@ -113,6 +123,7 @@ def plan_request(ctx: Context, registry: ModelRegistry, req: CompletionRequest) 
         task=req.task,
         min_quality=req.min_quality,
         input_tokens=estimate_tokens(req.prompt_text) + extra if extra else None,
+        on_event=on_event,
     )
     if req.attachments:
         check_models_accept(registry, chain, req.attachments)
@@ -139,6 +150,8 @@ def _select(
     from jarvis_cli.core.selection.engine import SelectionEngine
     from jarvis_cli.core.selection.types import SelectionRequest
 
+    if provider is not None and required:
+        _require_key(ctx, provider)
     request = SelectionRequest(
         kind=kind,
         prompt=prompt,
@@ -166,3 +179,14 @@ def _select(
             )
         return None
     return result
+
+
+def _require_key(ctx: Context, provider: str) -> None:
+    """--provider P where P has no key: say so first (it was the last of 973 exclusions)."""
+    from jarvis_cli.core.providers.manager import ProviderManager, no_key_error
+    from jarvis_cli.core.vault.keys import KeyManager
+
+    manager = ProviderManager(ctx, KeyManager(ctx))
+    spec = manager.specs().get(provider)
+    if spec is not None and not manager.usable(spec):
+        raise no_key_error(spec)

@@ -42,6 +42,9 @@ class CompletionRequest:
     attachments: tuple[Attachment, ...] = ()
     # Set from another thread to stop the request (`jarvis serve`: the client went away).
     cancel: CancelToken | None = field(default=None, compare=False)
+    # The id its attempts are recorded under; the caller may choose it, so a request
+    # that fails can still be logged with its prompt (issue 27). None: a new one.
+    request_id: str | None = None
 
     @property
     def prompt_text(self) -> str:

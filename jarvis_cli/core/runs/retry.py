@@ -12,6 +12,8 @@ from jarvis_cli.core.errors import (
     BudgetExceededError,
     ContextTooLongError,
     JarvisError,
+    ModelNotFoundError,
+    NoKeyError,
     NoSuitableModelError,
     ProviderAuthError,
     ProviderError,
@@ -48,10 +50,14 @@ def final_error(errors: Sequence[JarvisError], attempts: int, chain: Sequence[st
     if all(isinstance(e, BudgetExceededError) for e in errors):
         return last
     if all(isinstance(e, ProviderAuthError | AuthError) for e in errors):
-        return AuthError(
-            "every provider tried rejected its key or has none: "
-            + "; ".join(e.message for e in errors),
-            hint="check `jarvis keys list` and `jarvis keys validate`",
+        return _auth_error(errors)
+    if all(isinstance(e, ModelNotFoundError) for e in errors):
+        return ModelNotFoundError(
+            "; ".join(e.message for e in errors[-3:]),
+            provider=last.provider if isinstance(last, ProviderError) else None,
+            status_code=last.status_code if isinstance(last, ProviderError) else None,
+            hint="check the model id: `jarvis models list`, or `jarvis models sync` to fetch "
+            "what the provider serves",
         )
     if isinstance(last, ContextTooLongError):
         return ContextTooLongError(
@@ -68,4 +74,26 @@ def final_error(errors: Sequence[JarvisError], attempts: int, chain: Sequence[st
     return UnavailableError(
         f"all providers failed after {tried}: {summary}",
         hint="see `jarvis log` for every attempt",
+    )
+
+
+def _auth_error(errors: Sequence[JarvisError]) -> AuthError:
+    """Every model failed for want of a key: name the missing ones and how to add them."""
+    missing = [e for e in errors if isinstance(e, NoKeyError)]
+    if len(missing) == len(errors):
+        if len(missing) == 1:
+            return missing[0]
+        return NoKeyError(
+            "no provider tried has a key: " + "; ".join(e.message for e in missing),
+            hint=missing[0].hint,
+        )
+    rejected = [e for e in errors if not isinstance(e, NoKeyError)]
+    if len(errors) == 1:
+        return AuthError(errors[0].message, hint=errors[0].hint)
+    providers = [getattr(e, "provider", None) for e in rejected]
+    name = next((p for p in providers if p), "PROVIDER")
+    return AuthError(
+        "every provider tried rejected its key or has none: "
+        + "; ".join(e.message for e in errors),
+        hint=rejected[-1].hint or f"store a working key with `jarvis keys add {name}`",
     )

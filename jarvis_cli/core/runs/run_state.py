@@ -51,6 +51,10 @@ class RunState:
     cost: RequestCost | None = None
     budgeted: bool = False
 
+    def __post_init__(self) -> None:
+        if self.request is not None and self.request.request_id:
+            self.request_id = self.request.request_id  # chosen by the caller
+
     def outcome(
         self,
         record: ModelRecord,

@@ -74,11 +74,13 @@ def provider_usability(
     from jarvis_cli.core.vault.keys import KeyManager
 
     keys = KeyManager(ctx)
+    # One statement for every provider's vault key (a team store pays per round trip).
+    vault = keys.vault_providers() if any(s.needs_key for s in providers.values()) else None
     usable: dict[str, bool] = {}
     reasons: dict[str, tuple[str, str]] = {}
     for name, spec in providers.items():
         if spec.needs_key:
-            usable[name] = keys.availability(spec) is not None
+            usable[name] = keys.availability(spec, vault) is not None
             reasons[name] = ("no_key", f"no key for {name} ({key_hint(spec)})")
         else:
             usable[name] = name in ctx.config.providers or name in synced

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from jarvis_cli.core.selection.faults import JUDGED_SQL
 from jarvis_cli.core.store.connection import Connection
 from jarvis_cli.core.store.database import consistent_reads, write_transaction
-from jarvis_cli.core.store.snapshots import data_version, load_snapshot, save_snapshot
+from jarvis_cli.core.store.snapshots import current_snapshot, data_version, save_snapshot
 
 if TYPE_CHECKING:
     from jarvis_cli.core.context import Context
@@ -275,8 +275,7 @@ class PerformanceMonitor:
             return MetricColumns.from_rows(
                 table.ids, conn.execute(f"SELECT {_METRICS_COLUMNS} FROM model_stats")
             )
-        version = f"{table.version}:{data_version(conn, 'model_stats')}"
-        data = load_snapshot(conn, _SNAPSHOT, version)
+        version, data = current_snapshot(conn, _SNAPSHOT, "model_stats", prefix=table.version)
         if data is not None:
             try:
                 return MetricColumns.decode(data, len(table.ids))
@@ -313,29 +312,36 @@ class PerformanceMonitor:
         sql = _AGGREGATES_SQL.format(model_filter=model_filter, judged=judged)
         return list(self.conn.execute(sql, params))
 
-    def _cache_state(self) -> tuple[int, int | None, str | None]:
-        conn = self.conn
-        max_id = int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM calls").fetchone()[0])
+    def _cache_state(self, since: float) -> tuple[int, int | None, str | None, bool]:
+        # One round trip (a team store pays one per statement): the newest attempt's id
+        # and whether a cached model has samples older than `since` come back under keys
+        # no meta row has.
         meta = dict(
-            conn.execute(
-                "SELECT key, value FROM meta WHERE key IN (?, ?)", (_META_WATERMARK, _META_WINDOW)
+            self.conn.execute(
+                "SELECT '', CAST(COALESCE(MAX(id), 0) AS TEXT) FROM calls "
+                "UNION ALL SELECT ' aged', CASE WHEN EXISTS "
+                "(SELECT 1 FROM model_stats WHERE oldest_at < ?) THEN '1' ELSE '0' END "
+                "UNION ALL SELECT key, value FROM meta WHERE key IN (?, ?)",
+                (since, _META_WATERMARK, _META_WINDOW),
             ).fetchall()
         )
         watermark = meta.get(_META_WATERMARK)
-        return max_id, None if watermark is None else int(watermark), meta.get(_META_WINDOW)
+        return (
+            int(meta[""]),
+            None if watermark is None else int(watermark),
+            meta.get(_META_WINDOW),
+            meta[" aged"] == "1",
+        )
 
     def _refresh(self, now: float) -> None:
         window = f"{self.window_calls}:{self.window_days!r}:{'judged' if self.judged else 'all'}"
         since = self._since(now)
-        max_id, watermark, cached_window = self._cache_state()
-        if cached_window == window and watermark == max_id:
-            aged = self.conn.execute(
-                "SELECT 1 FROM model_stats WHERE oldest_at < ? LIMIT 1", (since,)
-            ).fetchone()
-            if aged is None:
-                return  # the common case: nothing to write
+        max_id, watermark, cached_window, aged = self._cache_state(since)
+        if cached_window == window and watermark == max_id and not aged:
+            return  # the common case: nothing to write
         with write_transaction(self.conn) as conn:
-            max_id, watermark, cached_window = self._cache_state()  # another process may have
+            # Another process may have refreshed it meanwhile.
+            max_id, watermark, cached_window, _ = self._cache_state(since)
             if cached_window != window or watermark is None or watermark > max_id:
                 conn.execute("DELETE FROM model_stats")
                 rows = self._compute(now, None)

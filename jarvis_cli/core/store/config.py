@@ -34,6 +34,8 @@ class ProviderSettings(NamedTuple):
     needs_key: bool | None = None
     timeout_s: float | None = None
     send_openai_org: bool | None = None  # send OPENAI_ORG_ID / OPENAI_PROJECT_ID here
+    # Headers whose values are sealed in the vault (label `header.<name>`), not in here.
+    secret_headers: tuple[str, ...] = ()
 
 
 class Defaults(NamedTuple):
@@ -143,6 +145,13 @@ def string(pattern: re.Pattern[str] | None = None, what: str = "a string") -> Ch
     return check
 
 
+def header_names(v: Any) -> str | None:
+    ok = isinstance(v, list) and all(
+        isinstance(n, str) and re.match(r"^[A-Za-z0-9-]{1,32}$", n) for n in v
+    )
+    return None if ok else "a list of HTTP header names"
+
+
 def boolean(v: Any) -> str | None:
     return None if isinstance(v, bool) else "true or false"
 
@@ -179,6 +188,7 @@ SCHEMA: Schema = {
             "base_url": url,
             "api_key_env": string(ENV_NAME_RE, "an environment variable name"),
             "headers": ("map", string(), None),
+            "secret_headers": header_names,
             "needs_key": boolean,
             "timeout_s": num(positive=True),
             "send_openai_org": boolean,
@@ -305,6 +315,7 @@ def parse_config(raw: dict[str, Any], path: Path) -> Config:
             needs_key=p.get("needs_key"),
             timeout_s=p.get("timeout_s"),
             send_openai_org=p.get("send_openai_org"),
+            secret_headers=tuple(p.get("secret_headers", ())),
         )
         for name, p in raw.get("providers", {}).items()
     }

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-from jarvis_cli.core.store import outcomes_schema
+from jarvis_cli.core.store import call_errors_schema, outcomes_schema
 
 
 def _execute_script(conn: sqlite3.Connection, script: str) -> None:
@@ -375,11 +375,8 @@ def _m_issue23_token_calibration(conn: sqlite3.Connection) -> None:
     )
 
 
-def _m11_outcomes(conn: sqlite3.Connection) -> None:  # issue 25: store/outcomes_schema.py
-    _execute_script(conn, outcomes_schema.SQLITE)
-
-
 Migration = Callable[[sqlite3.Connection], None]
+_m11_outcomes: Migration = lambda conn: _execute_script(conn, outcomes_schema.SQLITE)  # noqa: E731
 
 # Ordered; append only. The version of a migration is its 1-based position.
 MIGRATIONS: list[tuple[str, Migration]] = [
@@ -394,7 +391,9 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("model_stats: median output tokens per second", _m10_model_stats_throughput),
     ("serve: client tokens (hashes), limits, usage, requests in flight", _m12_serve_tokens),
     ("token_calibration per model; calls.reserved_usd, overrun_usd", _m_issue23_token_calibration),
+    # issue 25: store/outcomes_schema.py
     ("outcomes: scores of answers that selection learns from", _m11_outcomes),
+    ("calls.error_message: a failed attempt's reason", call_errors_schema.migrate),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

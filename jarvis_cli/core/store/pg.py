@@ -253,7 +253,17 @@ class PgStore(StoreQueries):
         )
         return {str(r[0]) for r in rows}
 
-    def _migrate(self) -> None:
+    def _found_version(self) -> int:
+        """The schema version, in one round trip for an existing store (every command
+        opens the store); only a database without `schema_migrations` is looked at
+        further: empty (0, a new store) or someone else's (StoreError)."""
+        try:
+            with self.conn._errors():
+                row = self.conn.raw.execute("SELECT max(version) FROM schema_migrations")
+                return int(row.fetchone()[0] or 0)  # type: ignore[index]
+        except sqlite3.DatabaseError:
+            if self.conn.raw.broken:
+                raise
         tables = self.tables()
         if tables and "schema_migrations" not in tables:
             raise StoreError(
@@ -261,7 +271,10 @@ class PgStore(StoreQueries):
                 f"{', '.join(sorted(tables)[:5])}); it was left untouched",
                 hint="give jarvis a database of its own",
             )
-        version = self.schema_version() if tables else 0
+        return self.schema_version() if tables else 0
+
+    def _migrate(self) -> None:
+        version = self._found_version()
         if version >= SCHEMA_VERSION:
             self._check_not_newer(version)
             return

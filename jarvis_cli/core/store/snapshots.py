@@ -25,6 +25,27 @@ def load_snapshot(conn: Connection, name: str, version: str) -> bytes | None:
     return None if row is None else bytes(row[0])
 
 
+def current_snapshot(
+    conn: Connection, name: str, *tables: str, prefix: str | None = None
+) -> tuple[str, bytes | None]:
+    """`data_version(conn, *tables)` (after `prefix:` when given) and the snapshot `name`
+    if it was built at that version, in one round trip (issue 28: a team store pays one
+    per statement)."""
+    rows = conn.execute(
+        "SELECT name, CAST(version AS TEXT), NULL FROM data_versions "
+        "UNION ALL SELECT NULL, version, data FROM snapshots WHERE name = ?",
+        (name,),
+    ).fetchall()
+    found = {str(r[0]): str(r[1]) for r in rows if r[0] is not None}
+    version = ":".join(found[t] for t in tables)
+    if prefix is not None:
+        version = f"{prefix}:{version}"
+    stored = next((r for r in rows if r[0] is None), None)
+    if stored is None or stored[1] != version or stored[2] is None:
+        return version, None
+    return version, bytes(stored[2])
+
+
 def save_snapshot(conn: Connection, name: str, version: str, data: bytes) -> None:
     """Store a snapshot in its own write transaction (or not at all inside a caller's)."""
     if conn.in_transaction:

@@ -207,11 +207,22 @@ class KeyManager:
         value = self.get(spec.name, label)
         return ResolvedKey(spec.name, value, "vault", None, label, fingerprint(value))
 
-    def availability(self, spec: ProviderSpec) -> KeySource | None:
-        """Where a key would come from, without decrypting anything."""
+    def availability(
+        self, spec: ProviderSpec, vault: frozenset[str] | None = None
+    ) -> KeySource | None:
+        """Where a key would come from, never decrypting (`vault`: vault_providers())."""
         if any(self.env.get(var, "").strip() for var in spec.key_env_vars()):
             return "env"
+        if vault is not None:
+            return "vault" if spec.name in vault else None
         return "vault" if self.has_key(spec.name, DEFAULT_LABEL) else None
+
+    def vault_providers(self) -> frozenset[str]:
+        """The providers with a default-label vault key, in one statement; never decrypts."""
+        if not self.ctx.store_exists():
+            return frozenset()
+        sql = "SELECT provider FROM api_keys WHERE label = ?"
+        return frozenset(str(r[0]) for r in self.ctx.store.conn.execute(sql, (DEFAULT_LABEL,)))
 
     def list_keys(self, provider: str | None = None) -> list[KeyInfo]:
         """Vault rows and environment keys, sorted by provider and label (never decrypts)."""

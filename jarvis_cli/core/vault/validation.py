@@ -36,7 +36,14 @@ def validate_keys(
     key, it becomes a `vault_error` result so the other keys are still checked.
     """
     if provider is None:
-        targets = [(k.provider, k.label, k.source) for k in manager.list_keys() if k.in_use]
+        from jarvis_cli.core.providers.header_secrets import is_header_label
+
+        # A sealed header (label `header.<name>`) is no API key: /models would refuse it.
+        targets = [
+            (k.provider, k.label, k.source)
+            for k in manager.list_keys()
+            if k.in_use and not is_header_label(k.label)
+        ]
         return [_validate_one(manager, p, lbl, src, collect=True) for p, lbl, src in targets]
     spec = manager.spec(provider)
     wanted = label or DEFAULT_LABEL

@@ -49,7 +49,7 @@ def _chat_error(
 
 
 def _assert_clean(err: ProviderError) -> None:
-    text = f"{err.message} {err.hint or ''}"
+    text = f"{err.message} {err.hint or ''} {err.detail or ''}"
     assert KEY not in text
     assert "SECRETVALUE" not in text
     assert err.__cause__ is None and err.__suppress_context__
@@ -140,14 +140,14 @@ def test_rate_limit_carries_retry_after(keyed: FakeProvider) -> None:
     err = _chat_error(keyed, Behavior(status=429, headers={"Retry-After": "2"}, echo_auth=True))
     assert isinstance(err, RateLimitedError) and err.exit_code == ExitCode.PROVIDER
     assert err.retry_after == 2.0
-    assert err.message == "fakeprov: HTTP 429 rate limited (retry after 2 s)"
+    assert err.message.startswith("fakeprov: HTTP 429 rate limited (retry after 2 s): fake error")
     _assert_clean(err)
 
 
 def test_rate_limit_without_retry_after(keyed: FakeProvider) -> None:
     err = _chat_error(keyed, Behavior(status=429))
     assert isinstance(err, RateLimitedError) and err.retry_after is None
-    assert err.message == "fakeprov: HTTP 429 rate limited"
+    assert err.message == "fakeprov: HTTP 429 rate limited: fake error 429"
 
 
 def test_context_too_long_400(keyed: FakeProvider) -> None:
@@ -179,8 +179,34 @@ def test_404_is_model_not_found(keyed: FakeProvider) -> None:
 def test_5xx_is_unavailable(keyed: FakeProvider, status: int) -> None:
     err = _chat_error(keyed, Behavior(status=status, echo_auth=True))
     assert isinstance(err, UnavailableError) and err.exit_code == ExitCode.PROVIDER
-    assert err.message == f"fakeprov: HTTP {status} provider unavailable"
+    # issue 27: the provider's own reason is shown (redacted), not hidden.
+    assert err.message.startswith(f"fakeprov: HTTP {status} provider unavailable: fake error")
+    assert "Authorization: [REDACTED]" in (err.detail or "")
     _assert_clean(err)
+
+
+def test_5xx_saying_the_request_is_unsupported_is_rejected_with_the_reason(
+    keyed: FakeProvider,
+) -> None:
+    # issue 27 item 2: llama-cpp-python answers an unsupported response_format with 500.
+    reason = (
+        "1 validation error: {'type': 'literal_error', 'loc': ('body', 'response_format', "
+        "'type'), 'msg': \"Input should be 'text' or 'json_object'\", 'input': 'json_schema'}"
+    )
+    err = _chat_error(keyed, Behavior(status=500, error_message=reason, echo_auth=True))
+    assert isinstance(err, BadRequestError) and err.exit_code == ExitCode.REJECTED
+    assert not err.retryable
+    assert err.message.startswith("fakeprov: HTTP 500 request rejected: 1 validation error")
+    assert "Input should be 'text' or 'json_object'" in err.message
+    assert err.detail is not None and err.detail.endswith("(received Authorization: [REDACTED]")
+    _assert_clean(err)
+
+
+def test_long_reason_is_cut_in_the_message_and_whole_in_detail(keyed: FakeProvider) -> None:
+    reason = "overloaded " + "x" * 600 + " END"
+    err = _chat_error(keyed, Behavior(status=503, error_message=reason))
+    assert len(err.message) < 260 and err.message.endswith("…")
+    assert err.detail == reason
 
 
 def test_timeout_is_unavailable(keyed: FakeProvider) -> None:
@@ -249,15 +275,15 @@ def test_workers_starting_together_share_one_tls_context() -> None:
     # context (~25 ms of CPU) cost seconds at --concurrency 128.
     import threading
 
-    from jarvis_cli.core.providers import openai_compat
+    from jarvis_cli.core.providers import sdk_client
 
-    openai_compat._new_tls_context.cache_clear()
+    sdk_client._new_tls_context.cache_clear()
     start = threading.Barrier(8)
     got: list[object] = []
 
     def build() -> None:
         start.wait()
-        got.append(openai_compat._tls_context())
+        got.append(sdk_client.tls_context())
 
     threads = [threading.Thread(target=build) for _ in range(8)]
     for t in threads:
