@@ -46,6 +46,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
 import routing_data as rd  # noqa: E402
+import routing_noise  # noqa: E402
 from _timing import bench_env, jarvis_command  # noqa: E402
 
 from tests.fake_provider import FakeProvider  # noqa: E402
@@ -170,6 +171,7 @@ def replay(name: str, check: int) -> dict[str, object]:
         "single-model hull": rd.aiq(pts(singles), lo, hi),
         "kNN sweep": rd.aiq(pts(knn), lo, hi),
         "jarvis --prefer sweep": rd.aiq(pts(sweep), lo, hi),
+        "train-chosen single": rd.aiq(pts(routing_noise.train_chosen_sweep(task)), lo, hi),
     }
     print(
         "\n  AIQ over the single models' cost range "
@@ -178,6 +180,11 @@ def replay(name: str, check: int) -> dict[str, object]:
     for k, v in aiqs.items():
         print(f"    {k:24s} {v:.4f}")
     best = max(singles, key=lambda pt: (pt.accuracy, -pt.cost))
+    print("\n  split noise: best on the training half, accuracy % (95 % CI), training / held out")
+    for m, a, ca, b, cb in routing_noise.top_models(task):
+        rank = routing_noise.rank_of(task, m)
+        train, held = f"{a * 100:5.1f} ±{ca * 100:.1f}", f"{b * 100:5.1f} ±{cb * 100:.1f}"
+        print(f"    #{rank:<2d} {m:40s} {train}   {held}")
     by = {p.label: p for p in mine}
     q, b = by["jarvis quality"], by["jarvis balanced"]
     nothing_cheaper = not any(

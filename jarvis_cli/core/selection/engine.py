@@ -21,7 +21,7 @@ from jarvis_cli.core.selection.bound import InputShape
 from jarvis_cli.core.selection.calibration import expected_inputs, load_all
 from jarvis_cli.core.selection.cooldown import cooldowns
 from jarvis_cli.core.selection.cost import estimate_request_tokens
-from jarvis_cli.core.selection.learning import load_learned
+from jarvis_cli.core.selection.learning import LearnedOutcomes, load_learned
 from jarvis_cli.core.selection.metrics import PerformanceMonitor
 from jarvis_cli.core.selection.qualify import exclusion_summary
 from jarvis_cli.core.selection.quality import QualityFacts
@@ -130,6 +130,7 @@ class SelectionEngine:
     def __init__(self, ctx: Context, *, clock: Callable[[], float] = time.time) -> None:
         self.ctx = ctx
         self.clock = clock
+        self._learned: dict[str, LearnedOutcomes | None] = {}  # learning.load_learned
 
     def select(self, request: SelectionRequest) -> SelectionResult:
         """The best qualifying model for `request`; NoSuitableModelError (exit 6) if none."""
@@ -187,7 +188,9 @@ class SelectionEngine:
         )
         quality = bundled_quality_facts()
         names = name_facts(conn, table, quality.entries.keys())
-        inputs = inputs._replace(quality=quality, names=names, learned=load_learned(conn))
+        inputs = inputs._replace(
+            quality=quality, names=names, learned=load_learned(conn, self._learned)
+        )
         if tokens.input_source == "prompt" and request.prompt:
             # Tokenizers differ: a calibrated model is priced at its own typical input
             # tokens (one read of the calibration table, not one per candidate).

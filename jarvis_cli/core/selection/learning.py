@@ -18,6 +18,12 @@ candidate and the request's task:
    core/selection/prompt_terms.py) have outcomes for the model: those outcomes,
    weighted by similarity, shrunk towards step 1's value with NEIGHBOUR_PRIOR:
    `(step1 * NEIGHBOUR_PRIOR + sum(sim * w * score)) / (NEIGHBOUR_PRIOR + sum(sim * w))`.
+   NEIGHBOUR_PRIOR = 60: twenty neighbours at cosine ~0.3 weigh ~6 outcomes, so they
+   move a value a tenth of the way; with weight 1 they replaced it, and on the replay
+   (benchmarks/routing.py, development tasks) that routed prompts on noise: `quality`
+   lost 0.8 point on gsm against the model the outcomes rank first. Chosen among 1,
+   20, 60 and 200 (gsm: 94.5 / 94.5 / 95.3 / 95.3 % for `quality`, sweep AIQ 0.950 /
+   0.956 / 0.954 / 0.952; math-l5 the same for all).
    Only outcomes that kept their prompt (content log on) take part, the most
    recent MAX_EXAMPLES distinct prompts.
 
@@ -52,11 +58,12 @@ TASK_PRIOR = 20.0
 K = 20
 MIN_NEIGHBOURS = 3
 MIN_SIMILARITY = 0.1
-NEIGHBOUR_PRIOR = 1.0
+NEIGHBOUR_PRIOR = 60.0
 MAX_EXAMPLES = 5_000
 LEARNED = "outcomes"  # Quality.source of a learned value
 _SNAPSHOT = "learned_outcomes"
 _PROMPTS_SNAPSHOT = "learned_prompts"
+_UNLOADED = object()
 _FORMAT = f"1:{marshal.version}:{sys.version_info[0]}.{sys.version_info[1]}"
 
 
@@ -124,6 +131,8 @@ class LearnedOutcomes:
             _ints(data[9]),
         )
         self._prompts = prompts
+        self._examples: object = _UNLOADED
+        self._rows: dict[str, list[tuple[float, float, float, float, int, float | None]]] = {}
         self.index_of = {m: i for i, m in enumerate(self.models)}
 
     def task_sums(self, task: str) -> dict[int, tuple[float, float, int]]:
@@ -135,8 +144,46 @@ class LearnedOutcomes:
         sw, w, n = self.entry_sw, self.entry_w, self.entry_n
         return {em[i]: (sw[i], w[i], n[i]) for i in range(len(et)) if et[i] == t}
 
+    def _task_rows(self, task: str) -> list[tuple[float, float, float, float, int, float | None]]:
+        """Per model index, for `task`: (model's sum of w*score, sum of w, the task's sum
+        of w*score, sum of w, count (negated: the model's count, when it has none for
+        the task), the score shown), built once per task and kept
+        (the object lives as long as the outcomes' data version)."""
+        rows = self._rows.get(task)
+        if rows is None:
+            sums = self.task_sums(task)
+            rows = []
+            for m, (msw, mw, mn) in enumerate(
+                zip(self.total_sw, self.total_w, self.total_n, strict=True)
+            ):
+                sw, w, n = sums.get(m, (0.0, 0.0, 0))
+                if n:
+                    rows.append((msw, mw, sw, w, n, sw / w if w > 0 else None))
+                else:  # shown: what the model's outcomes on other tasks say (n < 0)
+                    rows.append((msw, mw, 0.0, 0.0, -mn, msw / mw if mw > 0 else None))
+            self._rows[task] = rows
+        return rows
+
     def prompts(self) -> PromptExamples | None:
-        return self._prompts()
+        if self._examples is _UNLOADED:
+            self._examples = self._prompts()
+        return self._examples  # type: ignore[return-value]
+
+    def near(self, prompt: str) -> dict[int, tuple[int, float, float]]:
+        """model index -> (similar prompts with outcomes for it, sum of sim*w*score,
+        sum of sim*w) over the K past prompts most similar to `prompt`."""
+        examples = self.prompts()
+        if examples is None:
+            return {}
+        acc: dict[int, tuple[int, float, float]] = {}
+        get = acc.get
+        offsets, models, sws, ws = examples.offsets, examples.models, examples.sw, examples.w
+        for doc, sim in examples.index.nearest(prompt_terms(prompt), K, MIN_SIMILARITY):
+            for i in range(offsets[doc], offsets[doc + 1]):
+                m = models[i]
+                k, num, den = get(m, (0, 0.0, 0.0))
+                acc[m] = (k + 1, num + sim * sws[i], den + sim * ws[i])
+        return acc
 
     def estimate(
         self,
@@ -149,45 +196,31 @@ class LearnedOutcomes:
         """Each candidate's learned quality (aligned with ids; `positions` are their table
         positions, which key the details); the prior itself where there is no outcome."""
         index_of = self.index_of
-        sums = self.task_sums(task)
-        examples = self.prompts() if prompt else None
-        near: list[tuple[dict[int, tuple[float, float]], float]] = []
-        if examples is not None and prompt:
-            found = examples.index.nearest(prompt_terms(prompt), K, MIN_SIMILARITY)
-            near = [(examples.of(doc), sim) for doc, sim in found]
-        total_sw, total_w, total_n = self.total_sw, self.total_w, self.total_n
+        rows = self._task_rows(task)
+        near = self.near(prompt) if prompt else {}
         qualities = list(priors)
         facts: dict[int, tuple[Quality, float | None, int, float | None, int]] = {}
-        for j, model in enumerate(ids):
-            m = index_of.get(model)
+        for j, m in enumerate(map(index_of.get, ids)):
             if m is None:
                 continue
             prior = priors[j]
             n0 = UNSCORED_PRIOR_OUTCOMES if prior.source == UNSCORED else PRIOR_OUTCOMES
-            msw, mw, mn = total_sw[m], total_w[m], total_n[m]
+            msw, mw, sw, w, n, task_score = rows[m]
             value = (prior.value * n0 + msw) / (n0 + mw)
             # the prior's uncertainty counts only for its share of the evidence
             margin = prior.margin * n0 / (n0 + mw)
-            sw, w, n = sums.get(m, (0.0, 0.0, 0))
-            if n:
+            if n > 0:
                 value = (value * TASK_PRIOR + sw) / (TASK_PRIOR + w)
-                task_score = sw / w if w > 0 else None
-            else:  # what the model's outcomes on other tasks say
-                task_score, n = (msw / mw if mw > 0 else None), mn
             similar: float | None = None
             k = 0
-            num = den = 0.0
-            for outcomes, sim in near:
-                got = outcomes.get(m)
-                if got is not None:
-                    k += 1
-                    num += sim * got[0]
-                    den += sim * got[1]
-            if k >= MIN_NEIGHBOURS and den > 0:
-                similar = num / den
-                value = (value * NEIGHBOUR_PRIOR + num) / (NEIGHBOUR_PRIOR + den)
+            got = near.get(m) if near else None
+            if got is not None:
+                k, num, den = got
+                if k >= MIN_NEIGHBOURS and den > 0:
+                    similar = num / den
+                    value = (value * NEIGHBOUR_PRIOR + num) / (NEIGHBOUR_PRIOR + den)
             qualities[j] = Quality(value, LEARNED, prior.model_id, margin)
-            facts[positions[j]] = (prior, task_score, n, similar, k)
+            facts[positions[j]] = (prior, task_score, abs(n), similar, k)
         return LearnedColumn(qualities, facts)
 
 
@@ -230,12 +263,27 @@ def _ints(data: bytes) -> array[int]:
     return out
 
 
-def load_learned(conn: Connection) -> LearnedOutcomes | None:
-    """The outcomes of the store as selection uses them; None when there are none."""
+def load_learned(
+    conn: Connection, cache: dict[str, LearnedOutcomes | None] | None = None
+) -> LearnedOutcomes | None:
+    """The outcomes of the store as selection uses them; None when there are none.
+
+    `cache` (one per store, kept by the caller: the selection engine) keeps the last
+    version's object, so warm selections reuse its per-task sums and loaded prompt
+    index; any change of the outcomes bumps the version and replaces it."""
     version = data_version(conn, "outcomes")
     if version == "1":  # never written to: no query beyond the counter
         return None
     key = f"{_FORMAT}:{version}"
+    if cache is not None:
+        if key not in cache:
+            cache.clear()
+            cache[key] = _load_learned(conn, key)
+        return cache[key]
+    return _load_learned(conn, key)
+
+
+def _load_learned(conn: Connection, key: str) -> LearnedOutcomes | None:
     data = _load(conn, _SNAPSHOT, key)
     if data is None:
         data, prompts = _build(conn)

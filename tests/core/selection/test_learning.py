@@ -157,3 +157,23 @@ def test_pruning_the_log_prunes_outcomes_and_what_was_learnt(store: Store) -> No
     prune_log(store, Budgets(), older_than_s=86_400, now=now)
     learned = load_learned(store.conn)
     assert learned is not None and learned.models == ["x/b"]
+
+
+def test_a_kept_cache_is_reused_until_the_outcomes_change(store: Store) -> None:
+    """The engine keeps the loaded outcomes between selections (warm selection reuses
+    the per-task sums and the prompt index); any change replaces them."""
+    cache: dict[str, learning.LearnedOutcomes | None] = {}
+    lines = [f'{{"prompt": "sort the list {i}", "model": "x/a", "score": 1}}' for i in range(6)]
+    import_lines(store, parse_import(lines, "f"), keep_prompt=True)
+    first = load_learned(store.conn, cache)
+    assert first is not None and load_learned(store.conn, cache) is first
+    (before,), (d,) = est(first, ["x/a"], [PRIOR], "general", "sort the list")
+    assert d is not None and d.similar_score == 1.0 and before > 0.5
+    bad = [f'{{"prompt": "sort the list {i}", "model": "x/a", "score": 0}}' for i in range(30)]
+    import_lines(store, parse_import(bad, "f"), keep_prompt=True)
+    second = load_learned(store.conn, cache)
+    assert second is not None and second is not first and len(cache) == 1
+    (after,), (d2,) = est(second, ["x/a"], [PRIOR], "general", "sort the list")
+    assert d2 is not None and d2.task_n == 36 and after < before
+    store.conn.execute("DELETE FROM outcomes")  # outside jarvis: the trigger still bumps
+    assert load_learned(store.conn, cache) is None
