@@ -39,6 +39,7 @@ import urllib.request  # noqa: E402
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 LITELLM = REPO / ".venv-litellm" / "bin" / "litellm"
+SOAK_STEP = 10_000
 BODY = b'{"model": "%s", "messages": [{"role": "user", "content": "ping"}], "max_tokens": 8}'
 
 
@@ -246,7 +247,11 @@ def main() -> None:
         print(f"jarvis RSS after {served:,} requests: {rss_10k:.1f} MiB", flush=True)
         if args.soak > served:
             t0 = time.perf_counter()
-            run_load(url, model, args.soak - served, args.concurrency)
+            while served < args.soak:  # the curve, not only its end: a plateau or a slope
+                step = min(SOAK_STEP, args.soak - served)
+                run_load(url, model, step, args.concurrency)
+                served += step
+                print(f"  {served:>7,} requests: {rss_mb(jarvis_proc.pid):.1f} MiB", flush=True)
             rss_soak = rss_mb(jarvis_proc.pid)
             growth = (rss_soak / rss_10k - 1) * 100
             print(

@@ -5,6 +5,13 @@ recording are all there and are not repeated here). Each worker thread has its o
 Orchestrator and Context - its own store connection - as `batch` does; the config is
 read once and shared. What models the server offers is read from the registry and the
 providers' keys, and refreshed every MODELS_TTL_S seconds.
+
+Plans and the model list are made by one planner (its own Orchestrator and store
+connection, one at a time), not by whichever worker thread asked: selection prepares
+the store's largest statements and reads the most pages, and made on every worker in
+turn it filled 64 statement and page caches per process, a slow rise in RSS over a
+100,000-request soak that looked like a leak. Planning is CPU work under the GIL,
+so running one plan at a time costs no throughput.
 """
 
 from __future__ import annotations
@@ -72,6 +79,8 @@ class Gateway:
         self._models: ModelList | None = None
         self._providers: set[str] = set()
         self._models_at = 0.0
+        self._planner: Orchestrator | None = None
+        self._planner_lock = threading.Lock()
         from jarvis_cli.core.runs.batch_plans import Plans
 
         self.plans = Plans()
@@ -85,6 +94,14 @@ class Gateway:
             self._contexts.append(ctx)
         return ctx
 
+    def _tuned_context(self) -> Context:
+        from jarvis_cli.core.store.connection import is_postgres
+
+        ctx = self._new_context()
+        if not is_postgres(ctx.store.conn):
+            ctx.store.conn.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+        return ctx
+
     def orchestrator(self) -> Orchestrator:
         """This thread's orchestrator (its own Context and store connection)."""
         found: Orchestrator | None = getattr(self._local, "orchestrator", None)
@@ -92,12 +109,8 @@ class Gateway:
             from jarvis_cli.core.runs.attempts import record_attempt
             from jarvis_cli.core.runs.orchestrator import Orchestrator
 
-            ctx = self._new_context()
+            ctx = self._tuned_context()
             local = self._local
-            from jarvis_cli.core.store.connection import is_postgres
-
-            if not is_postgres(ctx.store.conn):
-                ctx.store.conn.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
 
             def recorder(request_id: str, attempt: Attempt, held: Reservation | None) -> None:
                 record_attempt(ctx.store, request_id, attempt, settle=held)
@@ -108,6 +121,14 @@ class Gateway:
             self._local.orchestrator = found
             self.reset_spend()
         return found
+
+    def planner(self) -> Orchestrator:
+        """The orchestrator that plans (hold `_planner_lock`); it runs no request."""
+        if self._planner is None:
+            from jarvis_cli.core.runs.orchestrator import Orchestrator
+
+            self._planner = Orchestrator(self._tuned_context())
+        return self._planner
 
     def reset_spend(self) -> None:
         """Start counting this thread's attempts and their cost (one request)."""
@@ -128,12 +149,14 @@ class Gateway:
         now = time.monotonic()
         if self._models is not None and now - self._models_at < MODELS_TTL_S:
             return self._models
-        orch = self.orchestrator()
         from jarvis_cli.core.selection.scoring import strategy_names
 
-        specs = orch.providers.specs()
-        usable = {name for name, spec in specs.items() if orch.providers.usable(spec)}
-        models = {r.id: r.type or "" for r in orch.registry.list_models() if r.provider in usable}
+        with self._planner_lock:
+            orch = self.planner()
+            specs = orch.providers.specs()
+            usable = {name for name, spec in specs.items() if orch.providers.usable(spec)}
+            listed = orch.registry.list_models()
+        models = {r.id: r.type or "" for r in listed if r.provider in usable}
         strategies = strategy_names(self.ctx.config.selection.weights)
         self._models, self._providers, self._models_at = ModelList(models, strategies), usable, now
         return self._models
@@ -146,11 +169,11 @@ class Gateway:
         REPLAN_S seconds, made again after any failed attempt (as `batch` does)."""
         from jarvis_cli.core.runs.batch_plans import plan_key
 
-        orch = self.orchestrator()
-
         def make() -> Plan:
-            chain = orch.plan(req)
-            return chain, orch.records(chain)
+            with self._planner_lock:
+                orch = self.planner()
+                chain = orch.plan(req)
+                return chain, orch.records(chain)
 
         key = (*plan_key(req), req.kind, req.capabilities, req.task, req.max_cost_usd)
         return self.plans.get(key, make)

@@ -5,9 +5,13 @@ token's model patterns filter exactly the models that will be tried and the
 worst-case cost admitted against the token's budget covers each of them: the most
 expensive one (only one attempt that gets an answer is paid, except under a
 response_format, where a failed validation is paid and falls back: then the sum).
-That bound uses the UTF-8 byte count as input tokens (no tokenizer makes more
-tokens than bytes) and the request's output limit, which a budgeted token always
-has (its default: [defaults] max_tokens, else DEFAULT_MAX_TOKENS).
+That worst case is issue 23's bound (core/selection/bound.py): each model's input
+bound - calibrated from what it billed when it has samples, else the rule of one
+token per UTF-8 byte plus the template's allowances - plus the image parts and wire
+fields the text does not carry, at the request's output limit. A budgeted token's
+request always has that limit ([defaults] max_tokens, else DEFAULT_MAX_TOKENS, when
+the client sent none) and it is sent upstream as `max_tokens` (or the preset's
+`max_completion_tokens`), so an honest provider cannot bill past what was admitted.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from jarvis_cli.core.registry.records import ModelRecord
 from jarvis_cli.core.runs.batch_plans import Plan
 from jarvis_cli.core.runs.requests import CompletionRequest, Outcome
 from jarvis_cli.serve.admission import Admission, admit, settle
+from jarvis_cli.serve.content import log_served
 from jarvis_cli.serve.errors import ApiError
 from jarvis_cli.serve.gateway import Gateway
 from jarvis_cli.serve.tokens import ClientToken
@@ -37,16 +42,39 @@ class Ran(NamedTuple):
     timed_out: bool = False  # the request's total deadline had passed when it failed
 
 
-def _worst_cost(req: CompletionRequest, records: Mapping[str, ModelRecord]) -> float:
-    from jarvis_cli.core.selection.cost import cost_usd
+def _extra_tokens(req: CompletionRequest) -> int:
+    """Input the messages' text does not carry: image parts (a flat bound each) and wire
+    fields such as an assistant turn's tool_calls (JSON: at most a token per byte)."""
+    import json
 
-    images = sum(1 for m in req.messages for p in m.parts if p.get("type") == "image_url")
-    tokens_in = len(req.prompt_text.encode()) + IMAGE_TOKENS * images + 16 * len(req.messages)
-    tokens_out = req.max_tokens or DEFAULT_MAX_TOKENS
-    costs = [cost_usd(r, tokens_in, tokens_out) or 0.0 for r in records.values()]
-    if not costs:
+    extra = 0
+    for m in req.messages:
+        extra += IMAGE_TOKENS * sum(1 for p in m.parts if p.get("type") == "image_url")
+        if m.extra:
+            extra += len(json.dumps(dict(m.extra), default=str).encode())
+    return extra
+
+
+def _worst_cost(gw: Gateway, req: CompletionRequest, records: Mapping[str, ModelRecord]) -> float:
+    """The most `req` can cost on any model of its plan (the sum under a schema)."""
+    from jarvis_cli.core.runs.bounds import request_shape
+    from jarvis_cli.core.selection.calibration import request_costs
+    from jarvis_cli.core.selection.cost import estimate_tokens
+
+    extra = _extra_tokens(req)
+    costs = request_costs(
+        gw.thread_context().store.conn,
+        list(records.values()),
+        request_shape(req, extra),
+        kind=req.kind,
+        output_tokens=req.max_tokens,
+        default_output_limit=req.max_tokens or DEFAULT_MAX_TOKENS,
+        heuristic_input=estimate_tokens(req.prompt_text) + extra,
+    )
+    worst = [c.max_cost_usd or 0.0 for c in costs.values()]
+    if not worst:
         return 0.0
-    return sum(costs) if req.schema is not None else max(costs)
+    return sum(worst) if req.schema is not None else max(worst)
 
 
 def _plan(gw: Gateway, req: CompletionRequest, token: ClientToken | None) -> Plan:
@@ -84,10 +112,11 @@ def run_completion(
                 limit = gw.ctx.config.defaults.max_tokens or DEFAULT_MAX_TOKENS
                 req = dataclasses.replace(req, max_tokens=limit)
             ttl = timeout + 60
-            admission = admit(store, token, _worst_cost(req, records), ttl)
+            admission = admit(store, token, _worst_cost(gw, req, records), ttl)
         outcome = gw.orchestrator().complete(req, on_text=on_text, chain=chain, records=records)
         if gw.attempts() > 1:
             gw.plans.invalidate()  # a failed attempt: plan again from what it recorded
+        log_served(gw.thread_context(), req, outcome)
         return Ran(outcome, None, gw.attempts(), gw.spent())
     except BaseException as exc:  # handed to the event loop, which answers with it
         if gw.attempts():

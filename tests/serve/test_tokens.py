@@ -125,9 +125,10 @@ def test_tokens_are_shown_once_stored_hashed_and_can_be_revoked_and_rotated(gate
 
 def test_rpm_and_budget_refusals_are_429_with_reason(gated: Gated) -> None:
     limited = gated.add("ci", "--rpm", "2")
-    # One request costs 10 * $1000/M + 5 * $2000/M = $0.02; its worst case with
-    # max_tokens 10 is about 0.03: a $0.05 budget admits one, then refuses.
-    budget = gated.add("bot", "--daily-usd", "0.05")
+    # With max_tokens 100 a request bills 10 * $1000/M + 100 * $2000/M = $0.21; its
+    # bound is at least as much (the rule's 138 input tokens: $0.338, then the
+    # calibrated bound, >= the 10 billed): a $0.40 budget admits one, then refuses.
+    budget = gated.add("bot", "--daily-usd", "0.4")
     gated.start()
     c = gated.client(limited)
     for _ in range(2):
@@ -141,9 +142,10 @@ def test_rpm_and_budget_refusals_are_429_with_reason(gated: Gated) -> None:
     assert code == 429 and body["code"] == "rate_limit_exceeded"  # embeddings count too
 
     b = gated.client(budget)
-    b.chat.completions.create(model="alpha/fake-chat", messages=HI, max_tokens=10)
+    gated.alpha.always(None, Behavior(completion_tokens=100))
+    b.chat.completions.create(model="alpha/fake-chat", messages=HI, max_tokens=100)
     code, body, headers = status_of(
-        lambda: b.chat.completions.create(model="alpha/fake-chat", messages=HI, max_tokens=10)
+        lambda: b.chat.completions.create(model="alpha/fake-chat", messages=HI, max_tokens=100)
     )
     assert code == 429 and body["code"] == "budget_exceeded"
     assert "daily budget exceeded" in str(body["message"]) and "retry-after" in headers
@@ -152,7 +154,7 @@ def test_rpm_and_budget_refusals_are_429_with_reason(gated: Gated) -> None:
         "SELECT SUM(u.cost_usd) AS s FROM serve_token_usage u JOIN serve_tokens t"
         " ON t.id = u.token_id WHERE t.name = 'bot'",
     )[0]["s"]
-    assert spent == pytest.approx(0.02)
+    assert spent == pytest.approx(0.21)
 
 
 def test_every_error_status_is_openai_shaped(gated: Gated) -> None:

@@ -23,6 +23,9 @@ from jarvis_cli.core.selection.cost import estimate_tokens
 from jarvis_cli.core.selection.task import infer_task
 
 REPLAN_S = 2.0
+# Stale plans are dropped once this many are kept: a long-lived `jarvis serve` sees
+# keys from its clients (any max_tokens, model name, max cost), which must not pile up.
+MAX_PLANS = 256
 # The models to try, in order, and their registry records when the plan was made.
 Plan = tuple[list[str], dict[str, ModelRecord]]
 
@@ -62,7 +65,19 @@ class Plans:
             plan = make()
             with self._lock:
                 self._plans[key] = (started, generation, plan)
+                if len(self._plans) > MAX_PLANS:
+                    self._drop_stale()
             return plan
+
+    def _drop_stale(self) -> None:
+        """Forget plans that would be made again anyway, and their idle key locks."""
+        now = time.monotonic()
+        for key, (made, generation, _) in list(self._plans.items()):
+            if generation != self.generation or now - made >= REPLAN_S:
+                del self._plans[key]
+        for key, lock in list(self._key_locks.items()):
+            if key not in self._plans and not lock.locked():
+                del self._key_locks[key]
 
     def invalidate(self) -> None:
         with self._lock:

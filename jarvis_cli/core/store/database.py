@@ -80,9 +80,18 @@ class Store(StoreQueries):
     def open(cls, path: Path) -> Store:
         """Open (creating if needed) the store at `path` and bring its schema up to date."""
         ensure_private_dir(path.parent)
-        _check_is_sqlite(path)
+        with _WRITERS_LOCK:
+            opened_before = str(path) in _WRITERS
+        if not opened_before:
+            # Both open and close the file. Closing any descriptor of a file drops every
+            # POSIX lock this process holds on it, so once this process has SQLite
+            # connections to it (a server's or a batch's threads open theirs as they
+            # start), doing so would silently unlock them: another process could then
+            # checkpoint and reset the WAL under them, and their commits were lost.
+            _check_is_sqlite(path)
         check_not_exposed(path, "store")
-        create_private_file(path)
+        if not opened_before:
+            create_private_file(path)
         try:
             # A connection is used by one thread at a time (a batch gives each worker its
             # own), but may be closed by the thread that made the workers.

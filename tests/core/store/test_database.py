@@ -225,3 +225,36 @@ def test_store_path_that_is_a_directory_is_exit_3(home: Path, jarvis: JarvisRunn
     result = jarvis("log")
     assert result.returncode == ExitCode.CONFIG
     assert f"store path {home / 'jarvis.db'} is a directory" in result.stderr
+
+
+def _other_process(path: Path, sql: str) -> str:
+    """Run `sql` from another process (SQLite shares locks within one) and close."""
+    code = (
+        "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+        "print(c.execute(sys.argv[2]).fetchall()); c.close()"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(path), sql], capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
+def test_opening_a_second_connection_keeps_the_first_ones_commits_visible(
+    tmp_path: Path,
+) -> None:
+    # A server's worker threads open their connections as they start, while others are
+    # open. Opening must not close a descriptor of the store file: that drops every
+    # POSIX lock the process holds on it, another process closing its connection then
+    # believes it is the last one, checkpoints and deletes the WAL, and the first
+    # connection's later commits go to a deleted file.
+    path = tmp_path / "jarvis.db"
+    first = Store.open(path)
+    second = Store.open(path)
+    try:
+        assert _other_process(path, "SELECT COUNT(*) FROM meta") != ""
+        with first.write() as conn:
+            conn.execute("INSERT INTO meta(key, value) VALUES ('probe', 'kept')")
+        assert _other_process(path, "SELECT value FROM meta WHERE key = 'probe'") == "[('kept',)]"
+    finally:
+        second.close()
+        first.close()
