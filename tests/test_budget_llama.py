@@ -69,7 +69,9 @@ def _check_bounded(kind: str, data: dict[str, Any]) -> None:
     (attempt,) = data["attempts"]
     billed_in = data["usage"]["prompt_tokens"]
     assert billed_in <= data["cost_estimate"]["input_tokens_bound"], (kind, data)
-    assert data["usage"]["completion_tokens"] <= data["cost_estimate"]["output_tokens_limit"]
+    # llama.cpp may finish a split UTF-8 character past max_tokens (seen: 13 for 12 on the
+    # Chinese prompt); the bound reserves that allowance, and the bill stays within it.
+    assert data["usage"]["completion_tokens"] <= data["cost_estimate"]["output_tokens_bound"]
     assert data["cost_usd"] <= data["max_cost_usd"] + 1e-12, (kind, data)
     assert attempt["reserved_usd"] == pytest.approx(data["max_cost_usd"])
     assert attempt["overrun_usd"] is None

@@ -71,7 +71,7 @@ def test_a_budgeted_request_without_max_tokens_carries_the_reserved_output_limit
     assert body["max_tokens"] == 1024 == data["cost_estimate"]["output_tokens_limit"]
     # The bound reserved: the rule's input bound (2 bytes + 8 + 128) + the output limit.
     assert data["cost_estimate"]["input_tokens_bound"] == 138
-    assert data["max_cost_usd"] == pytest.approx((138 + 1024) / 1e6)
+    assert data["max_cost_usd"] == pytest.approx((138 + 1024 + 3) / 1e6)
     assert data["attempts"][0]["reserved_usd"] == pytest.approx(data["max_cost_usd"])
     assert data["expected_cost_usd"] < data["max_cost_usd"]
 
@@ -101,7 +101,7 @@ def test_max_cost_alone_sends_the_limit_and_an_unbudgeted_request_sends_none(one
 def test_max_cost_compares_the_bound_not_the_typical_cost(one: One) -> None:
     one.configure()
     one.price("alpha/fake-chat", 1000.0)  # $0.001 a token
-    # Typical: ~1 + 500 tokens = $0.50; bound: 138 + 1024 tokens = $1.16.
+    # Typical: ~1 + 500 tokens = $0.50; bound: 138 + 1024 + 3 tokens = $1.17.
     refused = one.run("complete", "hi", "--model", "alpha/fake-chat", "--max-cost", "0.8")
     assert refused.returncode == ExitCode.BUDGET, refused.stderr
     assert "exceeds --max-cost $0.800000" in refused.stderr
@@ -246,7 +246,7 @@ def test_select_gives_the_expected_cost_and_the_bound_with_their_source(one: One
     data = json.loads(before.stdout)
     assert data["model_id"] == "alpha/fake-chat"
     assert data["cost_estimate"]["source"] == "rule"
-    assert data["max_cost_usd"] == pytest.approx((138 + 1024) / 1e6)
+    assert data["max_cost_usd"] == pytest.approx((138 + 1024 + 3) / 1e6)
     assert 0 < data["expected_cost_usd"] < data["max_cost_usd"]
     (cand,) = data["candidates"]
     assert cand["max_cost_usd"] == data["max_cost_usd"]

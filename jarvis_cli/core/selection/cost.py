@@ -21,6 +21,10 @@ from jarvis_cli.core.selection.bound import Fit, InputShape
 CHARS_PER_TOKEN = 4
 DEFAULT_INPUT_TOKENS = 1000  # no prompt and no --input-tokens: the seed's default
 DEFAULT_OUTPUT_TOKENS = 500  # chat and completion; embeddings produce no output tokens
+# A server may bill a few tokens past the limit it was sent: llama.cpp finishes a UTF-8
+# character split across byte tokens before it checks max_tokens, so it can return up to
+# 3 more (a character is at most 4 bytes). The bound reserves them; the limit sent stays.
+OUTPUT_ALLOWANCE_TOKENS = 3
 TOKENS_PER_MTOK = 1_000_000
 
 
@@ -153,7 +157,9 @@ def request_cost(
     return RequestCost(
         input_bound=bound,
         output_limit=output_tokens,
-        max_cost_usd=cost_usd(model, bound, output_tokens),
+        max_cost_usd=cost_usd(
+            model, bound, output_tokens + OUTPUT_ALLOWANCE_TOKENS if output_tokens else 0
+        ),
         expected_input=expected,
         expected_output=typical_out,
         expected_cost_usd=cost_usd(model, expected, typical_out),
@@ -173,6 +179,9 @@ def cost_json(cost: RequestCost | None) -> dict[str, Any]:
         "cost_estimate": {
             "input_tokens_bound": cost.input_bound,
             "output_tokens_limit": cost.output_limit,
+            "output_tokens_bound": cost.output_limit + OUTPUT_ALLOWANCE_TOKENS
+            if cost.output_limit
+            else 0,
             "expected_input_tokens": cost.expected_input,
             "expected_output_tokens": cost.expected_output,
             "source": cost.source,
