@@ -13,6 +13,7 @@ This touches one private attribute of typer's parameters; with a typer that has 
 
 from __future__ import annotations
 
+import enum
 import types
 import typing
 from typing import Any
@@ -40,14 +41,20 @@ class _CoerceOnFirstValue:
 
 def _already_typed(value: Any, param: Any) -> bool:
     """A str or bool value for a plain `str`/`bool` (optional or not) parameter without a
-    parser: typer's adapter would hand it back unchanged, so it is not built for it."""
-    kind = type(value)
-    if kind not in (str, bool) or param.multiple or param.nargs != 1:
+    parser, or a member of an Enum parameter's own Enum (a default): typer's adapter would
+    hand it back unchanged, so it is not built for it."""
+    if param.multiple or param.nargs != 1:
         return False
     descriptor = param.type_descriptor
     if getattr(descriptor.parameter_info, "parser", None) is not None:
         return False
     annotation = descriptor.annotation
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        # A choice's default arrives as the member itself (`--kind`'s Kind.chat).
+        return isinstance(value, annotation)
+    kind = type(value)
+    if kind not in (str, bool):
+        return False
     if annotation is kind:
         return True
     optional = typing.get_origin(annotation) in (typing.Union, types.UnionType)

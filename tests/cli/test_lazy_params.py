@@ -45,3 +45,19 @@ def test_a_given_value_is_still_checked(jarvis) -> None:  # type: ignore[no-unty
 def test_pair_options_still_take_two_values(args: list[str]) -> None:
     params, _ = _parse(args)
     assert [tuple(p) for p in params["param"]] == [("k", "v"), ("x", "y")]  # type: ignore[attr-defined]
+
+
+def test_an_enum_default_builds_no_coercion_and_a_given_choice_still_does() -> None:
+    command = build_command("select")
+    params = command.make_context("select", ["hi", "--json"]).params
+    assert params["kind"].value == "chat"  # the default member, passed through
+    built = {
+        p.name
+        for p in command.params  # type: ignore[attr-defined]
+        if getattr(getattr(p, "_runtime_param", None), "_real", "typer's own") is not None
+    }
+    assert "kind" not in built
+    given = build_command("select").make_context("select", ["hi", "--type", "embedding"]).params
+    assert given["kind"].value == "embedding"
+    with pytest.raises(Exception, match="'nonsense' is not one of"):
+        build_command("select").make_context("select", ["hi", "--type", "nonsense"])
