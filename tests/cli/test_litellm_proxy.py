@@ -10,21 +10,14 @@ makes no network traffic; its answers come from `mock_response`.
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import JarvisRunner
+from tests.litellm_proxy import LITELLM, NOT_INSTALLED, start_litellm
 
-REPO = Path(__file__).resolve().parents[2]
-LITELLM = REPO / ".venv-litellm" / "bin" / "litellm"
-START_TIMEOUT_S = 120.0  # litellm imports a lot; the machine may be loaded
 ANSWER = "hello from the litellm mock"
 JSON_ANSWER = '{"name": "Ada", "age": 36}'
 
@@ -62,78 +55,16 @@ litellm_settings:
 pytestmark = [
     pytest.mark.skipif(
         not LITELLM.exists(),
-        reason=f"LiteLLM proxy not installed at {LITELLM} (.ci/run creates .venv-litellm)",
+        reason=NOT_INSTALLED,
     ),
     # One worker runs this module, so the proxy (slow to start) starts once per run.
     pytest.mark.xdist_group("litellm_proxy"),
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _start_litellm(work: Path, config_text: str) -> Iterator[str]:
-    """Run a LiteLLM proxy with `config_text` in `work`; yield its base URL (…/v1)."""
-    config = work / "config.yaml"
-    config.write_text(config_text)
-    port = _free_port()
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(work),
-        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
-        "LITELLM_TELEMETRY": "False",
-        "LITELLM_DONT_SHOW_FEEDBACK_BOX": "True",
-        "DISABLE_SCHEMA_UPDATE": "True",
-        "PYTHONDONTWRITEBYTECODE": "1",  # the venv may be shared: write nothing into it
-        # The scenario is an endpoint without a key; it listens on 127.0.0.1 only.
-        "LITELLM_DANGEROUSLY_PERMIT_WEAK_OR_UNSET_MASTER_KEY": "true",
-        # Anything that tries to leave the machine fails fast instead.
-        "HTTP_PROXY": "http://127.0.0.1:9",
-        "HTTPS_PROXY": "http://127.0.0.1:9",
-        "NO_PROXY": "127.0.0.1,localhost",
-    }
-    log = (work / "litellm.log").open("wb")
-    proc = subprocess.Popen(
-        [str(LITELLM), "--config", str(config), "--host", "127.0.0.1", "--port", str(port)],
-        cwd=work,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + START_TIMEOUT_S
-    try:
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(
-                    f"litellm exited {proc.returncode}: {(work / 'litellm.log').read_text()}"
-                )
-            try:
-                with urllib.request.urlopen(f"{base}/health/liveliness", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"litellm not up after {START_TIMEOUT_S:.0f} s")
-            time.sleep(0.5)
-        yield f"{base}/v1"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-
-
 @pytest.fixture(scope="module")
 def litellm_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    yield from _start_litellm(tmp_path_factory.mktemp("litellm"), CONFIG)
+    yield from start_litellm(tmp_path_factory.mktemp("litellm"), CONFIG)
 
 
 def test_litellm_endpoint_is_usable_after_add_and_sync(
@@ -228,7 +159,7 @@ litellm_settings:
 
 @pytest.fixture(scope="module")
 def keyed_litellm_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    yield from _start_litellm(tmp_path_factory.mktemp("litellm-keyed"), KEYED_CONFIG)
+    yield from start_litellm(tmp_path_factory.mktemp("litellm-keyed"), KEYED_CONFIG)
 
 
 def test_proxy_with_a_master_key_says_its_auth_failed_and_keys_add_fixes_it(
