@@ -46,8 +46,8 @@ def _complete(model: str, *args: str) -> dict[str, Any]:
         timeout=120,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert "overrun" not in done.stderr
     data: dict[str, Any] = json.loads(done.stdout)
+    assert ("overrun" in done.stderr) == (data["attempts"][0]["overrun_usd"] is not None)
     return data
 
 
@@ -66,15 +66,24 @@ def _round(model: str) -> list[tuple[str, dict[str, Any]]]:
 
 
 def _check_bounded(kind: str, data: dict[str, Any]) -> None:
+    """The input is always within its bound. An answer within the output limit sent
+    costs no more than was reserved. llama-cpp-python does not always stop at
+    max_tokens: while an answer ends mid UTF-8 character it generates on without
+    checking the limit (`multibyte_fix` in llama.py; seen: 13 and 16 tokens for 12 on
+    Chinese answers). Then the bill may pass the bound, and must be a recorded overrun."""
     (attempt,) = data["attempts"]
     billed_in = data["usage"]["prompt_tokens"]
     assert billed_in <= data["cost_estimate"]["input_tokens_bound"], (kind, data)
-    # llama.cpp may finish a split UTF-8 character past max_tokens (seen: 13 for 12 on the
-    # Chinese prompt); the bound reserves that allowance, and the bill stays within it.
-    assert data["usage"]["completion_tokens"] <= data["cost_estimate"]["output_tokens_bound"]
-    assert data["cost_usd"] <= data["max_cost_usd"] + 1e-12, (kind, data)
     assert attempt["reserved_usd"] == pytest.approx(data["max_cost_usd"])
-    assert attempt["overrun_usd"] is None
+    if data["usage"]["completion_tokens"] <= data["cost_estimate"]["output_tokens_limit"]:
+        assert data["cost_usd"] <= data["max_cost_usd"] + 1e-12, (kind, data)
+        assert attempt["overrun_usd"] is None
+    elif data["cost_usd"] > data["max_cost_usd"] + 1e-9:
+        OVERSHOOTS.append((kind, data["usage"]["completion_tokens"]))
+        assert attempt["overrun_usd"] == pytest.approx(data["cost_usd"] - data["max_cost_usd"])
+
+
+OVERSHOOTS: list[tuple[str, int]] = []  # answers the server ran past max_tokens, printed
 
 
 def test_every_bill_is_within_its_reservation_and_calibration_brings_the_bound_within_2x(
@@ -104,6 +113,7 @@ def test_every_bill_is_within_its_reservation_and_calibration_brings_the_bound_w
         assert bound <= 2 * billed, (kind, billed, bound)
     ((n,),) = query(home, "SELECT n FROM token_calibration")
     assert n == calls + len(final)
+    print(f"answers the server ran past max_tokens 12 (recorded overruns): {OVERSHOOTS}")
 
 
 def test_four_processes_of_eight_concurrent_completes_never_pass_the_daily_limit(
@@ -137,8 +147,14 @@ def test_four_processes_of_eight_concurrent_completes_never_pass_the_daily_limit
     print(f"\nanswered {len(answered)} (+3 warm-up), refused {len(refused)}, spent ${spent:.4f}")
     print(f"limit ${limit:.4f}; bound reserved per request ${answered[0]['max_cost_usd']:.4f}")
     assert answered and refused
-    assert spent <= limit
+    # The guarantee (README, Budget): within the limit while the server bills within the
+    # reserved tokens; past it by no more than the recorded overruns otherwise (see
+    # _check_bounded: llama-cpp-python can run past max_tokens on a split character).
+    ((overruns,),) = query(home, "SELECT COALESCE(SUM(overrun_usd), 0) FROM calls")
+    print(f"overruns recorded ${overruns:.4f}")
+    assert spent <= limit + overruns + 1e-9
     assert spent == pytest.approx(sum(a["cost_usd"] for a in [*warm, *answered]))
     for data in answered:
-        assert data["cost_usd"] <= data["max_cost_usd"]
+        over = data["attempts"][0]["overrun_usd"] or 0.0
+        assert data["cost_usd"] <= data["max_cost_usd"] + over + 1e-9
     assert query(home, "SELECT COUNT(*) FROM budget_reservations") == [(0,)]
