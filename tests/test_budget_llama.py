@@ -86,6 +86,7 @@ def _check_bounded(kind: str, data: dict[str, Any]) -> None:
 OVERSHOOTS: list[tuple[str, int]] = []  # answers the server ran past max_tokens, printed
 
 
+@pytest.mark.slow(260)
 def test_every_bill_is_within_its_reservation_and_calibration_brings_the_bound_within_2x(
     llama_server: LlamaServer, home: Path
 ) -> None:
@@ -116,6 +117,7 @@ def test_every_bill_is_within_its_reservation_and_calibration_brings_the_bound_w
     print(f"answers the server ran past max_tokens 12 (recorded overruns): {OVERSHOOTS}")
 
 
+@pytest.mark.slow(90)
 def test_four_processes_of_eight_concurrent_completes_never_pass_the_daily_limit(
     llama_server: LlamaServer, home: Path, tmp_path: Path
 ) -> None:

@@ -68,6 +68,7 @@ def status_of(call: object) -> tuple[int, dict[str, object], object]:
     raise AssertionError("no error")
 
 
+@pytest.mark.slow(14)
 def test_tokens_are_shown_once_stored_hashed_and_can_be_revoked_and_rotated(gated: Gated) -> None:
     token = gated.add("laptop", "--model", "alpha/*", "--rpm", "100")
     assert token.startswith("jv-") and len(token) > 40
