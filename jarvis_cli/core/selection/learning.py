@@ -31,7 +31,10 @@ A model without outcomes keeps its quality exactly, so without outcomes selectio
 is unchanged. Selection ranks on quality less its margin (selection/quality.py: how
 much lower the truth may be, by source); a learned value keeps the prior's margin
 only in proportion to the prior's share of the evidence, n0 / (n0 + sum(w)), so the
-bound tightens as outcomes accumulate.
+bound tightens as outcomes accumulate. Each learned value also has a posterior SD
+(tradeoff.posterior_sd over the evidence behind it): ranking on quality alone or
+`--prefer` treats the learned candidates within one SD of the difference from the
+best as tied with it (tradeoff.py), so split noise does not pick the dearer model.
 
 Everything is read from snapshots (`snapshots` table, keyed on
 `data_versions('outcomes')`, which triggers bump on any change): the sums always,
@@ -41,7 +44,6 @@ the past prompts only for a request with a prompt.
 from __future__ import annotations
 
 import marshal
-import math
 import sys
 from array import array
 from collections.abc import Callable, Sequence
@@ -49,6 +51,7 @@ from typing import Any, NamedTuple
 
 from jarvis_cli.core.selection.prompt_terms import TermIndex, decode_terms, prompt_terms
 from jarvis_cli.core.selection.quality import UNSCORED, Quality
+from jarvis_cli.core.selection.tradeoff import posterior_sd
 from jarvis_cli.core.store.connection import Connection
 from jarvis_cli.core.store.snapshots import data_version, load_snapshot, save_snapshot
 
@@ -200,6 +203,7 @@ class LearnedOutcomes:
         near = self.near(prompt) if prompt else {}
         qualities = list(priors)
         facts: dict[int, tuple[Quality, float | None, int, float | None, int]] = {}
+        spread: dict[int, float] = {}
         for j, m in enumerate(map(index_of.get, ids)):
             if m is None:
                 continue
@@ -209,8 +213,10 @@ class LearnedOutcomes:
             value = (prior.value * n0 + msw) / (n0 + mw)
             # the prior's uncertainty counts only for its share of the evidence
             margin = prior.margin * n0 / (n0 + mw)
+            evidence = n0 + mw
             if n > 0:
                 value = (value * TASK_PRIOR + sw) / (TASK_PRIOR + w)
+                evidence = TASK_PRIOR + w
             similar: float | None = None
             k = 0
             got = near.get(m) if near else None
@@ -221,7 +227,8 @@ class LearnedOutcomes:
                     value = (value * NEIGHBOUR_PRIOR + num) / (NEIGHBOUR_PRIOR + den)
             qualities[j] = Quality(value, LEARNED, prior.model_id, margin)
             facts[positions[j]] = (prior, task_score, abs(n), similar, k)
-        return LearnedColumn(qualities, facts)
+            spread[positions[j]] = posterior_sd(value, evidence)
+        return LearnedColumn(qualities, facts, spread)
 
 
 class LearnedColumn:
@@ -232,8 +239,10 @@ class LearnedColumn:
         self,
         qualities: list[Quality],
         facts: dict[int, tuple[Quality, float | None, int, float | None, int]],
+        spread: dict[int, float],
     ) -> None:
         self.qualities, self._facts = qualities, facts
+        self.spread = spread  # table position -> posterior SD of the learned value
 
     def detail(self, position: int, value: float) -> Learned | None:
         """What outcomes say of the model at table `position`, whose learned quality is
@@ -364,24 +373,3 @@ def _build(conn: Connection) -> tuple[Any, Any]:
         offsets.append(len(ex_models))
     index = TermIndex.build([decode_terms(t) for t in by_terms]).to_data()
     return data, (index, offsets.tobytes(), ex_models.tobytes(), ex_sw.tobytes(), ex_w.tobytes())
-
-
-def prefer_totals(
-    qualities: Sequence[float], costs: Sequence[float | None], prefer: float
-) -> list[float]:
-    """The `--prefer P` totals: quality - lambda(P) * cost / (dearest candidate's cost).
-
-    lambda(P) = 10^(3 - 6P): at P = 0.5 a model may cost the dearest candidate's
-    whole price for +1.0 quality, and each 1/6 of P is a factor 10 on what a point of
-    quality is worth. P = 1 is quality alone, P = 0 the cheapest (by quality among
-    equal costs). Costs are linear, not logarithmic, so sweeping P traces the
-    cost-accuracy frontier (a per-request Lagrangian)."""
-    known = [c for c in costs if c is not None]
-    ref = max(known) if known else 0.0
-    if prefer >= 1.0 or ref <= 0.0:
-        return list(qualities)
-    rel = [1.0 if c is None else c / ref for c in costs]
-    if prefer <= 0.0:
-        return [-r for r in rel]
-    lam = math.pow(10.0, 3.0 - 6.0 * prefer)
-    return [q - lam * r for q, r in zip(qualities, rel, strict=True)]
