@@ -202,8 +202,7 @@ class LearnedOutcomes:
         rows = self._task_rows(task)
         near = self.near(prompt) if prompt else {}
         qualities = list(priors)
-        facts: dict[int, tuple[Quality, float | None, int, float | None, int]] = {}
-        spread: dict[int, float] = {}
+        facts: dict[int, tuple[Quality, float | None, int, float | None, int, float]] = {}
         for j, m in enumerate(map(index_of.get, ids)):
             if m is None:
                 continue
@@ -226,9 +225,8 @@ class LearnedOutcomes:
                     similar = num / den
                     value = (value * NEIGHBOUR_PRIOR + num) / (NEIGHBOUR_PRIOR + den)
             qualities[j] = Quality(value, LEARNED, prior.model_id, margin)
-            facts[positions[j]] = (prior, task_score, abs(n), similar, k)
-            spread[positions[j]] = posterior_sd(value, evidence)
-        return LearnedColumn(qualities, facts, spread)
+            facts[positions[j]] = (prior, task_score, abs(n), similar, k, evidence)
+        return LearnedColumn(qualities, facts)
 
 
 class LearnedColumn:
@@ -238,11 +236,16 @@ class LearnedColumn:
     def __init__(
         self,
         qualities: list[Quality],
-        facts: dict[int, tuple[Quality, float | None, int, float | None, int]],
-        spread: dict[int, float],
+        facts: dict[int, tuple[Quality, float | None, int, float | None, int, float]],
     ) -> None:
         self.qualities, self._facts = qualities, facts
-        self.spread = spread  # table position -> posterior SD of the learned value
+
+    def sd(self, position: int, value: float) -> float | None:
+        """The posterior SD of the learned `value` of the model at table `position`
+        (None: no outcomes), from the evidence behind it (computed on demand: only
+        ranking on quality alone needs it)."""
+        found = self._facts.get(position)
+        return None if found is None else posterior_sd(value, found[5])
 
     def detail(self, position: int, value: float) -> Learned | None:
         """What outcomes say of the model at table `position`, whose learned quality is
@@ -250,7 +253,7 @@ class LearnedColumn:
         found = self._facts.get(position)
         if found is None:
             return None
-        prior, task_score, n, similar, k = found
+        prior, task_score, n, similar, k, _ = found
         return Learned(value, prior.value, prior.source, task_score, n, similar, k)
 
 

@@ -135,8 +135,8 @@ class _Scored:
         self.tied: frozenset[int] = frozenset()
         if self.learned is not None and (request.prefer is not None or inputs.weights.quality >= 1):
             # quality alone or the --prefer curve: noise does not decide (tradeoff.py)
-            spread = self.learned.spread
-            sds = [spread.get(i) for i in cand]
+            sd = self.learned.sd
+            sds = [sd(i, x.value) for i, x in zip(cand, q.qualities, strict=True)]
             self.qual, self.tied = tradeoff.lift_ties(self.qual, sds)
             self.quality_values = tradeoff.lift_ties(qualities, sds)[0]
         subs = (self.perf, self.cost, self.rel, self.qual)
