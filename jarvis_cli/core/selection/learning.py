@@ -32,7 +32,7 @@ is unchanged. Selection ranks on quality less its margin (selection/quality.py: 
 much lower the truth may be, by source); a learned value keeps the prior's margin
 only in proportion to the prior's share of the evidence, n0 / (n0 + sum(w)), so the
 bound tightens as outcomes accumulate. Each learned value also has a posterior SD
-(tradeoff.posterior_sd over the evidence behind it): ranking on quality alone or
+(tradeoff.posterior_var: its square, over the evidence behind it): ranking on quality alone or
 `--prefer` treats the learned candidates within one SD of the difference from the
 best as tied with it (tradeoff.py), so split noise does not pick the dearer model.
 
@@ -51,7 +51,7 @@ from typing import Any, NamedTuple
 
 from jarvis_cli.core.selection.prompt_terms import TermIndex, decode_terms, prompt_terms
 from jarvis_cli.core.selection.quality import UNSCORED, Quality
-from jarvis_cli.core.selection.tradeoff import posterior_sd
+from jarvis_cli.core.selection.tradeoff import posterior_var
 from jarvis_cli.core.store.connection import Connection
 from jarvis_cli.core.store.snapshots import data_version, load_snapshot, save_snapshot
 
@@ -240,12 +240,21 @@ class LearnedColumn:
     ) -> None:
         self.qualities, self._facts = qualities, facts
 
-    def sd(self, position: int, value: float) -> float | None:
-        """The posterior SD of the learned `value` of the model at table `position`
-        (None: no outcomes), from the evidence behind it (computed on demand: only
-        ranking on quality alone needs it)."""
-        found = self._facts.get(position)
-        return None if found is None else posterior_sd(value, found[5])
+    def variance_of(
+        self, positions: Sequence[int], qualities: Sequence[Quality]
+    ) -> tuple[Callable[[int], float | None], float]:
+        """A function of a candidate's index in `positions` (aligned with `qualities`)
+        giving its learned value's posterior variance (None: no outcomes), and the
+        largest variance of any learned value (computed on demand: only quality alone
+        and --prefer need them)."""
+        get = self._facts.get
+        widest = max((0.25 / (f[5] + 1.0) for f in self._facts.values()), default=0.0)
+
+        def variance(j: int) -> float | None:
+            found = get(positions[j])
+            return None if found is None else posterior_var(qualities[j].value, found[5])
+
+        return variance, widest
 
     def detail(self, position: int, value: float) -> Learned | None:
         """What outcomes say of the model at table `position`, whose learned quality is

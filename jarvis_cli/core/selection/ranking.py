@@ -135,10 +135,12 @@ class _Scored:
         self.tied: frozenset[int] = frozenset()
         if self.learned is not None and (request.prefer is not None or inputs.weights.quality >= 1):
             # quality alone or the --prefer curve: noise does not decide (tradeoff.py)
-            sd = self.learned.sd
-            sds = [sd(i, x.value) for i, x in zip(cand, q.qualities, strict=True)]
-            self.qual, self.tied = tradeoff.lift_ties(self.qual, sds)
-            self.quality_values = tradeoff.lift_ties(qualities, sds)[0]
+            variance, widest = self.learned.variance_of(cand, q.qualities)
+            tied = tradeoff.tied_with_best(self.qual, variance, widest)
+            if len(tied) > 1:
+                self.qual = tradeoff.lift(self.qual, tied)
+                self.quality_values = tradeoff.lift(qualities, tied)
+                self.tied = frozenset(tied)
         subs = (self.perf, self.cost, self.rel, self.qual)
         if request.prefer is None:
             self.totals = inputs.weights.totals(*subs)

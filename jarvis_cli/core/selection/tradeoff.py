@@ -3,7 +3,8 @@ and the `--prefer` curve.
 
 **Ties at the top.** A learned quality is a Beta posterior mean with an evidence of
 `e` outcomes (learning.py: the task's outcomes plus its pseudo-counts); its posterior
-SD is `sqrt(v * (1 - v) / (e + 1))`. When selection ranks on quality alone (the
+SD is `sqrt(v * (1 - v) / (e + 1))` (posterior_var: its square). When selection ranks
+on quality alone (the
 `quality` strategy, other weights giving quality alone, `--prefer 1`), a learned
 candidate whose value is within TIE_Z standard deviations of the difference,
 `TIE_Z * sqrt(sd_best^2 + sd_m^2)`, of the best learned candidate's is tied with it,
@@ -25,48 +26,51 @@ never tied (its quality has no posterior), so without outcomes selection is unch
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 TIE_Z = 1.0
 
 
-def posterior_sd(value: float, evidence: float) -> float:
-    """The SD of a Beta posterior of mean `value` over `evidence` (pseudo-)outcomes."""
+def posterior_var(value: float, evidence: float) -> float:
+    """The variance of a Beta posterior of mean `value` over `evidence` (pseudo-)outcomes
+    (its SD squared: comparing squares spares a square root per candidate)."""
     v = min(max(value, 0.0), 1.0)
-    return math.sqrt(v * (1.0 - v) / (max(evidence, 0.0) + 1.0))
+    return v * (1.0 - v) / (max(evidence, 0.0) + 1.0)
 
 
-def tied_with_best(values: Sequence[float], sds: Sequence[float | None]) -> list[int]:
+def tied_with_best(
+    values: Sequence[float], variance_of: Callable[[int], float | None], widest: float
+) -> list[int]:
     """Positions whose value is within TIE_Z SDs of the difference from the best
-    learned value (sds[j] None: no outcomes, never tied); [] when no candidate is
-    learned or the best value is not a learned one."""
+    learned value; [] when the best value is not a learned one. `variance_of(j)` is
+    position j's posterior variance (None: no outcomes, never tied), asked only of
+    the values near enough to the best that `widest`, the largest variance any
+    candidate has, could tie them (over 10,000 candidates most are not)."""
     if not values:
         return []
     best = max(range(len(values)), key=values.__getitem__)
-    sd_best = sds[best]
-    if sd_best is None:
+    var_best = variance_of(best)
+    if var_best is None:
         return []
-    top = values[best]
-    return [
-        j
-        for j, (v, sd) in enumerate(zip(values, sds, strict=True))
-        if sd is not None and v >= top - TIE_Z * math.sqrt(sd_best * sd_best + sd * sd)
-    ]
+    top, z2 = values[best], TIE_Z * TIE_Z
+    cutoff = top - TIE_Z * math.sqrt(var_best + widest)
+    tied = []
+    for j in [j for j, v in enumerate(values) if v >= cutoff]:
+        var = variance_of(j)
+        gap = top - values[j]
+        if var is not None and gap * gap <= z2 * (var_best + var):
+            tied.append(j)
+    return tied
 
 
-def lift_ties(
-    values: Sequence[float], sds: Sequence[float | None]
-) -> tuple[list[float], frozenset[int]]:
-    """`values` with those tied with the best (tied_with_best) raised to the best's,
-    and the tied positions (empty, values unchanged, when fewer than two are tied)."""
-    tied = tied_with_best(values, sds)
-    if len(tied) < 2:
-        return list(values), frozenset()
+def lift(values: Sequence[float], tied: Sequence[int]) -> list[float]:
+    """`values` with the `tied` positions raised to the highest of them."""
     out = list(values)
-    top = max(values[j] for j in tied)
-    for j in tied:
-        out[j] = top
-    return out, frozenset(tied)
+    if tied:
+        top = max(values[j] for j in tied)
+        for j in tied:
+            out[j] = top
+    return out
 
 
 def prefer_totals(
