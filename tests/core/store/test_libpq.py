@@ -1,0 +1,153 @@
+"""The team store's libpq client (issue 28) against a real PostgreSQL: values both
+ways as psycopg gave them, placeholders, errors as sqlite3's classes, pipelined
+executemany, a lost connection, and a missing libpq."""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+from jarvis_cli.core.errors import StoreError
+from jarvis_cli.core.store import libpq
+from jarvis_cli.core.store.pg import PgConnection, PgStore, native
+
+
+@pytest.fixture
+def store(pg_url: str) -> Iterator[PgStore]:
+    opened = PgStore.connect(pg_url)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def conn(store: PgStore) -> PgConnection:
+    store.conn.execute(
+        "CREATE TABLE t(id BIGINT PRIMARY KEY, n INTEGER, x DOUBLE PRECISION, "
+        "s TEXT, b BYTEA, f BOOLEAN, j JSONB)"
+    )
+    return store.conn
+
+
+def test_the_bundled_libpq_is_found_without_importing_psycopg() -> None:
+    candidates = libpq._library_candidates()
+    assert any("psycopg_binary" in c and "libpq" in c for c in candidates), candidates
+    assert libpq.library() is libpq.library()  # loaded once
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        (
+            "SELECT a FROM t WHERE b = ? AND c = ?",
+            ("SELECT a FROM t WHERE b = $1 AND c = $2", None),
+        ),
+        ("SELECT :a, :b, :a", ("SELECT $1, $2, $1", ("a", "b"))),
+        ("SELECT '?', ':x', ?", ("SELECT '?', ':x', $1", None)),
+        ("SELECT 'a%b' LIKE '%' || ?", ("SELECT 'a%b' LIKE '%' || $1", None)),
+        ("SELECT CAST(x AS TEXT)::int, :v", ("SELECT CAST(x AS TEXT)::int, $1", ("v",))),
+    ],
+)
+def test_placeholders_become_numbered(sql: str, expected: tuple[str, object]) -> None:
+    assert native(sql) == expected
+
+
+def test_values_go_and_come_back_as_psycopg_gave_them(conn: PgConnection) -> None:
+    big = 2**40
+    rows = [
+        (1, 7, 0.1, "héllo 'quoted' \\ %s ?", b"\x00\xffbin", '{"k": [1, 2.5]}'),
+        (2, -40_000, float("inf"), "", b"", None),
+        (big, None, float("-inf"), None, None, "[]"),
+    ]
+    for row in rows:
+        conn.execute("INSERT INTO t(id, n, x, s, b, j) VALUES (?, ?, ?, ?, ?, ?)", row)
+    conn.execute("UPDATE t SET f = (id = 1) WHERE id < 3")  # a boolean result is a bool
+    assert conn.execute("SELECT ?, ?", (True, False)).fetchone() == (1, 0)  # sent as 0/1
+    found = conn.execute("SELECT id, n, x, s, b, f, j FROM t ORDER BY id").fetchall()
+    assert found[0] == (1, 7, 0.1, "héllo 'quoted' \\ %s ?", b"\x00\xffbin", True, {"k": [1, 2.5]})
+    assert found[1] == (2, -40_000, math.inf, "", b"", False, None)
+    assert found[2] == (big, None, -math.inf, None, None, None, [])
+    nan = conn.execute("SELECT CAST(? AS DOUBLE PRECISION)", (float("nan"),)).fetchone()[0]
+    assert math.isnan(nan)
+    # numeric (a SUM of integers, an AVG) as SQLite gives it: int when whole, else float
+    assert conn.execute("SELECT SUM(n), AVG(n) FROM t").fetchone() == (-39_993, -19_996.5)
+    assert conn.execute("SELECT ? + 1", (2**70,)).fetchone() == (2**70 + 1,)
+    named = conn.execute("SELECT s FROM t WHERE id = :id AND :id > 0", {"id": 1}).fetchone()
+    assert named == ("héllo 'quoted' \\ %s ?",)
+    cursor = conn.execute("SELECT id AS ident, s FROM t WHERE id = ?", (1,))
+    assert [d[0] for d in cursor.description] == ["ident", "s"] and cursor.rowcount == 1
+    assert list(conn.execute("SELECT id FROM t WHERE id < 3 ORDER BY id")) == [(1,), (2,)]
+    assert conn.execute("UPDATE t SET n = 0 WHERE id < ?", (3,)).rowcount == 2
+
+
+def test_the_same_rows_as_psycopg(conn: PgConnection, pg_url: str) -> None:
+    conn.execute("INSERT INTO t(id, n, x, s) VALUES (1, 2, 2.5, 'a'), (2, NULL, 1e300, 'b')")
+    sql = "SELECT id, n, x, s, COUNT(*) OVER (), now() > '2000-01-01' FROM t ORDER BY id"
+    with psycopg.connect(pg_url) as other:
+        assert conn.execute(sql).fetchall() == other.execute(sql).fetchall()
+
+
+def test_executemany_pipelines_every_row_and_counts_them(conn: PgConnection) -> None:
+    n = libpq.PIPELINE_CHUNK * 2 + 7  # several chunks
+    cursor = conn.executemany(
+        "INSERT INTO t(id, s) VALUES (?, ?)", ((i, f"r{i}") for i in range(n))
+    )
+    assert cursor.rowcount == n
+    assert conn.execute("SELECT COUNT(*), MAX(s) FROM t WHERE s LIKE 'r%'").fetchone() == (n, "r99")
+    assert not conn.in_transaction
+
+
+def test_an_error_in_executemany_is_sqlite3s_and_the_transaction_rolls_back(
+    store: PgStore, conn: PgConnection
+) -> None:
+    with pytest.raises(sqlite3.IntegrityError, match="duplicate key value"), store.write() as w:
+        w.executemany("INSERT INTO t(id) VALUES (?)", [(1,), (2,), (1,), (3,)])
+    assert conn.execute("SELECT COUNT(*) FROM t").fetchone() == (0,)
+    assert not conn.in_transaction
+    assert conn.execute("SELECT 1").fetchone() == (1,)  # the connection is usable
+
+
+def test_errors_are_sqlite3s_classes_with_the_servers_message(conn: PgConnection) -> None:
+    conn.execute("INSERT INTO t(id) VALUES (1)")
+    with pytest.raises(sqlite3.IntegrityError) as dup:
+        conn.execute("INSERT INTO t(id) VALUES (?)", (1,))
+    assert str(dup.value).startswith('duplicate key value violates unique constraint "t_pkey"')
+    with pytest.raises(sqlite3.DatabaseError) as syntax:
+        conn.execute("SELEC 1")
+    assert type(syntax.value) is sqlite3.DatabaseError
+    assert str(syntax.value).startswith('syntax error at or near "SELEC"')
+    assert "ERROR" not in str(syntax.value)
+
+
+def test_a_connection_lost_between_statements_is_reopened_inside_a_transaction_not(
+    store: PgStore, conn: PgConnection, pg_url: str
+) -> None:
+    def cut() -> None:
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = 'jarvis' AND pid <> pg_backend_pid()"
+            )
+
+    cut()
+    assert conn.execute("SELECT COUNT(*) FROM t").fetchone() == (0,)  # reconnected once
+    conn.execute("BEGIN")
+    cut()
+    with pytest.raises(sqlite3.OperationalError, match=r"PostgreSQL store postgresql://"):
+        conn.execute("SELECT 1")
+    assert conn.raw.broken and conn.in_transaction  # the status is unknown, not idle
+
+
+def test_a_missing_libpq_is_a_store_error_saying_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, pg_url: str
+) -> None:
+    monkeypatch.setattr(libpq, "_LIB", None)
+    monkeypatch.setattr(libpq, "_library_candidates", lambda: ["/nonexistent/libpq.so.5"])
+    with pytest.raises(StoreError) as info:
+        PgStore.connect(pg_url)
+    assert "is on PostgreSQL, but libpq is not installed" in info.value.message
+    assert "postgres extra" in (info.value.hint or "")
+    assert info.value.exit_code == 3
