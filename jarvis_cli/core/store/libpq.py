@@ -69,6 +69,11 @@ def _is_libpq(name: str) -> bool:
     return name.startswith("libpq") and any(s in name for s in (".so", ".dylib", ".dll"))
 
 
+# Notices and warnings (`CREATE ... IF NOT EXISTS` on what exists, ...) are dropped, as
+# psycopg drops them without a handler; libpq's default would print them on stderr.
+_NOTICE_PROCESSOR = ctypes.CFUNCTYPE(None, c_void_p, c_char_p)
+_DROP_NOTICE = _NOTICE_PROCESSOR(lambda _arg, _message: None)
+
 _LIB: ctypes.CDLL | None = None
 _PIPELINE = False  # whether the loaded libpq has pipeline mode (libpq >= 14)
 
@@ -100,6 +105,7 @@ def _declare(lib: ctypes.CDLL) -> bool:
         "PQstatus": (num, [ptr]),
         "PQerrorMessage": (text, [ptr]),
         "PQfinish": (None, [ptr]),
+        "PQsetNoticeProcessor": (ptr, [ptr, _NOTICE_PROCESSOR, ptr]),
         "PQtransactionStatus": (num, [ptr]),
         "PQexec": (ptr, [ptr, text]),
         "PQexecParams": (
@@ -195,6 +201,7 @@ class PqConnection:
             message = self._connection_error()
             self.close()
             raise PqError(message, lost=True)
+        lib.PQsetNoticeProcessor(self._conn, _DROP_NOTICE, None)
 
     @property
     def broken(self) -> bool:

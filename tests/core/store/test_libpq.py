@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import math
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import psycopg
@@ -108,6 +110,18 @@ def test_an_error_in_executemany_is_sqlite3s_and_the_transaction_rolls_back(
     assert conn.execute("SELECT COUNT(*) FROM t").fetchone() == (0,)
     assert not conn.in_transaction
     assert conn.execute("SELECT 1").fetchone() == (1,)  # the connection is usable
+
+
+def test_notices_and_warnings_are_not_printed(store: PgStore, pg_url: str) -> None:
+    # the store exists: CREATE TABLE IF NOT EXISTS meta is a NOTICE, a stray COMMIT a WARNING
+    code = (
+        "from jarvis_cli.core.store.pg import PgStore\n"
+        f"s = PgStore.connect({pg_url!r})\n"
+        "s.conn.execute('CREATE TABLE IF NOT EXISTS meta(key TEXT)')\n"
+        "s.conn.execute('COMMIT')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stderr == "" and done.stdout == ""
 
 
 def test_errors_are_sqlite3s_classes_with_the_servers_message(conn: PgConnection) -> None:
