@@ -16,25 +16,36 @@ sends its rows in libpq's pipeline mode: one round trip per chunk, not per row.
 from __future__ import annotations
 
 import ctypes
-import os
-import sys
+import select
 from collections.abc import Iterable, Iterator, Sequence
-from ctypes import POINTER, c_char_p, c_int, c_uint, c_void_p
+from ctypes import c_char_p, c_int, c_uint
 from typing import Any
 
+from jarvis_cli.core.store import libpq_load
+from jarvis_cli.core.store.libpq_load import LibpqMissing, library
 from jarvis_cli.core.store.libpq_values import LOADERS, param
+
+__all__ = ["LibpqMissing", "PqConnection", "PqError", "library"]
 
 # libpq's enum values (libpq-fe.h).
 CONNECTION_BAD = 1
 PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_FATAL_ERROR = 1, 2, 7
 PGRES_PIPELINE_SYNC, PGRES_PIPELINE_ABORTED = 10, 11
 PQTRANS_IDLE, PQTRANS_UNKNOWN = 0, 4
+_OK = (0, PGRES_COMMAND_OK, PGRES_TUPLES_OK)  # and the empty query
 _SQLSTATE, _PRIMARY = ord("C"), ord("M")
 PIPELINE_CHUNK = 200  # statements per pipeline sync: their small replies never fill a buffer
 
 
-class LibpqMissing(ImportError):
-    """No libpq could be loaded (neither psycopg[binary]'s nor the system's)."""
+def _readable(fd: int) -> None:
+    """Block until `fd` can be read; a signal handler (Ctrl-C) may raise meanwhile.
+    poll where there is one: select() refuses descriptors past 1023 (a busy server)."""
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        poller.poll()
+    else:  # pragma: no cover - Windows
+        select.select([fd], [], [])
 
 
 class PqError(Exception):
@@ -45,105 +56,6 @@ class PqError(Exception):
         super().__init__(message)
         self.sqlstate = sqlstate
         self.lost = lost
-
-
-def _library_candidates() -> list[str]:
-    """psycopg[binary]'s bundled libpq first (found without importing psycopg), then
-    the system's by its soname."""
-    from importlib.util import find_spec
-
-    found: list[str] = []
-    spec = find_spec("psycopg_binary")
-    for location in (spec.submodule_search_locations or []) if spec else []:
-        for folder in (f"{location}.libs", os.path.join(location, ".dylibs"), location):
-            try:
-                names = sorted(os.listdir(folder))
-            except OSError:
-                continue
-            found += [os.path.join(folder, n) for n in names if _is_libpq(n)]
-    found += {"darwin": ["libpq.5.dylib"], "win32": ["libpq.dll"]}.get(sys.platform, ["libpq.so.5"])
-    return found
-
-
-def _is_libpq(name: str) -> bool:
-    return name.startswith("libpq") and any(s in name for s in (".so", ".dylib", ".dll"))
-
-
-# Notices and warnings (`CREATE ... IF NOT EXISTS` on what exists, ...) are dropped, as
-# psycopg drops them without a handler; libpq's default would print them on stderr.
-_NOTICE_PROCESSOR = ctypes.CFUNCTYPE(None, c_void_p, c_char_p)
-_DROP_NOTICE = _NOTICE_PROCESSOR(lambda _arg, _message: None)
-
-_LIB: ctypes.CDLL | None = None
-_PIPELINE = False  # whether the loaded libpq has pipeline mode (libpq >= 14)
-
-
-def library() -> ctypes.CDLL:
-    """libpq, loaded once with its functions' signatures; LibpqMissing if there is none."""
-    global _LIB, _PIPELINE
-    if _LIB is None:
-        tried = []
-        for candidate in _library_candidates():
-            try:
-                lib = ctypes.CDLL(candidate)
-            except OSError as exc:
-                tried.append(str(exc))
-                continue
-            _PIPELINE = _declare(lib)
-            _LIB = lib
-            break
-        else:
-            raise LibpqMissing("libpq not found: " + "; ".join(tried))
-    return _LIB
-
-
-def _declare(lib: ctypes.CDLL) -> bool:
-    """Set the signatures of the functions used; whether pipeline mode is there."""
-    ptr, text, num = c_void_p, c_char_p, c_int
-    signatures: dict[str, tuple[Any, list[Any]]] = {
-        "PQconnectdbParams": (ptr, [POINTER(text), POINTER(text), num]),
-        "PQstatus": (num, [ptr]),
-        "PQerrorMessage": (text, [ptr]),
-        "PQfinish": (None, [ptr]),
-        "PQsetNoticeProcessor": (ptr, [ptr, _NOTICE_PROCESSOR, ptr]),
-        "PQtransactionStatus": (num, [ptr]),
-        "PQexec": (ptr, [ptr, text]),
-        "PQexecParams": (
-            ptr,
-            [ptr, text, num, POINTER(c_uint), POINTER(text), POINTER(num), POINTER(num), num],
-        ),
-        "PQsendQueryParams": (
-            num,
-            [ptr, text, num, POINTER(c_uint), POINTER(text), POINTER(num), POINTER(num), num],
-        ),
-        "PQgetResult": (ptr, [ptr]),
-        "PQresultStatus": (num, [ptr]),
-        "PQresultErrorMessage": (text, [ptr]),
-        "PQresultErrorField": (text, [ptr, num]),
-        "PQntuples": (num, [ptr]),
-        "PQnfields": (num, [ptr]),
-        "PQfname": (text, [ptr, num]),
-        "PQftype": (c_uint, [ptr, num]),
-        "PQgetvalue": (text, [ptr, num, num]),
-        "PQgetisnull": (num, [ptr, num, num]),
-        "PQcmdTuples": (text, [ptr]),
-        "PQclear": (None, [ptr]),
-    }
-    optional = {"PQenterPipelineMode", "PQexitPipelineMode", "PQpipelineSync"}  # libpq >= 14
-    for name in optional:
-        signatures[name] = (num, [ptr])
-    pipeline = True
-    for name, (restype, argtypes) in signatures.items():
-        try:
-            function = getattr(lib, name)
-        except AttributeError:
-            if name not in optional:
-                raise LibpqMissing(f"libpq has no {name}: too old") from None
-            pipeline = False
-            continue
-        function.restype = restype
-        function.argtypes = argtypes
-    return pipeline
 
 
 class Result:
@@ -201,7 +113,7 @@ class PqConnection:
             message = self._connection_error()
             self.close()
             raise PqError(message, lost=True)
-        lib.PQsetNoticeProcessor(self._conn, _DROP_NOTICE, None)
+        lib.PQsetNoticeProcessor(self._conn, libpq_load.DROP_NOTICE, None)
 
     @property
     def broken(self) -> bool:
@@ -224,21 +136,70 @@ class PqConnection:
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Result:
         """Run `sql` ($1, $2, ... placeholders); without parameters it may hold several
-        statements (the result is the last one's)."""
-        conn = self._live()
+        statements (the result is the last one's, or the first error)."""
+        conn, lib = self._live(), self._lib
         if params:
-            types, values, lengths, formats = self._encode(params)
-            res = self._lib.PQexecParams(
-                conn, sql.encode(), len(params), types, values, lengths, formats, 0
-            )
+            args = self._encode(params)
+            sent = lib.PQsendQueryParams(conn, sql.encode(), len(params), *args, 0)
         else:
-            res = self._lib.PQexec(conn, sql.encode())
-        return self._consume(res)
+            sent = lib.PQsendQuery(conn, sql.encode())
+        if sent != 1:
+            raise self._lost_or(PqError(self._connection_error()))
+        last, error = None, None
+        while True:
+            self._wait(conn)
+            res = lib.PQgetResult(conn)
+            if res is None:
+                break
+            if error is None and lib.PQresultStatus(res) not in _OK:
+                error = self._result_error(res)
+            if last is not None:
+                lib.PQclear(last)
+            last = res
+        if error is not None:
+            lib.PQclear(last)
+            raise self._lost_or(error)
+        return self._consume(last)
+
+    def _wait(self, conn: int) -> None:
+        """Wait for the server's reply on the socket, so that Ctrl-C (a signal handler)
+        interrupts a long wait (for the writers' lock, say); the statement is then
+        cancelled on the server before the interrupt goes on."""
+        try:
+            self._wait_readable(conn)
+        except BaseException:
+            self._cancel(conn)
+            raise
+
+    def _wait_readable(self, conn: int) -> None:
+        lib = self._lib
+        while lib.PQisBusy(conn):
+            _readable(lib.PQsocket(conn))
+            if lib.PQconsumeInput(conn) != 1:
+                return  # the connection failed: PQgetResult reports it
+
+    def _cancel(self, conn: int) -> None:
+        lib = self._lib
+        cancel = lib.PQgetCancel(conn)
+        if cancel:
+            message = ctypes.create_string_buffer(256)
+            lib.PQcancel(cancel, message, 256)
+            lib.PQfreeCancel(cancel)
+        try:  # the server answers with an error; the connection stays usable
+            while True:
+                self._wait_readable(conn)
+                res = lib.PQgetResult(conn)
+                if res is None:
+                    return
+                lib.PQclear(res)
+        except BaseException:
+            self.close()  # interrupted again: drop the connection (the server rolls back)
+            raise
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Result:
         """`sql` once per row (no result rows), pipelined where libpq can; the total rowcount."""
         lib = self._lib
-        if not _PIPELINE:
+        if not libpq_load.has_pipeline():
             return self._executemany_one_by_one(sql, rows)  # pragma: no cover - libpq < 14
         conn, command, total = self._live(), sql.encode(), 0
         pending = list(rows)
@@ -264,6 +225,11 @@ class PqConnection:
         lib, total = self._lib, 0
         error: PqError | None = None
         while True:
+            try:
+                self._wait_readable(conn)
+            except BaseException:
+                self.close()  # interrupted mid-pipeline: drop it (the server rolls back)
+                raise
             res = lib.PQgetResult(conn)
             if res is None:
                 if self.broken:

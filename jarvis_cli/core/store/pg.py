@@ -265,11 +265,11 @@ class PgStore(StoreQueries):
         del lock
         conn = self.conn
         with self._writers:
-            conn.execute("BEGIN IMMEDIATE")
             try:
+                conn.execute("BEGIN IMMEDIATE")  # Ctrl-C may stop its wait for the lock
                 yield conn
             except BaseException:
-                if not conn.raw.broken:
+                if conn.in_transaction and not conn.raw.broken:
                     conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")

@@ -5,16 +5,18 @@ executemany, a lost connection, and a missing libpq."""
 from __future__ import annotations
 
 import math
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 
 import psycopg
 import pytest
 
 from jarvis_cli.core.errors import StoreError
-from jarvis_cli.core.store import libpq
+from jarvis_cli.core.store import libpq, libpq_load
 from jarvis_cli.core.store.pg import PgConnection, PgStore, native
 
 
@@ -35,9 +37,9 @@ def conn(store: PgStore) -> PgConnection:
 
 
 def test_the_bundled_libpq_is_found_without_importing_psycopg() -> None:
-    candidates = libpq._library_candidates()
+    candidates = libpq_load._library_candidates()
     assert any("psycopg_binary" in c and "libpq" in c for c in candidates), candidates
-    assert libpq.library() is libpq.library()  # loaded once
+    assert libpq_load.library() is libpq_load.library()  # loaded once
 
 
 @pytest.mark.parametrize(
@@ -158,10 +160,74 @@ def test_a_connection_lost_between_statements_is_reopened_inside_a_transaction_n
 def test_a_missing_libpq_is_a_store_error_saying_what_to_install(
     monkeypatch: pytest.MonkeyPatch, pg_url: str
 ) -> None:
-    monkeypatch.setattr(libpq, "_LIB", None)
-    monkeypatch.setattr(libpq, "_library_candidates", lambda: ["/nonexistent/libpq.so.5"])
+    monkeypatch.setattr(libpq_load, "_LIB", None)
+    monkeypatch.setattr(libpq_load, "_library_candidates", lambda: ["/nonexistent/libpq.so.5"])
     with pytest.raises(StoreError) as info:
         PgStore.connect(pg_url)
     assert "is on PostgreSQL, but libpq is not installed" in info.value.message
     assert "postgres extra" in (info.value.hint or "")
     assert info.value.exit_code == 3
+
+
+_WAITER = """
+import sys
+from jarvis_cli.core.store.pg import PgStore
+store = PgStore.connect(sys.argv[1])
+print("connected", flush=True)
+try:
+    with store.write() as w:  # queues on the writers' lock the test holds
+        w.execute("INSERT INTO meta(key, value) VALUES ('waiter', 'x')")
+except KeyboardInterrupt:
+    pass
+rows = store.conn.execute("SELECT COUNT(*) FROM meta WHERE key = 'waiter'").fetchone()
+print(store.conn.in_transaction, rows, flush=True)
+"""
+
+
+def test_ctrl_c_while_waiting_for_the_writers_lock_cancels_the_wait(
+    store: PgStore, pg_url: str
+) -> None:
+    from jarvis_cli.core.store.pg import WRITE_LOCK
+
+    with psycopg.connect(pg_url) as holder:
+        holder.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _WAITER, pg_url], stdout=subprocess.PIPE, text=True
+        )
+        assert proc.stdout is not None and proc.stdout.readline() == "connected\n"
+        deadline = time.monotonic() + 30
+        waiting: list[tuple[object, ...]] = []
+        while not waiting and time.monotonic() < deadline:
+            waiting = holder.execute(
+                "SELECT pid FROM pg_stat_activity WHERE application_name = 'jarvis' "
+                "AND wait_event_type = 'Lock'"
+            ).fetchall()
+            time.sleep(0.05)
+        assert waiting, "the writer never queued on the lock"
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=10)  # while the test still holds the lock
+        assert proc.returncode == 0 and out == "False (0,)\n"
+        still = holder.execute(
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = 'jarvis' "
+            "AND wait_event_type = 'Lock'"
+        ).fetchone()
+        assert still == (0,)  # the server stopped waiting too: the statement was cancelled
+
+
+def test_a_connection_on_a_descriptor_past_1023_works(pg_url: str) -> None:
+    """A busy `serve` has many sockets open; select() would refuse this one."""
+    import os
+    import resource
+
+    if resource.getrlimit(resource.RLIMIT_NOFILE)[0] < 1200:
+        pytest.skip("the open-files limit is below 1200")
+    fds = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        opened = PgStore.connect(pg_url)
+        try:
+            assert opened.conn.execute("SELECT ?", ("past 1023",)).fetchone() == ("past 1023",)
+        finally:
+            opened.close()
+    finally:
+        for fd in fds:
+            os.close(fd)
