@@ -15,6 +15,7 @@ sends its rows in libpq's pipeline mode: one round trip per chunk, not per row.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import select
 from collections.abc import Iterable, Iterator, Sequence
@@ -133,6 +134,12 @@ class PqConnection:
         if self._conn is not None:
             self._lib.PQfinish(self._conn)
             self._conn = None
+
+    def __del__(self) -> None:
+        # A connection dropped without close() (one replaced after it broke) frees
+        # libpq's memory and socket, as psycopg's did.
+        with contextlib.suppress(Exception):  # a failed __init__, interpreter shutdown
+            self.close()
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Result:
         """Run `sql` ($1, $2, ... placeholders); without parameters it may hold several

@@ -231,3 +231,32 @@ def test_a_connection_on_a_descriptor_past_1023_works(pg_url: str) -> None:
     finally:
         for fd in fds:
             os.close(fd)
+
+
+def test_a_connection_replaced_after_it_broke_is_freed(
+    conn: PgConnection, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """libpq's memory for a dropped connection is released (PQfinish), as psycopg's was."""
+    import gc
+
+    lib = libpq_load.library()
+    finished: list[int] = []
+    real_finish = lib.PQfinish
+
+    def finish(handle: int) -> None:
+        finished.append(handle)
+        real_finish(handle)
+
+    monkeypatch.setattr(lib, "PQfinish", finish)
+    before = conn.raw
+    handle = before._conn
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE application_name = 'jarvis' AND pid <> pg_backend_pid()"
+        )
+    assert conn.execute("SELECT 1").fetchone() == (1,)  # reconnected
+    assert conn.raw is not before and handle not in finished
+    del before
+    gc.collect()
+    assert handle in finished
