@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import os
 import sys
+from collections.abc import Iterator
 from ctypes import POINTER, c_char_p, c_int, c_uint, c_void_p
 from typing import Any
 
@@ -19,12 +20,12 @@ class LibpqMissing(ImportError):
     """No libpq could be loaded (neither psycopg[binary]'s nor the system's)."""
 
 
-def _library_candidates() -> list[str]:
+def _library_candidates() -> Iterator[str]:
     """psycopg[binary]'s bundled libpq first (found without importing psycopg), then
-    the system's by its soname."""
+    the system's by its soname, then wherever psycopg's own finder looks (it imports
+    psycopg: only for a libpq in an unusual place, such as Homebrew's keg)."""
     from importlib.util import find_spec
 
-    found: list[str] = []
     spec = find_spec("psycopg_binary")
     for location in (spec.submodule_search_locations or []) if spec else []:
         for folder in (f"{location}.libs", os.path.join(location, ".dylibs"), location):
@@ -32,9 +33,15 @@ def _library_candidates() -> list[str]:
                 names = sorted(os.listdir(folder))
             except OSError:
                 continue
-            found += [os.path.join(folder, n) for n in names if _is_libpq(n)]
-    found += {"darwin": ["libpq.5.dylib"], "win32": ["libpq.dll"]}.get(sys.platform, ["libpq.so.5"])
-    return found
+            yield from (os.path.join(folder, n) for n in names if _is_libpq(n))
+    yield {"darwin": "libpq.5.dylib", "win32": "libpq.dll"}.get(sys.platform, "libpq.so.5")
+    try:
+        from psycopg.pq.misc import find_libpq_full_path
+    except ImportError:
+        return
+    found = find_libpq_full_path()
+    if found:
+        yield found
 
 
 def _is_libpq(name: str) -> bool:

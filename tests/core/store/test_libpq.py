@@ -37,8 +37,12 @@ def conn(store: PgStore) -> PgConnection:
 
 
 def test_the_bundled_libpq_is_found_without_importing_psycopg() -> None:
-    candidates = libpq_load._library_candidates()
-    assert any("psycopg_binary" in c and "libpq" in c for c in candidates), candidates
+    from psycopg.pq.misc import find_libpq_full_path
+
+    candidates = list(libpq_load._library_candidates())
+    assert "psycopg_binary" in candidates[0] and "libpq" in candidates[0], candidates
+    assert sys.platform != "linux" or candidates[1] == "libpq.so.5"  # the system's soname
+    assert candidates[2] == find_libpq_full_path()  # the last resort: psycopg's finder
     assert libpq_load.library() is libpq_load.library()  # loaded once
 
 
