@@ -98,6 +98,24 @@ def test_the_same_rows_as_psycopg(conn: PgConnection, pg_url: str) -> None:
         assert conn.execute(sql).fetchall() == other.execute(sql).fetchall()
 
 
+def test_parameters_have_the_types_psycopg_gave_them(conn: PgConnection, pg_url: str) -> None:
+    values = (5, 70_000, 2**40, 2**70, 1.5, b"ab", True)
+    sql = "SELECT " + ", ".join("CAST(pg_typeof(?) AS TEXT)" for _ in values)
+    found = conn.execute(sql, values).fetchone()
+    assert found == (
+        "smallint",
+        "integer",
+        "bigint",
+        "numeric",
+        "double precision",
+        "bytea",
+        "smallint",
+    )
+    with psycopg.connect(pg_url) as other:  # bools were sent as 0/1 before too
+        ints = tuple(int(v) if isinstance(v, bool) else v for v in values)
+        assert other.execute(sql.replace("?", "%s"), ints).fetchone() == found
+
+
 def test_executemany_pipelines_every_row_and_counts_them(conn: PgConnection) -> None:
     n = libpq.PIPELINE_CHUNK * 2 + 7  # several chunks
     cursor = conn.executemany(
