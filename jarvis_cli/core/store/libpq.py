@@ -24,7 +24,7 @@ from typing import Any
 
 from jarvis_cli.core.store import libpq_load
 from jarvis_cli.core.store.libpq_load import LibpqMissing, library
-from jarvis_cli.core.store.libpq_values import LOADERS, param
+from jarvis_cli.core.store.libpq_values import LOADERS, param, text
 
 __all__ = ["LibpqMissing", "PqConnection", "PqError", "library"]
 
@@ -296,7 +296,7 @@ class PqConnection:
         lib = self._lib
         nrows, ncols = lib.PQntuples(res), lib.PQnfields(res)
         names = [lib.PQfname(res, c).decode() for c in range(ncols)]
-        loaders = [LOADERS.get(lib.PQftype(res, c)) for c in range(ncols)]
+        loaders = [LOADERS.get(lib.PQftype(res, c), text) for c in range(ncols)]
         getvalue, isnull = lib.PQgetvalue, lib.PQgetisnull
         rows = []
         for r in range(nrows):
@@ -305,10 +305,8 @@ class PqConnection:
                 raw = getvalue(res, r, c)
                 if not raw and isnull(res, r, c):
                     row.append(None)
-                    continue
-                value = raw.decode()
-                loader = loaders[c]
-                row.append(value if loader is None else loader(value))
+                else:
+                    row.append(loaders[c](raw))
             rows.append(tuple(row))
         return Result(rows, names, nrows)
 

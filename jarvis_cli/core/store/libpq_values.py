@@ -9,12 +9,13 @@ as int when whole, else float (what SQLite gives for a SUM); any other type as t
 
 from __future__ import annotations
 
+import binascii
 import json
 from collections.abc import Callable
 from typing import Any
 
 
-def _number(text: str) -> int | float:
+def _number(text: bytes) -> int | float:
     """`numeric` as int when whole (a SUM of integers), else float: what SQLite returns."""
     try:
         return int(text)
@@ -22,9 +23,19 @@ def _number(text: str) -> int | float:
         return float(text)
 
 
-LOADERS: dict[int, Callable[[str], Any]] = {
-    16: lambda v: v == "t",  # bool
-    17: lambda v: bytes.fromhex(v[2:]),  # bytea, hex output
+def _bytea(text: bytes) -> bytes:
+    return binascii.unhexlify(memoryview(text)[2:])  # hex output: \x0a1b...
+
+
+def text(value: bytes) -> str:
+    """Any other type (text, varchar, name, tsvector, ...): its text, as psycopg gave it."""
+    return value.decode()
+
+
+# Loaders by type oid; each takes the value's bytes as libpq gives them.
+LOADERS: dict[int, Callable[[bytes], Any]] = {
+    16: lambda v: v == b"t",  # bool
+    17: _bytea,
     20: int, 21: int, 23: int, 26: int,  # int8, int2, int4, oid
     700: float, 701: float,  # float4, float8
     1700: _number,
