@@ -24,7 +24,7 @@ from jarvis_cli.core.providers.base import (
     wire_message,
 )
 from jarvis_cli.core.providers.presets import ProviderSpec
-from jarvis_cli.core.providers.sdk_client import context_for, skip_platform_probe
+from jarvis_cli.core.providers.sdk_client import context_for, load_sdk, skip_platform_probe
 from jarvis_cli.core.providers.streaming import OpenAIChatStream, ms_since, usage_of
 from jarvis_cli.core.redact import register_secret
 
@@ -37,11 +37,6 @@ VALIDATE_TIMEOUT_S = 15.0
 # Sent to keyless local servers: the SDK insists on some key, and an empty
 # Authorization header confuses some servers.
 KEYLESS_PLACEHOLDER = "not-needed"
-
-
-def load_sdk() -> None:
-    """Import the `openai` SDK now, as building the first client would."""
-    import openai  # noqa: F401
 
 
 T = TypeVar("T")
@@ -81,6 +76,7 @@ class OpenAICompatAdapter:
     @property
     def client(self) -> Any:  # openai.OpenAI; Any because its overloads fight **kwargs
         if self._client is None:
+            load_sdk()  # on a thread of its own: see sdk_client's module doc
             import openai
 
             client = openai.OpenAI(
@@ -172,6 +168,7 @@ class OpenAICompatAdapter:
     ) -> CompletionResult:
         # SDK import, client set-up and the resource's lazy import are not provider latency
         self.prepare()
+        load_sdk("chat")  # its first use imports ~30 ms of modules
         api = self.client.chat.completions
         started = time.monotonic()
         response = self._call(
@@ -221,6 +218,7 @@ class OpenAICompatAdapter:
         self, messages: Sequence[Message], model: str, options: RequestOptions
     ) -> OpenAIChatStream:
         self.prepare()
+        load_sdk("chat")  # its first use imports ~30 ms of modules
         api = self.client.chat.completions
         started = time.monotonic()
         sdk_stream = self._call(

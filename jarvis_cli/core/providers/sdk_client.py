@@ -12,11 +12,19 @@
   https) the full context is used.
 - The SDK names the OS in a diagnostic header, and to find it out `platform.platform()`
   runs `uname -p` in a subprocess at the first request. On Linux the answer is known.
+- The SDK is imported on a thread of its own (`import_on_fresh_stack`). CPython (3.11
+  to 3.13 at least) keeps a thread's Python frames in 16 KB chunks and unmaps a chunk
+  as soon as the frame at its start returns. Imported from deep inside a command (~20
+  frames of typer, click and jarvis), the SDK's ~900-module import tree keeps
+  stepping over a chunk's start: ~7,000 mmap/munmap pairs and their page faults,
+  ~30-40 ms of CPU (issue 28, `strace -c`). A fresh thread's stack starts empty, as
+  a script's module level does.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 import sys
 import threading
 from collections.abc import Mapping
@@ -24,6 +32,34 @@ from typing import Any
 
 _TLS_LOCK = threading.Lock()
 _PROXY_VARS = ("https_proxy", "http_proxy", "all_proxy")
+
+
+def load_sdk(*resources: str) -> None:
+    """Import the `openai` SDK and the named `openai.resources` modules (e.g. "chat"),
+    as building a client and its first use would, on a fresh stack (module doc)."""
+    import_on_fresh_stack("openai", *(f"openai.resources.{r}" for r in resources))
+
+
+def import_on_fresh_stack(*names: str) -> None:
+    """`importlib.import_module` each of `names` not imported yet, on a new thread
+    (see the module doc); an ImportError (or any error) is raised here."""
+    missing = [name for name in names if name not in sys.modules]
+    if not missing:
+        return
+    failed: list[BaseException] = []
+
+    def load() -> None:
+        try:
+            for name in missing:
+                importlib.import_module(name)
+        except BaseException as exc:  # handed to the caller below
+            failed.append(exc)
+
+    loader = threading.Thread(target=load, name="import " + ", ".join(missing), daemon=True)
+    loader.start()
+    loader.join()
+    if failed:
+        raise failed[0]
 
 
 def tls_context() -> Any:
