@@ -12,7 +12,8 @@
   https) the full context is used.
 - The SDK names the OS in a diagnostic header, and to find it out `platform.platform()`
   runs `uname -p` in a subprocess at the first request. On Linux the answer is known.
-- The SDK is imported on a thread of its own (`import_on_fresh_stack`). CPython (3.11
+- The SDK is imported, and a client and its first resource built, on a thread of their
+  own (`on_fresh_stack`). CPython (3.11
   to 3.13 at least) keeps a thread's Python frames in 16 KB chunks and unmaps a chunk
   as soon as the frame at its start returns. Imported from deep inside a command (~20
   frames of typer, click and jarvis), the SDK's ~900-module import tree keeps
@@ -27,39 +28,40 @@ import functools
 import importlib
 import sys
 import threading
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 _TLS_LOCK = threading.Lock()
 _PROXY_VARS = ("https_proxy", "http_proxy", "all_proxy")
 
 
-def load_sdk(*resources: str) -> None:
-    """Import the `openai` SDK and the named `openai.resources` modules (e.g. "chat"),
-    as building a client and its first use would, on a fresh stack (module doc)."""
-    import_on_fresh_stack("openai", *(f"openai.resources.{r}" for r in resources))
+def load_sdk() -> None:
+    """Import the `openai` SDK now, as building the first client would, on a fresh
+    stack (see the module doc)."""
+    if "openai" not in sys.modules:
+        on_fresh_stack(lambda: importlib.import_module("openai"))
 
 
-def import_on_fresh_stack(*names: str) -> None:
-    """`importlib.import_module` each of `names` not imported yet, on a new thread
-    (see the module doc); an ImportError (or any error) is raised here."""
-    missing = [name for name in names if name not in sys.modules]
-    if not missing:
-        return
+def on_fresh_stack(fn: Callable[[], T]) -> T:
+    """`fn()` run on a new thread, whose stack starts empty (see the module doc): its
+    result, or its exception raised here. For one-off work that imports a lot."""
+    done: list[T] = []
     failed: list[BaseException] = []
 
-    def load() -> None:
+    def run() -> None:
         try:
-            for name in missing:
-                importlib.import_module(name)
+            done.append(fn())
         except BaseException as exc:  # handed to the caller below
             failed.append(exc)
 
-    loader = threading.Thread(target=load, name="import " + ", ".join(missing), daemon=True)
-    loader.start()
-    loader.join()
+    worker = threading.Thread(target=run, name="jarvis-fresh-stack", daemon=True)
+    worker.start()
+    worker.join()
     if failed:
         raise failed[0]
+    return done[0]
 
 
 def tls_context() -> Any:

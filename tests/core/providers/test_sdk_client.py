@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+import importlib
 import ssl
 import sys
 import threading
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
-from jarvis_cli.core.providers import sdk_client
+from jarvis_cli.core.providers import openai_compat
 from jarvis_cli.core.providers.base import Message, RequestOptions
 from jarvis_cli.core.providers.openai_compat import OpenAICompatAdapter
 from jarvis_cli.core.providers.presets import ProviderSpec
-from jarvis_cli.core.providers.sdk_client import context_for, import_on_fresh_stack, tls_context
+from jarvis_cli.core.providers.sdk_client import context_for, on_fresh_stack, tls_context
 from tests.fake_provider import FakeProvider
 
 
@@ -52,56 +52,53 @@ def test_client_names_the_os_without_probing(fake_provider: FakeProvider) -> Non
     assert fake_provider.requests[-1].headers["X-Stainless-OS"] == "Linux"
 
 
-# A module that notes, when imported, which thread imports it and how deep its stack is.
-PROBE_MODULE = """
-import sys, threading
-frame, depth = sys._getframe(), 0
-while frame is not None:
-    depth, frame = depth + 1, frame.f_back
-IMPORTED_BY = (threading.current_thread().name, depth)
-"""
+def _depth() -> int:
+    frame, depth = sys._getframe(1), 0
+    while frame is not None:
+        depth, frame = depth + 1, frame.f_back
+    return depth
 
 
-@pytest.fixture
-def probe_dir(tmp_path: Path) -> Iterator[Path]:
-    sys.path.insert(0, str(tmp_path))
-    yield tmp_path
-    sys.path.remove(str(tmp_path))
-    for name in [n for n in sys.modules if n.startswith("jarvis_probe_")]:
-        del sys.modules[name]
+def _deep(levels: int, fn: Callable[[], object]) -> object:
+    return _deep(levels - 1, fn) if levels else fn()
 
 
-def _deep(levels: int, fn: Callable[[], object]) -> None:
-    if levels:
-        _deep(levels - 1, fn)
-    else:
-        fn()
-
-
-def test_a_module_is_imported_on_a_fresh_stack_however_deep_the_caller(probe_dir: Path) -> None:
+def test_work_runs_on_a_fresh_stack_however_deep_the_caller() -> None:
     # Why: CPython frees a frame-stack chunk whenever the frame at its start returns; an
     # import tree run deep inside a command crossed a chunk's start thousands of times.
-    (probe_dir / "jarvis_probe_a.py").write_text(PROBE_MODULE)
-    (probe_dir / "jarvis_probe_b.py").write_text(PROBE_MODULE)
-    _deep(80, lambda: import_on_fresh_stack("jarvis_probe_a", "jarvis_probe_b"))
-    for name in ("jarvis_probe_a", "jarvis_probe_b"):
-        thread, depth = sys.modules[name].IMPORTED_BY
-        assert thread != threading.current_thread().name
-        assert depth < 30  # the import machinery's frames, not the caller's 80
+    ran = _deep(80, lambda: on_fresh_stack(lambda: (threading.current_thread().name, _depth())))
+    assert isinstance(ran, tuple)
+    thread, depth = ran
+    assert thread != threading.current_thread().name
+    assert depth < 10  # the thread's own frames, not the caller's 80
 
 
-def test_an_imported_module_starts_no_thread(monkeypatch: pytest.MonkeyPatch) -> None:
-    def no_thread(*args: object, **kwargs: object) -> None:
-        raise AssertionError("a thread was started for a module already imported")
+def test_an_error_on_the_fresh_stack_is_raised_to_the_caller() -> None:
+    def broken() -> None:
+        raise ValueError("broken at import")
 
-    monkeypatch.setattr(sdk_client.threading, "Thread", no_thread)
-    import_on_fresh_stack("json", "ssl")
-
-
-def test_an_import_error_is_raised_to_the_caller(probe_dir: Path) -> None:
-    (probe_dir / "jarvis_probe_broken.py").write_text("raise ValueError('broken at import')\n")
     with pytest.raises(ValueError, match="broken at import"):
-        import_on_fresh_stack("jarvis_probe_broken")
-    assert "jarvis_probe_broken" not in sys.modules
+        on_fresh_stack(broken)
     with pytest.raises(ModuleNotFoundError):
-        import_on_fresh_stack("jarvis_probe_missing")
+        on_fresh_stack(lambda: importlib.import_module("jarvis_probe_missing"))
+
+
+def test_the_client_and_its_chat_resource_are_built_on_a_fresh_stack_once(
+    fake_provider: FakeProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads: list[str] = []
+
+    def recording(fn: Callable[[], object]) -> object:
+        def noted() -> object:
+            threads.append(threading.current_thread().name)
+            return fn()
+
+        return on_fresh_stack(noted)
+
+    monkeypatch.setattr(openai_compat, "on_fresh_stack", recording)
+    adapter = OpenAICompatAdapter(ProviderSpec("plain", fake_provider.base_url), None)
+    for _ in range(3):
+        assert adapter.chat([Message("user", "hi")], "fake-chat", RequestOptions()).text
+    # the chat resource, and the client inside it: then nothing more
+    assert len(threads) == 2
+    assert threading.current_thread().name not in threads
