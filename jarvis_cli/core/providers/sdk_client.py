@@ -12,14 +12,13 @@
   https) the full context is used.
 - The SDK names the OS in a diagnostic header, and to find it out `platform.platform()`
   runs `uname -p` in a subprocess at the first request. On Linux the answer is known.
-- The SDK is imported, and a client and its first resource built, on a thread of their
-  own (`on_fresh_stack`). CPython (3.11
-  to 3.13 at least) keeps a thread's Python frames in 16 KB chunks and unmaps a chunk
-  as soon as the frame at its start returns. Imported from deep inside a command (~20
-  frames of typer, click and jarvis), the SDK's ~900-module import tree keeps
-  stepping over a chunk's start: ~7,000 mmap/munmap pairs and their page faults,
-  ~30-40 ms of CPU (issue 28, `strace -c`). A fresh thread's stack starts empty, as
-  a script's module level does.
+- The SDK is imported, and a client and its first resource built, on a thread of
+  their own (`on_fresh_stack`). CPython 3.11 keeps a thread's Python frames in 16 KB
+  chunks and unmaps a chunk as soon as the frame at its start returns. Imported from
+  deep inside a command (~20 frames of typer, click and jarvis), the SDK's
+  ~900-module import tree kept stepping over a chunk's start: ~7,000 mmap/munmap
+  pairs and their page faults, ~30-40 ms of CPU (issue 28, `strace -c`). A fresh
+  thread's stack starts empty, as a script's module level does.
 """
 
 from __future__ import annotations
