@@ -208,7 +208,7 @@ def test_a_model_failing_on_machine_a_is_skipped_by_machine_b(team: Team) -> Non
 
 
 def test_a_reservation_of_a_killed_process_expires_and_the_budget_recovers(team: Team) -> None:
-    budget = "[budgets]\ndaily_usd = 0.05\nreservation_grace_s = 1\n"
+    budget = "[budgets]\ndaily_usd = 0.06\nreservation_grace_s = 1\n"  # one $0.056 bound
     a, b = team.machine("a", budget), team.machine("b", budget)
     assert (
         a.run("keys", "add", "alpha", "--stdin", "--no-validate", input=KEY_OLD + "\n").returncode
