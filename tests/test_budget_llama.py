@@ -40,10 +40,10 @@ def _setup(llama_server: LlamaServer, home: Path, budget: str) -> None:
     assert priced.returncode == 0, priced.stderr
 
 
-def _complete(model: str, *args: str) -> dict[str, Any]:
+def _complete(model: str, *args: str, max_tokens: int = 12) -> dict[str, Any]:
     done = run_jarvis(
-        "complete", *args, "--model", model, "--max-tokens", "12", "--no-stream", "--json",
-        timeout=120,
+        "complete", *args, "--model", model, "--max-tokens", str(max_tokens), "--no-stream",
+        "--json", timeout=120,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     data: dict[str, Any] = json.loads(done.stdout)
@@ -65,7 +65,7 @@ def _round(model: str) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
-def _check_bounded(kind: str, data: dict[str, Any]) -> None:
+def _check_bounded(kind: str, data: dict[str, Any], max_tokens: int = 12) -> None:
     """The bill is within the reservation: input within its bound, output within the
     limit sent + the allowance. llama-cpp-python does not stop at max_tokens while an
     answer ends mid UTF-8 character (`multibyte_fix` in llama.py); the allowance (16 by
@@ -73,7 +73,7 @@ def _check_bounded(kind: str, data: dict[str, Any]) -> None:
     (attempt,) = data["attempts"]
     est = data["cost_estimate"]
     assert data["usage"]["prompt_tokens"] <= est["input_tokens_bound"], (kind, data)
-    assert est["output_tokens_limit"] == 12  # the limit sent is --max-tokens, unchanged
+    assert est["output_tokens_limit"] == max_tokens  # the limit sent: --max-tokens, unchanged
     assert data["usage"]["completion_tokens"] <= est["output_tokens_bound"], (kind, data)
     assert data["cost_usd"] <= data["max_cost_usd"] + 1e-12, (kind, data)
     assert attempt["reserved_usd"] == pytest.approx(data["max_cost_usd"])
@@ -83,7 +83,33 @@ def _check_bounded(kind: str, data: dict[str, Any]) -> None:
         OVERSHOOTS.append((kind, past))
 
 
-OVERSHOOTS: list[tuple[str, int]] = []  # tokens billed past max_tokens 12, printed
+OVERSHOOTS: list[tuple[str, int]] = []  # tokens billed past max_tokens, printed
+
+# Chinese answers end mid character at their limit about a third of the time
+# (benchmarks/llama_overshoot.py), so these are where the allowance is needed.
+CHINESE = [
+    "写一首关于秋天的短诗。",
+    "解释一下什么是机器学习。",
+    "给我讲一个关于猫的故事。",
+    "长城是什么时候建造的?",
+]
+
+
+def test_chinese_answers_run_past_max_tokens_and_stay_within_the_reservation(
+    llama_server: LlamaServer, home: Path
+) -> None:
+    _setup(llama_server, home, "daily_usd = 1000.0")
+    past: list[tuple[int, int]] = []
+    for i in range(16):
+        limit = 5 + 7 * (i % 8)  # 5 .. 54
+        data = _complete(llama_server.model_id, CHINESE[i % 4], max_tokens=limit)
+        _check_bounded("chinese", data, max_tokens=limit)
+        past.append((limit, data["usage"]["completion_tokens"]))
+    over = [(limit, billed) for limit, billed in past if billed > limit]
+    print(f"\nmax_tokens -> completion tokens billed, past the limit: {over}")
+    # The bug the allowance covers (llama-cpp-python's multibyte_fix) shows here; were
+    # it fixed, this would fail and the rule could be revisited.
+    assert over, past
 
 
 def test_every_bill_is_within_its_reservation_and_calibration_brings_the_bound_within_2x(
