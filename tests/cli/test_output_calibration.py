@@ -113,9 +113,7 @@ def test_store_copy_carries_the_learned_overshoot_and_postgresql_learns_it_too(
     copied = one.run("store", "copy", "--to", pg_url, "--json")
     assert copied.returncode == 0, copied.stderr
     assert json.loads(copied.stdout)["copied"]["token_calibration"] == 1
-    with psycopg.connect(pg_url, autocommit=True) as conn:
-        row = conn.execute("SELECT output_n, output_overshoot FROM token_calibration").fetchall()
-    assert row == [(1, OVER)]
+    assert _pg_row(pg_url) == [(1, OVER)]
 
     # On the team store the next reservation covers the overshoot learned elsewhere,
     # and a larger one billed there widens it again, for every machine.
@@ -130,6 +128,19 @@ def test_store_copy_carries_the_learned_overshoot_and_postgresql_learns_it_too(
     wider = _complete(one, env=team)
     assert wider["cost_estimate"]["output_tokens_bound"] == LIMIT + math.ceil(78 * MARGIN) + 4
     assert wider["attempts"][0]["overrun_usd"] is None
-    with psycopg.connect(pg_url, autocommit=True) as conn:
-        row = conn.execute("SELECT output_n, output_overshoot FROM token_calibration").fetchall()
-    assert row == [(4, 78)]
+    assert _pg_row(pg_url) == [(4, 78)]
+
+    # Copying again keeps the team's fit; the overshoot takes the larger of the two.
+    assert one.run("store", "copy", "--to", pg_url).returncode == 0  # local 28: stays 78
+    assert _pg_row(pg_url) == [(4, 78)]
+    one.fake.always("fake-chat", Behavior(template_tokens=True, completion_tokens=150))
+    _complete(one)  # local now 138
+    assert one.run("store", "copy", "--to", pg_url).returncode == 0
+    assert _pg_row(pg_url) == [(4, 138)]
+
+
+def _pg_row(url: str) -> list[tuple[Any, ...]]:
+    with psycopg.connect(url, autocommit=True) as conn:
+        return list(
+            conn.execute("SELECT output_n, output_overshoot FROM token_calibration").fetchall()
+        )
