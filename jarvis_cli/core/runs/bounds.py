@@ -4,9 +4,9 @@
 bound + the output limit + the output allowance) that budgets, `--max-cost` and
 `batch --max-total-cost` hold, and the typical expectation. When any of those
 applies the turn is *budgeted*: the output limit is sent with every attempt, so an
-honest provider cannot bill more than was reserved. `settle_facts` adds to an answered attempt what
-was reserved, the overrun when the bill went past it (said on stderr by the caller),
-and the calibration sample it teaches.
+honest provider cannot bill more than was reserved. `settle_facts` adds to an
+answered attempt what was reserved, the overrun when the bill went past it (said on
+stderr by the caller), and the calibration sample it teaches.
 """
 
 from __future__ import annotations
