@@ -8,12 +8,20 @@ Loopback (always): starts the fake provider (tests/fake_provider.py), points the
 
 - floor: a script that imports what jarvis cannot avoid (typer, sqlite3,
   cryptography's AESGCM, openai) and makes the same chat call with the openai SDK;
+- the same floor with jarvis's collector settings (shown, no target): the first
+  generation's threshold raised at start and the heap frozen before exit, as
+  `jarvis_cli.cli.main` does. jarvis over this row is what jarvis itself costs;
+  the floor's row above also pays the interpreter's exit collection over the SDK's
+  ~76,000 objects, which jarvis skips;
 - `jarvis complete --model openai/M --no-stream --json "Say hello"`: the vault, the
   call, the attempt and the content log recorded (the target row);
 - `jarvis complete --no-stream --json "Say hello"`: the same with selection (shown);
 - `llm -m bench --no-stream "Say hello"` (simonw/llm, `pip install -e '.[bench]'`),
   configured for the same server through extra-openai-models.yaml, logging to its
   own SQLite database as it does by default: the same interpreter, the same `openai`.
+  numpy is hidden from it: numpy is no dependency of llm, but its sqlite_utils
+  imports numpy when installed, and [bench]'s matplotlib installs it (~60-100 ms
+  that `pip install llm` on its own does not pay).
 
 With --llama, also against a real llama.cpp server (SmolLM2-135M, started with
 /work/shared/tools/llama_server.sh or $JARVIS_LLAMA_SERVER_SH): jarvis against a bare
@@ -36,9 +44,9 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE] + [str(
 
 import argparse  # noqa: E402
 import base64  # noqa: E402
+import importlib.util  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
-import shutil  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import textwrap  # noqa: E402
@@ -73,6 +81,18 @@ FLOOR = textwrap.dedent(
     """
 )
 
+# The floor with what jarvis_cli.cli.main does to the cyclic collector (same call).
+FLOOR_SAME_GC = FLOOR.replace(
+    "import json, sqlite3, sys\n",
+    "import gc, json, sqlite3, sys\ngc.set_threshold(50_000, *gc.get_threshold()[1:])\n",
+).replace("print(json.dumps(", "gc.freeze()\nprint(json.dumps(")
+
+# llm as `pip install llm` installs it: no numpy (see the module docstring).
+LLM_WITHOUT_NUMPY = (
+    "import sys; sys.modules['numpy'] = None; sys.argv[0] = 'llm'; "
+    "from llm.cli import cli; sys.exit(cli())"
+)
+
 BARE_SDK = textwrap.dedent(
     """
     import sys
@@ -90,6 +110,7 @@ BARE_SDK = textwrap.dedent(
 )
 
 FLOOR_ROW = "floor (imports + SDK call)"
+FLOOR_GC_ROW = "floor, jarvis's GC settings"
 JARVIS_ROW = "jarvis complete --model"
 SELECT_ROW = "jarvis complete (selection)"
 LLM_ROW = "llm -m (same server)"
@@ -97,12 +118,8 @@ LLM_ROW = "llm -m (same server)"
 
 def _llm_command(work: Path, base_url: str, env: dict[str, str]) -> list[str] | None:
     """`llm` set up for the fake server in its own user dir, or None if not installed."""
-    exe = Path(sys.executable).with_name("llm")
-    if not exe.exists():
-        found = shutil.which("llm")
-        if found is None:
-            return None
-        exe = Path(found)
+    if importlib.util.find_spec("llm") is None:
+        return None
     user = work / "llm"
     user.mkdir()
     (user / "extra-openai-models.yaml").write_text(
@@ -111,7 +128,7 @@ def _llm_command(work: Path, base_url: str, env: dict[str, str]) -> list[str] | 
     )
     (user / "keys.json").write_text(json.dumps({"bench": KEY}))
     env["LLM_USER_PATH"] = str(user)
-    return [str(exe), "-m", "bench", "--no-stream", PROMPT]
+    return [sys.executable, "-c", LLM_WITHOUT_NUMPY, "-m", "bench", "--no-stream", PROMPT]
 
 
 def _jarvis_home(work: Path, name: str, config: str, key: bool) -> dict[str, str]:
@@ -142,8 +159,11 @@ def loopback(rounds: int) -> None:
         )
         floor_file = work / "floor.py"
         floor_file.write_text(FLOOR)
+        floor_gc_file = work / "floor_gc.py"
+        floor_gc_file.write_text(FLOOR_SAME_GC)
         commands = {
             FLOOR_ROW: [sys.executable, str(floor_file), fake.base_url, KEY, MODEL],
+            FLOOR_GC_ROW: [sys.executable, str(floor_gc_file), fake.base_url, KEY, MODEL],
             JARVIS_ROW: [
                 *jarvis,
                 "complete",
@@ -164,6 +184,10 @@ def loopback(rounds: int) -> None:
         print(f"\nloopback fake provider, {rounds} interleaved rounds, {title}\n")
         medians = report(figures, FLOOR_ROW)
         print_ratio(medians, JARVIS_ROW, FLOOR_ROW, FLOOR_TARGET, "jarvis --model / floor")
+        print(
+            f"jarvis --model / floor with jarvis's GC settings = "
+            f"{medians[JARVIS_ROW] / medians[FLOOR_GC_ROW]:.2f} (shown: jarvis's own cost)"
+        )
         if llm is None:
             print("llm not installed (pip install -e '.[bench]'): no llm comparison")
         else:

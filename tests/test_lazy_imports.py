@@ -85,12 +85,15 @@ def test_jsonschema_loads_only_when_schema_is_used() -> None:
     assert loaded_after(schema, ("jsonschema",)) == ["jsonschema"]
 
 
-def test_psycopg_loads_only_for_a_team_store(pg_url: str) -> None:
-    """A complete on the local SQLite store never imports psycopg; on a team store it does."""
+def test_libpq_loads_only_for_a_team_store_and_psycopg_never(pg_url: str) -> None:
+    """A complete on the local SQLite store loads no PostgreSQL client; on a team store
+    it loads libpq through ctypes (store/libpq.py), and never psycopg (issue 28: its
+    import cost more than a whole `select` on SQLite)."""
+    client = ("psycopg", "psycopg_binary", "jarvis_cli.core.store.libpq")
     plain = f"EXTRA = []\nEXPECTED = 'Hello from fake\\n'\n{_COMPLETE_PROBE}"
-    assert loaded_after(plain, ("psycopg",)) == []
+    assert loaded_after(plain, client) == []
     team = f"import os\nos.environ['JARVIS_STORE_URL'] = {pg_url!r}\n{plain}"
-    assert loaded_after(team, ("psycopg",)) == ["psycopg"]
+    assert loaded_after(team, client) == ["jarvis_cli.core.store.libpq"]
 
 
 SERVER = ("uvicorn", "httptools", "uvloop", "jarvis_cli.serve.server", "jarvis_cli.serve.app")

@@ -319,6 +319,18 @@ def _silence_stdout() -> None:
 GC_GEN0_THRESHOLD = 50_000
 
 
+def _close_context() -> None:
+    """Close the process's store now, while everything it needs is still alive."""
+    common = sys.modules.get("jarvis_cli.cli.common")
+    if common is None:
+        return
+    try:
+        common.reset_context()
+    except Exception:  # every write is already committed: exit as the command said
+        if _debug():
+            _print_traceback()
+
+
 def main() -> None:
     """Console-script entry point."""
     import gc
@@ -329,4 +341,12 @@ def main() -> None:
         sys.stdout.flush()
     except BrokenPipeError:
         _silence_stdout()
+    _close_context()
+    # Interpreter shutdown runs full collections over every object still alive, then
+    # tears the classes down: after the SDK's import that is ~76,000 tracked objects
+    # (its pydantic classes, schemas, validators), ~80-100 ms of CPU spent freeing
+    # memory the OS takes back anyway. The command is done and its store closed:
+    # freezing moves what exists now out of the collector's sight; atexit handlers,
+    # module teardown and reference-count finalizers still run.
+    gc.freeze()
     sys.exit(code)

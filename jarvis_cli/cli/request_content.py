@@ -105,12 +105,13 @@ def _default_model(ctx: Context, settings: Settings) -> Settings:
 def fill_prompt(settings: Settings, text: str | None) -> tuple[str | None, str]:
     """(system, prompt) of one turn: through the template if there is one."""
     from jarvis_cli.core.errors import UsageError
-    from jarvis_cli.core.store.templates import apply_template
 
     if settings.template is None:
         if text is None:
             raise UsageError("no prompt: give one as an argument or pipe text to stdin")
         return settings.system, text
+    from jarvis_cli.core.store.templates import apply_template
+
     system, prompt = apply_template(settings.template, text, settings.params)
     return (settings.system if settings.system is not None else system), prompt
 

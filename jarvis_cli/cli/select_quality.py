@@ -22,5 +22,11 @@ def quality_cell(c: "ScoredCandidate") -> str:
 
 
 def learned_lines(candidates: "Iterable[ScoredCandidate]") -> list[str]:
-    """`learned: M: you: 0.91, n=23; similar prompts: 0.88, k=10; prior 0.80 (lb)`."""
-    return [f"learned: {c.model.id}: {c.learned.describe()}" for c in candidates if c.learned]
+    """`learned: M: you: 0.91, n=23; similar prompts: 0.88, k=10; prior 0.80 (lb)`, and
+    `(quality tied with the best: ...)` when outcomes cannot tell it from the best."""
+    return [
+        f"learned: {c.model.id}: {c.learned.describe()}"
+        + "".join(f" ({n})" for n in c.notes if n.startswith("quality tied with the best"))
+        for c in candidates
+        if c.learned
+    ]

@@ -23,7 +23,6 @@ from jarvis_cli.core.providers.base import (
     ToolCall,
     wire_message,
 )
-from jarvis_cli.core.providers.errors import map_exception
 from jarvis_cli.core.providers.presets import ProviderSpec
 from jarvis_cli.core.providers.sdk_client import context_for, skip_platform_probe
 from jarvis_cli.core.providers.streaming import OpenAIChatStream, ms_since, usage_of
@@ -131,6 +130,9 @@ class OpenAICompatAdapter:
         return openai.Timeout(total, connect=min(CONNECT_TIMEOUT_S, total))
 
     def _map(self, exc: BaseException) -> ProviderError:
+        # Imported on the first failure: an answered request never needs the mapping.
+        from jarvis_cli.core.providers.errors import map_exception
+
         return map_exception(self.name, exc, self._api_key)
 
     def _call(self, fn: Callable[[], T]) -> T:

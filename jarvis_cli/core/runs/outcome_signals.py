@@ -16,10 +16,11 @@ nothing about how good a model's answers are; reliability already counts those):
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
-from jarvis_cli.core.runs.outcomes import record
-from jarvis_cli.core.runs.requests import Outcome
-from jarvis_cli.core.store.connection import StoreHandle
+if TYPE_CHECKING:
+    from jarvis_cli.core.runs.requests import Outcome
+    from jarvis_cli.core.store.connection import StoreHandle
 
 
 def _arguments_parse(text: str) -> bool:
@@ -50,6 +51,10 @@ def record_signals(
 ) -> int:
     """Record `outcome`'s signals; how many."""
     found = signals(outcome, schema=schema)
+    if not found:
+        return 0  # most answers: outcomes (task inference, prompt terms) is never imported
+    from jarvis_cli.core.runs.outcomes import record
+
     for i, (model_id, source, score) in enumerate(found):
         # one row per (request, source): a failed model's signal keys on its own id
         key = outcome.request_id if model_id == outcome.model_id else f"{outcome.request_id}#{i}"

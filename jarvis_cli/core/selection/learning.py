@@ -31,7 +31,10 @@ A model without outcomes keeps its quality exactly, so without outcomes selectio
 is unchanged. Selection ranks on quality less its margin (selection/quality.py: how
 much lower the truth may be, by source); a learned value keeps the prior's margin
 only in proportion to the prior's share of the evidence, n0 / (n0 + sum(w)), so the
-bound tightens as outcomes accumulate.
+bound tightens as outcomes accumulate. Each learned value also has a posterior SD
+(tradeoff.posterior_var: its square, over the evidence behind it): ranking on quality alone or
+`--prefer` treats the learned candidates within one SD of the difference from the
+best as tied with it (tradeoff.py), so split noise does not pick the dearer model.
 
 Everything is read from snapshots (`snapshots` table, keyed on
 `data_versions('outcomes')`, which triggers bump on any change): the sums always,
@@ -41,7 +44,6 @@ the past prompts only for a request with a prompt.
 from __future__ import annotations
 
 import marshal
-import math
 import sys
 from array import array
 from collections.abc import Callable, Sequence
@@ -49,6 +51,7 @@ from typing import Any, NamedTuple
 
 from jarvis_cli.core.selection.prompt_terms import TermIndex, decode_terms, prompt_terms
 from jarvis_cli.core.selection.quality import UNSCORED, Quality
+from jarvis_cli.core.selection.tradeoff import posterior_var
 from jarvis_cli.core.store.connection import Connection
 from jarvis_cli.core.store.snapshots import data_version, load_snapshot, save_snapshot
 
@@ -199,7 +202,7 @@ class LearnedOutcomes:
         rows = self._task_rows(task)
         near = self.near(prompt) if prompt else {}
         qualities = list(priors)
-        facts: dict[int, tuple[Quality, float | None, int, float | None, int]] = {}
+        facts: dict[int, tuple[Quality, float | None, int, float | None, int, float]] = {}
         for j, m in enumerate(map(index_of.get, ids)):
             if m is None:
                 continue
@@ -209,8 +212,10 @@ class LearnedOutcomes:
             value = (prior.value * n0 + msw) / (n0 + mw)
             # the prior's uncertainty counts only for its share of the evidence
             margin = prior.margin * n0 / (n0 + mw)
+            evidence = n0 + mw
             if n > 0:
                 value = (value * TASK_PRIOR + sw) / (TASK_PRIOR + w)
+                evidence = TASK_PRIOR + w
             similar: float | None = None
             k = 0
             got = near.get(m) if near else None
@@ -220,7 +225,7 @@ class LearnedOutcomes:
                     similar = num / den
                     value = (value * NEIGHBOUR_PRIOR + num) / (NEIGHBOUR_PRIOR + den)
             qualities[j] = Quality(value, LEARNED, prior.model_id, margin)
-            facts[positions[j]] = (prior, task_score, abs(n), similar, k)
+            facts[positions[j]] = (prior, task_score, abs(n), similar, k, evidence)
         return LearnedColumn(qualities, facts)
 
 
@@ -231,9 +236,25 @@ class LearnedColumn:
     def __init__(
         self,
         qualities: list[Quality],
-        facts: dict[int, tuple[Quality, float | None, int, float | None, int]],
+        facts: dict[int, tuple[Quality, float | None, int, float | None, int, float]],
     ) -> None:
         self.qualities, self._facts = qualities, facts
+
+    def variance_of(
+        self, positions: Sequence[int], qualities: Sequence[Quality]
+    ) -> tuple[Callable[[int], float | None], float]:
+        """A function of a candidate's index in `positions` (aligned with `qualities`)
+        giving its learned value's posterior variance (None: no outcomes), and the
+        largest variance of any learned value (computed on demand: only quality alone
+        and --prefer need them)."""
+        get = self._facts.get
+        widest = max((0.25 / (f[5] + 1.0) for f in self._facts.values()), default=0.0)
+
+        def variance(j: int) -> float | None:
+            found = get(positions[j])
+            return None if found is None else posterior_var(qualities[j].value, found[5])
+
+        return variance, widest
 
     def detail(self, position: int, value: float) -> Learned | None:
         """What outcomes say of the model at table `position`, whose learned quality is
@@ -241,7 +262,7 @@ class LearnedColumn:
         found = self._facts.get(position)
         if found is None:
             return None
-        prior, task_score, n, similar, k = found
+        prior, task_score, n, similar, k, _ = found
         return Learned(value, prior.value, prior.source, task_score, n, similar, k)
 
 
@@ -364,24 +385,3 @@ def _build(conn: Connection) -> tuple[Any, Any]:
         offsets.append(len(ex_models))
     index = TermIndex.build([decode_terms(t) for t in by_terms]).to_data()
     return data, (index, offsets.tobytes(), ex_models.tobytes(), ex_sw.tobytes(), ex_w.tobytes())
-
-
-def prefer_totals(
-    qualities: Sequence[float], costs: Sequence[float | None], prefer: float
-) -> list[float]:
-    """The `--prefer P` totals: quality - lambda(P) * cost / (dearest candidate's cost).
-
-    lambda(P) = 10^(3 - 6P): at P = 0.5 a model may cost the dearest candidate's
-    whole price for +1.0 quality, and each 1/6 of P is a factor 10 on what a point of
-    quality is worth. P = 1 is quality alone, P = 0 the cheapest (by quality among
-    equal costs). Costs are linear, not logarithmic, so sweeping P traces the
-    cost-accuracy frontier (a per-request Lagrangian)."""
-    known = [c for c in costs if c is not None]
-    ref = max(known) if known else 0.0
-    if prefer >= 1.0 or ref <= 0.0:
-        return list(qualities)
-    rel = [1.0 if c is None else c / ref for c in costs]
-    if prefer <= 0.0:
-        return [-r for r in rel]
-    lam = math.pow(10.0, 3.0 - 6.0 * prefer)
-    return [q - lam * r for q, r in zip(qualities, rel, strict=True)]

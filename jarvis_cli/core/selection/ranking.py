@@ -15,7 +15,7 @@ from typing import overload
 
 from jarvis_cli.core.registry.model_table import ModelTable
 from jarvis_cli.core.registry.records import ModelRecord
-from jarvis_cli.core.selection import learning, scoring
+from jarvis_cli.core.selection import scoring, tradeoff
 from jarvis_cli.core.selection.metrics import MetricColumns, ModelMetrics
 from jarvis_cli.core.selection.qualify import Qualified, no_suitable_model, qualify
 from jarvis_cli.core.selection.reasoning import explain_choice
@@ -131,15 +131,24 @@ class _Scored:
         self.cost = scoring.cost_scores(self.costs)
         self.rel = scoring.reliability_scores(self.smoothed)
         self.qual = scoring.quality_scores(qualities)
+        self.quality_values = qualities
+        self.tied: frozenset[int] = frozenset()
+        if self.learned is not None and (request.prefer is not None or inputs.weights.quality >= 1):
+            # quality alone or the --prefer curve: noise does not decide (tradeoff.py)
+            variance, widest = self.learned.variance_of(cand, q.qualities)
+            tied = tradeoff.tied_with_best(self.qual, variance, widest)
+            if len(tied) > 1:
+                self.qual = tradeoff.lift(self.qual, tied)
+                self.quality_values = tradeoff.lift(qualities, tied)
+                self.tied = frozenset(tied)
         subs = (self.perf, self.cost, self.rel, self.qual)
         if request.prefer is None:
             self.totals = inputs.weights.totals(*subs)
         else:
-            self.totals = learning.prefer_totals(self.qual, self.costs, request.prefer)
+            self.totals = tradeoff.prefer_totals(self.qual, self.costs, request.prefer)
         self.tiebreaks = (
             self.totals if inputs.weights == scoring.BALANCED else scoring.BALANCED.totals(*subs)
         )
-        self.quality_values = qualities
 
     def order(self) -> list[int]:
         """Positions best first. Deterministic: total, then quality, then the balanced
@@ -170,6 +179,8 @@ class _Scored:
             )
         if model.context_length is None:
             notes += _NO_CONTEXT_NOTE
+        if j in self.tied:
+            notes += (_TIED_NOTE,)
         assumed = i in self.assumed
         if assumed:
             notes += (
@@ -202,6 +213,10 @@ class _Scored:
 
 _NO_PRICE_NOTE = ("price unknown: scored as the most expensive candidate",)
 _NO_CONTEXT_NOTE = ("context length unknown",)
+_TIED_NOTE = (
+    "quality tied with the best: outcomes cannot tell them apart (within 1 SD), "
+    "the balanced total decides"
+)
 
 
 class _Candidates(Sequence[ScoredCandidate]):

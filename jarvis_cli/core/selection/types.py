@@ -43,7 +43,7 @@ class SelectionRequest(NamedTuple):
     task: str | None = None  # --task; None = inferred from the prompt
     min_quality: float | None = None  # --min-quality: exclude models scored below
     all_versions: bool = False  # --all-versions: dated snapshots and aliases as candidates
-    prefer: float | None = None  # --prefer 0..1: cheapest .. most accurate (learning.prefer_totals)
+    prefer: float | None = None  # --prefer 0..1: cheapest .. most accurate (tradeoff.prefer_totals)
 
 
 class ScoredCandidate(NamedTuple):

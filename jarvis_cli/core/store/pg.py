@@ -1,11 +1,11 @@
 """The PostgreSQL store: a team's shared keys, budgets, attempts and registry.
 
-`PgStore` is what `database.Store` is for a local file, over a psycopg 3
-connection adapted to the store interface (`connection.Connection`): the core's
-SQL, written once in SQLite's dialect with `?`/`:name` placeholders, runs here as
-it is. What the adapter does:
+`PgStore` is what `database.Store` is for a local file, over a libpq connection
+(`store/libpq.py`) adapted to the store interface (`connection.Connection`): the
+core's SQL, written once in SQLite's dialect with `?`/`:name` placeholders, runs
+here as it is. What the adapter does:
 
-- placeholders become psycopg's (`%s`, `%(name)s`), translated once per statement;
+- placeholders become libpq's (`$1`, `$2`, ...), translated once per statement;
 - `BEGIN IMMEDIATE` (every write transaction) is `BEGIN` plus one transaction-level
   advisory lock that every jarvis writer of the database takes. Writers queue on it
   exactly as SQLite writers queue on its file lock, so each check-then-write (a
@@ -14,15 +14,17 @@ it is. What the adapter does:
 - `BEGIN` (several reads that must agree) is a REPEATABLE READ transaction;
 - booleans are sent as 0/1 and `numeric` results (a SUM of integers) come back as
   int or float, as SQLite gives them;
-- psycopg's errors become sqlite3's classes (with the password scrubbed), which is
-  what the core and the CLI already handle: a lost server is a store error, exit 3.
+- the server's errors become sqlite3's classes (with the password scrubbed), which
+  is what the core and the CLI already handle: a lost server is a store error, exit 3.
 
-psycopg is imported only here, and this module only when a PostgreSQL URL is
-configured (`Context.store`).
+libpq is loaded only here, and this module only when a PostgreSQL URL is
+configured (`Context.store`). psycopg itself is not imported (issue 28: its import
+cost more than a whole `select` on SQLite); its binary wheel supplies libpq.
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 import time
@@ -30,12 +32,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-import psycopg
-from psycopg.adapt import Loader
-from psycopg.pq import TransactionStatus
-
 from jarvis_cli.core.errors import StoreError
 from jarvis_cli.core.store.connection import Cursor, StoreQueries
+from jarvis_cli.core.store.libpq import LibpqMissing, PqConnection, PqError
 from jarvis_cli.core.store.migrations import MIGRATIONS, SCHEMA_VERSION
 from jarvis_cli.core.store.pg_schema import PG_MIGRATIONS
 from jarvis_cli.core.store.url import redact_url, scrub
@@ -48,17 +47,6 @@ MIGRATE_LOCK = WRITE_LOCK + 1
 
 _BEGIN_WRITE = f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
 _BEGIN_READ = "BEGIN ISOLATION LEVEL REPEATABLE READ"
-
-
-class _NumberLoader(Loader):
-    """`numeric` as int when whole (SUM of integers), else float: what SQLite returns."""
-
-    def load(self, data: Any) -> int | float:
-        text = bytes(data).decode()
-        try:
-            return int(text)
-        except ValueError:
-            return float(text)
 
 
 def translate(sql: str) -> str:
@@ -96,34 +84,64 @@ def translate(sql: str) -> str:
     return "".join(out)
 
 
-_TRANSLATED: dict[str, str] = {}
+_PSYCOPG_PLACEHOLDER = re.compile(r"%%|%s|%\((\w+)\)s")
 
 
-def _statement(sql: str) -> str:
+def native(sql: str) -> tuple[str, tuple[str, ...] | None]:
+    """`sql` with libpq's `$n` placeholders, and the parameter names in `$n` order
+    (None for positional `?` parameters)."""
+    names: list[str] = []
+    positional = 0
+
+    def number(match: re.Match[str]) -> str:
+        nonlocal positional
+        text = match.group(0)
+        if text == "%%":
+            return "%"
+        if text == "%s":
+            positional += 1
+            return f"${positional}"
+        name = match.group(1)
+        if name not in names:
+            names.append(name)
+        return f"${names.index(name) + 1}"
+
+    converted = _PSYCOPG_PLACEHOLDER.sub(number, translate(sql))
+    if names and positional:
+        raise ValueError(f"a statement mixes ? and :name placeholders: {sql[:80]}")
+    return converted, tuple(names) if names else None
+
+
+_TRANSLATED: dict[str, tuple[str, tuple[str, ...] | None]] = {}
+
+
+def _statement(sql: str) -> tuple[str, tuple[str, ...] | None]:
     found = _TRANSLATED.get(sql)
     if found is None:
-        found = _TRANSLATED[sql] = translate(sql)
+        found = _TRANSLATED[sql] = native(sql)
     return found
 
 
-def _params(parameters: Any) -> Any:
+def _params(names: tuple[str, ...] | None, parameters: Any) -> Sequence[Any]:
+    if names is not None:
+        return tuple(parameters[name] for name in names)
     if isinstance(parameters, dict):
-        return {k: int(v) if isinstance(v, bool) else v for k, v in parameters.items()}
-    return tuple(int(v) if isinstance(v, bool) else v for v in parameters)
+        return ()
+    return tuple(parameters)
 
 
 class PgConnection:
-    """A psycopg connection with `sqlite3.Connection`'s interface (see the module doc)."""
+    """A libpq connection with `sqlite3.Connection`'s interface (see the module doc)."""
 
     dialect = "postgresql"
 
-    def __init__(self, raw: psycopg.Connection[Any], url: str) -> None:
+    def __init__(self, raw: PqConnection, url: str) -> None:
         self.raw = raw
         self.url = url
 
     @property
     def in_transaction(self) -> bool:
-        return self.raw.info.transaction_status != TransactionStatus.IDLE
+        return not self.raw.idle
 
     def execute(self, sql: str, parameters: Any = (), /) -> Cursor:
         idle = not self.in_transaction
@@ -145,13 +163,13 @@ class PgConnection:
                 return self.raw.execute(_BEGIN_WRITE)
             if sql == "BEGIN":
                 return self.raw.execute(_BEGIN_READ)
-            return self.raw.execute(_statement(sql), _params(parameters))
+            statement, names = _statement(sql)
+            return self.raw.execute(statement, _params(names, parameters))
 
     def executemany(self, sql: str, parameters: Iterable[Sequence[Any]], /) -> Cursor:
+        statement, names = _statement(sql)
         with self._errors():
-            cursor = self.raw.cursor()
-            cursor.executemany(_statement(sql), [_params(p) for p in parameters])
-            return cursor
+            return self.raw.executemany(statement, (_params(names, p) for p in parameters))
 
     def close(self) -> None:
         self.raw.close()
@@ -160,33 +178,42 @@ class PgConnection:
     def _errors(self) -> Iterator[None]:
         try:
             yield
-        except psycopg.Error as exc:
+        except PqError as exc:
             raise as_sqlite_error(exc, self.url) from None
 
 
-def open_connection(url: str) -> psycopg.Connection[Any]:
+def open_connection(url: str) -> PqConnection:
     """A new autocommit connection to `url`; StoreError (exit 3) if there is none."""
     try:
-        raw = psycopg.connect(
-            url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S, application_name="jarvis"
-        )
-    except psycopg.Error as exc:
+        return PqConnection(url, connect_timeout=CONNECT_TIMEOUT_S, application_name="jarvis")
+    except LibpqMissing:
+        raise StoreError(
+            f"the store {redact_url(url)} is on PostgreSQL, but libpq is not installed",
+            hint="install jarvis with its postgres extra: pip install '.[postgres]' in "
+            "jarvis's checkout (or unset JARVIS_STORE_URL / [store] url)",
+        ) from None
+    except PqError as exc:
         raise StoreError(
             f"cannot connect to the PostgreSQL store {redact_url(url)}: "
             f"{_first_line(scrub(str(exc), url))}",
             hint="check that the server is up and the URL (JARVIS_STORE_URL or "
             "[store] url) is right",
         ) from None
-    raw.adapters.register_loader("numeric", _NumberLoader)
-    return raw
 
 
-def as_sqlite_error(exc: psycopg.Error, url: str) -> sqlite3.Error:
-    """psycopg's error as the sqlite3 class the core handles, password scrubbed."""
+# SQLSTATE classes that psycopg reports as OperationalError (connection, resources, an
+# operator's intervention, serialization failures, ...): sqlite3's OperationalError.
+_OPERATIONAL = {"08", "27", "28", "2F", "38", "39", "3B", "40", "53", "54", "55", "57", "58"}
+_OPERATIONAL |= {"F0", "HV"}
+
+
+def as_sqlite_error(exc: PqError, url: str) -> sqlite3.Error:
+    """The server's error as the sqlite3 class the core handles, password scrubbed."""
     message = scrub(str(exc).strip() or type(exc).__name__, url)
-    if isinstance(exc, psycopg.IntegrityError):
+    state = exc.sqlstate or ""
+    if state.startswith("23"):
         return sqlite3.IntegrityError(message)
-    if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
+    if exc.lost or state[:2] in _OPERATIONAL:
         return sqlite3.OperationalError(f"PostgreSQL store {redact_url(url)}: {message}")
     return sqlite3.DatabaseError(message)
 
@@ -238,11 +265,11 @@ class PgStore(StoreQueries):
         del lock
         conn = self.conn
         with self._writers:
-            conn.execute("BEGIN IMMEDIATE")
             try:
+                conn.execute("BEGIN IMMEDIATE")  # Ctrl-C may stop its wait for the lock
                 yield conn
             except BaseException:
-                if conn.raw.info.transaction_status != TransactionStatus.UNKNOWN:
+                if conn.in_transaction and not conn.raw.broken:
                     conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
@@ -260,7 +287,7 @@ class PgStore(StoreQueries):
         try:
             with self.conn._errors():
                 row = self.conn.raw.execute("SELECT max(version) FROM schema_migrations")
-                return int(row.fetchone()[0] or 0)  # type: ignore[index]
+                return int(row.fetchone()[0] or 0)
         except sqlite3.DatabaseError:
             if self.conn.raw.broken:
                 raise
@@ -279,33 +306,40 @@ class PgStore(StoreQueries):
             self._check_not_newer(version)
             return
         raw = self.conn.raw
-        with self._errors_as_store_error(), raw.transaction():
-            raw.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATE_LOCK,))
-            raw.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations("
-                "version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
-                "applied_at DOUBLE PRECISION NOT NULL)"
-            )
-            current = self.schema_version()  # re-read: another process may have migrated
-            if current < SCHEMA_VERSION:
-                self.migrated_from = current
-            for version, ((name, _), script) in enumerate(
-                zip(MIGRATIONS, PG_MIGRATIONS, strict=True), start=1
-            ):
-                if version <= current:
-                    continue
-                raw.execute(script)
+        with self._errors_as_store_error():
+            raw.execute(f"BEGIN; SELECT pg_advisory_xact_lock({MIGRATE_LOCK})")
+            try:
                 raw.execute(
-                    "INSERT INTO schema_migrations(version, name, applied_at) VALUES (%s, %s, %s)",
-                    (version, name, time.time()),
+                    "CREATE TABLE IF NOT EXISTS schema_migrations("
+                    "version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+                    "applied_at DOUBLE PRECISION NOT NULL)"
                 )
+                current = self.schema_version()  # re-read: another process may have migrated
+                if current < SCHEMA_VERSION:
+                    self.migrated_from = current
+                for version, ((name, _), script) in enumerate(
+                    zip(MIGRATIONS, PG_MIGRATIONS, strict=True), start=1
+                ):
+                    if version <= current:
+                        continue
+                    raw.execute(script)
+                    raw.execute(
+                        "INSERT INTO schema_migrations(version, name, applied_at) "
+                        "VALUES ($1, $2, $3)",
+                        (version, name, time.time()),
+                    )
+            except BaseException:
+                if not raw.broken:
+                    raw.execute("ROLLBACK")
+                raise
+            raw.execute("COMMIT")
         self._check_not_newer(current)
 
     @contextmanager
     def _errors_as_store_error(self) -> Iterator[None]:
         try:
             yield
-        except (psycopg.Error, sqlite3.Error) as exc:
+        except (PqError, sqlite3.Error) as exc:
             raise StoreError(
                 f"cannot prepare the PostgreSQL store {self.location}: "
                 f"{_first_line(scrub(str(exc), self.url))}",

@@ -10,7 +10,7 @@ import pytest
 
 from jarvis_cli.core.runs.outcomes import import_lines, parse_import, record
 from jarvis_cli.core.selection import learning
-from jarvis_cli.core.selection.learning import load_learned, prefer_totals
+from jarvis_cli.core.selection.learning import load_learned
 from jarvis_cli.core.selection.prompt_terms import (
     TermIndex,
     decode_terms,
@@ -18,6 +18,7 @@ from jarvis_cli.core.selection.prompt_terms import (
     prompt_terms,
 )
 from jarvis_cli.core.selection.quality import Quality
+from jarvis_cli.core.selection.tradeoff import prefer_totals
 from jarvis_cli.core.store.database import Store
 
 
