@@ -154,7 +154,12 @@ def test_eight_machines_with_eight_requests_each_never_overspend_a_shared_daily_
     assert 1 <= len(answered) <= 33 and refused
     for line in refused:  # every refusal says why
         assert line["error"]["class"] == "budget_exceeded"
-        assert "daily total budget exceeded" in line["error"]["message"]
+        # A line a batch starts after one of its lines was refused is not sent, and
+        # says so (under load a thread can start that late).
+        message = line["error"]["message"]
+        assert "daily total budget exceeded" in message or message == (
+            "not sent: the budget was reached by earlier lines"
+        ), message
     ((spent, attempts),) = team.rows("SELECT COALESCE(SUM(cost_usd), 0), COUNT(*) FROM calls")
     assert spent <= 1.00 + 1e-9
     assert attempts == len(answered) == team.alpha.count("/chat/completions")
