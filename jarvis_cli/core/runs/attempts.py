@@ -51,11 +51,12 @@ class Attempt:
     reserved_usd: float | None = None
     overrun_usd: float | None = None
     sample: Sample | None = None
+    overshoot: int | None = None  # completion tokens - the output limit sent (learned too)
     error_message: str | None = None  # the provider's reason, whole and redacted (stored)
 
     def as_json(self) -> dict[str, Any]:
         out = asdict(self)
-        del out["sample"]
+        del out["sample"], out["overshoot"]
         return out
 
 
@@ -158,7 +159,10 @@ def insert_attempts(
         values = ",".join([_CALL_PARAMS] * len(chunk))
         params = [v for request_id, a, _ in chunk for v in _call_row(request_id, a)]
         conn.execute(f"INSERT INTO calls({CALL_INSERT_COLUMNS}) VALUES {values}", params)
-    learn(conn, [(a.model_id, a.sample) for _, a, _ in items if a.sample is not None])
+    learn(
+        conn,
+        [(a.model_id, (a.sample, a.overshoot)) for _, a, _ in items if a.sample is not None],
+    )
 
 
 def _call_row(request_id: str, a: Attempt) -> tuple[Any, ...]:
