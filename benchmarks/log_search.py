@@ -130,7 +130,7 @@ def in_process(env: dict[str, str], runs: int) -> dict[str, float]:
     from jarvis_cli.cli import run
     from jarvis_cli.cli.common import reset_context
     from jarvis_cli.core.context import Context
-    from jarvis_cli.core.runs.content_log import search_log
+    from jarvis_cli.core.runs.log_reads import search_log
 
     os.environ.update(env)
     reset_context()

@@ -40,10 +40,10 @@ def _setup(llama_server: LlamaServer, home: Path, budget: str) -> None:
     assert priced.returncode == 0, priced.stderr
 
 
-def _complete(model: str, *args: str) -> dict[str, Any]:
+def _complete(model: str, *args: str, max_tokens: int = 12) -> dict[str, Any]:
     done = run_jarvis(
-        "complete", *args, "--model", model, "--max-tokens", "12", "--no-stream", "--json",
-        timeout=120,
+        "complete", *args, "--model", model, "--max-tokens", str(max_tokens), "--no-stream",
+        "--json", timeout=120,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     data: dict[str, Any] = json.loads(done.stdout)
@@ -65,25 +65,51 @@ def _round(model: str) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
-def _check_bounded(kind: str, data: dict[str, Any]) -> None:
-    """The input is always within its bound. An answer within the output limit sent
-    costs no more than was reserved. llama-cpp-python does not always stop at
-    max_tokens: while an answer ends mid UTF-8 character it generates on without
-    checking the limit (`multibyte_fix` in llama.py; seen: 13 and 16 tokens for 12 on
-    Chinese answers). Then the bill may pass the bound, and must be a recorded overrun."""
+def _check_bounded(kind: str, data: dict[str, Any], max_tokens: int = 12) -> None:
+    """The bill is within the reservation: input within its bound, output within the
+    limit sent + the allowance. llama-cpp-python does not stop at max_tokens while an
+    answer ends mid UTF-8 character (`multibyte_fix` in llama.py); the allowance (16 by
+    rule, or what the model was seen to run past, + margin) covers it."""
     (attempt,) = data["attempts"]
-    billed_in = data["usage"]["prompt_tokens"]
-    assert billed_in <= data["cost_estimate"]["input_tokens_bound"], (kind, data)
+    est = data["cost_estimate"]
+    assert data["usage"]["prompt_tokens"] <= est["input_tokens_bound"], (kind, data)
+    assert est["output_tokens_limit"] == max_tokens  # the limit sent: --max-tokens, unchanged
+    assert data["usage"]["completion_tokens"] <= est["output_tokens_bound"], (kind, data)
+    assert data["cost_usd"] <= data["max_cost_usd"] + 1e-12, (kind, data)
     assert attempt["reserved_usd"] == pytest.approx(data["max_cost_usd"])
-    if data["usage"]["completion_tokens"] <= data["cost_estimate"]["output_tokens_limit"]:
-        assert data["cost_usd"] <= data["max_cost_usd"] + 1e-12, (kind, data)
-        assert attempt["overrun_usd"] is None
-    elif data["cost_usd"] > data["max_cost_usd"] + 1e-9:
-        OVERSHOOTS.append((kind, data["usage"]["completion_tokens"]))
-        assert attempt["overrun_usd"] == pytest.approx(data["cost_usd"] - data["max_cost_usd"])
+    assert attempt["overrun_usd"] is None
+    past = data["usage"]["completion_tokens"] - est["output_tokens_limit"]
+    if past > 0:
+        OVERSHOOTS.append((kind, past))
 
 
-OVERSHOOTS: list[tuple[str, int]] = []  # answers the server ran past max_tokens, printed
+OVERSHOOTS: list[tuple[str, int]] = []  # tokens billed past max_tokens, printed
+
+# Chinese answers end mid character at their limit about a third of the time
+# (benchmarks/llama_overshoot.py), so these are where the allowance is needed.
+CHINESE = [
+    "写一首关于秋天的短诗。",
+    "解释一下什么是机器学习。",
+    "给我讲一个关于猫的故事。",
+    "长城是什么时候建造的?",
+]
+
+
+def test_chinese_answers_run_past_max_tokens_and_stay_within_the_reservation(
+    llama_server: LlamaServer, home: Path
+) -> None:
+    _setup(llama_server, home, "daily_usd = 1000.0")
+    past: list[tuple[int, int]] = []
+    for i in range(16):
+        limit = 5 + 7 * (i % 8)  # 5 .. 54
+        data = _complete(llama_server.model_id, CHINESE[i % 4], max_tokens=limit)
+        _check_bounded("chinese", data, max_tokens=limit)
+        past.append((limit, data["usage"]["completion_tokens"]))
+    over = [(limit, billed) for limit, billed in past if billed > limit]
+    print(f"\nmax_tokens -> completion tokens billed, past the limit: {over}")
+    # The bug the allowance covers (llama-cpp-python's multibyte_fix) shows here; were
+    # it fixed, this would fail and the rule could be revisited.
+    assert over, past
 
 
 @pytest.mark.slow(260)
@@ -96,6 +122,7 @@ def test_every_bill_is_within_its_reservation_and_calibration_brings_the_bound_w
     for kind, data in first:  # before calibration: the rule
         _check_bounded(kind, data)
     assert first[0][1]["cost_estimate"]["source"] == "rule"
+    assert first[0][1]["cost_estimate"]["output_source"] == "rule"
     calls = len(first)
     while calls < 20:
         for kind, data in _round(model):
@@ -114,7 +141,7 @@ def test_every_bill_is_within_its_reservation_and_calibration_brings_the_bound_w
         assert bound <= 2 * billed, (kind, billed, bound)
     ((n,),) = query(home, "SELECT n FROM token_calibration")
     assert n == calls + len(final)
-    print(f"answers the server ran past max_tokens 12 (recorded overruns): {OVERSHOOTS}")
+    print(f"answers the server ran past max_tokens 12, within the allowance: {OVERSHOOTS}")
 
 
 @pytest.mark.slow(90)
@@ -126,6 +153,8 @@ def test_four_processes_of_eight_concurrent_completes_never_pass_the_daily_limit
     # half of the 32 requests. Were the bound below the bill, spend would pass it.
     _setup(llama_server, home, "daily_usd = 1000.0")
     warm = [_complete(llama_server.model_id, PROMPTS["chinese"]) for _ in range(3)]
+    for data in warm:
+        _check_bounded("warm-up", data)
     one = max(d["cost_usd"] for d in warm)
     limit = round(sum(d["cost_usd"] for d in warm) + 16 * one, 4)
     _setup(llama_server, home, f"daily_usd = {limit}")
@@ -145,18 +174,19 @@ def test_four_processes_of_eight_concurrent_completes_never_pass_the_daily_limit
         assert code in (0, ExitCode.BUDGET), err
     for err in refused:
         assert "daily total budget exceeded" in err and f"limit ${limit:.4f}" in err
+        assert "for llama/smollm2" in err and "Traceback" not in err
     ((spent,),) = query(home, "SELECT COALESCE(SUM(cost_usd), 0) FROM calls")
     print(f"\nanswered {len(answered)} (+3 warm-up), refused {len(refused)}, spent ${spent:.4f}")
     print(f"limit ${limit:.4f}; bound reserved per request ${answered[0]['max_cost_usd']:.4f}")
     assert answered and refused
-    # The guarantee (README, Budget): within the limit while the server bills within the
-    # reserved tokens; past it by no more than the recorded overruns otherwise (see
-    # _check_bounded: llama-cpp-python can run past max_tokens on a split character).
+    # The guarantee (README, Budget): the server bills within the reserved tokens (the
+    # output allowance covers llama.cpp's runs past max_tokens), so no limit is passed.
     ((overruns,),) = query(home, "SELECT COALESCE(SUM(overrun_usd), 0) FROM calls")
-    print(f"overruns recorded ${overruns:.4f}")
-    assert spent <= limit + overruns + 1e-9
+    assert overruns == 0
+    assert spent <= limit + 1e-9
     assert spent == pytest.approx(sum(a["cost_usd"] for a in [*warm, *answered]))
     for data in answered:
-        over = data["attempts"][0]["overrun_usd"] or 0.0
-        assert data["cost_usd"] <= data["max_cost_usd"] + over + 1e-9
+        assert data["attempts"][0]["overrun_usd"] is None
+        assert data["cost_usd"] <= data["max_cost_usd"] + 1e-9
+        assert data["usage"]["completion_tokens"] <= data["cost_estimate"]["output_tokens_bound"]
     assert query(home, "SELECT COUNT(*) FROM budget_reservations") == [(0,)]

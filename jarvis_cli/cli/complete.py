@@ -119,7 +119,12 @@ def complete(
     ] = False,
     max_cost: Annotated[
         float | None,
-        typer.Option("--max-cost", min=0.0, help="Refuse (exit 7) if the estimate exceeds USD."),
+        typer.Option(
+            "--max-cost",
+            min=0.0,
+            help="Refuse (exit 7) if the request's cost bound (the most the provider can "
+            "bill for it) exceeds USD.",
+        ),
     ] = None,
     timeout: Annotated[
         float | None,

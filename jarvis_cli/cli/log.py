@@ -9,7 +9,7 @@ from jarvis_cli.cli import render, tables
 from jarvis_cli.cli.common import JsonOption, WideOption, get_context
 
 if TYPE_CHECKING:
-    from jarvis_cli.core.runs.attempts import CallRow
+    from jarvis_cli.core.runs.log_reads import CallRow
 
 app = typer.Typer(
     add_completion=False,
@@ -66,7 +66,7 @@ def log(
         return
     import time
 
-    from jarvis_cli.core.runs.content_log import search_log
+    from jarvis_cli.core.runs.log_reads import search_log
 
     since_at = None
     if since is not None:
@@ -144,7 +144,7 @@ def show(
     import sys
 
     from jarvis_cli.cli.tables import ID, NUM, Column
-    from jarvis_cli.core.runs.content_log import show_request
+    from jarvis_cli.core.runs.log_reads import show_request
 
     detail = show_request(get_context().store.conn, request_id)
     if json_output:

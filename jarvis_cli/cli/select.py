@@ -288,7 +288,7 @@ def _render_human(
         render.line(
             f"cost: expected {_usd(chosen.expected_cost_usd)} ({chosen.expected_input} in + "
             f"{chosen.expected_output} out), at most {_usd(chosen.max_cost_usd)} "
-            f"({chosen.input_bound} in + {chosen.output_limit} out): {chosen.describe()}"
+            f"({chosen.input_bound} in + {chosen.output_bound} out): {chosen.describe()}"
         )
     render.line(f"fallbacks: {', '.join(result.fallbacks) or '(none)'}")
     render.line(f"reasoning: {result.reasoning}")

@@ -152,8 +152,8 @@ def test_budget_with_concurrency_32_never_overspends(fleet: Fleet, tmp_path: Pat
         assert priced.returncode == 0, priced.stderr
     # Actual: 15 tokens = $0.015 each, so $1.50 pays for at most 100. Reserved per request
     # (issue 23): the input bound (bytes + per-message + per-request allowances, ~150
-    # tokens before calibration, ~25 after) + the 20 max tokens, i.e. $0.05-$0.17: at
-    # least 8 reservations fit in the limit at any moment.
+    # tokens before calibration, ~25 after) + the 20 max tokens + the 16-token output
+    # allowance, i.e. $0.06-$0.19: at least 7 reservations fit in the limit at any moment.
     src = write_input(tmp_path / "in.jsonl", 300)
     out = tmp_path / "out.jsonl"
     fleet.alpha.always("fake-chat", Behavior(delay_s=0.02))
@@ -169,6 +169,11 @@ def test_budget_with_concurrency_32_never_overspends(fleet: Fleet, tmp_path: Pat
     assert 8 <= len(answered) <= 100  # was 50..100 under the old estimate (not a bound)
     assert all(line["error"]["class"] == "budget_exceeded" for line in refused)
     assert all(line["error"]["exit_code"] == 7 for line in refused)
+    reasons = [line["error"]["message"] for line in refused]
+    assert any(
+        r.startswith("--max-total-cost $1.5000 reached: spent $") and "(the cost bound)" in r
+        for r in reasons
+    ), reasons[:3]
     spent = sum(line["cost_usd"] for line in answered)
     assert spent <= 1.50
     recorded = sum(r["cost_usd"] or 0 for r in fleet.calls())

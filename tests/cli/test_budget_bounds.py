@@ -71,7 +71,7 @@ def test_a_budgeted_request_without_max_tokens_carries_the_reserved_output_limit
     assert body["max_tokens"] == 1024 == data["cost_estimate"]["output_tokens_limit"]
     # The bound reserved: the rule's input bound (2 bytes + 8 + 128) + the output limit.
     assert data["cost_estimate"]["input_tokens_bound"] == 138
-    assert data["max_cost_usd"] == pytest.approx((138 + 1024 + 3) / 1e6)
+    assert data["max_cost_usd"] == pytest.approx((138 + 1024 + 16) / 1e6)
     assert data["attempts"][0]["reserved_usd"] == pytest.approx(data["max_cost_usd"])
     assert data["expected_cost_usd"] < data["max_cost_usd"]
 
@@ -101,9 +101,10 @@ def test_max_cost_alone_sends_the_limit_and_an_unbudgeted_request_sends_none(one
 def test_max_cost_compares_the_bound_not_the_typical_cost(one: One) -> None:
     one.configure()
     one.price("alpha/fake-chat", 1000.0)  # $0.001 a token
-    # Typical: ~1 + 500 tokens = $0.50; bound: 138 + 1024 + 3 tokens = $1.17.
+    # Typical: ~1 + 500 tokens = $0.50; bound: 138 + 1024 + 16 tokens = $1.18.
     refused = one.run("complete", "hi", "--model", "alpha/fake-chat", "--max-cost", "0.8")
     assert refused.returncode == ExitCode.BUDGET, refused.stderr
+    assert "alpha/fake-chat: cost bound $1.178000 (the most the provider can bill" in refused.stderr
     assert "exceeds --max-cost $0.800000" in refused.stderr
     assert one.sent() == []
     fits = one.run(
@@ -234,10 +235,15 @@ def test_two_machines_with_a_provider_ignoring_max_tokens_overshoot_by_no_more_t
     answered, spent, overruns = _two_machines_race(team, rogue)
     assert overruns > 0
     assert spent <= 1.0 + overruns + 1e-9
-    assert all(a["attempts"][0]["overrun_usd"] > 0 for a in answered)
+    # A request granted after an overrun was settled reserves the overshoot learned from
+    # it (+ margin), so it bills within its bound; every other one is a recorded overrun.
+    over = [a for a in answered if a["attempts"][0]["overrun_usd"]]
+    assert over
+    for a in answered:
+        assert a["attempts"][0]["overrun_usd"] or a["cost_usd"] <= a["max_cost_usd"] + 1e-9
     stats = team.machine("ops").run("stats", "--json")
     (model,) = json.loads(stats.stdout)["models"]
-    assert model["overruns"] == len(answered)
+    assert model["overruns"] == len(over)
     assert model["overrun_usd"] == pytest.approx(overruns)
 
 
@@ -249,7 +255,7 @@ def test_select_gives_the_expected_cost_and_the_bound_with_their_source(one: One
     data = json.loads(before.stdout)
     assert data["model_id"] == "alpha/fake-chat"
     assert data["cost_estimate"]["source"] == "rule"
-    assert data["max_cost_usd"] == pytest.approx((138 + 1024 + 3) / 1e6)
+    assert data["max_cost_usd"] == pytest.approx((138 + 1024 + 16) / 1e6)
     assert 0 < data["expected_cost_usd"] < data["max_cost_usd"]
     (cand,) = data["candidates"]
     assert cand["max_cost_usd"] == data["max_cost_usd"]

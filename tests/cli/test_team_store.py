@@ -155,7 +155,12 @@ def test_eight_machines_with_eight_requests_each_never_overspend_a_shared_daily_
     assert 1 <= len(answered) <= 33 and refused
     for line in refused:  # every refusal says why
         assert line["error"]["class"] == "budget_exceeded"
-        assert "daily total budget exceeded" in line["error"]["message"]
+        # A line a batch starts after one of its lines was refused is not sent, and
+        # says so (under load a thread can start that late).
+        message = line["error"]["message"]
+        assert "daily total budget exceeded" in message or message == (
+            "not sent: the budget was reached by earlier lines"
+        ), message
     ((spent, attempts),) = team.rows("SELECT COALESCE(SUM(cost_usd), 0), COUNT(*) FROM calls")
     assert spent <= 1.00 + 1e-9
     assert attempts == len(answered) == team.alpha.count("/chat/completions")
@@ -211,7 +216,7 @@ def test_a_model_failing_on_machine_a_is_skipped_by_machine_b(team: Team) -> Non
 
 @pytest.mark.slow(10)
 def test_a_reservation_of_a_killed_process_expires_and_the_budget_recovers(team: Team) -> None:
-    budget = "[budgets]\ndaily_usd = 0.05\nreservation_grace_s = 1\n"
+    budget = "[budgets]\ndaily_usd = 0.06\nreservation_grace_s = 1\n"  # one $0.056 bound
     a, b = team.machine("a", budget), team.machine("b", budget)
     assert (
         a.run("keys", "add", "alpha", "--stdin", "--no-validate", input=KEY_OLD + "\n").returncode
@@ -235,8 +240,8 @@ def test_a_reservation_of_a_killed_process_expires_and_the_budget_recovers(team:
     hung.send_signal(signal.SIGKILL)
     hung.communicate(timeout=30)
     ((amount, created, expires),) = held
-    # 40 output tokens + the bound's 3-token allowance (issue 23) at $0.001 a token
-    assert amount == pytest.approx(0.043)
+    # 40 output tokens + the rule's 16-token output allowance (issue 23) at $0.001 a token
+    assert amount == pytest.approx(0.056)
     assert expires - created == pytest.approx(3 + 1, abs=0.01)  # timeout + grace
     team.alpha.always("fake-chat", Behavior(completion_tokens=5))
     if time.time() < expires - 0.5:  # still held: B is refused, and says why

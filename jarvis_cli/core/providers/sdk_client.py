@@ -12,18 +12,55 @@
   https) the full context is used.
 - The SDK names the OS in a diagnostic header, and to find it out `platform.platform()`
   runs `uname -p` in a subprocess at the first request. On Linux the answer is known.
+- The SDK is imported, and a client and its first resource built, on a thread of
+  their own (`on_fresh_stack`). CPython 3.11 keeps a thread's Python frames in 16 KB
+  chunks and unmaps a chunk as soon as the frame at its start returns. Imported from
+  deep inside a command (~20 frames of typer, click and jarvis), the SDK's
+  ~900-module import tree kept stepping over a chunk's start: ~7,000 mmap/munmap
+  pairs and their page faults, ~30-40 ms of CPU (issue 28, `strace -c`). A fresh
+  thread's stack starts empty, as a script's module level does.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 import sys
 import threading
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 _TLS_LOCK = threading.Lock()
 _PROXY_VARS = ("https_proxy", "http_proxy", "all_proxy")
+
+
+def load_sdk() -> None:
+    """Import the `openai` SDK now, as building the first client would, on a fresh
+    stack (see the module doc)."""
+    if "openai" not in sys.modules:
+        on_fresh_stack(lambda: importlib.import_module("openai"))
+
+
+def on_fresh_stack(fn: Callable[[], T]) -> T:
+    """`fn()` run on a new thread, whose stack starts empty (see the module doc): its
+    result, or its exception raised here. For one-off work that imports a lot."""
+    done: list[T] = []
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            done.append(fn())
+        except BaseException as exc:  # handed to the caller below
+            failed.append(exc)
+
+    worker = threading.Thread(target=run, name="jarvis-fresh-stack", daemon=True)
+    worker.start()
+    worker.join()
+    if failed:
+        raise failed[0]
+    return done[0]
 
 
 def tls_context() -> Any:

@@ -10,7 +10,7 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from jarvis_cli.core.errors import ProviderError, StoreError
@@ -51,11 +51,12 @@ class Attempt:
     reserved_usd: float | None = None
     overrun_usd: float | None = None
     sample: Sample | None = None
+    overshoot: int | None = None  # completion tokens - the output limit sent (learned too)
     error_message: str | None = None  # the provider's reason, whole and redacted (stored)
 
     def as_json(self) -> dict[str, Any]:
         out = asdict(self)
-        del out["sample"]
+        del out["sample"], out["overshoot"]
         return out
 
 
@@ -158,7 +159,10 @@ def insert_attempts(
         values = ",".join([_CALL_PARAMS] * len(chunk))
         params = [v for request_id, a, _ in chunk for v in _call_row(request_id, a)]
         conn.execute(f"INSERT INTO calls({CALL_INSERT_COLUMNS}) VALUES {values}", params)
-    learn(conn, [(a.model_id, a.sample) for _, a, _ in items if a.sample is not None])
+    learn(
+        conn,
+        [(a.model_id, (a.sample, a.overshoot)) for _, a, _ in items if a.sample is not None],
+    )
 
 
 def _call_row(request_id: str, a: Attempt) -> tuple[Any, ...]:
@@ -186,37 +190,3 @@ def _call_row(request_id: str, a: Attempt) -> tuple[Any, ...]:
 
 def now() -> float:
     return time.time()
-
-
-@dataclass(frozen=True)
-class CallRow:
-    """One recorded attempt, as `jarvis log` shows it."""
-
-    id: int
-    request_id: str
-    at: float
-    model_id: str
-    provider: str
-    kind: str
-    attempt: int
-    ok: bool
-    error_class: str | None
-    status_code: int | None
-    latency_ms: float | None
-    ttft_ms: float | None
-    prompt_tokens: int | None
-    completion_tokens: int | None
-    cost_usd: float | None
-    tokens_estimated: bool
-    error_message: str | None
-
-
-CALL_COLUMNS = tuple(f.name for f in fields(CallRow))
-
-
-def call_row(values: tuple[Any, ...]) -> CallRow:
-    """A CallRow from the `calls` columns in CALL_COLUMNS order (flags made booleans)."""
-    row = dict(zip(CALL_COLUMNS, values, strict=True))
-    row["ok"] = bool(row["ok"])
-    row["tokens_estimated"] = bool(row["tokens_estimated"])
-    return CallRow(**row)

@@ -37,7 +37,7 @@ from jarvis_cli.core.errors import (
     JarvisError,
     ProviderError,
 )
-from jarvis_cli.core.providers.openai_compat import load_sdk
+from jarvis_cli.core.providers.sdk_client import load_sdk
 from jarvis_cli.core.runs.batch_attach import line_messages
 from jarvis_cli.core.runs.batch_io import (
     BadLine,

@@ -1,12 +1,12 @@
 """What the orchestrator reserves for a model, and what it learns from the bill.
 
 `price_turn` gives a model's turn its `RequestCost`: the bound (calibrated input
-bound + the output limit) that budgets, `--max-cost` and `batch --max-total-cost`
-hold, and the typical expectation. When any of those applies the turn is
-*budgeted*: the output limit is sent with every attempt, so an honest provider
-cannot bill more than was reserved. `settle_facts` adds to an answered attempt what
-was reserved, the overrun when the bill went past it (said on stderr by the caller),
-and the calibration sample it teaches.
+bound + the output limit + the output allowance) that budgets, `--max-cost` and
+`batch --max-total-cost` hold, and the typical expectation. When any of those
+applies the turn is *budgeted*: the output limit is sent with every attempt, so an
+honest provider cannot bill more than was reserved. `settle_facts` adds to an
+answered attempt what was reserved, the overrun when the bill went past it (said on
+stderr by the caller), and the calibration sample it teaches.
 """
 
 from __future__ import annotations
@@ -51,19 +51,31 @@ def price_turn(
     return cost, budgeted
 
 
+def sent_limit(run: RunState) -> int | None:
+    """The output-token limit every attempt of `run` sends: what was reserved when the
+    turn is budgeted, else --max-tokens (None: no limit is sent)."""
+    limit = run.cost.output_limit if run.cost is not None and run.budgeted else None
+    return limit or run.options.max_tokens
+
+
 def settle_facts(run: RunState, attempt: Attempt, answered: bool) -> tuple[Attempt, str | None]:
-    """`attempt` with its reservation, overrun and calibration sample; and the stderr
-    line that reports an overrun (None when the bill stayed within the bound)."""
+    """`attempt` with its reservation, overrun and calibration sample (input tokens, and
+    completion tokens past the limit sent); and the stderr line that reports an overrun
+    (None when the bill stayed within the bound)."""
     if not answered:
         return attempt, None
     cost = run.cost
-    sample = None
+    sample = overshoot = None
     if run.shape is not None and attempt.prompt_tokens is not None and not attempt.tokens_estimated:
         s = run.shape
         billed = max(0, attempt.prompt_tokens - s.extra_tokens)
         sample = (s.ascii_bytes, s.other_bytes, s.messages, billed)
+        limit = sent_limit(run)
+        if limit and attempt.completion_tokens is not None:
+            overshoot = attempt.completion_tokens - limit
+    attempt = replace(attempt, sample=sample, overshoot=overshoot)
     if cost is None or not run.budgeted:
-        return replace(attempt, sample=sample), None
+        return attempt, None
     reserved = cost.max_cost_usd
     overrun = None
     note = None
@@ -75,10 +87,10 @@ def settle_facts(run: RunState, attempt: Attempt, answered: bool) -> tuple[Attem
                 f"{attempt.model_id} billed ${attempt.cost_usd:.6f}, over the ${reserved:.6f} "
                 f"reserved (overrun ${over:.6f}): {attempt.prompt_tokens} prompt + "
                 f"{attempt.completion_tokens} completion tokens against a bound of "
-                f"{cost.input_bound} + {cost.output_limit}; recorded, and the model's "
+                f"{cost.input_bound} + {cost.output_bound}; recorded, and the model's "
                 "calibration widens"
             )
-    return replace(attempt, reserved_usd=reserved, overrun_usd=overrun, sample=sample), note
+    return replace(attempt, reserved_usd=reserved, overrun_usd=overrun), note
 
 
 def request_shape(req: CompletionRequest, attachment_tokens: int) -> InputShape:

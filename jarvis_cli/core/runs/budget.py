@@ -122,7 +122,8 @@ def check_budget(
         estimate = 0.0
     if max_cost_usd is not None and estimate > max_cost_usd:
         raise BudgetExceededError(
-            f"{model_id}: estimated cost ${estimate:.6f} exceeds --max-cost ${max_cost_usd:.6f}",
+            f"{model_id}: cost bound ${estimate:.6f} (the most the provider can bill for "
+            f"this request) exceeds --max-cost ${max_cost_usd:.6f}",
             hint="raise --max-cost, lower --max-tokens, or let selection pick a cheaper model",
         )
     for status in budget_status(conn, budgets, now=now):

@@ -33,7 +33,7 @@ class RunLedger:
                 raise BudgetExceededError(
                     f"--max-total-cost ${self.limit_usd:.4f} reached: spent "
                     f"${self.spent_usd:.4f} + ${self.reserved_usd:.4f} in flight + "
-                    f"estimated ${amount:.4f} for {model_id}",
+                    f"up to ${amount:.4f} (the cost bound) for {model_id}",
                     hint="raise --max-total-cost; rerun with the same -o to answer the rest",
                 )
             self.reserved_usd += amount

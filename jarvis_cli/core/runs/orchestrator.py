@@ -49,7 +49,7 @@ from jarvis_cli.core.providers.base import (
 from jarvis_cli.core.registry.records import ModelRecord, split_model_id
 from jarvis_cli.core.runs.attachments import attachment_tokens
 from jarvis_cli.core.runs.attempts import Attempt, measured_attempt, record_attempt
-from jarvis_cli.core.runs.bounds import price_turn, request_shape, settle_facts
+from jarvis_cli.core.runs.bounds import price_turn, request_shape, sent_limit, settle_facts
 from jarvis_cli.core.runs.budget import Reservation, release, reserve
 from jarvis_cli.core.runs.cancel import RequestCancelled, relay
 from jarvis_cli.core.runs.model_ids import note_suggestions
@@ -343,9 +343,8 @@ class Orchestrator:
 
     def _options(self, run: RunState, record: ModelRecord, remaining: float) -> RequestOptions:
         """This attempt's options: the deadline left, and --schema / --tools for `record`."""
-        limit = run.cost.output_limit if run.cost is not None and run.budgeted else None
         opts = RequestOptions(
-            max_tokens=limit or run.options.max_tokens,  # what was reserved, when budgeted
+            max_tokens=sent_limit(run),  # what was reserved, when budgeted
             temperature=run.options.temperature,
             timeout_s=remaining,
         )

@@ -7,8 +7,8 @@ import time
 from dataclasses import dataclass, field
 
 from jarvis_cli.core.errors import UsageError
-from jarvis_cli.core.runs.attempts import CALL_COLUMNS, CallRow, call_row
 from jarvis_cli.core.runs.budget import BudgetStatus, budget_status
+from jarvis_cli.core.runs.log_reads import CALL_COLUMNS, CallRow, call_row
 from jarvis_cli.core.selection.faults import NOT_MODEL_FAULTS
 from jarvis_cli.core.selection.metrics import PerformanceMonitor
 from jarvis_cli.core.store.config import Budgets

@@ -1,11 +1,14 @@
-"""Per-model token calibration in the store (`token_calibration`, migration 9).
+"""Per-model token calibration in the store (`token_calibration`, issue 23).
 
 Every answered attempt whose provider reported its prompt tokens is a sample
 (`bound.Sample`); `learn` adds samples inside the caller's write transaction (the
 one that records the attempts, so learning costs no transaction of its own) and
-refits the model's envelope (`bound.fit`). The table lives in the store, so a team
-store shares what every machine learned. `load` reads the fits of many models in
-one statement: a request or a selection pays one round trip, not one per model.
+refits the model's envelope (`bound.fit`). Those with a limit sent and billed
+completion tokens also teach the output side: the most tokens billed past the limit
+(`output_overshoot`, which only grows: an overrun widens every later reservation).
+The table lives in the store, so a team store shares what every machine learned.
+`load` reads the fits of many models in one statement: a request or a selection pays
+one round trip, not one per model.
 """
 
 from __future__ import annotations
@@ -14,11 +17,18 @@ import json
 import math
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from jarvis_cli.core.providers.base import RequestKind
 from jarvis_cli.core.registry.records import ModelRecord
-from jarvis_cli.core.selection.bound import MAX_SAMPLES, Fit, InputShape, Sample, fit
+from jarvis_cli.core.selection.bound import (
+    MAX_SAMPLES,
+    Fit,
+    InputShape,
+    Sample,
+    fit,
+    output_allowance,
+)
 from jarvis_cli.core.selection.cost import (
     DEFAULT_OUTPUT_TOKENS,
     RequestCost,
@@ -31,7 +41,12 @@ from jarvis_cli.core.store.connection import Connection
 if TYPE_CHECKING:
     from jarvis_cli.core.registry.model_table import ModelTable
 
-_COLUMNS = "model_id, n, overhead, ascii_ratio, other_ratio, typical"
+_COLUMNS = "model_id, n, overhead, ascii_ratio, other_ratio, typical, output_n, output_overshoot"
+Observation = tuple[Sample, int | None]  # input sample, completion tokens - limit sent
+
+
+def _fit_of(r: Any) -> Fit:
+    return Fit(int(r[1]), float(r[2]), float(r[3]), float(r[4]), float(r[5]), int(r[6]), int(r[7]))
 
 
 def load(conn: Connection, model_ids: Iterable[str]) -> dict[str, Fit]:
@@ -43,17 +58,13 @@ def load(conn: Connection, model_ids: Iterable[str]) -> dict[str, Fit]:
     rows = conn.execute(
         f"SELECT {_COLUMNS} FROM token_calibration WHERE model_id IN ({marks})", ids
     ).fetchall()
-    return {
-        str(r[0]): Fit(int(r[1]), float(r[2]), float(r[3]), float(r[4]), float(r[5])) for r in rows
-    }
+    return {str(r[0]): _fit_of(r) for r in rows}
 
 
 def load_all(conn: Connection) -> dict[str, Fit]:
     """Every model's calibration (one statement: the table holds models that answered)."""
     rows = conn.execute(f"SELECT {_COLUMNS} FROM token_calibration").fetchall()
-    return {
-        str(r[0]): Fit(int(r[1]), float(r[2]), float(r[3]), float(r[4]), float(r[5])) for r in rows
-    }
+    return {str(r[0]): _fit_of(r) for r in rows}
 
 
 def expected_inputs(fits: Mapping[str, Fit], shape: InputShape) -> dict[str, int]:
@@ -85,37 +96,49 @@ def per_model_costs(
 
 
 def learn(
-    conn: Connection, samples: Sequence[tuple[str, Sample]], now: float | None = None
+    conn: Connection, observed: Sequence[tuple[str, Observation]], now: float | None = None
 ) -> None:
-    """Add (model id, sample) pairs and refit those models, in the caller's transaction."""
-    if not samples:
+    """Add (model id, (sample, overshoot)) pairs and refit those models, in the caller's
+    transaction. An overshoot (completion tokens - limit sent; None when no limit was
+    sent or the completion tokens are unknown) raises the model's output allowance."""
+    if not observed:
         return
     now = time.time() if now is None else now
-    by_model: dict[str, list[Sample]] = {}
-    for model_id, sample in samples:
-        by_model.setdefault(model_id, []).append(sample)
+    by_model: dict[str, list[Observation]] = {}
+    for model_id, item in observed:
+        by_model.setdefault(model_id, []).append(item)
     ids = sorted(by_model)
     marks = ",".join("?" * len(ids))
     stored = {
-        str(r[0]): (json.loads(r[1]), int(r[2]))
+        str(r[0]): (json.loads(r[1]), int(r[2]), int(r[3]), int(r[4]))
         for r in conn.execute(
-            f"SELECT model_id, samples, n FROM token_calibration WHERE model_id IN ({marks})",
+            "SELECT model_id, samples, n, output_n, output_overshoot FROM token_calibration"
+            f" WHERE model_id IN ({marks})",
             ids,
         ).fetchall()
     }
     for model_id in ids:
-        old, n = stored.get(model_id, ([], 0))
+        old, n, out_n, over = stored.get(model_id, ([], 0, 0, 0))
+        items = by_model[model_id]
         kept: list[Sample] = [(int(s[0]), int(s[1]), int(s[2]), int(s[3])) for s in old]
-        kept = [*kept, *by_model[model_id]][-MAX_SAMPLES:]
-        n += len(by_model[model_id])
+        kept = [*kept, *(sample for sample, _ in items)][-MAX_SAMPLES:]
+        n += len(items)
+        seen = [d for _, d in items if d is not None]
+        out_n += len(seen)
+        over = max([over, *seen])
         f = fit(kept, n)
+        # output_overshoot only grows, even when two writers refit at once (PostgreSQL).
         conn.execute(
             "INSERT INTO token_calibration(model_id, samples, n, overhead, ascii_ratio,"
-            " other_ratio, typical, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " other_ratio, typical, updated_at, output_n, output_overshoot)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT(model_id) DO UPDATE SET samples = excluded.samples, n = excluded.n,"
             " overhead = excluded.overhead, ascii_ratio = excluded.ascii_ratio,"
             " other_ratio = excluded.other_ratio, typical = excluded.typical,"
-            " updated_at = excluded.updated_at",
+            " updated_at = excluded.updated_at, output_n = excluded.output_n,"
+            " output_overshoot = CASE WHEN excluded.output_overshoot >"
+            " token_calibration.output_overshoot THEN excluded.output_overshoot"
+            " ELSE token_calibration.output_overshoot END",
             (
                 model_id,
                 json.dumps(kept, separators=(",", ":")),
@@ -125,6 +148,8 @@ def learn(
                 f.other_ratio,
                 f.typical,
                 now,
+                out_n,
+                max(0, over),
             ),
         )
 
@@ -144,16 +169,19 @@ def request_costs(
     `shape` None means the input tokens were given (`select --input-tokens`): that
     figure is both the bound and the expectation.
     """
-    fits = load(conn, (m.id for m in models)) if shape is not None else {}
+    fits = load(conn, (m.id for m in models))
     out = {}
     for m in models:
         limit = output_limit(kind, output_tokens, default_output_limit, m.max_output_tokens)
         if shape is None:  # the input tokens were given: they are the bound
             tokens = heuristic_input
             typical_out = min(DEFAULT_OUTPUT_TOKENS, limit)
+            f = fits.get(m.id)
+            allowance, out_source = output_allowance(f)
             out[m.id] = RequestCost(
-                tokens, limit, cost_usd(m, tokens, limit), tokens, typical_out,
-                cost_usd(m, tokens, typical_out), "option", 0,
+                tokens, limit, cost_usd(m, tokens, limit + allowance if limit else 0), tokens,
+                typical_out, cost_usd(m, tokens, typical_out), "option", 0, allowance,
+                out_source, f.output_n if f is not None else 0,
             )  # fmt: skip
             continue
         out[m.id] = request_cost(

@@ -16,15 +16,11 @@ from typing import Any, NamedTuple
 
 from jarvis_cli.core.providers.base import RequestKind
 from jarvis_cli.core.registry.records import ModelRecord
-from jarvis_cli.core.selection.bound import Fit, InputShape
+from jarvis_cli.core.selection.bound import Fit, InputShape, output_allowance
 
 CHARS_PER_TOKEN = 4
 DEFAULT_INPUT_TOKENS = 1000  # no prompt and no --input-tokens: the seed's default
 DEFAULT_OUTPUT_TOKENS = 500  # chat and completion; embeddings produce no output tokens
-# A server may bill a few tokens past the limit it was sent: llama.cpp finishes a UTF-8
-# character split across byte tokens before it checks max_tokens, so it can return up to
-# 3 more (a character is at most 4 bytes). The bound reserves them; the limit sent stays.
-OUTPUT_ALLOWANCE_TOKENS = 3
 TOKENS_PER_MTOK = 1_000_000
 
 
@@ -124,14 +120,40 @@ class RequestCost(NamedTuple):
     expected_cost_usd: float | None
     source: str  # "rule" or "calibration" (see selection/bound.py)
     samples: int  # bills the calibration learned from (0 for the rule)
+    # Output tokens reserved past the limit sent (a bill may pass it: bound.py), and
+    # where that came from: "rule", or "calibration" from `output_samples` bills.
+    output_allowance: int = 0
+    output_source: str = "rule"
+    output_samples: int = 0
+
+    @property
+    def output_bound(self) -> int:
+        """Output tokens reserved: the limit sent + the allowance (0 without output)."""
+        return self.output_limit + self.output_allowance if self.output_limit else 0
 
     def describe(self) -> str:
         """Where the figures came from, for --explain."""
         if self.source == "rule":
-            return "rule (UTF-8 bytes + per-message and per-request allowances)"
-        if self.source == "option":
-            return "--input-tokens as given"
-        return f"calibration from {self.samples} billed requests"
+            text = "input: rule (UTF-8 bytes + per-message and per-request allowances)"
+        elif self.source == "option":
+            text = "input: --input-tokens as given"
+        else:
+            text = f"input: calibration from {self.samples} billed requests"
+        return f"{text}; output: {self.describe_output()}"
+
+    def describe_output(self) -> str:
+        """Where the output allowance came from, for --explain."""
+        if not self.output_limit:
+            return "no output tokens"
+        if self.output_source == "rule":
+            return (
+                f"limit sent {self.output_limit} + {self.output_allowance} by rule "
+                "(a server may finish a split UTF-8 character past the limit)"
+            )
+        return (
+            f"limit sent {self.output_limit} + {self.output_allowance} by calibration "
+            f"(most billed past the limit over {self.output_samples} requests, + margin)"
+        )
 
 
 def request_cost(
@@ -154,17 +176,19 @@ def request_cost(
         expected = min(bound, math.ceil(bound * fit.typical))
         source, n = "calibration", fit.n
     typical_out = min(DEFAULT_OUTPUT_TOKENS, output_tokens)
+    allowance, out_source = output_allowance(fit)
     return RequestCost(
         input_bound=bound,
         output_limit=output_tokens,
-        max_cost_usd=cost_usd(
-            model, bound, output_tokens + OUTPUT_ALLOWANCE_TOKENS if output_tokens else 0
-        ),
+        max_cost_usd=cost_usd(model, bound, output_tokens + allowance if output_tokens else 0),
         expected_input=expected,
         expected_output=typical_out,
         expected_cost_usd=cost_usd(model, expected, typical_out),
         source=source,
         samples=n,
+        output_allowance=allowance,
+        output_source=out_source,
+        output_samples=fit.output_n if fit is not None else 0,
     )
 
 
@@ -179,9 +203,9 @@ def cost_json(cost: RequestCost | None) -> dict[str, Any]:
         "cost_estimate": {
             "input_tokens_bound": cost.input_bound,
             "output_tokens_limit": cost.output_limit,
-            "output_tokens_bound": cost.output_limit + OUTPUT_ALLOWANCE_TOKENS
-            if cost.output_limit
-            else 0,
+            "output_tokens_bound": cost.output_bound,
+            "output_source": cost.output_source,
+            "output_samples": cost.output_samples,
             "expected_input_tokens": cost.expected_input,
             "expected_output_tokens": cost.expected_output,
             "source": cost.source,

@@ -9,6 +9,8 @@ Copied, in one write transaction of the target (all or nothing):
 - key history, attempts (`calls`), logged requests and their attachments, each
   skipped when the target already has it (same natural key), so a second copy adds
   nothing;
+- token calibrations a target lacks; one it has keeps its fit and takes the larger
+  output overshoot;
 - models that are not plain catalog rows (synced, imported, user-made, or with
   overrides); the target registers the bundled catalog itself.
 
@@ -66,6 +68,7 @@ def copy_store(source: StoreHandle, target: StoreHandle) -> CopyReport:
         for table, natural in _NATURAL_KEYS.items():
             _copy_rows(src, dst, table, natural, report)
         _copy_models(src, dst, report)
+        _widen_output_overshoot(src, dst)
         if report.copied.get("calls"):
             dst.execute("DELETE FROM meta WHERE key = ?", (_METRICS_WATERMARK,))
     return report
@@ -107,6 +110,21 @@ def _copy_rows(
     _insert(dst, table, names, new)
     report.copied[table] = len(new)
     report.skipped[table] = len(rows) - len(new)
+
+
+def _widen_output_overshoot(src: Connection, dst: Connection) -> None:
+    """A calibration the target already had keeps its fit, but takes the larger output
+    overshoot (issue 23): what any machine saw a model bill past its limit is reserved."""
+    rows = src.execute(
+        "SELECT output_overshoot, output_overshoot, model_id FROM token_calibration"
+        " WHERE output_overshoot > 0"
+    ).fetchall()
+    if rows:
+        dst.executemany(
+            "UPDATE token_calibration SET output_overshoot = CASE WHEN ? > output_overshoot"
+            " THEN ? ELSE output_overshoot END WHERE model_id = ?",
+            [tuple(r) for r in rows],
+        )
 
 
 def _copy_models(src: Connection, dst: Connection, report: CopyReport) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-from jarvis_cli.core.store import call_errors_schema, outcomes_schema
+from jarvis_cli.core.store import call_errors_schema, outcomes_schema, output_calibration_schema
 
 
 def _execute_script(conn: sqlite3.Connection, script: str) -> None:
@@ -394,6 +394,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     # issue 25: store/outcomes_schema.py
     ("outcomes: scores of answers that selection learns from", _m11_outcomes),
     ("calls.error_message: a failed attempt's reason", call_errors_schema.migrate),
+    ("token_calibration: output overshoot per model (issue 23)", output_calibration_schema.migrate),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import importlib
 import ssl
 import sys
+import threading
+from collections.abc import Callable
 
 import pytest
 
+from jarvis_cli.core.providers import openai_compat
 from jarvis_cli.core.providers.base import Message, RequestOptions
 from jarvis_cli.core.providers.openai_compat import OpenAICompatAdapter
 from jarvis_cli.core.providers.presets import ProviderSpec
-from jarvis_cli.core.providers.sdk_client import context_for, tls_context
+from jarvis_cli.core.providers.sdk_client import context_for, on_fresh_stack, tls_context
 from tests.fake_provider import FakeProvider
 
 
@@ -46,3 +50,55 @@ def test_client_names_the_os_without_probing(fake_provider: FakeProvider) -> Non
     result = adapter.chat([Message("user", "hi")], "fake-chat", RequestOptions())
     assert result.text
     assert fake_provider.requests[-1].headers["X-Stainless-OS"] == "Linux"
+
+
+def _depth() -> int:
+    frame, depth = sys._getframe(1), 0
+    while frame is not None:
+        depth, frame = depth + 1, frame.f_back
+    return depth
+
+
+def _deep(levels: int, fn: Callable[[], object]) -> object:
+    return _deep(levels - 1, fn) if levels else fn()
+
+
+def test_work_runs_on_a_fresh_stack_however_deep_the_caller() -> None:
+    # Why: CPython frees a frame-stack chunk whenever the frame at its start returns; an
+    # import tree run deep inside a command crossed a chunk's start thousands of times.
+    ran = _deep(80, lambda: on_fresh_stack(lambda: (threading.current_thread().name, _depth())))
+    assert isinstance(ran, tuple)
+    thread, depth = ran
+    assert thread != threading.current_thread().name
+    assert depth < 10  # the thread's own frames, not the caller's 80
+
+
+def test_an_error_on_the_fresh_stack_is_raised_to_the_caller() -> None:
+    def broken() -> None:
+        raise ValueError("broken at import")
+
+    with pytest.raises(ValueError, match="broken at import"):
+        on_fresh_stack(broken)
+    with pytest.raises(ModuleNotFoundError):
+        on_fresh_stack(lambda: importlib.import_module("jarvis_probe_missing"))
+
+
+def test_the_client_and_its_chat_resource_are_built_on_a_fresh_stack_once(
+    fake_provider: FakeProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads: list[str] = []
+
+    def recording(fn: Callable[[], object]) -> object:
+        def noted() -> object:
+            threads.append(threading.current_thread().name)
+            return fn()
+
+        return on_fresh_stack(noted)
+
+    monkeypatch.setattr(openai_compat, "on_fresh_stack", recording)
+    adapter = OpenAICompatAdapter(ProviderSpec("plain", fake_provider.base_url), None)
+    for _ in range(3):
+        assert adapter.chat([Message("user", "hi")], "fake-chat", RequestOptions()).text
+    # the chat resource, and the client inside it: then nothing more
+    assert len(threads) == 2
+    assert threading.current_thread().name not in threads

@@ -82,7 +82,10 @@ def test_max_cost_refuses_an_expensive_request(store: StoreHandle) -> None:
             now=NOW,
         )
     assert info.value.exit_code == ExitCode.BUDGET
-    assert "openai/big: estimated cost $0.020000 exceeds --max-cost $0.010000" in str(info.value)
+    assert (
+        "openai/big: cost bound $0.020000 (the most the provider can bill for this request)"
+        " exceeds --max-cost $0.010000" in str(info.value)
+    )
 
 
 def test_daily_budget_names_spend_and_limit(store: StoreHandle) -> None:

@@ -43,9 +43,9 @@ def test_migration_creates_log_tables_and_fts_index(tmp_path: Path) -> None:
 def test_log_rows_keep_the_shape_of_usage_call_rows() -> None:
     from dataclasses import fields
 
-    from jarvis_cli.core.runs import attempts, content_log
+    from jarvis_cli.core.runs import log_reads
 
     # `log` rows are the attempt rows `log` always showed, with the content after them.
-    call = [f.name for f in fields(attempts.CallRow)]
-    assert [f.name for f in fields(content_log.LogRow)][: len(call)] == call
+    call = [f.name for f in fields(log_reads.CallRow)]
+    assert [f.name for f in fields(log_reads.LogRow)][: len(call)] == call
     assert "tokens_estimated" in call
