@@ -198,6 +198,25 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         compileall.compile_dir(Path(jarvis_cli.__file__).parent, quiet=1)
 
 
+def _expected_seconds(item: pytest.Item) -> float:
+    mark = item.get_closest_marker("slow")
+    if mark is not None:
+        return float(mark.args[0]) if mark.args else 10.0
+    return 5.0 if "llama_server" in getattr(item, "fixturenames", ()) else 0.0
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest tests first, so the xdist workers finish together.
+
+    `--dist loadgroup` hands tests out in collection order (after the xdist_group
+    modules, largest first), one at a time to whichever worker is free. In file order
+    the slowest tests (the llama.cpp budget runs, minutes on a loaded machine) came
+    last and ran alone while the other core idled. `@pytest.mark.slow(SECONDS)` gives a
+    test's typical duration (measured; only the order matters); tests on the real
+    llama.cpp server count as slow too. The sort is stable: the rest keep file order."""
+    items.sort(key=lambda item: -_expected_seconds(item))
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """On the xdist controller, once every worker is done: stop any shared service a
     crashed worker left running (tests/shared_service.py)."""

@@ -112,6 +112,7 @@ def test_chinese_answers_run_past_max_tokens_and_stay_within_the_reservation(
     assert over, past
 
 
+@pytest.mark.slow(260)
 def test_every_bill_is_within_its_reservation_and_calibration_brings_the_bound_within_2x(
     llama_server: LlamaServer, home: Path
 ) -> None:
@@ -143,6 +144,7 @@ def test_every_bill_is_within_its_reservation_and_calibration_brings_the_bound_w
     print(f"answers the server ran past max_tokens 12, within the allowance: {OVERSHOOTS}")
 
 
+@pytest.mark.slow(90)
 def test_four_processes_of_eight_concurrent_completes_never_pass_the_daily_limit(
     llama_server: LlamaServer, home: Path, tmp_path: Path
 ) -> None:

@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 HEAVY = ("openai", "keyring", "cryptography", "httpx", "httpx2")
 
 
@@ -70,6 +72,7 @@ fake.stop()
 """
 
 
+@pytest.mark.slow(11)
 def test_jsonschema_loads_only_when_schema_is_used() -> None:
     help_code = (
         "from jarvis_cli.cli import run\n"
@@ -85,6 +88,7 @@ def test_jsonschema_loads_only_when_schema_is_used() -> None:
     assert loaded_after(schema, ("jsonschema",)) == ["jsonschema"]
 
 
+@pytest.mark.slow(10)
 def test_libpq_loads_only_for_a_team_store_and_psycopg_never(pg_url: str) -> None:
     """A complete on the local SQLite store loads no PostgreSQL client; on a team store
     it loads libpq through ctypes (store/libpq.py), and never psycopg (issue 28: its

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import run_jarvis
 from tests.llama_server import LlamaServer
 
 
+@pytest.mark.slow(15)
 def test_jarvis_completes_through_a_real_llama_server(
     llama_server: LlamaServer, home: Path
 ) -> None:

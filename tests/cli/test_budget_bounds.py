@@ -124,6 +124,7 @@ def test_openai_gets_max_completion_tokens(one: One) -> None:
     assert "max_tokens" not in body and body["max_completion_tokens"] >= 1
 
 
+@pytest.mark.slow(36)
 def test_calibration_tightens_the_bound_and_stays_above_every_bill(one: One) -> None:
     one.configure("[budgets]\ndaily_usd = 100.0\n")
     one.price("alpha/fake-chat", 1.0)
@@ -215,6 +216,7 @@ def _two_machines_race(team: Team, behavior: Behavior) -> tuple[list[Any], float
     return answered, float(spent), float(overruns)
 
 
+@pytest.mark.slow(15)
 def test_two_machines_with_an_honest_template_billing_provider_stay_within_the_limit(
     team: Team,
 ) -> None:
@@ -225,6 +227,7 @@ def test_two_machines_with_an_honest_template_billing_provider_stay_within_the_l
     assert all(a["usage"]["prompt_tokens"] == 11 for a in answered)  # "hi" in the template
 
 
+@pytest.mark.slow(16)
 def test_two_machines_with_a_provider_ignoring_max_tokens_overshoot_by_no_more_than_overruns(
     team: Team,
 ) -> None:

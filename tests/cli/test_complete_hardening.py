@@ -165,6 +165,7 @@ def test_fallback_auto_opts_in_to_selections_models(pair: Pair) -> None:  # noqa
     assert pair.beta.count("/chat/completions") == 1
 
 
+@pytest.mark.slow(30)
 @pytest.mark.usefixtures("store_backend")  # SQLite and PostgreSQL
 def test_embedding_failures_do_not_cool_down_the_chat_endpoint(pair: Pair) -> None:  # noqa: F811
     for name in ("alpha", "beta"):

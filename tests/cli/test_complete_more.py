@@ -15,6 +15,7 @@ from tests.store_access import query
 from tests.terminal import terminal
 
 
+@pytest.mark.slow(25)
 def test_16_concurrent_completions_all_recorded(pair: Pair) -> None:  # noqa: F811
     # The key comes from the vault so that its usage_count is what is counted.
     env = {**os.environ, **pair.env}

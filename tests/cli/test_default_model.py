@@ -10,6 +10,8 @@ import json
 import os
 import tomllib
 
+import pytest
+
 from tests.cli.test_complete import Pair, pair  # noqa: F401 - fixture
 from tests.fake_provider import Behavior
 from tests.terminal import terminal
@@ -59,6 +61,7 @@ def test_config_set_refuses_bad_values_and_keys_and_leaves_the_file(pair: Pair) 
     assert "Traceback" not in bad_id.stderr + bad_value.stderr + unknown.stderr
 
 
+@pytest.mark.slow(16)
 def test_defaults_model_routes_complete_and_chat_and_select_says_so(pair: Pair) -> None:  # noqa: F811
     for name in ("alpha", "beta"):
         assert pair.run("models", "sync", name).returncode == 0

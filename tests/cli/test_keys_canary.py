@@ -23,6 +23,7 @@ def write_config(home: Path, base_url: str) -> None:
     (home / "config.toml").chmod(0o600)
 
 
+@pytest.mark.slow(55)
 def test_canary_never_leaks_through_any_cli_path(jarvis: JarvisRunner, home: Path) -> None:
     canary = "sk-canary-" + secrets.token_hex(16)
     good = "sk-good-" + secrets.token_hex(16)

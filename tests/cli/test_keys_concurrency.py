@@ -65,6 +65,7 @@ def test_16_concurrent_adds_with_distinct_labels_make_16_rows() -> None:
     assert events.count("added") == 16
 
 
+@pytest.mark.slow(10)
 def test_16_concurrent_first_adds_agree_on_one_new_master_key(home: Path) -> None:
     # No JARVIS_MASTER_KEY and no keyring: all of them race to create the key file.
     env = {k: v for k, v in os.environ.items() if k != "JARVIS_MASTER_KEY"}

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.cli.test_complete import Pair, pair  # noqa: F401 - fixture
 from tests.fake_provider import Behavior
 from tests.store_access import execute
@@ -18,6 +20,7 @@ def _request_ids(p: Pair) -> list[str]:
     return [r["request_id"] for r in rows]
 
 
+@pytest.mark.slow(11)
 def test_log_show_and_cid_take_an_id_prefix(pair: Pair) -> None:  # noqa: F811
     for _ in range(2):
         done = pair.run("complete", "hi", "-m", "alpha/fake-chat", "--no-stream")
@@ -76,6 +79,7 @@ def test_answer_cut_by_max_tokens_gets_a_note_in_text_mode(pair: Pair) -> None: 
     assert "stopped at" not in as_json.stderr
 
 
+@pytest.mark.slow(11)
 def test_log_prune_vacuum_shrinks_the_file(pair: Pair) -> None:  # noqa: F811
     big = "x" * 200_000
     for _ in range(5):

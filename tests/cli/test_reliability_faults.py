@@ -14,6 +14,8 @@ import subprocess
 import sys
 from typing import Any
 
+import pytest
+
 from tests.cli.test_complete import Pair, pair, write_config  # noqa: F401 - fixture
 from tests.fake_provider import Behavior
 
@@ -74,6 +76,7 @@ def _interrupt(fx: Pair) -> None:
     assert proc.returncode == 130, err
 
 
+@pytest.mark.slow(16)
 def test_ctrl_c_budget_bad_key_and_bad_request_leave_reliability_and_cooldown_alone(
     pair: Pair,  # noqa: F811
 ) -> None:

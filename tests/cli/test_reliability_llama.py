@@ -57,6 +57,7 @@ def _interrupt(model_id: str) -> None:
     assert proc.returncode == 130, err
 
 
+@pytest.mark.slow(16)
 def test_real_server_interrupt_rejection_and_budget_leave_reliability_alone(
     llama_server: LlamaServer, home: Path
 ) -> None:
@@ -89,6 +90,7 @@ def test_real_server_interrupt_rejection_and_budget_leave_reliability_alone(
     assert (stats[0]["calls"], stats[0]["successes"]) == (3, 1)  # stats shows every attempt
 
 
+@pytest.mark.slow(16)
 def test_probe_measures_the_real_server_and_replaces_the_prior(
     llama_server: LlamaServer, home: Path
 ) -> None:

@@ -220,6 +220,7 @@ def test_password_left_in_config_toml_keeps_working_with_one_warning(
 # --- 3. OpenAI organisation and project ids --------------------------------------------
 
 
+@pytest.mark.slow(25)
 def test_openai_org_project_and_headers_go_only_to_openai_or_providers_that_opt_in(
     jarvis: JarvisRunner, home: Path
 ) -> None:

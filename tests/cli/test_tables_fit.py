@@ -22,6 +22,9 @@ from tests.conftest import TEST_MASTER_KEY, run_jarvis
 from tests.fake_provider import Behavior, FakeProvider
 from tests.terminal import terminal
 
+# One worker runs this module (--dist loadgroup): its module-scoped fixture starts once.
+pytestmark = pytest.mark.xdist_group("tables_fit")
+
 WIDTHS = (80, 100, 160)
 LONG_MODEL = "accounts/fireworks/models/qwen3p7-plus-instruct-preview"  # 55 chars with its provider
 MODELS = ["smollm2-135m-instruct", "meta-llama/Llama-3.3-70B-Instruct-Turbo", LONG_MODEL]

@@ -104,6 +104,7 @@ def _no_secrets(*texts: str) -> None:
             assert secret not in text
 
 
+@pytest.mark.slow(11)
 def test_eight_machines_with_eight_requests_each_never_overspend_a_shared_daily_limit(
     team: Team,
 ) -> None:
@@ -188,6 +189,7 @@ def test_a_key_rotated_on_one_machine_is_used_by_the_next_call_on_another(team: 
     assert not (runner.home / "jarvis.db").exists()  # nothing was kept locally
 
 
+@pytest.mark.slow(15)
 def test_a_model_failing_on_machine_a_is_skipped_by_machine_b(team: Team) -> None:
     a, b = team.machine("a"), team.machine("b")
     a.env["JARVIS_ALPHA_API_KEY"] = b.env["JARVIS_ALPHA_API_KEY"] = KEY_OLD
@@ -212,6 +214,7 @@ def test_a_model_failing_on_machine_a_is_skipped_by_machine_b(team: Team) -> Non
     assert team.alpha.count("/chat/completions") == 3  # B never sent to the cooled model
 
 
+@pytest.mark.slow(10)
 def test_a_reservation_of_a_killed_process_expires_and_the_budget_recovers(team: Team) -> None:
     budget = "[budgets]\ndaily_usd = 0.06\nreservation_grace_s = 1\n"  # one $0.056 bound
     a, b = team.machine("a", budget), team.machine("b", budget)

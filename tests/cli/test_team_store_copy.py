@@ -35,6 +35,7 @@ def local_config(home: Path, fake: FakeProvider, extra: str = "") -> None:
     (home / "config.toml").chmod(0o600)
 
 
+@pytest.mark.slow(15)
 def test_copy_moves_keys_attempts_log_and_overrides_once(
     home: Path, pg_url: str, fake: FakeProvider
 ) -> None:

@@ -64,6 +64,7 @@ def stored_keys(monkeypatch: pytest.MonkeyPatch, home: Path) -> dict[str, str]:
     return expected
 
 
+@pytest.mark.slow(24)
 def test_rekey_survives_sigkill_at_random_moments(stored_keys: dict[str, str], home: Path) -> None:
     rng = random.Random(1234)
     # How long a rekey takes once started (no kill), to aim kills inside it.

@@ -13,6 +13,9 @@ from tests.fake_provider import Behavior
 from tests.serve.conftest import Served
 from tests.serve.server import ALPHA_KEY, BETA_KEY
 
+# One worker runs this module (--dist loadgroup): its module-scoped fixture starts once.
+pytestmark = pytest.mark.xdist_group("serve_chat")
+
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360000002000005000157a8e1b60000000049454e44ae426082"

@@ -16,6 +16,9 @@ import pytest
 from tests.litellm_proxy import LITELLM, NOT_INSTALLED, start_litellm
 from tests.serve.conftest import Served
 
+# One worker runs this module (--dist loadgroup): its module-scoped fixture starts once.
+pytestmark = pytest.mark.xdist_group("serve_clients")
+
 LLM = Path(sys.executable).parent / "llm"
 HI = [{"role": "user", "content": "hi"}]
 

@@ -7,11 +7,15 @@ import uuid
 from pathlib import Path
 
 import openai
+import pytest
 
 from tests.fake_provider import FakeProvider
 from tests.serve.conftest import Served
 from tests.serve.server import ALPHA_KEY, BETA_KEY, JarvisServer, configure
 from tests.store_access import query
+
+# One worker runs this module (--dist loadgroup): its module-scoped fixture starts once.
+pytestmark = pytest.mark.xdist_group("serve_content_log")
 
 
 def _ask(url: str, word: str, *, stream: bool = False) -> str:

@@ -18,6 +18,9 @@ from tests.fake_provider import Behavior, FakeProvider
 from tests.serve.server import ALPHA_KEY, BETA_KEY, JarvisServer, configure
 from tests.store_access import query
 
+# One worker runs this module (--dist loadgroup): its module-scoped fixture starts once.
+pytestmark = pytest.mark.xdist_group("serve_hostile")
+
 TIMEOUTS = {"JARVIS_SERVE_BODY_TIMEOUT_S": "2", "JARVIS_SERVE_SEND_TIMEOUT_S": "2"}
 
 

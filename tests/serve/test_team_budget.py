@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import openai
+import pytest
 
 from tests.conftest import run_jarvis
 from tests.fake_provider import FakeProvider
@@ -19,6 +20,7 @@ CLIENTS = 64
 HI = [{"role": "user", "content": "hi"}]
 
 
+@pytest.mark.slow(16)
 def test_four_servers_share_a_tokens_daily_budget(tmp_path: Path, pg_url: str) -> None:
     import psycopg
 
