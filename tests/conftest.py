@@ -183,6 +183,24 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgServer]:
         yield server
 
 
+def _restore_sigint() -> None:
+    """Give the jarvis processes the tests start a default Ctrl-C.
+
+    A shell without job control starts a background job (`pytest … &`, CI runners
+    that detach) with SIGINT ignored, and children inherit an ignored signal across
+    exec: Python then installs no KeyboardInterrupt handler, and every test that
+    sends SIGINT to a jarvis process would wait on a process that cannot hear it.
+    A handled signal is reset to its default at exec, so handling it here is enough.
+    Runs in the controller and in every xdist worker (each loads this conftest)."""
+    import signal
+
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+_restore_sigint()
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Byte-compile jarvis_cli once, on the controller, before any worker starts.
 
