@@ -131,7 +131,9 @@ def test_probe_measures_and_performance_then_picks_the_measured_fastest(trio: Tr
     calls = json.loads(trio.run("stats", "--json").stdout)["models"]
     assert {m["model_id"] for m in calls} == set(probes)  # recorded like any attempt
     after = json.loads(trio.run("select", "hi", "--strategy", "performance", "--json").stdout)
-    top = after["candidates"][:3]
+    # the probed models in their measured order; a catalog model's prior may fall
+    # between them when load stretches what was measured, so only theirs are compared
+    top = [c for c in after["candidates"] if c["model_id"] in probes]
     assert [c["model_id"] for c in top] == ["quick/m", "steady/m", "sleepy/m"]
     assert all(c["latency_source"] == "measured" for c in top)
     assert after["model_id"] == "quick/m"

@@ -167,7 +167,8 @@ def test_a_connection_lost_between_statements_is_reopened_inside_a_transaction_n
         with psycopg.connect(pg_url, autocommit=True) as admin:
             admin.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE application_name = 'jarvis' AND pid <> pg_backend_pid()"
+                "WHERE application_name = 'jarvis' AND pid <> pg_backend_pid() "
+                "AND datname = current_database()"  # this test's database: the server is shared
             )
 
     cut()
@@ -275,7 +276,8 @@ def test_a_connection_replaced_after_it_broke_is_freed(
     with psycopg.connect(pg_url, autocommit=True) as admin:
         admin.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE application_name = 'jarvis' AND pid <> pg_backend_pid()"
+            "WHERE application_name = 'jarvis' AND pid <> pg_backend_pid() "
+            "AND datname = current_database()"  # this test's database: the server is shared
         )
     assert conn.execute("SELECT 1").fetchone() == (1,)  # reconnected
     assert conn.raw is not before and handle not in finished
