@@ -8,7 +8,7 @@ A budget reservation must bound the bill, not guess it (issue 23). Two parts:
   (llama.cpp does: `benchmarks/llama_overshoot.py` measured up to +3, CI saw +4; a
   character is at most 4 bytes, so 16 is four characters each split into single
   bytes), or what the model's provider was seen to bill past the limit it was sent,
-  plus the margin below, whichever is larger (`Fit.output_allowance`).
+  plus the margin below, whichever is larger (`output_allowance`).
 - **Input** is bounded, before anything is measured, by a rule:
 
       ascii bytes + other UTF-8 bytes + PER_MESSAGE x messages + PER_REQUEST + extra
@@ -107,11 +107,6 @@ class Fit(NamedTuple):
     typical: float  # mean of billed / bound over the samples: the expected fraction
     output_n: int = 0  # answered attempts with a limit sent and billed completion tokens
     output_overshoot: int = 0  # max(completion tokens - limit sent) over them, >= 0
-
-    def output_allowance(self) -> tuple[int, str]:
-        """Output tokens reserved past the limit sent, and where the figure came from:
-        the rule's, or the largest overshoot billed plus the margin when that is more."""
-        return output_allowance(self)
 
     def bound(self, shape: InputShape) -> int:
         """Input tokens at most for `shape`, by this calibration."""
