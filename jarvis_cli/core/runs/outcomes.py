@@ -239,17 +239,24 @@ def import_lines(store: StoreHandle, lines: Sequence[ImportLine], *, keep_prompt
 _COLUMNS = "id, at, request_id, model_id, task, score, weight, source, note, prompt, cost_usd"
 
 
-def list_outcomes(
-    conn: Connection, *, model_id: str | None = None, source: str | None = None, limit: int | None
-) -> list[OutcomeRow]:
-    """Outcomes, newest first."""
-    where, params = [], []
+def _model_and_source(model_id: str | None, source: str | None) -> tuple[list[str], list[object]]:
+    """WHERE terms and their parameters for the --model and --source filters."""
+    where: list[str] = []
+    params: list[object] = []
     if model_id:
         where.append("model_id = ?")
         params.append(model_id)
     if source:
         where.append("source = ?")
         params.append(source)
+    return where, params
+
+
+def list_outcomes(
+    conn: Connection, *, model_id: str | None = None, source: str | None = None, limit: int | None
+) -> list[OutcomeRow]:
+    """Outcomes, newest first."""
+    where, params = _model_and_source(model_id, source)
     sql = f"SELECT {_COLUMNS} FROM outcomes"
     if where:
         sql += " WHERE " + " AND ".join(where)
@@ -277,12 +284,9 @@ def delete_outcomes(
     if request_id:
         where.append("request_id LIKE ?")
         params.append(request_id.replace("%", "").replace("_", "") + "%")
-    if model_id:
-        where.append("model_id = ?")
-        params.append(model_id)
-    if source:
-        where.append("source = ?")
-        params.append(source)
+    more, more_params = _model_and_source(model_id, source)
+    where += more
+    params += more_params
     if not where and not everything:
         raise UsageError(
             "say which outcomes to delete", hint="give ids, --request, --model, --source or --all"
