@@ -290,6 +290,7 @@ def _render_human(
             f"{chosen.expected_output} out), at most {_usd(chosen.max_cost_usd)} "
             f"({chosen.input_bound} in + {chosen.output_bound} out): {chosen.describe()}"
         )
+        render.line(f"expected output: {chosen.describe_expected_output()}")
     render.line(f"fallbacks: {', '.join(result.fallbacks) or '(none)'}")
     render.line(f"reasoning: {result.reasoning}")
     if explain:
