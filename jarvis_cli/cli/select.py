@@ -95,7 +95,8 @@ def select(
         typer.Option(
             "--output-tokens",
             min=0,
-            help="Expected output tokens [default: 500; 0 for embedding].",
+            help="Expected output tokens [default: each model's mean from outcomes, else "
+            "500; 0 for embedding].",
             show_default=False,
         ),
     ] = None,
