@@ -7,6 +7,11 @@ when the call is recorded. It is not a bound: budgets reserve `request_cost`'s
 bound (selection/bound.py), and a model's calibration replaces both figures once
 its provider has billed a few requests. A price that the registry does not know stays unknown
 (None): it is never treated as free.
+
+The expected output is DEFAULT_OUTPUT_TOKENS (500) unless the model's outcomes say
+how many output tokens its answers are billed (`ExpectedOutput`, learned in
+selection/learned_output.py); either way capped by the request's output limit. The
+bound always takes the whole limit.
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 A request's expected cost prices its output at an expected number of tokens. Without
 outcomes that is DEFAULT_OUTPUT_TOKENS (500) for every model, but models differ a lot:
-on the ZeroEval gsm replay the mean answer runs from tens to many hundreds of tokens,
-and reasoning models bill their hidden reasoning as output. Outcomes carry the output
+on the ZeroEval replay (benchmarks/routing.py) the models' mean answers run from 86
+to 213 tokens on gsm and from 146 to 842 on math-l5, and reasoning models bill their
+hidden reasoning as output. Outcomes carry the output
 tokens of their answer (`outcomes.output_tokens`: the completion tokens billed for a
 rated or signalled request; given by an import line, or estimated there from its
 `cost_usd` and the model's prices). A candidate's expected output for a request is:
@@ -17,10 +18,11 @@ always capped by the request's output limit (cost.request_cost; in qualification
 `[budgets] max_output_tokens`, `[defaults] max_tokens` and the model's maximum). An
 explicit `select --output-tokens N` is the request's own expectation and is used as
 given. Each outcome with a figure counts once, unweighted (an answer both rated and
-signalled counts twice: both describe the same bill). MIN_OUTPUT_SAMPLES = 5: five
-answers put the mean within about half of itself for output lengths as spread as the
-replay's (their SD is about the mean), already far closer than one default that is
-off by a factor of three to ten; fewer would let one long answer set a model's price.
+signalled counts twice: both describe the same bill). MIN_OUTPUT_SAMPLES = 5: a
+model's answer lengths on the replay have an SD of 0.4 (gsm) to 0.8 (math-l5) times
+their mean (the median over models), so five put the mean within a fifth to a third
+of itself, closer than the default, which is off by up to six times there; fewer
+would let one long answer set a model's price.
 
 The sums come with the learned snapshot (learning._build, one SQL aggregate with the
 score sums); `for_task` is computed once per task and kept with it.

@@ -2,7 +2,8 @@
 measured it, else a documented prior.
 
 Expected latency = time to first token (TTFT) + output tokens / output tokens per
-second, for the request's expected output (500 tokens unless told).
+second, for the expected output: 500 tokens unless told, or the model's mean from its
+outcomes (selection/learned_output.py).
 
 - **Measured** (`speed source: measured`): the model's median TTFT and throughput
   over recent successful streamed attempts (selection/metrics.py; `jarvis models
