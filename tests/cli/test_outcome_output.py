@@ -80,6 +80,8 @@ def test_imported_output_tokens_price_the_next_selection_and_delete_undoes_it(tw
     assert candidate(after, "beta/fake-chat")["estimated_cost_usd"] == pytest.approx(
         after["expected_cost_usd"]
     )
+    # the latency prior takes the same figure
+    assert any("class, 43 output tokens" in n for n in candidate(after, "beta/fake-chat")["notes"])
     # alpha's mean is capped by the output limit ([budgets] max_output_tokens = 1024)
     alpha = candidate(after, "alpha/fake-chat")
     assert alpha["estimated_cost_usd"] == pytest.approx((tokens_in * 1.0 + 1024 * 2.0) / 1e6)
@@ -102,6 +104,24 @@ def test_imported_output_tokens_price_the_next_selection_and_delete_undoes_it(tw
     )
     assert two.run("outcomes", "delete", "--all").returncode == 0
     assert cheapest(two) == before
+
+
+def test_max_cost_filters_on_the_learned_expected_cost(two: Pair) -> None:
+    # "Say hi": 2 input tokens; 500 default output tokens cost ~$0.001, 40 ~$0.00008
+    args = ("select", "Say hi", "--max-cost", "0.0005", "--json", "--no-stdin")
+    before = two.run(*args)
+    assert before.returncode == 6 and "budget" in before.stderr
+    import_file(
+        two,
+        *[{"prompt": f"q{i}", "model": "beta/fake-chat", "score": 1, "output_tokens": 40}
+          for i in range(5)],
+    )  # fmt: skip
+    after = two.run(*args)
+    assert after.returncode == 0, after.stderr
+    data = json.loads(after.stdout)
+    assert data["model_id"] == "beta/fake-chat"
+    (alpha,) = [e for e in data["excluded"] if e["model_id"] == "alpha/fake-chat"]
+    assert alpha["code"] == "budget" and "> max $0.0005" in alpha["reason"]
 
 
 def test_too_few_figures_for_the_task_fall_back_to_the_model_then_the_default(
