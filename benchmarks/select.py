@@ -9,7 +9,9 @@ In-process (targets <= 50 ms at 10,000 models): `SelectionEngine.select` end to 
   every call row and stores the model table and metric columns (core/registry/model_table.py);
 - warm: nothing changed since the last selection (the common case); a new process
   costs the same, as both snapshots are read from the store; the store also holds
-  100,000 outcomes (issue 25; 5,000 distinct prompts), read from their snapshot;
+  100,000 outcomes (issue 25; 5,000 distinct prompts), read from their snapshot,
+  each with the output tokens of its answer, so nearly every model is priced at its
+  own expected output (learned_output.py);
 - warm + prompt: the same with a prompt, so similar past prompts are looked up;
 - after 5 new calls: model_stats refreshes the 5 models concerned and the metric
   columns are rebuilt from it;
@@ -107,7 +109,8 @@ WORDS = [f"w{i}" for i in range(3_000)]
 
 def _insert_outcomes(conn: object, ids: list[str], n: int, rng: random.Random) -> None:
     """`n` imported outcomes over `ids` (issue 25): 5,000 distinct prompts of 30 words
-    kept with their terms (content log on), as `jarvis outcomes import` stores them."""
+    kept with their terms (content log on), as `jarvis outcomes import` stores them,
+    each with its answer's output tokens (~10 per model: most models learn theirs)."""
     from jarvis_cli.core.selection.prompt_terms import encode_terms, prompt_terms
 
     prompts = [" ".join(rng.choices(WORDS, k=30)) for _ in range(5_000)]
@@ -124,11 +127,12 @@ def _insert_outcomes(conn: object, ids: list[str], n: int, rng: random.Random) -
                 float(rng.random() < 0.7),
                 prompts[k],
                 terms[k],
+                rng.randrange(20, 2000),
             )
         )
     conn.executemany(  # type: ignore[attr-defined]
-        "INSERT INTO outcomes(at, model_id, task, score, weight, source, prompt, terms)"
-        " VALUES (?, ?, ?, ?, 1.0, 'import', ?, ?)",
+        "INSERT INTO outcomes(at, model_id, task, score, weight, source, prompt, terms,"
+        " output_tokens) VALUES (?, ?, ?, ?, 1.0, 'import', ?, ?, ?)",
         rows,
     )
 

@@ -61,6 +61,7 @@ def chat(
     from jarvis_cli.core.runs.content_log import new_conversation_id
     from jarvis_cli.core.runs.model_ids import checked_model_id
     from jarvis_cli.core.runs.orchestrator import CompletionRequest, Orchestrator
+    from jarvis_cli.core.runs.outcome_signals import answer_output
     from jarvis_cli.core.runs.plan import plan_models
 
     interactive = render.is_tty(sys.stdin)
@@ -122,7 +123,8 @@ def chat(
     current, fallbacks = chain[0], tuple(chain[1:])
     render.message(f"jarvis: chatting with {current}; {HELP}")
     parts: list[str] = []  # text shown during the current turn
-    last: tuple[str, str, str] | None = None  # request id, model, prompt of the last answer
+    # request id, model, prompt and billed output tokens of the last answer
+    last: tuple[str, str, str, int | None] | None = None
     failed: JarvisError | None = None  # the last turn that failed (piped input's exit code)
 
     def on_text(delta: str) -> None:
@@ -181,6 +183,7 @@ def chat(
                 source="rate",
                 prompt=last[2],
                 keep_prompt=log,
+                output_tokens=last[3],
             )
             render.message(f"jarvis: rated {last[1]}'s last answer {text[1:]}")
             continue
@@ -250,6 +253,6 @@ def chat(
             prompt=text,
             attachments=pending,
         )
-        last = (outcome.request_id, outcome.model_id, text)
+        last = (outcome.request_id, outcome.model_id, text, answer_output(outcome))
         sent.extend(pending)
         pending.clear()

@@ -33,8 +33,8 @@ def import_(
     file: Annotated[
         Path,
         typer.Argument(
-            help='JSON Lines: {"prompt", "model", "score" (0..1), optional "task", "cost_usd"}; '
-            "- reads stdin.",
+            help='JSON Lines: {"prompt", "model", "score" (0..1), optional "task", "cost_usd", '
+            '"output_tokens"}; - reads stdin.',
             show_default=False,
         ),
     ],
@@ -44,6 +44,9 @@ def import_(
 
     A model not in the registry is imported anyway, with a warning (it may be synced
     later). Prompts are kept only while the content log is on ([log] content).
+    "output_tokens" (the answer's billed output tokens) teaches selection each model's
+    expected output; without it, a line with "cost_usd" gets an estimate from the
+    model's prices: (cost_usd - ceil(len(prompt) / 4) x input price) / output price.
     """
     import sys
 
@@ -68,12 +71,15 @@ def import_(
     table = ModelRegistry(ctx).table()
     models = {ln.model_id for ln in parsed}
     known = {m for m in models if table.index(m) is not None}
+    price_in = table.columns["input_cost_per_mtok"]
+    price_out = table.columns["output_cost_per_mtok"]
+    prices = {m: (price_in[i], price_out[i]) for m in known if (i := table.index(m)) is not None}
     unknown = sorted(models - known)
     for model in unknown[:5]:
         render.warn(f"{model} is not in the registry (imported anyway; sync or add it)")
     if len(unknown) > 5:
         render.warn(f"... and {len(unknown) - 5} more models not in the registry")
-    import_lines(ctx.store, parsed, keep_prompt=ctx.config.log.content)
+    import_lines(ctx.store, parsed, keep_prompt=ctx.config.log.content, prices=prices)
     if json_output:
         render.emit_json({"imported": len(parsed), "unknown_models": unknown})
     else:
@@ -104,6 +110,7 @@ def list_(
             Column("task", priority=1),
             Column("score", NUM),
             Column("source"),
+            Column("out tok", NUM, priority=2),
             Column("request", priority=1),
             Column("note", TEXT, priority=3),
         ],
@@ -115,6 +122,7 @@ def list_(
                 r.task,
                 f"{r.score:g}",
                 r.source,
+                "-" if r.output_tokens is None else r.output_tokens,
                 (r.request_id or "")[:12],
                 r.note or "",
             ]
@@ -128,8 +136,9 @@ def list_(
 def export(model: ModelOption = None, source: SourceOption = None) -> None:
     """Every outcome as JSON Lines on stdout, oldest first.
 
-    The fields `outcomes import` reads, plus id, source, weight and request_id; prompt
-    is null when it was not kept (content log off).
+    The fields `outcomes import` reads (output_tokens included, so it round-trips),
+    plus id, source, weight and request_id; prompt is null when it was not kept
+    (content log off).
     """
     import json
     import sys

@@ -40,7 +40,7 @@ def rate(
     ref, rating = (None, first) if second is None else (first, second)
     score = parse_score(rating)
     ctx = get_context()
-    request_id, model_id, prompt = find_request(ctx.store.conn, ref)
+    request_id, model_id, prompt, output_tokens = find_request(ctx.store.conn, ref)
     record(
         ctx.store,
         request_id=request_id,
@@ -50,6 +50,7 @@ def rate(
         prompt=prompt,
         keep_prompt=ctx.config.log.content,
         note=note,
+        output_tokens=output_tokens,
     )
     if json_output:
         render.emit_json({"request_id": request_id, "model": model_id, "score": score})

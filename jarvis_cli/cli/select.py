@@ -95,7 +95,8 @@ def select(
         typer.Option(
             "--output-tokens",
             min=0,
-            help="Expected output tokens [default: 500; 0 for embedding].",
+            help="Expected output tokens [default: each model's mean from outcomes, else "
+            "500; 0 for embedding].",
             show_default=False,
         ),
     ] = None,
@@ -290,6 +291,7 @@ def _render_human(
             f"{chosen.expected_output} out), at most {_usd(chosen.max_cost_usd)} "
             f"({chosen.input_bound} in + {chosen.output_bound} out): {chosen.describe()}"
         )
+        render.line(f"expected output: {chosen.describe_expected_output()}")
     render.line(f"fallbacks: {', '.join(result.fallbacks) or '(none)'}")
     render.line(f"reasoning: {result.reasoning}")
     if explain:

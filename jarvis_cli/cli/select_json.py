@@ -22,7 +22,8 @@ TOP_ROWS = 10  # candidates in the JSON without --explain, as in the table
 def shown_costs(
     result: "SelectionResult", text: str | None, models: "Sequence[ModelRecord]", out: int | None
 ) -> "dict[str, RequestCost]":
-    """Expected cost and bound of the shown models, their calibrations read at once."""
+    """Expected cost and bound of the shown models, their calibrations read at once, each
+    expecting the output tokens its outcomes taught (else the default)."""
     from jarvis_cli.core.selection.bound import InputShape
     from jarvis_cli.core.selection.calibration import request_costs
 
@@ -36,6 +37,7 @@ def shown_costs(
         output_tokens=out,
         default_output_limit=ctx.config.budgets.max_output_tokens,
         heuristic_input=result.tokens.input_tokens,
+        learned=result.learned_outputs,
     )
 
 

@@ -318,6 +318,7 @@ def test_good_and_bad_in_chat_rate_the_last_answer(two: Pair) -> None:
         assert term.wait() == 0
     (row,) = json.loads(two.run("outcomes", "list", "--json").stdout)  # the last one counts
     assert (row["model"], row["score"], row["source"]) == ("alpha/fake-chat", 0.0, "rate")
+    assert row["output_tokens"] == 5  # the completion tokens billed for the answer
     assert choose(two, "Say hi")["model_id"] == "beta/fake-chat"
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import json
 
-from tests.cli.test_team_store import BETA_KEY, KEY_OLD, Team, team  # noqa: F401 - fixture
+from tests.cli.test_team_store import (  # noqa: F401 - fixture
+    BETA_KEY,
+    KEY_OLD,
+    Machine,
+    Team,
+    team,
+)
+from tests.fake_provider import Behavior
 
 
 def test_an_outcome_recorded_on_one_machine_changes_the_next_selection_on_another(
@@ -35,3 +42,41 @@ def test_an_outcome_recorded_on_one_machine_changes_the_next_selection_on_anothe
     ]
     assert b.run("outcomes", "delete", "--all").returncode == 0  # undone for everyone
     assert chosen()["model_id"] == "alpha/fake-chat"
+
+
+def test_billed_output_tokens_rated_on_one_machine_price_the_model_on_another(
+    team: Team,  # noqa: F811
+) -> None:
+    a, b = team.machine("a"), team.machine("b")
+    for m in (a, b):
+        m.env["JARVIS_ALPHA_API_KEY"] = KEY_OLD
+        m.env["JARVIS_BETA_API_KEY"] = BETA_KEY
+    assert a.run("models", "sync", "alpha", "beta").returncode == 0
+    team.alpha.always("fake-chat", Behavior(completion_tokens=700))
+    for i in range(5):
+        answered = a.run("complete", f"Say hi {i}", "--model", "alpha/fake-chat", "--json",
+                         "--no-stdin")  # fmt: skip
+        assert answered.returncode == 0, answered.stderr
+        assert a.run("rate", "good").returncode == 0
+    lines = "".join(
+        json.dumps({"prompt": f"q{i}", "model": "beta/fake-chat", "score": 1,
+                    "output_tokens": 30}) + "\n"
+        for i in range(5)
+    )  # fmt: skip
+    assert b.run("outcomes", "import", "-", input=lines).returncode == 0
+
+    def estimate(machine: Machine, model: str) -> dict[str, object]:
+        proc = machine.run("select", "Say hi", "--model", model, "--json", "--no-stdin")
+        assert proc.returncode == 0, proc.stderr
+        return json.loads(proc.stdout)["cost_estimate"]  # type: ignore[no-any-return]
+
+    alpha = estimate(b, "alpha/fake-chat")
+    assert (alpha["expected_output_tokens"], alpha["expected_output_source"]) == (700, "outcomes")
+    assert alpha["expected_output_samples"] == 5
+    beta = estimate(a, "beta/fake-chat")
+    assert (beta["expected_output_tokens"], beta["expected_output_samples"]) == (30, 5)
+    assert sorted(team.rows("SELECT model_id, output_tokens FROM outcomes")) == [
+        *[("alpha/fake-chat", 700)] * 5, *[("beta/fake-chat", 30)] * 5,
+    ]  # fmt: skip
+    assert a.run("outcomes", "delete", "--model", "alpha/fake-chat").returncode == 0
+    assert estimate(b, "alpha/fake-chat")["expected_output_source"] == "default"

@@ -11,6 +11,8 @@ nothing about how good a model's answers are; reliability already counts those):
   JSON objects (1) or not (0);
 - `truncated` (weight 0.25): the answer stopped at the token limit
   (finish_reason `length`): 0.
+
+Each keeps the completion tokens billed for the answer it judges (`billed_output`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import json
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from jarvis_cli.core.runs.attempts import Attempt
     from jarvis_cli.core.runs.requests import Outcome
     from jarvis_cli.core.store.connection import StoreHandle
 
@@ -30,19 +33,35 @@ def _arguments_parse(text: str) -> bool:
         return False
 
 
-def signals(outcome: Outcome, *, schema: bool) -> list[tuple[str, str, float]]:
-    """(model, source, score) of each signal `outcome` gives."""
-    found: list[tuple[str, str, float]] = []
+def billed_output(attempt: Attempt) -> int | None:
+    """The completion tokens the provider billed for `attempt` (None: it reported none)."""
+    return None if attempt.tokens_estimated else attempt.completion_tokens
+
+
+def answer_output(outcome: Outcome) -> int | None:
+    """The completion tokens billed for `outcome`'s answer (its last answered attempt)."""
+    for a in reversed(outcome.attempts):
+        if a.ok and a.model_id == outcome.model_id:
+            return billed_output(a)
+    return None
+
+
+def signals(outcome: Outcome, *, schema: bool) -> list[tuple[str, str, float, int | None]]:
+    """(model, source, score, billed output tokens) of each signal `outcome` gives."""
+    found: list[tuple[str, str, float, int | None]] = []
+    out = answer_output(outcome)
     if schema:
         found += [
-            (a.model_id, "schema", 0.0) for a in outcome.attempts if a.error_class == "bad_output"
+            (a.model_id, "schema", 0.0, billed_output(a))
+            for a in outcome.attempts
+            if a.error_class == "bad_output"
         ]
-        found.append((outcome.model_id, "schema", 1.0))
+        found.append((outcome.model_id, "schema", 1.0, out))
     if outcome.tool_calls:
         ok = all(_arguments_parse(c.arguments) for c in outcome.tool_calls)
-        found.append((outcome.model_id, "tools", 1.0 if ok else 0.0))
+        found.append((outcome.model_id, "tools", 1.0 if ok else 0.0, out))
     if outcome.finish_reason == "length":
-        found.append((outcome.model_id, "truncated", 0.0))
+        found.append((outcome.model_id, "truncated", 0.0, out))
     return found
 
 
@@ -55,7 +74,7 @@ def record_signals(
         return 0  # most answers: outcomes (task inference, prompt terms) is never imported
     from jarvis_cli.core.runs.outcomes import record
 
-    for i, (model_id, source, score) in enumerate(found):
+    for i, (model_id, source, score, output_tokens) in enumerate(found):
         # one row per (request, source): a failed model's signal keys on its own id
         key = outcome.request_id if model_id == outcome.model_id else f"{outcome.request_id}#{i}"
         record(
@@ -66,5 +85,6 @@ def record_signals(
             source=source,
             prompt=prompt,
             keep_prompt=keep_prompt,
+            output_tokens=output_tokens,
         )
     return len(found)

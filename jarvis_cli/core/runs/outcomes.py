@@ -12,6 +12,12 @@ core/selection/learning.py):
   `tools` (0.5): tool-call arguments parsed as JSON (1) or not (0); `truncated`
   (0.25): the answer stopped at the token limit (0).
 
+Each outcome also keeps the output tokens its answer was billed (`output_tokens`): a
+rating's or a signal's request, the completion tokens the provider reported for the
+answering attempt (NULL when it reported none); an import line's `output_tokens`,
+else an estimate from its `cost_usd` and the model's prices (`derived_output_tokens`).
+Selection learns each model's expected output from them (selection/learned_output.py).
+
 The prompt (and its hashed terms, for the per-prompt estimate) is kept only while
 the content log is on (`[log] content`); `jarvis log prune` and `[log]
 retention_days` prune outcomes with the log.
@@ -22,8 +28,9 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from jarvis_cli.core.errors import UsageError
 from jarvis_cli.core.selection.prompt_terms import encode_terms, prompt_terms
@@ -47,6 +54,7 @@ class OutcomeRow:
     note: str | None
     prompt: str | None
     cost_usd: float | None
+    output_tokens: int | None
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -61,6 +69,7 @@ class OutcomeRow:
             "note": self.note,
             "prompt": self.prompt,
             "cost_usd": self.cost_usd,
+            "output_tokens": self.output_tokens,
         }
 
 
@@ -84,19 +93,28 @@ def _content(prompt: str | None, keep: bool) -> tuple[str | None, str | None]:
     return prompt, encode_terms(prompt_terms(prompt))
 
 
-def find_request(conn: Connection, ref: str | None) -> tuple[str, str, str | None]:
-    """(request id, model that answered, its prompt if logged) of `ref`: a request id or
-    a unique prefix of one; None = the last answered request. UsageError if none."""
+class Answered(NamedTuple):
+    request_id: str
+    model_id: str  # the model that answered
+    prompt: str | None  # when logged
+    output_tokens: int | None  # completion tokens billed (None: the provider reported none)
+
+
+def find_request(conn: Connection, ref: str | None) -> Answered:
+    """The answered request `ref`: a request id or a unique prefix of one; None = the
+    last answered request. UsageError if none."""
+    billed = "CASE WHEN tokens_estimated = 1 THEN NULL ELSE completion_tokens END"
     if ref is None:
         row = conn.execute(
-            "SELECT request_id, model_id FROM calls WHERE ok = 1 ORDER BY at DESC, id DESC LIMIT 1"
+            f"SELECT request_id, model_id, {billed} FROM calls WHERE ok = 1"
+            " ORDER BY at DESC, id DESC LIMIT 1"
         ).fetchone()
         if row is None:
             raise UsageError("no answered request to rate yet", hint="run `jarvis complete` first")
     else:
         rows = conn.execute(
-            "SELECT DISTINCT request_id, model_id FROM calls WHERE ok = 1 AND request_id LIKE ?"
-            " LIMIT 3",
+            f"SELECT request_id, model_id, {billed} FROM calls WHERE ok = 1 AND request_id"
+            " LIKE ? ORDER BY at DESC, id DESC LIMIT 3",
             (ref.replace("%", "").replace("_", "") + "%",),
         ).fetchall()
         exact = [r for r in rows if r[0] == ref]
@@ -112,7 +130,8 @@ def find_request(conn: Connection, ref: str | None) -> tuple[str, str, str | Non
     logged = conn.execute(
         "SELECT prompt FROM log_requests WHERE request_id = ?", (row[0],)
     ).fetchone()
-    return str(row[0]), str(row[1]), None if logged is None else logged[0]
+    tokens = None if row[2] is None else int(row[2])
+    return Answered(str(row[0]), str(row[1]), None if logged is None else logged[0], tokens)
 
 
 def record(
@@ -128,6 +147,7 @@ def record(
     note: str | None = None,
     cost_usd: float | None = None,
     at: float | None = None,
+    output_tokens: int | None = None,
 ) -> None:
     """Record one outcome (replacing the same request's earlier one from `source`)."""
     stored_prompt, terms = _content(prompt, keep_prompt)
@@ -139,7 +159,7 @@ def record(
             )
         conn.execute(
             "INSERT INTO outcomes(at, request_id, model_id, task, score, weight, source, note,"
-            " prompt, terms, cost_usd) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            " prompt, terms, cost_usd, output_tokens) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 time.time() if at is None else at,
                 request_id,
@@ -152,6 +172,7 @@ def record(
                 stored_prompt,
                 terms,
                 cost_usd,
+                output_tokens,
             ),
         )
 
@@ -163,6 +184,7 @@ class ImportLine:
     score: float
     task: str | None
     cost_usd: float | None
+    output_tokens: int | None = None
 
 
 def parse_import(lines: Iterable[str], name: str) -> list[ImportLine]:
@@ -200,12 +222,39 @@ def parse_import(lines: Iterable[str], name: str) -> list[ImportLine]:
             isinstance(cost, bool) or not isinstance(cost, int | float) or cost < 0
         ):
             raise bad('"cost_usd" must be a number >= 0')
-        out.append(ImportLine(prompt, model, float(score), task, cost))
+        tokens = rec.get("output_tokens")
+        if tokens is not None and (isinstance(tokens, bool) or not isinstance(tokens, int)
+                                   or tokens < 0):  # fmt: skip
+            raise bad(f'"output_tokens" must be an integer >= 0, got {json.dumps(tokens)}')
+        out.append(ImportLine(prompt, model, float(score), task, cost, tokens))
     return out
 
 
-def import_lines(store: StoreHandle, lines: Sequence[ImportLine], *, keep_prompt: bool) -> None:
-    """Insert every line in one transaction."""
+def derived_output_tokens(
+    prompt: str, cost_usd: float, prices: tuple[float, float] | None
+) -> int | None:
+    """The output tokens `cost_usd` paid for, at (input, output) USD per million tokens,
+    with the prompt's tokens estimated as ceil(chars / 4): an estimate from the price,
+    None when a price is unknown or the output is free."""
+    if prices is None:
+        return None
+    price_in, price_out = prices
+    if not (price_in >= 0 and price_out > 0):  # NaN: unknown
+        return None
+    paid_in = math.ceil(len(prompt) / 4) * price_in / 1e6
+    return round(max(0.0, (cost_usd - paid_in) / (price_out / 1e6)))
+
+
+def import_lines(
+    store: StoreHandle,
+    lines: Sequence[ImportLine],
+    *,
+    keep_prompt: bool,
+    prices: Mapping[str, tuple[float, float]] | None = None,
+) -> None:
+    """Insert every line in one transaction. A line without `output_tokens` but with a
+    `cost_usd` gets them derived from the model's `prices` (input, output per MTok)."""
+    prices = prices or {}
     now = time.time()
     rows = []
     terms_of: dict[str, tuple[str | None, str | None, str]] = {}
@@ -215,6 +264,9 @@ def import_lines(store: StoreHandle, lines: Sequence[ImportLine], *, keep_prompt
             found = (*_content(ln.prompt, keep_prompt), resolve_task(None, ln.prompt).category)
             terms_of[ln.prompt] = found
         prompt, terms, category = found
+        tokens = ln.output_tokens
+        if tokens is None and ln.cost_usd is not None:
+            tokens = derived_output_tokens(ln.prompt, ln.cost_usd, prices.get(ln.model_id))
         rows.append(
             (
                 now,
@@ -226,17 +278,21 @@ def import_lines(store: StoreHandle, lines: Sequence[ImportLine], *, keep_prompt
                 prompt,
                 terms,
                 ln.cost_usd,
+                tokens,
             )
         )
     with store.write() as conn:
         conn.executemany(
             "INSERT INTO outcomes(at, model_id, task, score, weight, source, prompt, terms,"
-            " cost_usd) VALUES (?,?,?,?,?,?,?,?,?)",
+            " cost_usd, output_tokens) VALUES (?,?,?,?,?,?,?,?,?,?)",
             rows,
         )
 
 
-_COLUMNS = "id, at, request_id, model_id, task, score, weight, source, note, prompt, cost_usd"
+_COLUMNS = (
+    "id, at, request_id, model_id, task, score, weight, source, note, prompt, cost_usd,"
+    " output_tokens"
+)
 
 
 def _model_and_source(model_id: str | None, source: str | None) -> tuple[list[str], list[object]]:

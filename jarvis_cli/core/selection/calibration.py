@@ -30,9 +30,10 @@ from jarvis_cli.core.selection.bound import (
     output_allowance,
 )
 from jarvis_cli.core.selection.cost import (
-    DEFAULT_OUTPUT_TOKENS,
+    ExpectedOutput,
     RequestCost,
     cost_usd,
+    expected_output,
     output_limit,
     request_cost,
 )
@@ -163,28 +164,37 @@ def request_costs(
     output_tokens: int | None,
     default_output_limit: int,
     heuristic_input: int,
+    learned: Mapping[str, ExpectedOutput] | None = None,
 ) -> dict[str, RequestCost]:
     """Each model's bound and expectation for one request, calibrations read at once.
 
     `shape` None means the input tokens were given (`select --input-tokens`): that
-    figure is both the bound and the expectation.
+    figure is both the bound and the expectation. `learned`: model id -> its expected
+    output from outcomes (selection/learned_output.py; the others expect the default).
     """
     fits = load(conn, (m.id for m in models))
     out = {}
+    learned = learned or {}
     for m in models:
         limit = output_limit(kind, output_tokens, default_output_limit, m.max_output_tokens)
+        mean = learned.get(m.id) if kind != "embedding" else None
         if shape is None:  # the input tokens were given: they are the bound
             tokens = heuristic_input
-            typical_out = min(DEFAULT_OUTPUT_TOKENS, limit)
+            typical_out = expected_output(mean, limit)
             f = fits.get(m.id)
             allowance, out_source = output_allowance(f)
             out[m.id] = RequestCost(
                 tokens, limit, cost_usd(m, tokens, limit + allowance if limit else 0), tokens,
                 typical_out, cost_usd(m, tokens, typical_out), "option", 0, allowance,
-                out_source, f.output_n if f is not None else 0,
+                out_source, f.output_n if f is not None else 0, mean,
             )  # fmt: skip
             continue
         out[m.id] = request_cost(
-            m, shape, fits.get(m.id), output_tokens=limit, heuristic_input=heuristic_input
+            m,
+            shape,
+            fits.get(m.id),
+            output_tokens=limit,
+            heuristic_input=heuristic_input,
+            learned=mean,
         )
     return out

@@ -7,6 +7,11 @@ when the call is recorded. It is not a bound: budgets reserve `request_cost`'s
 bound (selection/bound.py), and a model's calibration replaces both figures once
 its provider has billed a few requests. A price that the registry does not know stays unknown
 (None): it is never treated as free.
+
+The expected output is DEFAULT_OUTPUT_TOKENS (500) unless the model's outcomes say
+how many output tokens its answers are billed (`ExpectedOutput`, learned in
+selection/learned_output.py); either way capped by the request's output limit. The
+bound always takes the whole limit.
 """
 
 from __future__ import annotations
@@ -109,6 +114,21 @@ def output_limit(
     return min(default, model_max) if model_max else default
 
 
+class ExpectedOutput(NamedTuple):
+    """A model's mean billed output tokens from its outcomes, before any cap
+    (selection/learned_output.py)."""
+
+    tokens: int
+    samples: int  # outcomes behind the mean
+    task: str | None  # the task whose outcomes gave it; None: all the model's tasks
+
+
+def expected_output(learned: ExpectedOutput | None, limit: int) -> int:
+    """The output tokens a request is priced at: the learned mean, else
+    DEFAULT_OUTPUT_TOKENS; capped by the output `limit`."""
+    return min(DEFAULT_OUTPUT_TOKENS if learned is None else learned.tokens, limit)
+
+
 class RequestCost(NamedTuple):
     """A request's cost on one model: the bound reserved, and the typical expectation."""
 
@@ -125,6 +145,23 @@ class RequestCost(NamedTuple):
     output_allowance: int = 0
     output_source: str = "rule"
     output_samples: int = 0
+    # What `expected_output` came from (learned_output.py): the model's outcomes (their
+    # task, None = all its tasks, and how many), or None: DEFAULT_OUTPUT_TOKENS.
+    learned_output: ExpectedOutput | None = None
+
+    @property
+    def expected_output_source(self) -> str:
+        """`outcomes` when the model's outcomes set the expected output, else `default`."""
+        return "default" if self.learned_output is None else "outcomes"
+
+    def describe_expected_output(self) -> str:
+        """`183 tokens (outcomes for mathematics, n=659)` / `500 tokens (default)`."""
+        tokens, learned = self.expected_output, self.learned_output
+        if learned is None:
+            return f"{tokens} tokens (default)"
+        scope = f"for {learned.task}" if learned.task else "over all tasks"
+        capped = f", mean {learned.tokens} capped" if tokens < learned.tokens else ""
+        return f"{tokens} tokens (outcomes {scope}, n={learned.samples}{capped})"
 
     @property
     def output_bound(self) -> int:
@@ -163,11 +200,14 @@ def request_cost(
     *,
     output_tokens: int,
     heuristic_input: int,
+    learned: ExpectedOutput | None = None,
 ) -> RequestCost:
     """Bound and expectation for `shape` on `model` with an output limit of `output_tokens`.
 
     Without a calibration the bound is the rule's and the expectation the old
     heuristic (`heuristic_input`, ceil(chars / 4)); with one, both are the model's own.
+    The expected output is the model's `learned` mean, else DEFAULT_OUTPUT_TOKENS, within
+    the limit; the bound always takes the whole limit.
     """
     if fit is None:
         bound, expected, source, n = shape.rule_bound(), heuristic_input, "rule", 0
@@ -175,7 +215,7 @@ def request_cost(
         bound = fit.bound(shape)
         expected = min(bound, math.ceil(bound * fit.typical))
         source, n = "calibration", fit.n
-    typical_out = min(DEFAULT_OUTPUT_TOKENS, output_tokens)
+    typical_out = expected_output(learned, output_tokens)
     allowance, out_source = output_allowance(fit)
     return RequestCost(
         input_bound=bound,
@@ -189,6 +229,7 @@ def request_cost(
         output_allowance=allowance,
         output_source=out_source,
         output_samples=fit.output_n if fit is not None else 0,
+        learned_output=learned,
     )
 
 
@@ -197,6 +238,7 @@ def cost_json(cost: RequestCost | None) -> dict[str, Any]:
     where they came from (issue 23; see README "Budgets")."""
     if cost is None:
         return {"expected_cost_usd": None, "max_cost_usd": None, "cost_estimate": None}
+    learned = cost.learned_output
     return {
         "expected_cost_usd": cost.expected_cost_usd,
         "max_cost_usd": cost.max_cost_usd,
@@ -208,6 +250,9 @@ def cost_json(cost: RequestCost | None) -> dict[str, Any]:
             "output_samples": cost.output_samples,
             "expected_input_tokens": cost.expected_input,
             "expected_output_tokens": cost.expected_output,
+            "expected_output_source": cost.expected_output_source,
+            "expected_output_samples": 0 if learned is None else learned.samples,
+            "expected_output_task": None if learned is None else learned.task,
             "source": cost.source,
             "samples": cost.samples,
         },

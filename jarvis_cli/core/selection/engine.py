@@ -188,8 +188,12 @@ class SelectionEngine:
         )
         quality = bundled_quality_facts()
         names = name_facts(conn, table, quality.entries.keys())
+        limits = (config.budgets.max_output_tokens, config.defaults.max_tokens)
         inputs = inputs._replace(
-            quality=quality, names=names, learned=load_learned(conn, self._learned)
+            quality=quality,
+            names=names,
+            learned=load_learned(conn, self._learned),
+            output_limit=min(x for x in limits if x is not None),
         )
         if tokens.input_source == "prompt" and request.prompt:
             # Tokenizers differ: a calibrated model is priced at its own typical input

@@ -38,7 +38,8 @@ best as tied with it (tradeoff.py), so split noise does not pick the dearer mode
 
 Everything is read from snapshots (`snapshots` table, keyed on
 `data_versions('outcomes')`, which triggers bump on any change): the sums always,
-the past prompts only for a request with a prompt.
+the past prompts only for a request with a prompt. The sums include each model's
+billed output tokens, which set its expected output (learned_output.py).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from array import array
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
+from jarvis_cli.core.selection.learned_output import LearnedOutputs
 from jarvis_cli.core.selection.prompt_terms import TermIndex, decode_terms, prompt_terms
 from jarvis_cli.core.selection.quality import UNSCORED, Quality
 from jarvis_cli.core.selection.tradeoff import posterior_var
@@ -67,7 +69,7 @@ LEARNED = "outcomes"  # Quality.source of a learned value
 _SNAPSHOT = "learned_outcomes"
 _PROMPTS_SNAPSHOT = "learned_prompts"
 _UNLOADED = object()
-_FORMAT = f"1:{marshal.version}:{sys.version_info[0]}.{sys.version_info[1]}"
+_FORMAT = f"2:{marshal.version}:{sys.version_info[0]}.{sys.version_info[1]}"
 
 
 class Learned(NamedTuple):
@@ -133,6 +135,10 @@ class LearnedOutcomes:
             _doubles(data[8]),
             _ints(data[9]),
         )
+        self.outputs = LearnedOutputs(  # expected output tokens (learned_output.py)
+            self.models, self.tasks, (_doubles(data[12]), _ints(data[13])),
+            (self.entry_model, self.entry_task, _doubles(data[10]), _ints(data[11])),
+        )  # fmt: skip
         self._prompts = prompts
         self._examples: object = _UNLOADED
         self._rows: dict[str, list[tuple[float, float, float, float, int, float | None]]] = {}
@@ -341,24 +347,23 @@ def _build(conn: Connection) -> tuple[Any, Any]:
     models: dict[str, int] = {}
     tasks: dict[str, int] = {}
     totals: list[list[float]] = []
-    entries: list[tuple[int, int, float, float, int]] = []
-    for model, task, sw, w, n in conn.execute(
-        "SELECT model_id, task, SUM(score * weight), SUM(weight), COUNT(*) "
-        "FROM outcomes GROUP BY model_id, task"
-    ):
+    entries: list[tuple[int, int, float, float, int, float, int]] = []
+    for model, task, sw, w, n, out_sum, out_n in conn.execute(
+        "SELECT model_id, task, SUM(score * weight), SUM(weight), COUNT(*), "
+        "SUM(output_tokens), COUNT(output_tokens) FROM outcomes GROUP BY model_id, task"
+    ):  # the output tokens' sums: learned_output.py
         m = models.setdefault(model, len(models))
         if m == len(totals):
-            totals.append([0.0, 0.0, 0])
+            totals.append([0.0, 0.0, 0, 0.0, 0])
         t = tasks.setdefault(task, len(tasks))
-        totals[m][0] += sw
-        totals[m][1] += w
-        totals[m][2] += n
-        entries.append((m, t, float(sw), float(w), int(n)))
+        row = (float(sw), float(w), int(n), float(out_sum or 0), int(out_n))
+        totals[m] = [a + b for a, b in zip(totals[m], row, strict=True)]
+        entries.append((m, t, *row))
     data = (
         list(models), list(tasks),
-        array("d", [x[0] for x in totals]).tobytes(), array("d", [x[1] for x in totals]).tobytes(),
-        array("q", [int(x[2]) for x in totals]).tobytes(),
-        *(array(code, [e[i] for e in entries]).tobytes() for i, code in enumerate("qqddq")),
+        *(array(code, [x[i] for x in totals]).tobytes() for i, code in enumerate("ddq")),
+        *(array(code, [e[i] for e in entries]).tobytes() for i, code in enumerate("qqddqdq")),
+        *(array(code, [x[i + 3] for x in totals]).tobytes() for i, code in enumerate("dq")),
     )  # fmt: skip
     by_terms: dict[str, dict[int, tuple[float, float]]] = {}
     cursor = conn.execute(

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple
 
 from jarvis_cli.core.registry.model_table import ModelTable, Shape
 from jarvis_cli.core.selection.calibration import per_model_costs
 from jarvis_cli.core.selection.cost import TOKENS_PER_MTOK, TokenEstimate
+from jarvis_cli.core.selection.learned_output import learned_costs
 from jarvis_cli.core.selection.learning import LearnedColumn
 from jarvis_cli.core.selection.metrics import MetricColumns
 from jarvis_cli.core.selection.quality import Quality, resolve_qualities
@@ -97,6 +98,7 @@ class Qualified(NamedTuple):
     excluded: list[Exclusion]  # every other model, in id order
     speeds: Speeds  # expected latency of each candidate, measured or prior
     learned: LearnedColumn | None = None  # what outcomes taught (None: no outcomes)
+    outputs: Mapping[int, int] = {}  # position -> expected output tokens learned from outcomes
 
 
 def thinks(table: ModelTable, i: int) -> bool | None:
@@ -111,14 +113,16 @@ def candidate_speeds(
     metrics: MetricColumns,
     output_tokens: int,
     cand: Sequence[int],
+    outputs: Mapping[int, int] | None = None,
 ) -> Speeds:
-    """Expected latency of `cand` for this request (selection/speed.py)."""
+    """Expected latency of `cand` for this request (selection/speed.py), each at its
+    learned output tokens (`outputs`, by position) where it has them."""
     shape_of = table.shape_of
     reasoning = [bool(s.capabilities.reasoning) for s in table.shapes]
     ttft, tps, p50 = metrics.ttft_p50_ms, metrics.tps_p50, metrics.latency_p50_ms
     return expected_latencies(
         request.kind,
-        output_tokens,
+        [outputs.get(i, output_tokens) for i in cand] if outputs else output_tokens,
         size_classes(cand, names.speed, table.columns["output_cost_per_mtok"]),
         lambda k: reasoning[shape_of[cand[k]]],
         [ttft[i] for i in cand],
@@ -207,6 +211,13 @@ def qualify(
     costs = estimated_costs(table, cand, tokens)
     if inputs.expected_inputs:  # calibrated models: their own typical input (issue 23)
         costs = per_model_costs(table, cand, costs, tokens.output_tokens, inputs.expected_inputs)
+    resolved = resolve_task(request.task, request.prompt)
+    outputs: dict[int, int] = {}  # position -> output tokens learned (learned_output.py)
+    if inputs.learned is not None and request.output_tokens is None and out:
+        costs, outputs = learned_costs(
+            table, cand, costs, tokens.input_tokens, inputs.expected_inputs,
+            inputs.learned.outputs.for_task(resolved.category), inputs.output_limit,
+        )  # fmt: skip
     limit = request.max_cost_usd
     if limit is not None:
         cost_of = dict(zip(cand, costs, strict=True))
@@ -219,7 +230,7 @@ def qualify(
             ),
         )
     speeds_cand = list(cand)
-    speeds = candidate_speeds(request, table, names, metrics, tokens.output_tokens, cand)
+    speeds = candidate_speeds(request, table, names, metrics, out, cand, outputs)
     max_latency = request.max_latency_ms
     if max_latency is not None:
         latency_of = dict(zip(cand, speeds.latency_ms, strict=True))
@@ -229,11 +240,11 @@ def qualify(
             lambda i: (
                 "latency",
                 f"expected latency {latency_of[i]:,.0f} ms "
-                f"({describe(where[i][0], where[i][1], bool(thinks(table, i)), out)}) "
+                f"({describe(*where[i], bool(thinks(table, i)), outputs.get(i, out))}) "
                 f"> max {max_latency:g} ms",
             ),
         )
-    task = resolve_task(request.task, request.prompt).quality_key
+    task = resolved.quality_key
     quality_col = cols["quality"]
     qualities = resolve_qualities(
         [ids[i] for i in cand],
@@ -246,8 +257,7 @@ def qualify(
     learned = None
     if inputs.learned is not None:  # the one place outcomes enter selection: before floors
         learned = inputs.learned.estimate(
-            cand, [ids[i] for i in cand], qualities,
-            resolve_task(request.task, request.prompt).category, request.prompt,
+            cand, [ids[i] for i in cand], qualities, resolved.category, request.prompt
         )  # fmt: skip
         qualities = learned.qualities
     floor = request.min_quality
@@ -275,7 +285,7 @@ def qualify(
             [speeds.classes[k] for k in kept],
         )
     return Qualified(
-        cand, costs, qualities, versions, assumed & set(cand), excluded, speeds, learned
+        cand, costs, qualities, versions, assumed & set(cand), excluded, speeds, learned, outputs
     )
 
 

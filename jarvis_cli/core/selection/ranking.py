@@ -92,6 +92,9 @@ def rank_table(
         excluded=tuple(excluded),
         preferred_model=preferred,
         task=task,
+        learned_outputs={}
+        if inputs.learned is None or request.kind == "embedding"
+        else inputs.learned.outputs.for_task(task.category),
     )
 
 
@@ -120,6 +123,7 @@ class _Scored:
         self.latencies = speeds.latency_ms
         self.classes = speeds.classes
         self.output_tokens = inputs.tokens.output_tokens
+        self.outputs = q.outputs  # position -> output tokens learned from outcomes
         calls, successes = metrics.calls, metrics.successes
         self.smoothed = scoring.smoothed_success_rates(
             [successes[i] for i in cand], [calls[i] for i in cand]
@@ -172,7 +176,8 @@ class _Scored:
             notes += _NO_PRICE_NOTE
         if not self.measured[j]:
             thinks = bool(model.capabilities.reasoning)
-            source = describe(False, self.classes[j], thinks, self.output_tokens)
+            out = self.outputs.get(i, self.output_tokens)
+            source = describe(False, self.classes[j], thinks, out)
             notes += (
                 f"latency unmeasured: {source} -> {self.latencies[j]:,.0f} ms "
                 f"(`jarvis models probe {model.id}` measures it)",

@@ -2,7 +2,8 @@
 measured it, else a documented prior.
 
 Expected latency = time to first token (TTFT) + output tokens / output tokens per
-second, for the request's expected output (500 tokens unless told).
+second, for the expected output: 500 tokens unless told, or the model's mean from its
+outcomes (selection/learned_output.py).
 
 - **Measured** (`speed source: measured`): the model's median TTFT and throughput
   over recent successful streamed attempts (selection/metrics.py; `jarvis models
@@ -147,7 +148,7 @@ def size_classes(
 
 def expected_latencies(
     kind: RequestKind,
-    output_tokens: int,
+    output_tokens: int | Sequence[int],
     classes: Sequence[str],
     reasoning: Callable[[int], bool],
     ttft_ms: Sequence[float],
@@ -155,27 +156,39 @@ def expected_latencies(
     p50_ms: Sequence[float],
 ) -> Speeds:
     """Expected latency per candidate (NaN in the measured columns = not measured);
-    `reasoning(k)` says whether candidate k is a reasoning model (asked of priors only)."""
+    `reasoning(k)` says whether candidate k is a reasoning model (asked of priors only).
+    `output_tokens`: the request's, or each candidate's (learned from outcomes)."""
     nan = math.nan
+    each, tokens = (None, output_tokens) if isinstance(output_tokens, int) else (output_tokens, 0)
+    rate_of = {name: c.tokens_per_s for name, c in CLASSES.items()}
     if kind == "embedding":
         latency = [p if p == p else nan for p in p50_ms]
-    else:
-        out_ms = output_tokens * 1000.0
-        rate_of = {name: c.tokens_per_s for name, c in CLASSES.items()}
+    elif each is None:
+        out_ms = tokens * 1000.0
         latency = [
             (t + out_ms / (r if r > 0.0 else rate_of[c])) if t == t else p
             for t, r, p, c in zip(ttft_ms, tps, p50_ms, classes, strict=True)
         ]
+    else:
+        latency = [
+            (t + o * 1000.0 / (r if r > 0.0 else rate_of[c])) if t == t else p
+            for t, r, p, c, o in zip(ttft_ms, tps, p50_ms, classes, each, strict=True)
+        ]
     measured = [x == x for x in latency]
     if not all(measured):
-        priors = {
-            (size, thinks): prior_latency_ms(size, thinks, output_tokens, kind)
-            for size in CLASSES
-            for thinks in (False, True)
-        }
+        if each is None:
+            priors = {
+                (size, thinks): prior_latency_ms(size, thinks, tokens, kind)
+                for size in CLASSES
+                for thinks in (False, True)
+            }
         for k, known in enumerate(measured):
-            if not known:
+            if known:
+                continue
+            if each is None:
                 latency[k] = priors[classes[k], reasoning(k)]
+            else:
+                latency[k] = prior_latency_ms(classes[k], reasoning(k), each[k], kind)
     return Speeds(latency, measured, list(classes))
 
 

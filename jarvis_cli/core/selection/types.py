@@ -12,7 +12,7 @@ from typing import NamedTuple
 from jarvis_cli.core.providers.base import RequestKind
 from jarvis_cli.core.registry.records import ModelRecord
 from jarvis_cli.core.selection import scoring
-from jarvis_cli.core.selection.cost import TokenEstimate
+from jarvis_cli.core.selection.cost import ExpectedOutput, TokenEstimate
 from jarvis_cli.core.selection.learning import Learned, LearnedOutcomes
 from jarvis_cli.core.selection.metrics import ModelMetrics
 from jarvis_cli.core.selection.quality import QualityFacts
@@ -32,7 +32,8 @@ class SelectionRequest(NamedTuple):
     kind: RequestKind = "chat"
     prompt: str | None = None  # estimates input tokens and infers the task
     input_tokens: int | None = None  # beats the estimate from `prompt`
-    output_tokens: int | None = None  # expected; default 500 (0 for embeddings)
+    # expected, as given; None: each model's mean from outcomes, else 500 (0 for embeddings)
+    output_tokens: int | None = None
     capabilities: tuple[str, ...] = ()
     preferred_model: str | None = None
     preferred_provider: str | None = None
@@ -98,6 +99,9 @@ class SelectionResult(NamedTuple):
     preferred_model: PreferredModelOutcome | None = None
     notes: tuple[str, ...] = ()
     task: Task = Task("general", "no prompt")
+    # model id -> expected output tokens learned from outcomes for the task, uncapped
+    # (selection/learned_output.py); the models not in it expect the default
+    learned_outputs: Mapping[str, ExpectedOutput] = {}
 
     @property
     def chosen(self) -> ScoredCandidate:
@@ -122,3 +126,5 @@ class RankInputs(NamedTuple):
     # model id -> typical input tokens from its calibration (selection/calibration.py)
     expected_inputs: Mapping[str, int] = {}
     learned: LearnedOutcomes | None = None  # the store's outcomes; None = none recorded
+    # caps a learned expected output ([budgets] max_output_tokens, [defaults] max_tokens)
+    output_limit: int | None = None

@@ -391,10 +391,10 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("model_stats: median output tokens per second", _m10_model_stats_throughput),
     ("serve: client tokens (hashes), limits, usage, requests in flight", _m12_serve_tokens),
     ("token_calibration per model; calls.reserved_usd, overrun_usd", _m_issue23_token_calibration),
-    # issue 25: store/outcomes_schema.py
     ("outcomes: scores of answers that selection learns from", _m11_outcomes),
     ("calls.error_message: a failed attempt's reason", call_errors_schema.migrate),
     ("token_calibration: output overshoot per model (issue 23)", output_calibration_schema.migrate),
+    ("outcomes.output_tokens: billed output of the answer", outcomes_schema.migrate_output_tokens),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

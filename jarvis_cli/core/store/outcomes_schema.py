@@ -5,7 +5,14 @@ learns from (core/selection/learning.py). `prompt` is kept only while the conten
 log is on, `terms` (hashed word counts for the nearest-neighbour estimate) only with
 it. One row per (request, source): rating twice replaces. A change bumps
 data_versions('outcomes'), so the learned snapshots are rebuilt.
+
+Migration 15 adds `output_tokens`: the completion tokens billed for the answer (a
+rating's or signal's request), or given (or estimated from `cost_usd`) by an import;
+NULL when unknown. Selection learns each model's expected output from it
+(core/selection/learned_output.py).
 """
+
+import sqlite3
 
 SQLITE = """CREATE TABLE outcomes(
     id INTEGER PRIMARY KEY,
@@ -58,3 +65,13 @@ INSERT INTO data_versions(name, version) VALUES ('outcomes', 1);
 CREATE TRIGGER outcomes_version AFTER INSERT OR UPDATE OR DELETE ON outcomes
     FOR EACH STATEMENT EXECUTE FUNCTION jarvis_bump_data_version('outcomes');
 """
+
+
+# Migration 15 (assigned number): the billed output tokens of the outcome's answer.
+OUTPUT_TOKENS_SQLITE = "ALTER TABLE outcomes ADD COLUMN output_tokens INTEGER;"
+OUTPUT_TOKENS_POSTGRES = "ALTER TABLE outcomes ADD COLUMN output_tokens BIGINT;"
+
+
+def migrate_output_tokens(conn: sqlite3.Connection) -> None:
+    """Migration 15 for SQLite (inside the caller's transaction)."""
+    conn.execute(OUTPUT_TOKENS_SQLITE)

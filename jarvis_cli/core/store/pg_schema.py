@@ -265,4 +265,5 @@ PG_MIGRATIONS: list[str] = [
     outcomes_schema.POSTGRES,
     call_errors_schema.POSTGRES,  # issue 27 (assigned number 13)
     output_calibration_schema.POSTGRES,  # issue 23's output side (assigned number 14)
+    outcomes_schema.OUTPUT_TOKENS_POSTGRES,  # outcomes' billed output tokens (number 15)
 ]
