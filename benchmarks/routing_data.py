@@ -44,8 +44,9 @@ class Task:
     test: tuple[str, ...]
 
 
-def load_task(task: str, data: Path = DATA) -> Task:
-    """The pool and prompts of `task` (README "Replay protocol", steps 1-2) and the split."""
+def load_task(task: str, data: Path = DATA, seed: int = SPLIT_SEED) -> Task:
+    """The pool and prompts of `task` (README "Replay protocol", steps 1-2) and the
+    50/50 split drawn with `seed`."""
     models = []
     with (data / "models.csv").open(newline="") as f:
         for row in csv.DictReader(f):
@@ -83,7 +84,7 @@ def load_task(task: str, data: Path = DATA) -> Task:
             len(prompts[p]) / 4 * m.in_usd_per_mtok + out_chars / 4 * m.out_usd_per_mtok
         ) / 1e6
     shuffled = list(ids)
-    random.Random(SPLIT_SEED).shuffle(shuffled)
+    random.Random(seed).shuffle(shuffled)
     half = len(shuffled) // 2
     return Task(
         task,
