@@ -64,6 +64,11 @@ def load_task(task: str, data: Path = DATA, seed: int = SPLIT_SEED) -> Task:
             rec = json.loads(line)
             if rec["task"] == task:
                 prompts[rec["id"]] = rec["prompt"]
+    if not prompts:
+        found = sorted({json.loads(line)["task"] for line in (data / "prompts.jsonl").open()})
+        raise SystemExit(
+            f"no prompts of task {task!r} in {data / 'prompts.jsonl'} (it has: {', '.join(found)})"
+        )
     pooled = {m.name: m for m in models}
     rows: dict[tuple[str, str], tuple[int, int]] = {}
     with (data / "outcomes.csv").open(newline="") as f:
