@@ -1,7 +1,7 @@
 """Routing replay (issue 25): does selection that learns from outcomes choose well?
 
 Usage: python benchmarks/routing.py [--tasks gsm,math-l5] [--plot docs/routing_replay.png]
-       [--check N]
+       [--check N] [--data DIR] [--seed N] [--splits N]
 
 Replays ../shared/data/routing/zeroeval/ (its README: source, licence, protocol) per
 task, on a fresh jarvis home each:
@@ -22,6 +22,11 @@ router (TF-IDF, k = 20; its own lambda sweep), jarvis's strategies and the `--pr
 sweep, each with accuracy, cost per 1,000 prompts and the top model shares; the AIQ
 of the single-model hull, the kNN sweep and jarvis's sweep; the acceptance checks.
 `--plot` draws the curves (needs matplotlib: `pip install -e '.[bench]'`).
+
+`--data DIR` replays another folder laid out the same way (a held-back task:
+`--data DIR --tasks NAME`); `--seed` draws another split; `--splits N` then replays
+seeds 0..N-1 too and prints how often each bar holds, for jarvis and the baselines
+(routing_splits.py): one split is one draw of the held-out half's noise.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 
 HERE = Path(_HERE)
 ROOT = HERE.parent
@@ -47,6 +53,7 @@ sys.path.insert(0, str(ROOT))
 
 import routing_data as rd  # noqa: E402
 import routing_noise  # noqa: E402
+import routing_splits  # noqa: E402
 from _timing import bench_env, jarvis_command  # noqa: E402
 
 from tests.fake_provider import FakeProvider  # noqa: E402
@@ -100,8 +107,11 @@ def set_up(task: rd.Task, home: Path, base_url: str, jarvis: list[str]) -> dict[
     return env
 
 
-def route(task: rd.Task, env: dict[str, str], check: int, jarvis: list[str]) -> list[rd.Point]:
-    """jarvis's strategies and the --prefer sweep over the held-out half."""
+def route(
+    task: rd.Task, env: dict[str, str], check: int, jarvis: list[str]
+) -> tuple[list[rd.Point], float]:
+    """jarvis's strategies and the --prefer sweep over the held-out half, and the mean
+    milliseconds per selection."""
     os.environ.update(env)
     from jarvis_cli.core.context import Context
     from jarvis_cli.core.selection.engine import SelectionEngine
@@ -131,9 +141,8 @@ def route(task: rd.Task, env: dict[str, str], check: int, jarvis: list[str]) -> 
             if chosen != choice[p]:
                 raise SystemExit(f"{label}: jarvis select chose {chosen}, in-process {choice[p]}")
     per = (time.perf_counter() - started) * 1000 / (len(runs) * len(task.test))
-    print(f"  ({len(runs)} x {len(task.test)} selections in process, {per:.1f} ms each)")
     ctx.close()
-    return points
+    return points, per
 
 
 def show(points: list[rd.Point], title: str) -> None:
@@ -144,12 +153,12 @@ def show(points: list[rd.Point], title: str) -> None:
         print(f"  {pt.label:44s} {pt.accuracy * 100:6.1f} {pt.cost * 1000:8.3f}  {shares}")
 
 
-def replay(name: str, check: int) -> dict[str, object]:
-    task = rd.load_task(name)
-    print(
-        f"\n== {name}: {len(task.models)} priced models, {len(task.prompts)} prompts, "
-        f"{len(task.train)} train / {len(task.test)} held out (seed {rd.SPLIT_SEED})"
-    )
+def replay(
+    name: str, check: int, data: Path = rd.DATA, seed: int = rd.SPLIT_SEED
+) -> dict[str, Any]:
+    """Route `name`'s held-out half (split `seed`) with jarvis and the baselines; the
+    figures, the AIQs and the acceptance checks, unprinted (see `report`)."""
+    task = rd.load_task(name, data, seed)
     singles = sorted(rd.single_models(task), key=lambda pt: pt.cost)
     lo, hi = singles[0].cost, singles[-1].cost
     base = rd.baselines(task)
@@ -160,11 +169,7 @@ def replay(name: str, check: int) -> dict[str, object]:
         tempfile.TemporaryDirectory() as tmp,
     ):
         env = set_up(task, Path(tmp) / "home", f"{fake.base_url}", jarvis)
-        mine = route(task, env, check, jarvis)
-    show(singles, "single models (held-out half)")
-    show(base, "baselines")
-    show(knn, "kNN router (TF-IDF, k=20): argmax est. accuracy - lambda x cost / dearest")
-    show(mine, "jarvis (outcomes of the training half imported)")
+        mine, per_ms = route(task, env, check, jarvis)
     pts = lambda ps: [(p.cost, p.accuracy) for p in ps]  # noqa: E731
     sweep = [p for p in mine if "prefer" in p.label]
     aiqs = {
@@ -173,18 +178,7 @@ def replay(name: str, check: int) -> dict[str, object]:
         "jarvis --prefer sweep": rd.aiq(pts(sweep), lo, hi),
         "train-chosen single": rd.aiq(pts(routing_noise.train_chosen_sweep(task)), lo, hi),
     }
-    print(
-        "\n  AIQ over the single models' cost range "
-        f"(${lo * 1000:.3f}..${hi * 1000:.3f} per 1k prompts):"
-    )
-    for k, v in aiqs.items():
-        print(f"    {k:24s} {v:.4f}")
     best = max(singles, key=lambda pt: (pt.accuracy, -pt.cost))
-    print("\n  split noise: best on the training half, accuracy % (95 % CI), training / held out")
-    for m, a, ca, b, cb in routing_noise.top_models(task):
-        rank = routing_noise.rank_of(task, m)
-        train, held = f"{a * 100:5.1f} ±{ca * 100:.1f}", f"{b * 100:5.1f} ±{cb * 100:.1f}"
-        print(f"    #{rank:<2d} {m:40s} {train}   {held}")
     by = {p.label: p for p in mine}
     q, b = by["jarvis quality"], by["jarvis balanced"]
     nothing_cheaper = not any(
@@ -200,11 +194,12 @@ def replay(name: str, check: int) -> dict[str, object]:
         "sweep AIQ >= hull AIQ - 0.002": aiqs["jarvis --prefer sweep"]
         >= aiqs["single-model hull"] - 0.002,
     }
-    print("\n  acceptance:")
-    for k, ok in checks.items():
-        print(f"    {'PASS' if ok else 'FAIL'}  {k}")
     return {
         "task": name,
+        "seed": seed,
+        "sizes": (len(task.models), len(task.prompts), len(task.train), len(task.test)),
+        "per_ms": per_ms,
+        "runs": len(mine),
         "singles": singles,
         "base": base,
         "knn": knn,
@@ -212,10 +207,41 @@ def replay(name: str, check: int) -> dict[str, object]:
         "sweep": sweep,
         "aiq": aiqs,
         "range": (lo, hi),
+        "best": best,
+        "checks": checks,
+        "noise": routing_noise.top_models(task),
+        "ranks": {m: routing_noise.rank_of(task, m) for m, *_ in routing_noise.top_models(task)},
     }
 
 
-def plot(results: list[dict[str, object]], path: Path) -> None:
+def report(r: dict[str, Any]) -> None:
+    models, prompts, train, test = r["sizes"]
+    print(
+        f"\n== {r['task']}: {models} priced models, {prompts} prompts, "
+        f"{train} train / {test} held out (seed {r['seed']})"
+    )
+    print(f"  ({r['runs']} x {test} selections in process, {r['per_ms']:.1f} ms each)")
+    show(r["singles"], "single models (held-out half)")
+    show(r["base"], "baselines")
+    show(r["knn"], "kNN router (TF-IDF, k=20): argmax est. accuracy - lambda x cost / dearest")
+    show(r["mine"], "jarvis (outcomes of the training half imported)")
+    lo, hi = r["range"]
+    print(
+        "\n  AIQ over the single models' cost range "
+        f"(${lo * 1000:.3f}..${hi * 1000:.3f} per 1k prompts):"
+    )
+    for k, v in r["aiq"].items():
+        print(f"    {k:24s} {v:.4f}")
+    print("\n  split noise: best on the training half, accuracy % (95 % CI), training / held out")
+    for m, a, ca, b, cb in r["noise"]:
+        train_s, held_s = f"{a * 100:5.1f} ±{ca * 100:.1f}", f"{b * 100:5.1f} ±{cb * 100:.1f}"
+        print(f"    #{r['ranks'][m]:<2d} {m:40s} {train_s}   {held_s}")
+    print("\n  acceptance:")
+    for k, ok in r["checks"].items():
+        print(f"    {'PASS' if ok else 'FAIL'}  {k}")
+
+
+def plot(results: list[dict[str, Any]], path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -273,10 +299,27 @@ def main() -> int:
     parser.add_argument("--tasks", default="gsm,math-l5")
     parser.add_argument("--plot", type=Path, default=None)
     parser.add_argument("--check", type=int, default=3, help="prompts also routed by the CLI")
+    parser.add_argument(
+        "--data", type=Path, default=rd.DATA, help="the replay set's folder (default: %(default)s)"
+    )
+    parser.add_argument("--seed", type=int, default=rd.SPLIT_SEED, help="the split's seed")
+    parser.add_argument(
+        "--splits",
+        type=int,
+        default=0,
+        help="also replay seeds 0..N-1 and count how often each bar holds",
+    )
     args = parser.parse_args()
-    results = [replay(t, args.check) for t in args.tasks.split(",")]
+    tasks = [t for t in args.tasks.split(",") if t]
+    results = [replay(t, args.check, args.data, args.seed) for t in tasks]
+    for r in results:
+        report(r)
     if args.plot:
         plot(results, args.plot)
+    if args.splits > 0:
+        print(f"\nreplaying {args.splits} more splits per task ...")
+        many = routing_splits.run(lambda t, seed: replay(t, 0, args.data, seed), tasks, args.splits)
+        routing_splits.summarize(many)
     return 0
 
 

@@ -44,8 +44,9 @@ class Task:
     test: tuple[str, ...]
 
 
-def load_task(task: str, data: Path = DATA) -> Task:
-    """The pool and prompts of `task` (README "Replay protocol", steps 1-2) and the split."""
+def load_task(task: str, data: Path = DATA, seed: int = SPLIT_SEED) -> Task:
+    """The pool and prompts of `task` (README "Replay protocol", steps 1-2) and the
+    50/50 split drawn with `seed`."""
     models = []
     with (data / "models.csv").open(newline="") as f:
         for row in csv.DictReader(f):
@@ -63,6 +64,11 @@ def load_task(task: str, data: Path = DATA) -> Task:
             rec = json.loads(line)
             if rec["task"] == task:
                 prompts[rec["id"]] = rec["prompt"]
+    if not prompts:
+        found = sorted({json.loads(line)["task"] for line in (data / "prompts.jsonl").open()})
+        raise SystemExit(
+            f"no prompts of task {task!r} in {data / 'prompts.jsonl'} (it has: {', '.join(found)})"
+        )
     pooled = {m.name: m for m in models}
     rows: dict[tuple[str, str], tuple[int, int]] = {}
     with (data / "outcomes.csv").open(newline="") as f:
@@ -83,7 +89,7 @@ def load_task(task: str, data: Path = DATA) -> Task:
             len(prompts[p]) / 4 * m.in_usd_per_mtok + out_chars / 4 * m.out_usd_per_mtok
         ) / 1e6
     shuffled = list(ids)
-    random.Random(SPLIT_SEED).shuffle(shuffled)
+    random.Random(seed).shuffle(shuffled)
     half = len(shuffled) // 2
     return Task(
         task,
