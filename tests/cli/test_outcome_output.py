@@ -250,3 +250,25 @@ def test_a_truncated_answer_keeps_its_billed_tokens(two: Pair) -> None:
     complete(two, "Say hi", "--model", "alpha/fake-chat")
     (row,) = listed(two)
     assert (row["source"], row["output_tokens"]) == ("truncated", 64)
+
+
+def test_complete_reports_the_expected_output_selection_priced_it_at(two: Pair) -> None:
+    import_file(
+        two,
+        *[{"prompt": f"q{i}", "model": "beta/fake-chat", "score": 1, "output_tokens": 40 + i}
+          for i in range(6)],
+    )  # fmt: skip
+    chosen = complete(two, "Say hi")  # balanced: equal but for the cost learnt
+    assert chosen["model_id"] == "beta/fake-chat"
+    estimate = chosen["cost_estimate"]
+    assert (estimate["expected_output_tokens"], estimate["expected_output_source"]) == (
+        43, "outcomes",
+    )  # fmt: skip
+    assert estimate["expected_output_samples"] == 6
+    # priced at it: $1 in, $2 out per MTok
+    tokens_in = estimate["expected_input_tokens"]
+    assert chosen["expected_cost_usd"] == pytest.approx((tokens_in * 1.0 + 43 * 2.0) / 1e6)
+    # an explicit --model skips selection, and with it what selection learnt
+    given = complete(two, "Say hi", "--model", "beta/fake-chat")
+    assert given["cost_estimate"]["expected_output_source"] == "default"
+    assert given["cost_estimate"]["expected_output_tokens"] == 500

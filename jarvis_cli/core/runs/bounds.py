@@ -20,7 +20,12 @@ from jarvis_cli.core.runs.budget import limits_apply
 from jarvis_cli.core.runs.requests import CompletionRequest
 from jarvis_cli.core.selection.bound import InputShape
 from jarvis_cli.core.selection.calibration import load
-from jarvis_cli.core.selection.cost import RequestCost, output_limit, request_cost
+from jarvis_cli.core.selection.cost import (
+    ExpectedOutput,
+    RequestCost,
+    output_limit,
+    request_cost,
+)
 
 if TYPE_CHECKING:
     from jarvis_cli.core.context import Context
@@ -31,10 +36,18 @@ OVERRUN_EPSILON_USD = 1e-9
 
 
 def price_turn(
-    ctx: Context, run: RunState, record: ModelRecord, *, run_limit: bool
+    ctx: Context,
+    run: RunState,
+    record: ModelRecord,
+    *,
+    run_limit: bool,
+    learned: ExpectedOutput | None = None,
 ) -> tuple[RequestCost, bool]:
     """`record`'s cost bound and expectation for `run`, and whether the turn is budgeted
-    (a [budgets] limit covers its provider, --max-cost, or a run limit applies)."""
+    (a [budgets] limit covers its provider, --max-cost, or a run limit applies).
+    `learned`: the expected output selection priced `record` at, from outcomes
+    (selection/learned_output.py), so the turn's expected cost is the one selection
+    ranked on; None (an explicit --model, no outcomes) prices the default."""
     budgets = ctx.config.budgets
     budgeted = run_limit or run.max_cost_usd is not None or limits_apply(budgets, record.provider)
     limit = output_limit(
@@ -47,6 +60,7 @@ def price_turn(
         fit,
         output_tokens=limit,
         heuristic_input=run.heuristic_input,
+        learned=learned,
     )
     return cost, budgeted
 

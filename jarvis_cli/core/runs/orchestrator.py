@@ -63,7 +63,7 @@ from jarvis_cli.core.runs.structured_request import (
     checked_data,
 )
 from jarvis_cli.core.selection.bound import InputShape
-from jarvis_cli.core.selection.cost import estimate_tokens
+from jarvis_cli.core.selection.cost import ExpectedOutput, estimate_tokens
 
 if TYPE_CHECKING:
     from jarvis_cli.core.context import Context
@@ -104,12 +104,13 @@ class Orchestrator:
         self._recorder = recorder  # a batch's group commit; else a transaction per attempt
         self.attempts_recorded = 0  # by this orchestrator, over all its requests
         self.trying: str | None = None  # the model being tried now (a stream names it)
+        self._learned: dict[str, ExpectedOutput] = {}  # selection's expected outputs (plan)
 
     # --- running --------------------------------------------------------------
 
     def plan(self, req: CompletionRequest) -> list[str]:
         """The ordered model ids `req` would try (see runs/plan.py `plan_request`)."""
-        return plan_request(self.ctx, self.registry, req, self._on_event)
+        return plan_request(self.ctx, self.registry, req, self._on_event, self._learned)
 
     def complete(
         self,
@@ -243,7 +244,8 @@ class Orchestrator:
     def _try_model(self, run: RunState, record: ModelRecord) -> Outcome:
         """Reserve the cost bound against the budgets, then try `record`."""
         self.trying = record.id
-        run.cost, run.budgeted = price_turn(self.ctx, run, record, run_limit=bool(self._ledger))
+        learned, batch = self._learned.get(record.id), bool(self._ledger)
+        run.cost, run.budgeted = price_turn(self.ctx, run, record, run_limit=batch, learned=learned)
         estimate = run.cost.max_cost_usd  # the bound (runs/bounds.py), not a guess
         held, warnings = reserve(
             self.ctx.store,

@@ -27,7 +27,7 @@ from jarvis_cli.core.runs.attachments import (
 from jarvis_cli.core.runs.model_ids import resolve_ids
 from jarvis_cli.core.runs.requests import CompletionRequest
 from jarvis_cli.core.runs.structured_request import required_capabilities
-from jarvis_cli.core.selection.cost import estimate_tokens
+from jarvis_cli.core.selection.cost import ExpectedOutput, estimate_tokens
 
 AUTO_FALLBACK = "auto"  # `--fallback auto`: selection's models after the explicit ones
 
@@ -54,13 +54,15 @@ def plan_models(
     min_quality: float | None = None,
     input_tokens: int | None = None,
     on_event: Callable[[str], None] | None = None,
+    learned: dict[str, ExpectedOutput] | None = None,
 ) -> list[str]:
     """The ordered model ids to try: --model, --fallback…, then selection's choice.
 
     With an explicit model (or explicit fallbacks) selection adds nothing unless
     `fallbacks` contains "auto"; --no-fallback keeps only the first model. A bare
     model name becomes the id of the one usable provider that has it (`on_event`
-    says which).
+    says which). `learned` receives the expected output selection learned for the
+    models it priced (selection/learned_output.py), for the turns' expected cost.
     """
     model, fallbacks = resolve_ids(ctx, model, fallbacks, on_event)
     auto = AUTO_FALLBACK in fallbacks
@@ -88,6 +90,8 @@ def plan_models(
         required=not chain,
     )
     if selection is not None:
+        if learned is not None:
+            learned.update(selection.learned_outputs)
         for model_id in (selection.model_id, *selection.fallbacks):
             if model_id not in chain:
                 chain.append(model_id)
@@ -99,6 +103,7 @@ def plan_request(
     registry: ModelRegistry,
     req: CompletionRequest,
     on_event: Callable[[str], None] | None = None,
+    learned: dict[str, ExpectedOutput] | None = None,
 ) -> list[str]:
     """`plan_models` for a chat/completion request, with what its content implies.
 
@@ -124,6 +129,7 @@ def plan_request(
         min_quality=req.min_quality,
         input_tokens=estimate_tokens(req.prompt_text) + extra if extra else None,
         on_event=on_event,
+        learned=learned,
     )
     if req.attachments:
         check_models_accept(registry, chain, req.attachments)
