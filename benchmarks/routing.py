@@ -273,13 +273,14 @@ def plot(results: list[dict[str, Any]], path: Path) -> None:
         ):
             xs = sorted((p.cost * 1000, p.accuracy * 100) for p in pts)
             ax.plot([x for x, _ in xs], [y for _, y in xs], style, ms=4, label=label)
-        for p in r["mine"][:2]:
+        labels: dict[tuple[float, float], list[str]] = {}
+        for p in r["mine"][:2]:  # quality and balanced; one label where they coincide
+            labels.setdefault((p.cost * 1000, p.accuracy * 100), []).append(
+                p.label.replace("jarvis ", "")
+            )
+        for xy, names in labels.items():
             ax.annotate(
-                p.label.replace("jarvis ", ""),
-                (p.cost * 1000, p.accuracy * 100),
-                fontsize=8,
-                xytext=(4, -10),
-                textcoords="offset points",
+                " = ".join(names), xy, fontsize=8, xytext=(4, -10), textcoords="offset points"
             )
         ax.set_xscale("log")
         ax.set_xlabel("USD per 1,000 prompts (log)")
