@@ -15,14 +15,20 @@ from tests.cli.test_team_store import (  # noqa: F401 - fixture
 from tests.fake_provider import Behavior
 
 
-def test_an_outcome_recorded_on_one_machine_changes_the_next_selection_on_another(
-    team: Team,  # noqa: F811
-) -> None:
+def two_machines(team: Team) -> tuple[Machine, Machine]:  # noqa: F811
+    """Machines a and b on the team store, with keys for alpha and beta, models synced."""
     a, b = team.machine("a"), team.machine("b")
     for m in (a, b):
         m.env["JARVIS_ALPHA_API_KEY"] = KEY_OLD
         m.env["JARVIS_BETA_API_KEY"] = BETA_KEY
     assert a.run("models", "sync", "alpha", "beta").returncode == 0
+    return a, b
+
+
+def test_an_outcome_recorded_on_one_machine_changes_the_next_selection_on_another(
+    team: Team,  # noqa: F811
+) -> None:
+    a, b = two_machines(team)
 
     def chosen() -> dict[str, object]:
         proc = b.run("select", "Say hi", "--strategy", "quality", "--json", "--no-stdin")
@@ -47,11 +53,7 @@ def test_an_outcome_recorded_on_one_machine_changes_the_next_selection_on_anothe
 def test_billed_output_tokens_rated_on_one_machine_price_the_model_on_another(
     team: Team,  # noqa: F811
 ) -> None:
-    a, b = team.machine("a"), team.machine("b")
-    for m in (a, b):
-        m.env["JARVIS_ALPHA_API_KEY"] = KEY_OLD
-        m.env["JARVIS_BETA_API_KEY"] = BETA_KEY
-    assert a.run("models", "sync", "alpha", "beta").returncode == 0
+    a, b = two_machines(team)
     team.alpha.always("fake-chat", Behavior(completion_tokens=700))
     for i in range(5):
         answered = a.run("complete", f"Say hi {i}", "--model", "alpha/fake-chat", "--json",
