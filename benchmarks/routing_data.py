@@ -46,7 +46,10 @@ class Task:
 
 def load_task(task: str, data: Path = DATA, seed: int = SPLIT_SEED) -> Task:
     """The pool and prompts of `task` (README "Replay protocol", steps 1-2) and the
-    50/50 split drawn with `seed`."""
+    50/50 split drawn with `seed`. `A+B` is one task of A's and B's prompts together,
+    pooled over the models that answered both (easy and hard prompts mixed: what
+    per-prompt routing can tell apart)."""
+    parts = task.split("+")
     models = []
     with (data / "models.csv").open(newline="") as f:
         for row in csv.DictReader(f):
@@ -59,12 +62,14 @@ def load_task(task: str, data: Path = DATA, seed: int = SPLIT_SEED) -> Task:
                     )
                 )
     prompts: dict[str, str] = {}
+    task_of: dict[str, str] = {}
     with (data / "prompts.jsonl").open() as f:
         for line in f:
             rec = json.loads(line)
-            if rec["task"] == task:
+            if rec["task"] in parts:
                 prompts[rec["id"]] = rec["prompt"]
-    if not prompts:
+                task_of[rec["id"]] = rec["task"]
+    if set(task_of.values()) != set(parts):
         found = sorted({json.loads(line)["task"] for line in (data / "prompts.jsonl").open()})
         raise SystemExit(
             f"no prompts of task {task!r} in {data / 'prompts.jsonl'} (it has: {', '.join(found)})"
@@ -75,8 +80,8 @@ def load_task(task: str, data: Path = DATA, seed: int = SPLIT_SEED) -> Task:
         for row in csv.DictReader(f):
             if row["model"] in pooled and row["id"] in prompts:
                 rows[(row["id"], row["model"])] = (int(row["correct"]), int(row["output_chars"]))
-    present = {m for _, m in rows}
-    pool = tuple(m for m in models if m.name in present)
+    present = [{m for p, m in rows if task_of[p] == part} for part in parts]
+    pool = tuple(m for m in models if all(m.name in answered for answered in present))
     ids = sorted(
         (p for p in prompts if all((p, m.name) in rows for m in pool)),
         key=lambda s: int(s.rsplit("-", 1)[1]),

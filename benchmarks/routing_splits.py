@@ -96,6 +96,14 @@ def summarize(results: dict[str, list[dict[str, Any]]]) -> None:
             f"  {'AIQ - hull AIQ, worst / best':34s} "
             + " ".join(f"{min(gaps[k]):+.3f}/{max(gaps[k]):+.3f}".rjust(13) for k in routers)
         )
+        by = [{p.label: p for p in r["mine"]} for r in rs]
+        for name in ("quality", "balanced"):
+            pts = [b[f"jarvis {name}"] for b in by]
+            acc = statistics.mean(p.accuracy for p in pts) * 100
+            cost = statistics.mean(p.cost for p in pts) * 1000
+            print(f"  jarvis {name}: mean {acc:.2f} % at ${cost:.3f} per 1k prompts")
+        best_acc = statistics.mean(r["best"].accuracy for r in rs) * 100
+        print(f"  the held-out best single model: mean {best_acc:.2f} %")
         qual = [r["mine"][0].accuracy - r["best"].accuracy for r in rs]
         hulls = [r["aiq"]["single-model hull"] for r in rs]
         print(
