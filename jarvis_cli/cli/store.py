@@ -59,7 +59,7 @@ def copy(
     ] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Copy the local store (keys, history, attempts, log, models) into a team store.
+    """Copy the local store (keys, history, attempts, log, outcomes, models) into a team store.
 
     Idempotent: what the team store already has is skipped, so running it
     twice copies nothing the second time. Keys travel sealed; the team store

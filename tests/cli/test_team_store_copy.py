@@ -138,3 +138,45 @@ def test_config_store_url_selects_the_team_store_and_bad_urls_are_exit_3(
     assert "JARVIS_STORE_URL: expected a URL like postgresql://USER@HOST:PORT/DATABASE" in (
         env_bad.stderr
     )
+
+
+@pytest.mark.slow(15)
+def test_copy_carries_outcomes_once_and_a_later_rating_replaces_the_copied_one(
+    home: Path, pg_url: str, fake: FakeProvider
+) -> None:
+    local_config(home, fake)
+    assert run_jarvis("keys", "add", "alpha", "--stdin", input=KEY + "\n").returncode == 0
+    assert run_jarvis("models", "sync", "alpha").returncode == 0
+    done = run_jarvis("complete", "q", "--model", "alpha/fake-chat", "--json")
+    assert done.returncode == 0, done.stderr
+    request = json.loads(done.stdout)["request_id"]
+    assert run_jarvis("rate", "bad").returncode == 0
+    line = json.dumps({"prompt": "q", "model": "alpha/fake-chat", "score": 1, "output_tokens": 9})
+    assert run_jarvis("outcomes", "import", "-", input=line + "\n").returncode == 0
+
+    first = run_jarvis("store", "copy", "--to", pg_url, "--json")
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["copied"]["outcomes"] == 2
+    sql = "SELECT request_id, source, score, output_tokens FROM outcomes ORDER BY source"
+    assert rows(pg_url, sql) == [(None, "import", 1.0, 9), (request, "rate", 0.0, 5)]
+    again = run_jarvis("store", "copy", "--to", pg_url, "--json")
+    assert json.loads(again.stdout)["copied"]["outcomes"] == 0
+    assert json.loads(again.stdout)["already_there"]["outcomes"] == 2
+
+    # rated again locally: the later rating replaces the copied one (the last one counts)
+    assert run_jarvis("rate", request, "good").returncode == 0
+    third = run_jarvis("store", "copy", "--to", pg_url, "--json")
+    assert json.loads(third.stdout)["copied"]["outcomes"] == 1
+    assert rows(pg_url, sql) == [(None, "import", 1.0, 9), (request, "rate", 1.0, 5)]
+
+    # the team store's machines learn from them
+    team_env = {"JARVIS_HOME": str(home.parent / "other"), "JARVIS_STORE_URL": pg_url}
+    local_config(home.parent / "other", fake)
+    listed = run_jarvis("outcomes", "list", "--json", env=team_env)
+    assert listed.returncode == 0, listed.stderr
+    assert sorted(o["source"] for o in json.loads(listed.stdout)) == ["import", "rate"]
+    chosen = run_jarvis("select", "q", "--provider", "alpha", "--json", "--no-stdin", env=team_env)
+    assert chosen.returncode == 0, chosen.stderr
+    (alpha,) = json.loads(chosen.stdout)["candidates"]
+    assert alpha["model_id"] == "alpha/fake-chat"
+    assert alpha["learned"]["you"]["n"] == 2

@@ -12,7 +12,10 @@ Copied, in one write transaction of the target (all or nothing):
 - token calibrations a target lacks; one it has keeps its fit and takes the larger
   output overshoot;
 - models that are not plain catalog rows (synced, imported, user-made, or with
-  overrides); the target registers the bundled catalog itself.
+  overrides); the target registers the bundled catalog itself;
+- outcomes (issue 25: ratings, automatic signals, imports), each once; a request's
+  outcome from a source the target already has keeps the later of the two (rating
+  again replaces, on any machine).
 
 Not copied: budget reservations (they belong to running processes), and derived
 data (metrics cache, snapshots), which the target rebuilds from the copied attempts.
@@ -68,6 +71,7 @@ def copy_store(source: StoreHandle, target: StoreHandle) -> CopyReport:
         for table, natural in _NATURAL_KEYS.items():
             _copy_rows(src, dst, table, natural, report)
         _copy_models(src, dst, report)
+        _copy_outcomes(src, dst, report)
         _widen_output_overshoot(src, dst)
         if report.copied.get("calls"):
             dst.execute("DELETE FROM meta WHERE key = ?", (_METRICS_WATERMARK,))
@@ -110,6 +114,38 @@ def _copy_rows(
     _insert(dst, table, names, new)
     report.copied[table] = len(new)
     report.skipped[table] = len(rows) - len(new)
+
+
+def _copy_outcomes(src: Connection, dst: Connection, report: CopyReport) -> None:
+    names, rows = _rows(src, "outcomes")
+    keep = [i for i, n in enumerate(names) if n != "id"]
+    names = [names[i] for i in keep]
+    at, req, source = (names.index(n) for n in ("at", "request_id", "source"))
+    key_at = [names.index(n) for n in ("at", "model_id", "source", "request_id", "score")]
+    existing = {
+        tuple(r)
+        for r in dst.execute("SELECT at, model_id, source, request_id, score FROM outcomes")
+    }
+    rated = {
+        (r[0], r[1]): r[2]
+        for r in dst.execute(
+            "SELECT request_id, source, at FROM outcomes WHERE request_id IS NOT NULL"
+        )
+    }
+    new = []
+    for row in (tuple(r[i] for i in keep) for r in rows):
+        if tuple(row[i] for i in key_at) in existing:
+            continue
+        if row[req] is not None and (row[req], row[source]) in rated:
+            if row[at] <= rated[(row[req], row[source])]:
+                continue  # the target's is as new or newer: it counts
+            dst.execute(
+                "DELETE FROM outcomes WHERE request_id = ? AND source = ?", (row[req], row[source])
+            )
+        new.append(row)
+    _insert(dst, "outcomes", names, new)
+    report.copied["outcomes"] = len(new)
+    report.skipped["outcomes"] = len(rows) - len(new)
 
 
 def _widen_output_overshoot(src: Connection, dst: Connection) -> None:
