@@ -372,6 +372,7 @@ def remove(name: NameArg) -> None:
                 hint="only providers (or overrides) you added in config.toml can be removed",
             )
         raise UsageError(f"unknown provider {name!r}", hint="see `jarvis providers list`")
+    kept = [] if _is_preset(name) else _vault_labels(name)
     del providers[name]
     if not providers:
         del raw["providers"]
@@ -380,3 +381,17 @@ def remove(name: NameArg) -> None:
         render.message(f"removed your overrides of built-in provider {name}")
     else:
         render.message(f"removed provider {name}")
+    if kept:
+        render.message(
+            f"its vault keys stay, in case you add it again: {', '.join(kept)}; "
+            f"`jarvis keys delete {name} --label LABEL --yes` deletes one"
+        )
+
+
+def _vault_labels(name: str) -> list[str]:
+    """The labels of `name`'s keys in the vault (API keys, sealed headers); never decrypts."""
+    from jarvis_cli.core.vault.keys import KeyManager
+
+    if not get_context().store_exists():
+        return []
+    return [k.label for k in KeyManager(get_context()).list_keys(name) if k.source == "vault"]

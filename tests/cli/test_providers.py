@@ -81,6 +81,24 @@ def test_removing_a_builtin_is_refused(jarvis: JarvisRunner) -> None:
     assert "'openai' is a built-in provider and cannot be removed" in proc.stderr
 
 
+def test_remove_names_the_vault_keys_it_leaves(jarvis: JarvisRunner) -> None:
+    added = jarvis("providers", "add", "my-gw", "--base-url", "http://127.0.0.1:9/v1")
+    assert added.returncode == 0, added.stderr
+    stored = jarvis("keys", "add", "my-gw", "--stdin", "--no-validate", input="sk-gw-0123456789\n")
+    assert stored.returncode == 0, stored.stderr
+    proc = jarvis("providers", "remove", "my-gw")
+    assert proc.returncode == 0, proc.stderr
+    assert "its vault keys stay, in case you add it again: default" in proc.stderr
+    assert "`jarvis keys delete my-gw --label LABEL --yes`" in proc.stderr
+    assert "sk-gw-0123456789" not in proc.stdout + proc.stderr
+    deleted = jarvis("keys", "delete", "my-gw", "--yes")  # the hint works
+    assert deleted.returncode == 0 and "deleted my-gw/default" in deleted.stderr
+    again = jarvis("providers", "add", "my-gw", "--base-url", "http://127.0.0.1:9/v1")
+    assert again.returncode == 0
+    quiet = jarvis("providers", "remove", "my-gw")
+    assert quiet.returncode == 0 and "vault keys" not in quiet.stderr
+
+
 def test_remove_unknown_exits_2(jarvis: JarvisRunner) -> None:
     proc = jarvis("providers", "remove", "ghost")
     assert proc.returncode == 2 and "unknown provider 'ghost'" in proc.stderr
