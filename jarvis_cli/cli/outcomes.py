@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from jarvis_cli.cli import render, tables
-from jarvis_cli.cli.common import JsonOption, get_context
+from jarvis_cli.cli.common import JsonOption, WideOption, get_context
 
 app = typer.Typer(
     add_completion=False,
@@ -91,6 +91,7 @@ def list_(
     model: ModelOption = None,
     source: SourceOption = None,
     limit: Annotated[int, typer.Option("-n", "--limit", min=1, help="Most rows shown.")] = 20,
+    wide: WideOption = False,
     json_output: JsonOption = False,
 ) -> None:
     """Outcomes, newest first (`jarvis select --explain` shows what they teach)."""
@@ -129,6 +130,7 @@ def list_(
             for r in rows
         ],
         title="outcomes",
+        wide=wide,
     )
 
 

@@ -7,6 +7,7 @@ real store, the loopback fake provider."""
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import pytest
@@ -272,3 +273,21 @@ def test_complete_reports_the_expected_output_selection_priced_it_at(two: Pair) 
     given = complete(two, "Say hi", "--model", "beta/fake-chat")
     assert given["cost_estimate"]["expected_output_source"] == "default"
     assert given["cost_estimate"]["expected_output_tokens"] == 500
+
+
+def test_outcomes_list_fits_80_columns_and_wide_shows_every_column(two: Pair) -> None:
+    from tests.cli.test_tables_fit import on_terminal
+
+    import_file(
+        two,
+        {"prompt": "q", "model": "beta/fake-chat", "score": 1, "output_tokens": 40},
+    )
+    env = {**os.environ, **two.env}  # the test's home (run_jarvis merges them the same way)
+    shown = on_terminal(env, 80, "outcomes", "list")
+    assert all(len(line) <= 80 for line in shown)
+    hint = next(line for line in shown if line.startswith("--wide shows"))
+    assert "out tok" in hint
+    wide = on_terminal(env, 80, "outcomes", "list", "--wide")
+    assert not any(line.startswith("--wide shows") for line in wide)
+    header = next(line for line in wide if line.strip().startswith("id"))
+    assert "out tok" in header and "note" in header
