@@ -210,6 +210,7 @@ def validate(
         str | None,
         typer.Option("--label", "-l", help="Check this vault label (default: the key in use)."),
     ] = None,
+    wide: WideOption = False,
     json_output: JsonOption = False,
 ) -> None:
     """Ask each provider whether its key works (GET /models).
@@ -240,6 +241,7 @@ def validate(
                 (r.provider, r.label or "", r.source, r.fingerprint, r.result, r.message or "")
                 for r in results
             ],
+            wide=wide,
         )
     for r in results:
         if not r.ok:

@@ -138,6 +138,7 @@ def _cost(ok: bool, cost_usd: float | None) -> str:
 @app.command("show")
 def show(
     request_id: Annotated[str, typer.Argument(help="A request id, as `jarvis log` lists it.")],
+    wide: WideOption = False,
     json_output: JsonOption = False,
 ) -> None:
     """One request in full: system prompt, prompt, answer and every attempt."""
@@ -187,6 +188,7 @@ def show(
                 for i, a in enumerate(detail.attachments)
             ],
             title="attachments",
+            wide=wide,
         )
     tables.table(
         [
@@ -213,6 +215,7 @@ def show(
             for a in detail.attempts
         ],
         title="attempts",
+        wide=wide,
     )
     _print_errors(detail.attempts)
 

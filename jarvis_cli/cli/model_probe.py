@@ -5,7 +5,7 @@ from typing import Annotated, Any
 import typer
 
 from jarvis_cli.cli import render, tables
-from jarvis_cli.cli.common import JsonOption, get_context
+from jarvis_cli.cli.common import JsonOption, WideOption, get_context
 
 
 def _figure(value: float | None, fmt: str) -> str:
@@ -37,6 +37,7 @@ def probe(
             "--timeout", min=0.1, help="Seconds per probe (default: [defaults] timeout_s)."
         ),
     ] = None,
+    wide: WideOption = False,
     json_output: JsonOption = False,
 ) -> None:
     """Measure models' speed with one tiny streamed request each (48 tokens at most).
@@ -86,6 +87,7 @@ def probe(
                 for r in results
             ],
             title="probe: one streamed request each",
+            wide=wide,
         )
         for r in results:
             if r.error:

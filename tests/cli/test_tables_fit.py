@@ -210,6 +210,18 @@ def test_log_fits(filled: Home, columns: int) -> None:
     check_table(filled.env, columns, ["log"], "at", ids, previews=True)
 
 
+def test_log_show_at_80_columns_names_what_it_hides_and_wide_shows_it(filled: Home) -> None:
+    request = jarvis_json(filled.env, "log")[0]["request_id"]
+    shown = on_terminal(filled.env, 80, "log", "show", request)
+    assert all(len(ln) <= 80 for ln in shown)
+    hint = next(ln for ln in shown if ln.startswith("--wide shows"))
+    assert "tokens in/out" in hint
+    wide = on_terminal(filled.env, 80, "log", "show", request, "--wide")
+    assert not any(ln.startswith("--wide shows") for ln in wide)
+    header = next(ln for ln in wide if ln.startswith("#")).split()
+    assert {"status", "ms", "tokens"} <= set(header)
+
+
 @pytest.mark.parametrize("columns", WIDTHS)
 def test_keys_list_fits(filled: Home, columns: int) -> None:
     data = jarvis_json(filled.env, "keys", "list")
