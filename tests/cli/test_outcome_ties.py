@@ -6,19 +6,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from jarvis_cli.core.context import Context
 from tests.cli.test_complete import Pair, pair  # noqa: F401 - fixture
-from tests.cli.test_outcomes import _lines, add_models, choose, explain, two  # noqa: F401
+from tests.cli.test_outcomes import (  # noqa: F401
+    _lines,
+    add_models,
+    choose,
+    explain,
+    set_prices,
+    two,
+)
 
 
 def _cheaper_beta(p: Pair) -> None:
-    ctx = Context()
-    with ctx.store.write() as conn:
-        conn.execute(
-            "UPDATE models SET input_cost_per_mtok = 0.1, output_cost_per_mtok = 0.2"
-            " WHERE id = 'beta/fake-chat'"
-        )
-    ctx.close()
+    set_prices("beta/fake-chat", 0.1, 0.2)
 
 
 def _import(p: Pair, right: dict[str, int], n: int = 100) -> None:

@@ -37,6 +37,17 @@ def add_models(home: Path, ids: list[str]) -> None:
     ctx.close()
 
 
+def set_prices(model: str, input_usd: float, output_usd: float) -> None:
+    """USD per million input/output tokens of a model added by `add_models`."""
+    ctx = Context()
+    with ctx.store.write() as conn:
+        conn.execute(
+            "UPDATE models SET input_cost_per_mtok = ?, output_cost_per_mtok = ? WHERE id = ?",
+            (input_usd, output_usd, model),
+        )
+    ctx.close()
+
+
 @pytest.fixture
 def two(pair: Pair) -> Pair:  # noqa: F811
     add_models(pair.home, ["alpha/fake-chat", "beta/fake-chat"])
@@ -276,13 +287,7 @@ def test_delete_without_a_filter_exits_2(two: Pair) -> None:
 
 def test_prefer_sweeps_from_cheapest_to_most_accurate(two: Pair) -> None:
     add_models(two.home, ["alpha/small"])
-    ctx = Context()
-    with ctx.store.write() as conn:
-        conn.execute(
-            "UPDATE models SET input_cost_per_mtok = 0.01, output_cost_per_mtok = 0.02"
-            " WHERE id = 'alpha/small'"
-        )
-    ctx.close()
+    set_prices("alpha/small", 0.01, 0.02)
     path = two.home / "evals.jsonl"
     path.write_text(
         _lines(
