@@ -291,3 +291,27 @@ def test_outcomes_list_fits_80_columns_and_wide_shows_every_column(two: Pair) ->
     assert not any(line.startswith("--wide shows") for line in wide)
     header = next(line for line in wide if line.strip().startswith("id"))
     assert "out tok" in header and "note" in header
+
+
+def test_a_calibrated_embedding_model_without_an_output_price_keeps_its_cost(
+    pair: Pair,  # noqa: F811
+) -> None:
+    # embedding models have no output price; a calibration (from a billed call) reprices
+    # the model at its own typical input, and 0 output tokens must not make it unknown
+    assert pair.run("models", "sync", "beta").returncode == 0
+    priced = pair.run("models", "set", "beta/fake-embed", "--input-price", "0.02")
+    assert priced.returncode == 0, priced.stderr
+    args = ("select", "some text to embed", "--type", "embedding", "--provider", "beta")
+    before = pair.run(*args, "--json", "--no-stdin")
+    assert before.returncode == 0, before.stderr
+    assert json.loads(before.stdout)["model_id"] == "beta/fake-embed"
+    for i in range(3):
+        done = pair.run("embed", f"some text to embed {i}", "--model", "beta/fake-embed")
+        assert done.returncode == 0, done.stderr
+    after = pair.run(*args, "--json", "--no-stdin")
+    assert after.returncode == 0, after.stderr
+    data = json.loads(after.stdout)
+    assert data["model_id"] == "beta/fake-embed"
+    assert data["cost_estimate"]["source"] == "calibration"
+    (embed,) = [c for c in data["candidates"] if c["model_id"] == "beta/fake-embed"]
+    assert embed["estimated_cost_usd"] is not None and embed["estimated_cost_usd"] > 0

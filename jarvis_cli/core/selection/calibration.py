@@ -30,6 +30,7 @@ from jarvis_cli.core.selection.bound import (
     output_allowance,
 )
 from jarvis_cli.core.selection.cost import (
+    TOKENS_PER_MTOK,
     ExpectedOutput,
     RequestCost,
     cost_usd,
@@ -81,18 +82,38 @@ def per_model_costs(
     table: ModelTable,
     cand: Sequence[int],
     costs: list[float],
-    output_tokens: int,
+    tokens: tuple[int, int],
     inputs: Mapping[str, int],
+    outputs: Mapping[int, int] | None = None,
 ) -> list[float]:
-    """`costs` (aligned with `cand`) with calibrated models priced at their own typical
-    input tokens; the others keep the request-wide estimate."""
+    """`costs` (aligned with `cand`) with each model that has figures of its own priced at
+    them: calibrated models at their typical input tokens (`inputs`, by id), models with
+    an expected output learned from outcomes at it (`outputs`, by position;
+    selection/learned_output.py); the request-wide (input, output) `tokens` stand in for
+    what a model lacks, and the others keep their estimate. Priced exactly as
+    cost.cost_usd (NaN: a price that matters is unknown)."""
+    outputs = outputs or {}
+    if not inputs and not outputs:
+        return costs
+    ids = table.ids
     price_in = table.columns["input_cost_per_mtok"]
     price_out = table.columns["output_cost_per_mtok"]
+    in_of, out_of, m = inputs.get, outputs.get, TOKENS_PER_MTOK
     out = list(costs)
     for k, i in enumerate(cand):
-        tokens = inputs.get(table.ids[i])
-        if tokens is not None and out[k] == out[k]:  # NaN: a price is unknown, stays so
-            out[k] = (tokens * price_in[i] + output_tokens * price_out[i]) / 1_000_000
+        n_in, n_out = in_of(ids[i]), out_of(i)
+        if n_in is None and n_out is None:
+            continue
+        n_in = tokens[0] if n_in is None else n_in
+        n_out = tokens[1] if n_out is None else n_out
+        total = 0.0
+        if n_in:
+            total += n_in * price_in[i] / m
+        if n_out:
+            total += n_out * price_out[i] / m
+        elif not n_in and price_in[i] != price_in[i]:
+            total = math.nan
+        out[k] = total
     return out
 
 

@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from jarvis_cli.core.selection.cost import TOKENS_PER_MTOK, ExpectedOutput
+from jarvis_cli.core.selection.cost import ExpectedOutput
 
 if TYPE_CHECKING:
     from array import array
@@ -85,29 +85,22 @@ def _mean(total: float, n: int) -> int:
     return int(total / n + 0.5)
 
 
-def learned_costs(
+def learned_outputs(
     table: ModelTable,
     cand: Sequence[int],
-    costs: list[float],
-    input_tokens: int,
-    inputs: Mapping[str, int],
     expected: Mapping[str, ExpectedOutput],
     limit: int | None,
-) -> tuple[list[float], dict[int, int]]:
-    """`costs` (aligned with `cand`) with the models that have a learned expected output
-    priced at it, capped (see the module doc); and position -> those output tokens.
-    Input tokens are each model's calibrated typical (`inputs`), else `input_tokens`.
-    Priced exactly as cost.cost_usd (NaN: a price that matters is unknown)."""
+) -> dict[int, int]:
+    """Position -> the output tokens each candidate with a learned expected output is
+    priced at: its mean, capped by the request's output `limit` and the model's maximum
+    (calibration.per_model_costs prices them)."""
     if not expected:
-        return costs, {}
+        return {}
     ids = table.ids
-    price_in = table.columns["input_cost_per_mtok"]
-    price_out = table.columns["output_cost_per_mtok"]
     max_out = table.columns["max_output_tokens"]
-    get, in_of, m = expected.get, inputs.get, TOKENS_PER_MTOK
-    out = costs
+    get = expected.get
     outputs: dict[int, int] = {}
-    for k, i in enumerate(cand):
+    for i in cand:
         e = get(ids[i])
         if e is None:
             continue
@@ -116,19 +109,8 @@ def learned_costs(
             tokens = limit
         if tokens > max_out[i]:  # NaN (unknown maximum) compares False
             tokens = int(max_out[i])
-        if out is costs:
-            out = list(costs)
         outputs[i] = tokens
-        n_in = in_of(ids[i], input_tokens)
-        total = 0.0
-        if n_in:
-            total += n_in * price_in[i] / m
-        if tokens:
-            total += tokens * price_out[i] / m
-        elif not n_in and price_in[i] != price_in[i]:
-            total = float("nan")
-        out[k] = total
-    return out, outputs
+    return outputs
 
 
-__all__ = ["MIN_OUTPUT_SAMPLES", "ExpectedOutput", "LearnedOutputs", "learned_costs"]
+__all__ = ["MIN_OUTPUT_SAMPLES", "ExpectedOutput", "LearnedOutputs", "learned_outputs"]

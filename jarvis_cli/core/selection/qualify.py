@@ -16,7 +16,7 @@ from typing import NamedTuple
 from jarvis_cli.core.registry.model_table import ModelTable, Shape
 from jarvis_cli.core.selection.calibration import per_model_costs
 from jarvis_cli.core.selection.cost import TOKENS_PER_MTOK, TokenEstimate
-from jarvis_cli.core.selection.learned_output import learned_costs
+from jarvis_cli.core.selection.learned_output import learned_outputs
 from jarvis_cli.core.selection.learning import LearnedColumn
 from jarvis_cli.core.selection.metrics import MetricColumns
 from jarvis_cli.core.selection.quality import Quality, resolve_qualities
@@ -208,16 +208,16 @@ def qualify(
                 f" (wait {math.ceil(cooling[ids[i]] - now)} s)",
             ),
         )
-    costs = estimated_costs(table, cand, tokens)
-    if inputs.expected_inputs:  # calibrated models: their own typical input (issue 23)
-        costs = per_model_costs(table, cand, costs, tokens.output_tokens, inputs.expected_inputs)
     resolved = resolve_task(request.task, request.prompt)
     outputs: dict[int, int] = {}  # position -> output tokens learned (learned_output.py)
     if inputs.learned is not None and request.output_tokens is None and out:
-        costs, outputs = learned_costs(
-            table, cand, costs, tokens.input_tokens, inputs.expected_inputs,
-            inputs.learned.outputs.for_task(resolved.category), inputs.output_limit,
-        )  # fmt: skip
+        expected = inputs.learned.outputs.for_task(resolved.category)
+        outputs = learned_outputs(table, cand, expected, inputs.output_limit)
+    # calibrated models at their own typical input (issue 23), and the learned outputs
+    costs = per_model_costs(
+        table, cand, estimated_costs(table, cand, tokens),
+        (tokens.input_tokens, tokens.output_tokens), inputs.expected_inputs, outputs,
+    )  # fmt: skip
     limit = request.max_cost_usd
     if limit is not None:
         cost_of = dict(zip(cand, costs, strict=True))
