@@ -27,14 +27,11 @@ from jarvis_cli.core.selection.bound import (
     InputShape,
     Sample,
     fit,
-    output_allowance,
 )
 from jarvis_cli.core.selection.cost import (
     TOKENS_PER_MTOK,
     ExpectedOutput,
     RequestCost,
-    cost_usd,
-    expected_output,
     output_limit,
     request_cost,
 )
@@ -199,17 +196,6 @@ def request_costs(
     for m in models:
         limit = output_limit(kind, output_tokens, default_output_limit, m.max_output_tokens)
         mean = learned.get(m.id) if kind != "embedding" else None
-        if shape is None:  # the input tokens were given: they are the bound
-            tokens = heuristic_input
-            typical_out = expected_output(mean, limit)
-            f = fits.get(m.id)
-            allowance, out_source = output_allowance(f)
-            out[m.id] = RequestCost(
-                tokens, limit, cost_usd(m, tokens, limit + allowance if limit else 0), tokens,
-                typical_out, cost_usd(m, tokens, typical_out), "option", 0, allowance,
-                out_source, f.output_n if f is not None else 0, mean,
-            )  # fmt: skip
-            continue
         out[m.id] = request_cost(
             m,
             shape,

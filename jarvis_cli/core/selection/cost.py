@@ -195,7 +195,7 @@ class RequestCost(NamedTuple):
 
 def request_cost(
     model: ModelRecord,
-    shape: InputShape,
+    shape: InputShape | None,
     fit: Fit | None,
     *,
     output_tokens: int,
@@ -206,10 +206,14 @@ def request_cost(
 
     Without a calibration the bound is the rule's and the expectation the old
     heuristic (`heuristic_input`, ceil(chars / 4)); with one, both are the model's own.
+    `shape` None means the input tokens were given (`select --input-tokens`):
+    `heuristic_input` is then both the bound and the expectation.
     The expected output is the model's `learned` mean, else DEFAULT_OUTPUT_TOKENS, within
     the limit; the bound always takes the whole limit.
     """
-    if fit is None:
+    if shape is None:
+        bound, expected, source, n = heuristic_input, heuristic_input, "option", 0
+    elif fit is None:
         bound, expected, source, n = shape.rule_bound(), heuristic_input, "rule", 0
     else:
         bound = fit.bound(shape)
