@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from jarvis_cli.core.errors import BadResponseError, ProviderError
 from jarvis_cli.core.providers.base import (
+    MAX_TIMEOUT_S,
     Capabilities,
     CompletionResult,
     EmbeddingResult,
@@ -134,7 +135,7 @@ class OpenAICompatAdapter:
     def _timeout(self, timeout_s: float | None) -> Any:
         import openai
 
-        total = timeout_s or self.timeout_s
+        total = min(timeout_s or self.timeout_s, MAX_TIMEOUT_S)
         return openai.Timeout(total, connect=min(CONNECT_TIMEOUT_S, total))
 
     def _map(self, exc: BaseException) -> ProviderError:

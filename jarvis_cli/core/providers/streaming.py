@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from jarvis_cli.core.errors import BadResponseError, ProviderError, UnavailableError
-from jarvis_cli.core.providers.base import CompletionResult, Usage
+from jarvis_cli.core.providers.base import MAX_TIMEOUT_S, CompletionResult, Usage
 from jarvis_cli.core.providers.tool_deltas import ToolCallAssembler
 
 
@@ -157,7 +157,8 @@ class _Watchdog:
         self._stream = sdk_stream
         self._timer: threading.Timer | None = None
         if deadline is not None:
-            self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._fire)
+            left = min(max(0.0, deadline - time.monotonic()), MAX_TIMEOUT_S)
+            self._timer = threading.Timer(left, self._fire)
             self._timer.daemon = True
             self._timer.start()
 
