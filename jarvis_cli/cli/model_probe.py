@@ -34,7 +34,7 @@ def probe(
     timeout: Annotated[
         float | None,
         typer.Option(
-            "--timeout", min=0.1, help="Seconds per probe (default: [defaults] timeout_s)."
+            "--timeout", min=0.1, help="Seconds per probe (default: \\[defaults] timeout_s)."
         ),
     ] = None,
     wide: WideOption = False,
