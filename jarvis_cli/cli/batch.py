@@ -124,8 +124,19 @@ def batch(
         spooled = in_path = spool_stdin()
     else:
         in_path = Path(input_file)
-        if not in_path.is_file():
-            raise UsageError(f"input file {input_file} not found")
+        try:
+            regular, found = in_path.is_file(), in_path.exists()
+        except OSError as exc:  # a name too long, a path through a file
+            raise UsageError(f"cannot read input file {input_file}: {exc.strerror}") from None
+        if not found or in_path.is_dir():
+            why = "is a directory" if found else "not found"
+            raise UsageError(f"input file {input_file} {why}")
+        if not regular:  # a pipe (`<(grep … in.jsonl)`), a device: read once, as stdin is
+            try:
+                with open(in_path, "rb") as source:
+                    spooled = in_path = spool_stdin(source)
+            except OSError as exc:
+                raise UsageError(f"cannot read input file {input_file}: {exc.strerror}") from None
     try:
         total = scan_ids(in_path)
         ctx = get_context()

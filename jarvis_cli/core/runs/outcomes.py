@@ -341,11 +341,18 @@ def delete_outcomes(
     where: list[str] = []
     params: list[object] = []
     if ids:
-        where.append(f"id IN ({','.join('?' * len(ids))})")
-        params.extend(ids)
-    if request_id:
+        known = [i for i in ids if abs(i) <= MAX_ROW_LIMIT]  # a larger id names no row
+        where.append(f"id IN ({','.join('?' * len(known))})" if known else "1 = 0")
+        params.extend(known)
+    if request_id is not None:
+        prefix = request_id.replace("%", "").replace("_", "")
+        if not prefix:  # `--request %` (or "") matched every request: never "all" by accident
+            raise UsageError(
+                f"--request needs a request id or a prefix of one, got {request_id!r}",
+                hint="request ids are in `jarvis log` (the request column); --all deletes all",
+            )
         where.append("request_id LIKE ?")
-        params.append(request_id.replace("%", "").replace("_", "") + "%")
+        params.append(prefix + "%")
     more, more_params = _model_and_source(model_id, source)
     where += more
     params += more_params

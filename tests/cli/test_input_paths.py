@@ -1,0 +1,80 @@
+"""File arguments that are not plain files: a directory, a name too long for the file
+system, a pipe (`<(…)`), and an id or prefix that names nothing or everything. Each is a
+usage error that says what is wrong (exit 2), or works; never an internal error and
+never a silent 'delete everything'."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from jarvis_cli.core.errors import ExitCode
+from tests.cli.test_batch import Fleet, fleet, read_output  # noqa: F401 - fixture
+from tests.cli.test_complete import Pair, pair  # noqa: F401 - fixture
+from tests.conftest import JarvisRunner
+
+
+def test_batch_input_that_is_a_directory_or_an_impossible_name_is_exit_2(
+    jarvis: JarvisRunner, tmp_path: Path
+) -> None:
+    for path, why in (
+        (str(tmp_path), f"error: input file {tmp_path} is a directory"),
+        ("x" * 5000, "error: cannot read input file xxx"),
+    ):
+        result = jarvis("batch", path)
+        assert result.returncode == ExitCode.USAGE, result.stderr
+        assert result.stderr.startswith(why), result.stderr
+        assert "internal error" not in result.stderr
+
+
+def test_batch_reads_a_pipe_given_as_its_input_file(
+    fleet: Fleet,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    # What `jarvis batch <(grep … all.jsonl)` passes: /dev/fd/N, a pipe read only once.
+    lines = "".join(json.dumps({"id": f"p{i}", "prompt": "hi"}) + "\n" for i in range(3))
+    read_end, write_end = os.pipe()
+
+    def feed() -> None:
+        with os.fdopen(write_end, "w") as w:
+            w.write(lines)
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    out = tmp_path / "out.jsonl"
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "jarvis_cli", "batch", f"/dev/fd/{read_end}", "-o", str(out),
+             "--model", "alpha/fake-chat"],
+            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
+            env={**os.environ, **fleet.env}, pass_fds=(read_end,),
+        )  # fmt: skip
+    finally:
+        os.close(read_end)
+        writer.join()
+    assert result.returncode == 0, result.stderr
+    assert sorted(r["id"] for r in read_output(out)) == ["p0", "p1", "p2"]
+    assert all(r["ok"] for r in read_output(out))
+
+
+def test_outcomes_delete_never_takes_a_wildcard_or_huge_id_for_everything(
+    pair: Pair,  # noqa: F811
+) -> None:
+    assert pair.run("complete", "hi", "--model", "alpha/fake-chat").returncode == 0
+    assert pair.run("rate", "good").returncode == 0
+    for request in ("%", "_", ""):
+        result = pair.run("outcomes", "delete", "--request", request)
+        assert result.returncode == ExitCode.USAGE, result.stderr
+        assert f"error: --request needs a request id or a prefix of one, got {request!r}" in (
+            result.stderr
+        )
+        assert "--all deletes all" in result.stderr
+    huge = pair.run("outcomes", "delete", "99999999999999999999", "--json")
+    assert huge.returncode == 0, huge.stderr
+    assert json.loads(huge.stdout) == {"deleted": 0}
+    kept = pair.run("outcomes", "list", "--json")
+    assert len(json.loads(kept.stdout)) == 1
