@@ -76,3 +76,24 @@ def test_a_config_write_in_a_directory_that_cannot_be_written_leaves_the_file_al
     assert "internal error" not in result.stderr
     assert (immutable_home / "config.toml").read_bytes() == before
     assert sorted(p.name for p in immutable_home.iterdir()) == ["config.toml"]
+
+
+def test_a_store_that_cannot_be_opened_for_writing_says_so_with_a_hint(
+    jarvis: JarvisRunner, home: Path
+) -> None:
+    assert (
+        jarvis("providers", "add", "local", "--base-url", "http://127.0.0.1:9/v1").returncode == 0
+    )
+    assert jarvis("log").returncode == 0  # creates the store
+    store = home / "jarvis.db"
+    assert store.exists()
+    chattr = shutil.which("chattr")
+    if chattr is None or subprocess.run([chattr, "+i", str(store)], capture_output=True).returncode:
+        pytest.skip("chattr +i is not available on this file system")
+    try:
+        result = jarvis("keys", "list")
+    finally:
+        subprocess.run([chattr, "-i", str(store)], check=True)
+    assert result.returncode == ExitCode.CONFIG, result.stderr
+    assert f"error: cannot open {store} for writing: Operation not permitted" in result.stderr
+    assert "hint: make it (and its directory) writable" in result.stderr

@@ -38,7 +38,12 @@ def create_private_file(path: Path) -> None:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE)
     except OSError as exc:
-        raise StoreError(f"cannot create {path}: {exc.strerror}") from None
+        verb = "open" if path.exists() else "create"  # a store on a read-only file system
+        raise StoreError(
+            f"cannot {verb} {path} for writing: {exc.strerror}",
+            hint="make it (and its directory) writable, or set JARVIS_HOME to a writable "
+            "directory",
+        ) from None
     try:
         os.fchmod(fd, FILE_MODE)
     finally:
