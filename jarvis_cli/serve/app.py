@@ -9,13 +9,17 @@ answer at once however many requests are waiting on providers.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
+import sys
 import time
 from typing import Any
 
+from jarvis_cli.core.errors import JarvisError
+from jarvis_cli.core.runs.attempts import new_request_id
 from jarvis_cli.serve import asgi, streams
 from jarvis_cli.serve.asgi import Disconnected, Receive, Scope, Send
-from jarvis_cli.serve.errors import ApiError, from_jarvis
+from jarvis_cli.serve.errors import ApiError, from_jarvis, safe_text
 from jarvis_cli.serve.gateway import Gateway
 from jarvis_cli.serve.metrics import Metrics
 from jarvis_cli.serve.requests import Ran, run_completion, run_embedding
@@ -57,19 +61,40 @@ class App:
         ):
             path = "/v1" + path  # clients configured without /v1 in the base URL
         handler = self._routes.get((scope["method"], path))
+        started = False
+
+        async def tracked(message: asgi.Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
         try:
             if handler is None:
-                known = any(p == path for _, p in self._routes)
+                allowed = [m for m, p in self._routes if p == path]
                 raise ApiError(
-                    405 if known else 404,
+                    405 if allowed else 404,
                     f"no route {scope['method']} {path}",
-                    code="method_not_allowed" if known else "not_found",
+                    code="method_not_allowed" if allowed else "not_found",
+                    headers={"allow": ", ".join(allowed)} if allowed else None,
                 )
-            await handler(scope, receive, send)
+            await handler(scope, receive, tracked)
         except ApiError as exc:
             await asgi.send_error(send, exc)
         except Disconnected:
             pass
+        except JarvisError as exc:  # e.g. a UsageError from core on the event loop
+            if not started:
+                await asgi.send_error(send, from_jarvis(exc))
+        except Exception as exc:  # an OpenAI-shaped 500, never uvicorn's plain text
+            if started:
+                raise
+            print(
+                f"jarvis serve: internal error on {scope['method']} {path}: "
+                f"{type(exc).__name__}: {safe_text(str(exc))}",
+                file=sys.stderr,
+                flush=True,
+            )
+            await asgi.send_error(send, streams.api_error(exc))
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -174,7 +199,8 @@ class App:
         route = await self._route(body, token)
         route = route._replace(strategy=asgi.header(scope, b"x-jarvis-strategy") or route.strategy)
         req = (wire.chat_request if chat else wire.completion_request)(body, route)
-        req = streams.with_headers(req, scope)
+        # Chosen here, so a stream's chunks, its headers and the recorded attempts share it.
+        req = dataclasses.replace(streams.with_headers(req, scope), request_id=new_request_id())
         self.metrics.in_flight += 1
         try:
             if req.stream:

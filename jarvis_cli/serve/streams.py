@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import math
 import threading
 import time
 from typing import TYPE_CHECKING, Any
 
 from jarvis_cli.core.errors import JarvisError
+from jarvis_cli.core.runs.attempts import new_request_id
 from jarvis_cli.core.runs.cancel import CancelToken, RequestCancelled
 from jarvis_cli.core.runs.requests import CompletionRequest
 from jarvis_cli.serve import asgi, wire
@@ -38,20 +40,26 @@ def with_headers(req: CompletionRequest, scope: Scope) -> CompletionRequest:
     changes: dict[str, Any] = {}
     timeout = asgi.header(scope, b"x-jarvis-timeout")
     if timeout is not None:
-        try:
-            changes["timeout_s"] = max(0.1, min(float(timeout), 3600.0))
-        except ValueError:
-            raise ApiError(400, "x-jarvis-timeout must be a number (seconds)") from None
+        seconds = _number(timeout, "x-jarvis-timeout", "seconds")
+        changes["timeout_s"] = max(0.1, min(seconds, 3600.0))
     cost = asgi.header(scope, b"x-jarvis-max-cost")
     if cost is not None:
-        try:
-            changes["max_cost_usd"] = float(cost)
-        except ValueError:
-            raise ApiError(400, "x-jarvis-max-cost must be a number (USD)") from None
+        changes["max_cost_usd"] = _number(cost, "x-jarvis-max-cost", "USD")
     task = asgi.header(scope, b"x-jarvis-task")
     if task:
         changes["task"] = task
     return dataclasses.replace(req, **changes) if changes else req
+
+
+def _number(text: str, name: str, unit: str) -> float:
+    """A header's finite number: 'nan' would turn every comparison with it off."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise ApiError(400, f"{name} must be a number ({unit})", param=name)
+    return value
 
 
 def api_error(exc: BaseException | None, timed_out: bool = False) -> ApiError:
@@ -64,16 +72,23 @@ def api_error(exc: BaseException | None, timed_out: bool = False) -> ApiError:
     )
 
 
+def id_headers(request_id: str | None) -> list[tuple[str, str]]:
+    """The request's id, as jarvis records it and as OpenAI's SDKs read it (x-request-id)."""
+    if request_id is None:
+        return []
+    return [("x-jarvis-request-id", request_id), ("x-request-id", request_id)]
+
+
 def result_headers(ran: Ran, t0: float) -> list[tuple[str, str]]:
     """x-jarvis-*: who answered, how many attempts, the cost, jarvis's own time."""
     elapsed_ms = (time.perf_counter() - t0) * 1000
     out = [("x-jarvis-attempts", str(ran.attempts))]
     o = ran.outcome
+    out += id_headers(o.request_id if o is not None else ran.request_id)
     if o is not None:
         upstream = sum(a.latency_ms or 0.0 for a in o.attempts)
         out += [
             ("x-jarvis-model", o.model_id),
-            ("x-jarvis-request-id", o.request_id),
             ("x-jarvis-cost-usd", "unknown" if o.cost_usd is None else f"{o.cost_usd:.8f}"),
             ("x-jarvis-overhead-ms", f"{max(0.0, elapsed_ms - upstream):.2f}"),
         ]
@@ -128,7 +143,7 @@ async def stream(
     watcher = asyncio.create_task(_watch(receive, cancel))
     out = EventStream(send)
     created = int(time.time())
-    rid = f"{id(req):x}"
+    rid = req.request_id or new_request_id()
     model = "-"
     ttft: float | None = None
     try:
@@ -138,7 +153,7 @@ async def stream(
                 delta, model = value[0], value[1] or model
                 if not out.started:
                     ttft = time.perf_counter() - t0
-                    await out.start([("x-jarvis-model", model)])
+                    await out.start([("x-jarvis-model", model), *id_headers(rid)])
                     if chat:
                         await out.event(
                             wire.chunk(rid, model, created, {"role": "assistant", "content": ""})

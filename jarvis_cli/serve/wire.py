@@ -85,7 +85,8 @@ def messages_of(raw: Any) -> tuple[tuple[Message, ...], bool]:
         where = f"messages[{i}]"
         if not isinstance(item, dict):
             raise bad_request(f"{where} must be an object", param="messages")
-        role = _ROLES.get(item.get("role"))  # type: ignore[arg-type]
+        raw_role = item.get("role")
+        role = _ROLES.get(raw_role) if isinstance(raw_role, str) else None
         if role is None:
             raise bad_request(
                 f"{where}: unknown role {str(item.get('role'))[:40]!r}", param="messages"
@@ -123,8 +124,8 @@ def _tools(body: Mapping[str, Any]) -> tuple[tuple[dict[str, Any], ...], Any]:
     for tool in tools:
         fn = tool.get("function") if isinstance(tool, dict) else None
         if (
-            tool.get("type") != "function"
-            or not isinstance(fn, dict)
+            not isinstance(fn, dict)
+            or tool.get("type") != "function"
             or not isinstance(fn.get("name"), str)
         ):
             raise bad_request("each tool needs type 'function' and function.name", param="tools")
@@ -149,9 +150,13 @@ def _schema(body: Mapping[str, Any]) -> dict[str, Any] | None:
             raise bad_request(
                 "response_format.json_schema.schema must be an object", param="response_format"
             )
+        from jarvis_cli.core.errors import UsageError
         from jarvis_cli.core.runs.structured import check_schema
 
-        check_schema(schema, "response_format")
+        try:
+            check_schema(schema, "response_format")
+        except UsageError as exc:
+            raise bad_request(exc.message, param="response_format") from None
         return schema
     raise bad_request(
         "response_format.type must be text, json_object or json_schema", param="response_format"
@@ -159,10 +164,15 @@ def _schema(body: Mapping[str, Any]) -> dict[str, Any] | None:
 
 
 def _max_tokens(body: Mapping[str, Any]) -> int | None:
-    value = field(body, "max_completion_tokens", int) or field(body, "max_tokens", int)
-    if value is not None and value < 1:
-        raise bad_request("max_tokens must be at least 1", param="max_tokens")
-    return value  # type: ignore[no-any-return]
+    """max_completion_tokens when sent (it replaces max_tokens), else max_tokens."""
+    for name in ("max_completion_tokens", "max_tokens"):
+        value = field(body, name, int)
+        if value is None:
+            continue
+        if value < 1:
+            raise bad_request(f"{name} must be at least 1", param=name)
+        return value  # type: ignore[no-any-return]
+    return None
 
 
 def _temperature(body: Mapping[str, Any]) -> float | None:

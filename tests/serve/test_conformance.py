@@ -1,0 +1,126 @@
+"""What an OpenAI client expects of `jarvis serve` where it used to differ: every
+failure an OpenAI-shaped JSON error (never uvicorn's plain-text 500), the request's
+id on every answer (streamed ones too, as OpenAI's `x-request-id`), and request
+fields read as OpenAI reads them. Through the official `openai` SDK over HTTP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx2 as httpx
+import openai
+import pytest
+
+from tests.fake_provider import Behavior
+from tests.serve.conftest import Served
+from tests.store_access import query
+
+# One worker runs this module (--dist loadgroup): its module-scoped fixture starts once.
+pytestmark = pytest.mark.xdist_group("serve_conformance")
+
+HI = [{"role": "user", "content": "hi"}]
+MODEL = "alpha/fake-chat"
+
+
+def client(srv: Served) -> openai.OpenAI:
+    return openai.OpenAI(base_url=srv.url, api_key="unused", max_retries=0)
+
+
+def refused(call: Any) -> openai.APIStatusError:
+    with pytest.raises(openai.APIStatusError) as err:
+        call()
+    body = err.value.body
+    assert isinstance(body, dict) and set(body) == {"message", "type", "param", "code"}, body
+    return err.value
+
+
+@pytest.mark.parametrize(
+    ("extra", "param", "said"),
+    [
+        ({"tools": [5]}, "tools", "each tool needs type 'function'"),
+        ({"tools": ["get_weather"]}, "tools", "each tool needs type 'function'"),
+        (
+            {"messages": [{"role": ["user"], "content": "hi"}]},
+            "messages",
+            "messages[0]: unknown role",
+        ),
+        (
+            {
+                "response_format": {
+                    "type": "json_schema",
+                    "json_schema": {"name": "x", "schema": {"type": "bogus"}},
+                }
+            },
+            "response_format",
+            "response_format is not a valid JSON Schema",
+        ),
+        ({"max_completion_tokens": 0, "max_tokens": 5}, "max_completion_tokens", "at least 1"),
+    ],
+)
+def test_malformed_fields_are_400s_naming_the_field(
+    srv: Served, extra: dict[str, Any], param: str, said: str
+) -> None:
+    body = {"model": MODEL, "messages": HI, **extra}
+    error = refused(lambda: client(srv).chat.completions.create(**body))
+    assert error.status_code == 400 and isinstance(error, openai.BadRequestError)
+    assert error.body["param"] == param  # type: ignore[index]
+    assert said in error.body["message"]  # type: ignore[index]
+    assert error.response.headers["content-type"] == "application/json"
+    assert srv.alpha.count("/chat/completions") == 0  # refused before any provider call
+    assert "Traceback" not in srv.server.stderr
+
+
+def test_every_answer_carries_its_request_id(srv: Served) -> None:
+    c = client(srv)
+    raw = c.chat.completions.with_raw_response.create(model=MODEL, messages=HI)
+    plain = raw.parse()
+    rid = raw.headers["x-jarvis-request-id"]
+    assert raw.headers["x-request-id"] == rid and plain.id == f"chatcmpl-{rid}"
+    assert plain._request_id == rid  # what the SDK reads from x-request-id
+
+    # A streamed answer: the headers go out before the answer is known, with the id the
+    # attempts are recorded under, and every chunk's id is that id.
+    with c.chat.completions.with_streaming_response.create(
+        model=MODEL, messages=HI, stream=True
+    ) as streamed:
+        rid = streamed.headers.get("x-jarvis-request-id")
+        assert rid and streamed.headers.get("x-request-id") == rid
+        chunks = list(streamed.parse())
+    assert "".join(ch.choices[0].delta.content or "" for ch in chunks if ch.choices) == (
+        "Hello from fake"
+    )
+    assert {ch.id for ch in chunks} == {f"chatcmpl-{rid}"}
+    recorded = query(srv.home, "SELECT ok FROM calls WHERE request_id = ?", (rid,))
+    assert [r["ok"] for r in recorded] == [1]
+
+    # A failed request: its id names the attempts `jarvis log show` has.
+    srv.alpha.always(None, Behavior(status=503, error_message="down"))
+    srv.beta.always(None, Behavior(status=503, error_message="down"))
+    error = refused(lambda: c.chat.completions.create(model=MODEL, messages=HI))
+    assert error.status_code == 503
+    rid = error.response.headers["x-jarvis-request-id"]
+    assert error.request_id == rid
+    recorded = query(srv.home, "SELECT ok FROM calls WHERE request_id = ?", (rid,))
+    assert recorded and all(r["ok"] == 0 for r in recorded)
+
+
+@pytest.mark.parametrize("header", ["x-jarvis-max-cost", "x-jarvis-timeout"])
+def test_steering_headers_must_be_finite_numbers(srv: Served, header: str) -> None:
+    for value in ("nan", "inf", "cheap"):
+        error = refused(
+            lambda value=value: client(srv).chat.completions.create(
+                model=MODEL, messages=HI, extra_headers={header: value}
+            )
+        )
+        assert error.status_code == 400 and error.body["param"] == header  # type: ignore[index]
+        assert f"{header} must be a number" in error.body["message"]  # type: ignore[index]
+    assert srv.alpha.count("/chat/completions") == 0
+
+
+def test_wrong_method_is_405_with_allow_and_unknown_path_404(srv: Served) -> None:
+    wrong = httpx.get(srv.url + "/chat/completions", timeout=10)
+    assert wrong.status_code == 405 and wrong.headers["allow"] == "POST"
+    assert wrong.json()["error"]["code"] == "method_not_allowed"
+    missing = httpx.get(srv.url + "/assistants", timeout=10)
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+    assert "allow" not in missing.headers
