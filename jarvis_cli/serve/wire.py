@@ -240,8 +240,12 @@ def embedding_inputs(body: Mapping[str, Any]) -> list[str]:
 # --- responses -----------------------------------------------------------------------
 
 
-def usage_json(outcome: Outcome) -> dict[str, int]:
+def usage_json(outcome: Outcome) -> dict[str, int] | None:
+    """The tokens the provider reported; null when it reported none (llama-cpp-python's
+    streams, for one): a made-up 0 would be read as a free request."""
     u = outcome.usage
+    if u.prompt_tokens is None and u.completion_tokens is None and u.total_tokens is None:
+        return None
     prompt, completion = u.prompt_tokens or 0, u.completion_tokens or 0
     return {
         "prompt_tokens": prompt,

@@ -124,3 +124,23 @@ def test_wrong_method_is_405_with_allow_and_unknown_path_404(srv: Served) -> Non
     missing = httpx.get(srv.url + "/assistants", timeout=10)
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
     assert "allow" not in missing.headers
+
+
+def test_usage_the_provider_did_not_report_is_null_not_zero(srv: Served) -> None:
+    srv.alpha.always(None, Behavior(stream_usage=False))
+    chunks = list(
+        client(srv).chat.completions.create(
+            model=MODEL, messages=HI, stream=True, stream_options={"include_usage": True}
+        )
+    )
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == (
+        "Hello from fake"
+    )
+    assert chunks[-1].choices == [] and chunks[-1].usage is None
+    srv.alpha.reset()
+    reported = list(
+        client(srv).chat.completions.create(
+            model=MODEL, messages=HI, stream=True, stream_options={"include_usage": True}
+        )
+    )
+    assert reported[-1].usage is not None and reported[-1].usage.total_tokens == 15
