@@ -23,6 +23,8 @@ from jarvis_cli.serve.errors import ApiError, from_jarvis, safe_text
 from jarvis_cli.serve.gateway import Gateway
 from jarvis_cli.serve.metrics import Metrics
 from jarvis_cli.serve.requests import Ran, run_completion, run_embedding
+from jarvis_cli.serve.stops import StopFilter
+from jarvis_cli.serve.stops import parse as parse_stops
 from jarvis_cli.serve.tokens import ClientToken, active_by_hash, token_hash
 from jarvis_cli.serve.wire import Route
 
@@ -201,17 +203,21 @@ class App:
         req = (wire.chat_request if chat else wire.completion_request)(body, route)
         # Chosen here, so a stream's chunks, its headers and the recorded attempts share it.
         req = dataclasses.replace(streams.with_headers(req, scope), request_id=new_request_id())
+        stop = StopFilter(parse_stops(body))
         self.metrics.in_flight += 1
         try:
             if req.stream:
                 options = body.get("stream_options")
                 usage = isinstance(options, dict) and options.get("include_usage") is True
                 await streams.stream(
-                    self.gw, self.metrics, scope, receive, send, req, token, t0, usage=usage
+                    self.gw, self.metrics, scope, receive, send, req, token, t0, usage, stop
                 )
                 return
             ran: Ran = await self._thread(run_completion, self.gw, req, token)
             outcome = self._answer(ran, "chat" if chat else "completion", t0)
+            if stop.stops:
+                text, finish = stop.cut(outcome.text), stop.finish_reason(outcome.finish_reason)
+                outcome = dataclasses.replace(outcome, text=text, finish_reason=finish)
             data = wire.chat_response(outcome) if chat else wire.completion_response(outcome)
             await asgi.send_json(send, 200, data, streams.result_headers(ran, t0))
         finally:

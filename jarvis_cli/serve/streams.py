@@ -26,6 +26,7 @@ from jarvis_cli.serve import asgi, wire
 from jarvis_cli.serve.asgi import Disconnected, EventStream, Receive, Scope, Send
 from jarvis_cli.serve.errors import ApiError, from_jarvis
 from jarvis_cli.serve.requests import Ran, run_completion
+from jarvis_cli.serve.stops import StopFilter
 from jarvis_cli.serve.tokens import ClientToken
 
 BUFFERED_DELTAS = 64  # text deltas waiting for the client before upstream is held back
@@ -113,8 +114,8 @@ async def stream(
     req: CompletionRequest,
     token: ClientToken | None,
     t0: float,
-    *,
     usage: bool,
+    stop: StopFilter,
 ) -> None:
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
@@ -158,7 +159,9 @@ async def stream(
                         await out.event(
                             wire.chunk(rid, model, created, {"role": "assistant", "content": ""})
                         )
-                await out.event(_delta(rid, model, created, delta, chat))
+                shown = stop.feed(delta)
+                if shown:
+                    await out.event(_delta(rid, model, created, shown, chat))
                 slots.release()
                 continue
             ran: Ran = value
@@ -174,7 +177,7 @@ async def stream(
                 await out.event(error.body())  # the SDK raises APIError on this event
                 await out.end()
                 return
-            await _finish(metrics, out, ran, rid, created, chat, usage, t0, ttft)
+            await _finish(metrics, out, ran, rid, created, chat, usage, t0, ttft, stop)
             return
     except Disconnected:
         cancel.cancel()
@@ -205,17 +208,21 @@ async def _finish(
     usage: bool,
     t0: float,
     ttft: float | None,
+    stop: StopFilter,
 ) -> None:
     o = ran.outcome
     assert o is not None
     model = o.model_id
-    if not out.started:  # not streamed by the orchestrator (response_format, legacy)
+    if out.started:
+        rest = stop.flush()  # held back in case it began a stop sequence
+    else:  # not streamed by the orchestrator (response_format, legacy)
         await out.start(result_headers(ran, t0))
         if chat:
             await out.event(wire.chunk(rid, model, created, {"role": "assistant", "content": ""}))
-        if o.text:
-            await out.event(_delta(rid, model, created, o.text, chat))
-    finish = o.finish_reason or "stop"
+        rest = stop.cut(o.text)
+    if rest:
+        await out.event(_delta(rid, model, created, rest, chat))
+    finish = stop.finish_reason(o.finish_reason)
     if chat:
         if o.tool_calls:
             calls = [{"index": i, **c} for i, c in enumerate(wire.tool_calls_json(o))]

@@ -144,3 +144,36 @@ def test_usage_the_provider_did_not_report_is_null_not_zero(srv: Served) -> None
         )
     )
     assert reported[-1].usage is not None and reported[-1].usage.total_tokens == 15
+
+
+REACT = ["Thought: look it up\nObs", "ervation: made-up result\n", "Final Answer: 42"]
+
+
+def test_stop_sequences_cut_the_answer_as_openai_does(srv: Served) -> None:
+    # A ReAct agent stops the model at "Observation:" to run the tool itself.
+    srv.alpha.always(None, Behavior(text="".join(REACT), chunks=REACT, finish_reason="length"))
+    c = client(srv)
+    stop = ["\nObservation:", "never"]
+    plain = c.chat.completions.create(model=MODEL, messages=HI, stop=stop)
+    assert plain.choices[0].message.content == "Thought: look it up"
+    assert plain.choices[0].finish_reason == "stop"
+    chunks = list(c.chat.completions.create(model=MODEL, messages=HI, stop=stop, stream=True))
+    shown = "".join(ch.choices[0].delta.content or "" for ch in chunks if ch.choices)
+    assert shown == "Thought: look it up"
+    assert [ch.choices[0].finish_reason for ch in chunks if ch.choices][-1] == "stop"
+    legacy = c.completions.create(model=MODEL, prompt="q", stop="\n")
+    assert legacy.choices[0].text == "Thought: look it up"
+    streamed = c.completions.create(model=MODEL, prompt="q", stop="\n", stream=True)
+    assert "".join(ch.choices[0].text for ch in streamed) == "Thought: look it up"
+
+    # No stop sequence in the text: all of it, chunked or not, and the model's reason.
+    chunks = list(c.chat.completions.create(model=MODEL, messages=HI, stop="##", stream=True))
+    assert "".join(ch.choices[0].delta.content or "" for ch in chunks if ch.choices) == "".join(
+        REACT
+    )
+    assert [ch.choices[0].finish_reason for ch in chunks if ch.choices][-1] == "length"
+
+    error = refused(
+        lambda: c.chat.completions.create(model=MODEL, messages=HI, extra_body={"stop": [1]})
+    )
+    assert error.status_code == 400 and error.body["param"] == "stop"  # type: ignore[index]
