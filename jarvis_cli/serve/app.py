@@ -29,6 +29,8 @@ from jarvis_cli.serve.tokens import ClientToken, active_by_hash, token_hash
 from jarvis_cli.serve.wire import Route
 
 TOKENS_TTL_S = 2.0  # a token added or revoked elsewhere counts here within this
+MODEL_PATH = "/v1/models/"
+NO_PREFIX = ("/healthz", "/metrics")
 OPEN_ENV = "JARVIS_SERVE_OPEN"  # set by `jarvis serve` when it may serve without tokens
 
 
@@ -55,14 +57,10 @@ class App:
             return
         if scope["type"] != "http":
             return
-        path = scope["path"].rstrip("/") or "/"
-        if (
-            path.startswith("/v1/") is False
-            and path.startswith("/")
-            and path not in ("/healthz", "/metrics")
-        ):
-            path = "/v1" + path  # clients configured without /v1 in the base URL
+        path = _route_path(scope)
         handler = self._routes.get((scope["method"], path))
+        if handler is None and scope["method"] == "GET" and path.startswith(MODEL_PATH):
+            handler = self.model  # the SDK's models.retrieve(ID); an ID has a '/' in it
         started = False
 
         async def tracked(message: asgi.Message) -> None:
@@ -175,16 +173,22 @@ class App:
         listed = await self._thread(self.gw.models)
         created = int(time.time())
         data = [
-            {
-                "id": name,
-                "object": "model",
-                "created": created,
-                "owned_by": "jarvis" if name.startswith("jarvis/") else name.split("/")[0],
-            }
+            _model_json(name, created)
             for name in [*listed.routed, *sorted(listed.models)]
             if token is None or token.allows(name)
         ]
         await asgi.send_json(send, 200, {"object": "list", "data": data})
+
+    async def model(self, scope: Scope, receive: Receive, send: Send) -> None:
+        from jarvis_cli.serve.wire import unknown_model
+
+        token = await self.authenticate(scope)
+        listed = await self._thread(self.gw.models)
+        name = _route_path(scope)[len(MODEL_PATH) :]
+        known = name in listed.models or name in listed.routed
+        if not known or (token is not None and not token.allows(name)):
+            raise unknown_model(name)
+        await asgi.send_json(send, 200, _model_json(name, int(time.time())))
 
     async def chat(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._completion(scope, receive, send, chat=True)
@@ -259,6 +263,18 @@ class App:
             await asgi.send_json(send, 200, data, streams.result_headers(ran, t0))
         finally:
             self.metrics.in_flight -= 1
+
+
+def _route_path(scope: Scope) -> str:
+    path: str = scope["path"].rstrip("/") or "/"
+    if not path.startswith("/v1/") and path.startswith("/") and path not in NO_PREFIX:
+        path = "/v1" + path  # clients configured without /v1 in the base URL
+    return path
+
+
+def _model_json(name: str, created: int) -> dict[str, Any]:
+    owner = "jarvis" if name.startswith("jarvis/") else name.split("/")[0]
+    return {"id": name, "object": "model", "created": created, "owned_by": owner}
 
 
 def create_app() -> App:

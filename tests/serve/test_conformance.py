@@ -177,3 +177,17 @@ def test_stop_sequences_cut_the_answer_as_openai_does(srv: Served) -> None:
         lambda: c.chat.completions.create(model=MODEL, messages=HI, extra_body={"stop": [1]})
     )
     assert error.status_code == 400 and error.body["param"] == "stop"  # type: ignore[index]
+
+
+def test_models_retrieve_answers_for_listed_models_only(srv: Served) -> None:
+    c = client(srv)
+    for name in ("alpha/fake-chat", "jarvis/auto"):
+        found = c.models.retrieve(name)
+        assert (found.id, found.object) == (name, "model")
+        assert found.owned_by == ("jarvis" if name == "jarvis/auto" else "alpha")
+    listed = {m.id: m.owned_by for m in c.models.list()}
+    assert listed["alpha/fake-chat"] == "alpha"
+    without_v1 = httpx.get(srv.server.root + "/models/beta/fake-chat", timeout=10)
+    assert without_v1.status_code == 200 and without_v1.json()["id"] == "beta/fake-chat"
+    error = refused(lambda: c.models.retrieve("alpha/no-such-model"))
+    assert error.status_code == 404 and error.body["code"] == "model_not_found"  # type: ignore[index]
