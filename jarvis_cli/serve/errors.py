@@ -75,8 +75,22 @@ def bad_request(message: str, *, param: str | None = None, code: str | None = No
     return ApiError(400, message, param=param, code=code)
 
 
+# What OpenAI's SDKs read before retrying on their own (by default twice for a 429 or
+# 5xx): every retry of a request jarvis already retried and fell back on runs the
+# whole chain again, and pays again for invalid output.
+NO_RETRY = {"x-should-retry": "false"}
+
+
 def from_jarvis(exc: JarvisError, *, deadline_passed: bool = False) -> ApiError:
-    """The status and body for a request the orchestrator could not answer."""
+    """The status and body for a request the orchestrator could not answer; the
+    SDKs are told not to repeat one that jarvis's retries and fallbacks gave up on."""
+    error = _from_jarvis(exc, deadline_passed)
+    if error.status in (502, 503, 504) or error.code == "budget_exceeded":
+        error.headers.update(NO_RETRY)
+    return error
+
+
+def _from_jarvis(exc: JarvisError, deadline_passed: bool) -> ApiError:
     message = exc.message + (f" ({exc.hint})" if exc.hint else "")
     if isinstance(exc, BudgetExceededError):
         return ApiError(429, message, type="insufficient_quota", code="budget_exceeded")

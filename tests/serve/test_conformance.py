@@ -191,3 +191,28 @@ def test_models_retrieve_answers_for_listed_models_only(srv: Served) -> None:
     assert without_v1.status_code == 200 and without_v1.json()["id"] == "beta/fake-chat"
     error = refused(lambda: c.models.retrieve("alpha/no-such-model"))
     assert error.status_code == 404 and error.body["code"] == "model_not_found"  # type: ignore[index]
+
+
+def test_sdk_does_not_repeat_what_jarvis_already_retried_and_fell_back_on(srv: Served) -> None:
+    sdk = openai.OpenAI(base_url=srv.url, api_key="unused")  # its default: 2 retries
+    srv.alpha.always(None, Behavior(status=503, error_message="down"))
+    srv.beta.always(None, Behavior(status=503, error_message="down"))
+    error = refused(lambda: sdk.chat.completions.create(model=MODEL, messages=HI))
+    assert error.status_code == 503 and error.response.headers["x-should-retry"] == "false"
+    # One request through the chain (alpha, then beta), not three.
+    assert srv.alpha.count("/chat/completions") + srv.beta.count("/chat/completions") == 2
+    srv.alpha.reset()
+    srv.beta.reset()
+
+    # Invalid output is paid for: the SDK must not buy it twice more.
+    srv.alpha.always(None, Behavior(text="not json"))
+    srv.beta.always(None, Behavior(text="not json"))
+    error = refused(
+        lambda: sdk.chat.completions.create(
+            model=MODEL, messages=HI, response_format={"type": "json_object"}
+        )
+    )
+    assert error.status_code == 502 and error.body["code"] == "bad_output"  # type: ignore[index]
+    assert error.response.headers["x-should-retry"] == "false"
+    paid = int(error.response.headers["x-jarvis-attempts"])
+    assert srv.alpha.count("/chat/completions") + srv.beta.count("/chat/completions") == paid
