@@ -223,10 +223,27 @@ def completion_request(body: Mapping[str, Any], route: Route) -> CompletionReque
     )
 
 
+def _token_ids(value: Any) -> bool:
+    """Whether `value` is token ids (an array of ints, or of arrays of ints)."""
+    if not isinstance(value, list) or not value:
+        return False
+    if all(isinstance(t, int) and not isinstance(t, bool) for t in value):
+        return True
+    return all(isinstance(v, list) and v and all(isinstance(t, int) for t in v) for v in value)
+
+
 def embedding_inputs(body: Mapping[str, Any]) -> list[str]:
     raw = body.get("input")
     if isinstance(raw, str):
         raw = [raw]
+    if _token_ids(raw):
+        raise bad_request(
+            "'input' holds token ids, which jarvis cannot read (each provider tokenizes "
+            "differently): send the text (LangChain's OpenAIEmbeddings: "
+            "check_embedding_ctx_length=False)",
+            param="input",
+            code="token_ids_unsupported",
+        )
     if not isinstance(raw, list) or not raw or not all(isinstance(t, str) for t in raw):
         raise bad_request("'input' must be a string or an array of strings", param="input")
     if len(raw) > 2048:

@@ -216,3 +216,16 @@ def test_sdk_does_not_repeat_what_jarvis_already_retried_and_fell_back_on(srv: S
     assert error.response.headers["x-should-retry"] == "false"
     paid = int(error.response.headers["x-jarvis-attempts"])
     assert srv.alpha.count("/chat/completions") + srv.beta.count("/chat/completions") == paid
+
+
+def test_embedding_token_ids_are_refused_with_the_way_out(srv: Served) -> None:
+    # LangChain's OpenAIEmbeddings sends tiktoken ids unless told not to.
+    for ids in ([[9906, 1917]], [9906, 1917]):
+        error = refused(
+            lambda ids=ids: client(srv).embeddings.create(model="alpha/fake-embed", input=ids)
+        )
+        assert error.status_code == 400 and error.body["code"] == "token_ids_unsupported"  # type: ignore[index]
+        assert "check_embedding_ctx_length=False" in error.body["message"]  # type: ignore[index]
+    assert srv.alpha.count("/embeddings") == 0
+    texts = client(srv).embeddings.create(model="alpha/fake-embed", input=["a", "b"])
+    assert [d.index for d in texts.data] == [0, 1]
