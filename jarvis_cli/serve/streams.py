@@ -255,7 +255,7 @@ async def _finish(
     await out.event("[DONE]")
     await out.end()
     metrics.observe(
-        o.kind if hasattr(o, "kind") else "chat",
+        "chat" if chat else "completion",  # the endpoint, as a plain answer counts it
         model,
         "ok",
         time.perf_counter() - t0,

@@ -229,3 +229,23 @@ def test_embedding_token_ids_are_refused_with_the_way_out(srv: Served) -> None:
     assert srv.alpha.count("/embeddings") == 0
     texts = client(srv).embeddings.create(model="alpha/fake-embed", input=["a", "b"])
     assert [d.index for d in texts.data] == [0, 1]
+
+
+def test_metrics_count_a_streamed_completion_under_its_endpoint(srv: Served) -> None:
+    import re
+
+    def counts() -> dict[str, int]:
+        text = httpx.get(srv.url.removesuffix("/v1") + "/metrics", timeout=10).text
+        found = re.findall(
+            r'jarvis_serve_requests_total\{endpoint="(\w+)",model="alpha/fake-chat",'
+            r'outcome="ok"\} (\d+)',
+            text,
+        )
+        return {endpoint: int(n) for endpoint, n in found}
+
+    before = counts()
+    streamed = client(srv).completions.create(model=MODEL, prompt="q", stream=True)
+    assert "".join(c.choices[0].text for c in streamed) == "Hello from fake"
+    after = counts()
+    assert after.get("completion", 0) == before.get("completion", 0) + 1
+    assert after.get("chat", 0) == before.get("chat", 0)
