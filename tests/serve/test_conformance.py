@@ -5,14 +5,17 @@ fields read as OpenAI reads them. Through the official `openai` SDK over HTTP.""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
 import openai
 import pytest
 
-from tests.fake_provider import Behavior
+from tests.conftest import run_jarvis
+from tests.fake_provider import Behavior, FakeProvider
 from tests.serve.conftest import Served
+from tests.serve.server import ALPHA_KEY, BETA_KEY, JarvisServer, configure, serve_env
 from tests.store_access import query
 
 # One worker runs this module (--dist loadgroup): its module-scoped fixture starts once.
@@ -249,3 +252,59 @@ def test_metrics_count_a_streamed_completion_under_its_endpoint(srv: Served) -> 
     after = counts()
     assert after.get("completion", 0) == before.get("completion", 0) + 1
     assert after.get("chat", 0) == before.get("chat", 0)
+
+
+def test_client_token_and_provider_keys_are_nowhere_after_any_request(tmp_path: Path) -> None:
+    """Canaries: after answers, streams, refusals, upstream errors that echo the key
+    and a client that hangs up, neither the client's token nor a provider key is in
+    the server's output, any file of its home (store, WAL, content log) or an answer."""
+    home = tmp_path / "home"
+    with (
+        FakeProvider(api_key=ALPHA_KEY, models=["fake-chat"]) as alpha,
+        FakeProvider(api_key=BETA_KEY, models=["fake-chat"]) as beta,
+    ):
+        configure(home, alpha, beta)
+        added = run_jarvis("serve", "tokens", "add", "canary", env=serve_env(home))
+        assert added.returncode == 0, added.stderr
+        token = added.stdout.strip()
+        server = JarvisServer(home)
+        seen: list[str] = []
+        try:
+            c = openai.OpenAI(base_url=server.url, api_key=token, max_retries=0)
+            seen.append(c.chat.completions.create(model=MODEL, messages=HI).model_dump_json())
+            seen += [ch.model_dump_json() for ch in c.chat.completions.create(
+                model=MODEL, messages=HI, stream=True
+            )]  # fmt: skip
+            for call in (
+                lambda: openai.OpenAI(
+                    base_url=server.url, api_key=token[:-1] + "x", max_retries=0
+                ).models.list(),
+                lambda: c.chat.completions.create(
+                    model=MODEL, messages=HI, extra_body={"tools": [5]}
+                ),
+                lambda: c.chat.completions.create(model="nope/none", messages=HI),
+            ):
+                error = refused(call)
+                seen.append(str(error.body) + str(error.response.headers))
+            alpha.always(None, Behavior(status=500, echo_auth=True))
+            beta.always(None, Behavior(status=503, echo_auth=True))
+            error = refused(lambda: c.chat.completions.create(model=MODEL, messages=HI))
+            seen.append(str(error.body) + str(error.response.headers))
+            alpha.always(None, Behavior(chunks=["tick "] * 50, chunk_delay_s=0.1))
+            with httpx.stream(
+                "POST",
+                server.url + "/chat/completions",
+                json={"model": MODEL, "messages": HI, "stream": True},
+                headers={"authorization": f"Bearer {token}"},
+                timeout=30,
+            ) as hung_up:
+                next(hung_up.iter_lines())
+        finally:
+            server.stop()
+        assert "Traceback" not in server.stderr, server.stderr
+        assert all(token not in r.headers.get("authorization", "") for r in alpha.requests)
+    files = [f.read_bytes() for f in home.rglob("*") if f.is_file()]
+    assert any(b"Hello from fake" in data for data in files)  # the content log was scanned
+    for secret in (token, ALPHA_KEY, BETA_KEY):
+        assert secret not in server.stderr and secret not in "".join(seen)
+        assert not any(secret.encode() in data for data in files), secret[:8]
