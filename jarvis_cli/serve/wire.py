@@ -2,10 +2,10 @@
 
 Unknown request fields are ignored, as proxies do (clients send `user`, `seed`,
 `top_p`, ... that jarvis does not forward; `stop` is applied by the server itself,
-serve/stops.py); known fields of the wrong type are 400s naming the field. `developer` messages become `system` messages (every provider
-knows that role); image parts make the request need `vision`, tools
-`function_calling`, a json_schema `structured_output`, so a routed name selects a
-model that has them.
+serve/stops.py); known fields of the wrong type are 400s naming the field.
+`developer` messages become `system` messages (every provider knows that role);
+image parts make the request need `vision`, tools `function_calling`, a json_schema
+`structured_output`, so a routed name selects a model that has them.
 """
 
 from __future__ import annotations
