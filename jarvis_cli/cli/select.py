@@ -44,7 +44,7 @@ def select(
         typer.Option(
             "--strategy",
             help="quality, balanced, cost, performance, reliability, or a "
-            "[selection.weights.NAME] of config.toml (default: defaults.strategy).",
+            "\\[selection.weights.NAME] of config.toml (default: defaults.strategy).",
             show_default=False,
         ),
     ] = None,
@@ -87,7 +87,7 @@ def select(
         typer.Option(
             "--output-tokens",
             min=0,
-            help="Expected output tokens [default: each model's mean from outcomes, else "
+            help="Expected output tokens \\[default: each model's mean from outcomes, else "
             "500; 0 for embedding].",
             show_default=False,
         ),
@@ -177,6 +177,8 @@ def select(
         raise
     if default_model is not None:
         result = result._replace(notes=(*result.notes, DEFAULT_MODEL_NOTE.format(default_model)))
+    if prefer is not None and strategy is not None:
+        render.warn(f"--prefer {prefer:g} replaces the strategy: --strategy {strategy} is ignored")
     for note in result.notes:
         render.message(f"note: {note}")
     pref = result.preferred_model
