@@ -171,7 +171,8 @@ def confidence_text(result: "SelectionResult") -> str:
             why.append(f"runner-up {margin:.3f} behind" if margin > 0 else "tied with runner-up")
     w = result.weights
     if (w.performance or w.reliability) and chosen.metrics.calls == 0:
-        why.append("no calls measured yet, `jarvis models probe` measures")
+        probe = ", `jarvis models probe` measures" if chosen.usable else ""
+        why.append(f"no calls measured yet{probe}")
     if w.quality and not chosen.quality_known:
         why.append("quality unscored")
     if w.cost and chosen.estimated_cost_usd is None:

@@ -74,9 +74,12 @@ def _figures(component: str, c: ScoredCandidate, r: ScoredCandidate) -> str:
         return f"{_reliability(c)} vs {_reliability(r)}"
     x, y = _pair(lambda v, d: f"{v:.{d}f}", c.quality, r.quality)
     cs, rs = quality_source_text(c.quality_source), quality_source_text(r.quality_source)
-    if cs == rs:
-        return f"{x} vs {y}, both {cs}"
-    return f"{x} {cs} vs {y} {rs}"
+    text = f"{x} vs {y}, both {cs}" if cs == rs else f"{x} {cs} vs {y} {rs}"
+    if round(c.quality_margin, 2) != round(r.quality_margin, 2):
+        # ranked on value - margin: 0.81±.02 beats 0.83±.05, and must not read "higher"
+        lx, ly = _pair(lambda v, d: f"{v:.{d}f}", c.scores.quality, r.scores.quality)
+        text += f"; ranked on quality less its uncertainty: {lx} vs {ly}"
+    return text
 
 
 def _latency(c: ScoredCandidate) -> str:

@@ -67,3 +67,15 @@ def test_a_tie_says_which_quality_broke_it() -> None:
         "tied with runner-up a/x on every weighted factor; ties break by quality (here "
         "0.70 vs 0.40, both [quality] in config.toml), then the balanced score"
     ) in result.reasoning, result.reasoning
+
+
+def test_a_lower_value_that_wins_on_its_lower_bound_says_so() -> None:
+    # 0.20 with no uncertainty beats the unscored default 0.30±.15 (ranked on 0.15):
+    # "higher quality (0.20 vs 0.30)" alone read as a contradiction
+    models = [model("a/unscored", 1, 1), model("b/rated", 1, 1)]
+    result = run(models, "quality", quality={"b/rated": 0.20})
+    assert result.model_id == "b/rated"
+    assert (
+        "higher quality (0.20 [quality] in config.toml vs 0.30 unscored default; ranked on "
+        "quality less its uncertainty: 0.20 vs 0.15)"
+    ) in result.reasoning, result.reasoning
