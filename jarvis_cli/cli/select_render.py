@@ -187,12 +187,12 @@ def fallbacks_text(result: "SelectionResult") -> str:
         return "(none)"
     rank = {c.model.id: i + 1 for i, c in enumerate(result.candidates[: max(TOP_ROWS, 50)])}
     text = ", ".join(f"{m} (#{rank[m]})" if m in rank else m for m in result.fallbacks)
-    skipped = [
-        c
-        for c in result.candidates[1 : rank.get(result.fallbacks[-1], 1)]
-        if c.model.id not in result.fallbacks
-    ]
-    if skipped:
+    ranks = [rank[m] for m in result.fallbacks if m in rank]
+    passed_over = ranks != sorted(ranks) or (
+        bool(ranks)
+        and any(c.model.id not in result.fallbacks for c in result.candidates[1 : max(ranks)])
+    )
+    if passed_over:
         text += "; other providers first"
     return text
 

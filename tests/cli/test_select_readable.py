@@ -200,3 +200,13 @@ def test_the_task_line_says_why_and_calls_a_weak_guess_one(rule: str, line: str)
     from jarvis_cli.cli.select_render import task_line
 
     assert task_line("coding", rule) == line
+
+
+def test_fallbacks_out_of_table_order_say_why(three: Three) -> None:
+    # embeddings: openai's second model is #2, gemini's is #3 and comes first
+    code, out, err = three.run("select", "--no-stdin", "--type", "embedding", "--", "some text")
+    assert code == 0, err
+    line = next(ln for ln in out.splitlines() if ln.startswith("fallbacks: "))
+    ranks = [int(r) for r in re.findall(r"\(#(\d+)\)", line)]
+    assert len(ranks) == 2 and ranks != sorted(ranks), line
+    assert line.endswith("; other providers first"), line
