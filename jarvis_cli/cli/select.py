@@ -183,7 +183,14 @@ def select(
         render.message(f"note: {note}")
     pref = result.preferred_model
     if pref is not None and not pref.used:
-        render.warn(f"preferred model {pref.model_id} not used: {pref.reason}")
+        fix = ""
+        if pref.reason == "not in the registry":
+            p = pref.model_id.partition("/")[0]
+            fix = (
+                f" (see `jarvis models list --provider {p}`; `jarvis models sync {p}` "
+                "fetches new ones)"
+            )
+        render.warn(f"preferred model {pref.model_id} not used: {pref.reason}{fix}")
     shown = result.candidates if explain else result.candidates[:TOP_ROWS]
     costs = shown_costs(result, text, [c.model for c in shown], output_tokens)
     if json_output:

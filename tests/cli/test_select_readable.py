@@ -210,3 +210,12 @@ def test_fallbacks_out_of_table_order_say_why(three: Three) -> None:
     ranks = [int(r) for r in re.findall(r"\(#(\d+)\)", line)]
     assert len(ranks) == 2 and ranks != sorted(ranks), line
     assert line.endswith("; other providers first"), line
+
+
+def test_an_unknown_preferred_model_says_where_to_look(three: Three) -> None:
+    code, out, err = three.run("select", "--no-stdin", "--model", "openai/gpt-9", "--", "hi")
+    assert code == 0 and out.startswith("balanced strategy"), err
+    assert (
+        "warning: preferred model openai/gpt-9 not used: not in the registry (see `jarvis "
+        "models list --provider openai`; `jarvis models sync openai` fetches new ones)\n"
+    ) in err
