@@ -1,0 +1,86 @@
+"""What a newcomer walking the README from the top ran into, each end to end with the
+real CLI in a fresh home: an error's next step, a --json field, a help line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import JarvisRunner
+
+
+def test_config_set_of_a_bad_value_says_the_file_is_unchanged(
+    home: Path, jarvis: JarvisRunner
+) -> None:
+    assert jarvis("config", "set", "defaults.retries", "3").returncode == 0
+    config = home / "config.toml"
+    before = config.read_bytes()
+    result = jarvis("config", "set", "defaults.retries", "abc")
+    assert result.returncode == 3
+    assert "defaults.retries: expected a whole number from 0 to 10, got 'abc'" in result.stderr
+    # Not the loader's "fix the file by hand": the file was never touched.
+    assert f"hint: nothing was written: {config} is unchanged" in result.stderr
+    assert "by hand" not in result.stderr
+    assert config.read_bytes() == before
+
+
+def _import_one(jarvis: JarvisRunner, tmp_path: Path) -> None:
+    evals = tmp_path / "evals.jsonl"
+    line = {"prompt": "Sum 2+2", "model": "openai/gpt-4o-mini", "score": 1}
+    evals.write_text(json.dumps(line) + "\n")
+    done = jarvis("outcomes", "import", str(evals))
+    assert done.returncode == 0, done.stderr
+
+
+def test_outcomes_list_json_gives_the_time_as_export_does(
+    jarvis: JarvisRunner, tmp_path: Path
+) -> None:
+    _import_one(jarvis, tmp_path)
+    listed = jarvis("outcomes", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    (row,) = json.loads(listed.stdout)
+    (exported,) = [json.loads(x) for x in jarvis("outcomes", "export").stdout.splitlines()]
+    assert row == exported  # the same fields, the same values: `at` is ISO 8601 in both
+    assert isinstance(row["at"], str) and row["at"].endswith("+00:00")
+
+
+def test_outcomes_list_with_none_says_how_to_get_some(jarvis: JarvisRunner) -> None:
+    result = jarvis("outcomes", "list")
+    assert result.returncode == 0
+    assert result.stdout == ""  # no empty table
+    assert "no outcomes yet" in result.stderr
+    assert "jarvis rate good" in result.stderr and "jarvis outcomes import FILE" in result.stderr
+    filtered = jarvis("outcomes", "list", "--source", "rate")
+    assert filtered.returncode == 0 and "no outcomes match" in filtered.stderr
+    assert jarvis("outcomes", "list", "--json").stdout.strip() == "[]"
+
+
+def test_rate_names_its_arguments(jarvis: JarvisRunner) -> None:
+    shown = jarvis("rate", "--help")
+    assert shown.returncode == 0
+    assert "jarvis rate [OPTIONS] {RATING|ID} [RATING]" in shown.stdout  # was `{first} []`
+    missing = jarvis("rate")
+    assert missing.returncode == 2
+    assert "Missing argument 'RATING|ID'" in missing.stderr
+
+
+def test_models_list_help_names_every_capability(jarvis: JarvisRunner) -> None:
+    from jarvis_cli.core.registry.records import Capabilities
+
+    shown = jarvis("models", "list", "--help", env={"COLUMNS": "400"})
+    assert shown.returncode == 0
+    for name in Capabilities._fields:  # pdf_input, structured_output, reasoning were missing
+        assert name in shown.stdout, name
+
+
+def test_probe_with_no_key_says_which_to_add(jarvis: JarvisRunner) -> None:
+    for extra in ([], ["--json"]):
+        result = jarvis("models", "probe", *extra)
+        assert result.returncode == 5
+        assert result.stdout == ""
+        assert "error: no provider has a key, so there is nothing to probe" in result.stderr
+        assert "hint: add a key: jarvis keys add " in result.stderr
+    named = jarvis("models", "probe", "openai/gpt-4o-mini")
+    assert named.returncode == 5
+    assert "openai/gpt-4o-mini: no key for provider 'openai'" in named.stderr
+    assert "hint: run `jarvis keys add openai`" in named.stderr
