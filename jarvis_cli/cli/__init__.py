@@ -117,6 +117,16 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 
 
+# The root help's epilog: a newcomer's first commands, in order.
+FIRST_STEPS = """First steps:
+jarvis select --all "Summarize this"   what jarvis would pick (no key yet)
+jarvis keys add openai                 store a key (a prompt, or --stdin)
+jarvis models sync                     fetch the models your keys unlock
+jarvis complete "Explain CRDTs"        the answer (model and cost: stderr)
+
+Every command has --help; --json prints its data for scripts; jarvis doctor checks the set-up."""
+
+
 class LazyCommandGroup(TyperGroup):
     """The root group: lists summaries, builds a command only when it is resolved to run."""
 
@@ -200,6 +210,7 @@ app = typer.Typer(
     cls=LazyCommandGroup,
     help="Orchestrate LLM providers: encrypted keys, a model registry, strategy-based "
     "model selection, and completions with automatic fallback.",
+    epilog=FIRST_STEPS,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

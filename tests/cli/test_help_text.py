@@ -72,3 +72,28 @@ def test_flags_show_no_value_type(jarvis: JarvisRunner) -> None:
         assert "<bool>" not in result.stdout, command
     # Options that take a value still say what kind.
     assert "<int range>" in jarvis("complete", "--help").stdout
+
+
+def test_root_help_ends_with_first_steps_that_exist(jarvis: JarvisRunner) -> None:
+    from jarvis_cli.cli import FIRST_STEPS
+    from tests.test_readme import _command_problems
+
+    shown = jarvis("--help", env={"COLUMNS": "80"})
+    assert shown.returncode == 0
+    steps = [
+        line.split("   ")[0] for line in FIRST_STEPS.splitlines() if line.startswith("jarvis ")
+    ]
+    assert len(steps) == 4
+    for step in steps:
+        assert step in shown.stdout  # whole, on one line, at 80 columns
+        assert _command_problems(step[len("jarvis ") :]) == [], step
+    no_args = jarvis()  # what a newcomer types first
+    assert no_args.returncode == 2 and "First steps:" in no_args.stdout + no_args.stderr
+
+
+def test_complete_and_embed_help_show_examples(jarvis: JarvisRunner) -> None:
+    shown = jarvis("complete", "--help")
+    assert shown.returncode == 0
+    assert 'git diff | jarvis complete "Write a commit message for this diff"' in shown.stdout
+    assert "is refused (exit 7)" in shown.stdout and "(exit 6 when none is left)" in shown.stdout
+    assert 'jarvis embed "first text" "second text" --json' in jarvis("embed", "--help").stdout

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from tests.conftest import JarvisRunner
+from tests.fake_provider import FakeProvider
 
 
 def test_config_set_of_a_bad_value_says_the_file_is_unchanged(
@@ -84,3 +85,27 @@ def test_probe_with_no_key_says_which_to_add(jarvis: JarvisRunner) -> None:
     assert named.returncode == 5
     assert "openai/gpt-4o-mini: no key for provider 'openai'" in named.stderr
     assert "hint: run `jarvis keys add openai`" in named.stderr
+
+
+def test_max_cost_refuses_a_named_model_and_narrows_selection(
+    fake_provider: FakeProvider, home: Path, jarvis: JarvisRunner
+) -> None:
+    # What the README's Budget step and `complete --help` now say: exit 7 for --model,
+    # exit 6 when selection has no model left under the limit. Nothing is sent either way.
+    fake_provider.set_models(["gpt-4o-mini"])
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.toml").write_text(
+        f'[providers.openai]\nbase_url = "{fake_provider.base_url}"\n'
+    )
+    (home / "config.toml").chmod(0o600)
+    env = {"OPENAI_API_KEY": "sk-walk-test-0123456789abc"}
+    assert jarvis("models", "sync", "openai", env=env).returncode == 0
+    named = jarvis("complete", "hi", "-m", "openai/gpt-4o-mini", "--max-cost", "1e-9", env=env)
+    assert named.returncode == 7
+    assert "exceeds --max-cost" in named.stderr
+    chosen = jarvis("complete", "hi", "--max-cost", "1e-9", env=env)
+    assert chosen.returncode == 6
+    assert (
+        "openai/gpt-4o-mini: estimated $" in chosen.stderr and "raise --max-cost" in chosen.stderr
+    )
+    assert fake_provider.count("/chat/completions") == 0
