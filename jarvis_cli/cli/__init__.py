@@ -136,11 +136,11 @@ class LazyCommandGroup(TyperGroup):
         for name, (_, _, summary) in COMMANDS.items():
             self.commands[name] = typer.core.TyperCommand(name, help=summary)
         self._built: set[str] = set()
-        from jarvis_cli.cli.help_text import escape_markup, hide_flag_types
+        from jarvis_cli.cli.help_text import hide_flag_types, tidy_help
         from jarvis_cli.cli.lazy_params import defer_coercion
 
         defer_coercion(self)  # the root options (--version, ...)
-        escape_markup(self)
+        tidy_help(self)
         hide_flag_types()
 
     # ctx is typer's vendored click Context; typed Any to avoid importing a private module.
@@ -197,11 +197,11 @@ def build_command(name: str) -> typer.core.TyperCommand:
         # each time it is given (`-p KEY VALUE`); see cli/request_content.py.
         if param.metavar == PAIR_METAVAR:
             param.nargs = 2
-    from jarvis_cli.cli.help_text import escape_markup
+    from jarvis_cli.cli.help_text import tidy_help
     from jarvis_cli.cli.lazy_params import defer_coercion
 
     defer_coercion(command)
-    escape_markup(command)  # `[log] content` in a help string is text, not rich markup
+    tidy_help(command)  # `[log] content` in a help string is text, not rich markup
     return command  # type: ignore[return-value]
 
 

@@ -10,7 +10,9 @@ a bracket already escaped (`list\\[str]`) is left as it is.
 Typer also writes `<bool>` in the type column of every flag (`--json <bool>`), which
 reads as if the flag took a value; `hide_flag_types` leaves that column empty for
 flags. It replaces one method of typer's option class, only for flags, and does nothing
-on a typer without that method.
+on a typer without that method. And a hidden argument (`keys add`'s catch for a key
+typed after the provider) is left out of the usage line, where typer still showed it
+as `[stray]...`.
 """
 
 from __future__ import annotations
@@ -28,8 +30,9 @@ def escape(text: str) -> str:
     return _TAG.sub(r"\\[", text)
 
 
-def escape_markup(command: Any) -> None:
-    """Escape the help of `command`, its parameters and its subcommands, in place."""
+def tidy_help(command: Any) -> None:
+    """Escape the help of `command`, its parameters and its subcommands, and keep hidden
+    arguments out of their usage lines, in place."""
     for attribute in ("help", "short_help", "epilog"):
         text = getattr(command, attribute, None)
         if isinstance(text, str):
@@ -37,8 +40,14 @@ def escape_markup(command: Any) -> None:
     for param in getattr(command, "params", ()):
         if isinstance(getattr(param, "help", None), str):
             param.help = escape(param.help)
+        if param.param_type_name == "argument" and getattr(param, "hidden", False):
+            param.get_usage_pieces = _no_usage
     for sub in (getattr(command, "commands", None) or {}).values():
-        escape_markup(sub)
+        tidy_help(sub)
+
+
+def _no_usage(ctx: Any) -> list[str]:
+    return []
 
 
 def hide_flag_types() -> None:

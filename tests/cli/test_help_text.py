@@ -8,6 +8,7 @@ config.toml"), and every flag carried a `<bool>` type as if it took a value.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -97,3 +98,17 @@ def test_complete_and_embed_help_show_examples(jarvis: JarvisRunner) -> None:
     assert 'git diff | jarvis complete "Write a commit message for this diff"' in shown.stdout
     assert "is refused (exit 7)" in shown.stdout and "(exit 6 when none is left)" in shown.stdout
     assert 'jarvis embed "first text" "second text" --json' in jarvis("embed", "--help").stdout
+
+
+def test_hidden_arguments_stay_out_of_the_usage_line(jarvis: JarvisRunner) -> None:
+    for command in (["keys", "add"], ["keys", "rotate"]):
+        shown = jarvis(*command, "--help")
+        assert shown.returncode == 0
+        usage = f"Usage: jarvis {' '.join(command)} [OPTIONS] {{provider}}"
+        assert re.search(re.escape(usage) + r" *\n", shown.stdout), shown.stdout
+        assert "stray" not in shown.stdout
+    # It still catches a key typed after the provider, without echoing it.
+    caught = jarvis("keys", "add", "openai", "sk-abcdefghijklmnopqrs123")
+    assert caught.returncode == 2
+    assert "keys are never taken from the command line" in caught.stderr
+    assert "sk-abcdefghijklmnopqrs123" not in caught.stderr
