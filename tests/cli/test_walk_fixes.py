@@ -109,3 +109,14 @@ def test_max_cost_refuses_a_named_model_and_narrows_selection(
         "openai/gpt-4o-mini: estimated $" in chosen.stderr and "raise --max-cost" in chosen.stderr
     )
     assert fake_provider.count("/chat/completions") == 0
+
+
+def test_empty_log_and_stats_say_what_fills_them(jarvis: JarvisRunner) -> None:
+    log = jarvis("log")
+    assert log.returncode == 0 and log.stdout == ""
+    assert 'no calls recorded yet: each `jarvis complete "…"`' in log.stderr
+    stats = jarvis("stats")
+    assert stats.returncode == 0 and stats.stdout == ""
+    assert "no calls since " in stats.stderr
+    assert "records its calls; --since sets the window" in stats.stderr
+    assert jarvis("log", "-m", "openai/gpt-4o-mini").stderr.strip() == "no matching calls"
