@@ -98,6 +98,9 @@ def test_complete_and_embed_help_show_examples(jarvis: JarvisRunner) -> None:
     assert 'git diff | jarvis complete "Write a commit message for this diff"' in shown.stdout
     assert "is refused (exit 7)" in shown.stdout and "(exit 6 when none is left)" in shown.stdout
     assert 'jarvis embed "first text" "second text" --json' in jarvis("embed", "--help").stdout
+    batch = jarvis("batch", "--help", env={"COLUMNS": "120"}).stdout
+    assert "jarvis batch eval.jsonl -o results.jsonl --concurrency 32 --max-total-cost 5" in batch
+    assert '{"id": "case-1", "prompt": "…"}' in batch
 
 
 def test_hidden_arguments_stay_out_of_the_usage_line(jarvis: JarvisRunner) -> None:
