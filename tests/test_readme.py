@@ -245,3 +245,43 @@ def test_wide_is_listed_on_exactly_the_commands_that_have_it() -> None:
             if "--wide" in _options(cmd):
                 having.add(path)
     assert documented == having
+
+
+# --- Tables the README copies from the code ----------------------------------------
+
+
+def _table_rows(header: str) -> list[list[str]]:
+    text = (ROOT / "README.md").read_text()
+    table = text.split(header, 1)[1].split("\n\n", 1)[0]
+    lines = table.splitlines()[2:]
+    return [[c.strip() for c in line.strip().strip("|").split("|")] for line in lines]
+
+
+def test_built_in_providers_table_matches_the_presets() -> None:
+    from jarvis_cli.core.providers.presets import PRESETS
+
+    documented = {
+        row[0]: (row[1], row[2]) for row in _table_rows("| name | base URL | key variable |")
+    }
+    actual = {
+        name: (spec.base_url, spec.api_key_env if spec.needs_key else "none needed")
+        for name, spec in PRESETS.items()
+    }
+    assert documented == actual
+
+
+def test_attachment_size_table_matches_the_limits() -> None:
+    from jarvis_cli.core.providers.presets import (
+        ATTACHMENT_LIMITS,
+        DEFAULT_ATTACHMENT_LIMIT,
+        MB,
+    )
+
+    def mib(cell: str) -> int:
+        return int(cell.split()[0]) * MB
+
+    rows = _table_rows("| provider | images | PDFs | source |")
+    documented = {row[0]: {"image": mib(row[1]), "pdf": mib(row[2])} for row in rows}
+    default = documented.pop("any other or custom")
+    assert default == {"image": DEFAULT_ATTACHMENT_LIMIT, "pdf": DEFAULT_ATTACHMENT_LIMIT}
+    assert documented == ATTACHMENT_LIMITS
