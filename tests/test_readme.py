@@ -285,3 +285,16 @@ def test_attachment_size_table_matches_the_limits() -> None:
     default = documented.pop("any other or custom")
     assert default == {"image": DEFAULT_ATTACHMENT_LIMIT, "pdf": DEFAULT_ATTACHMENT_LIMIT}
     assert documented == ATTACHMENT_LIMITS
+
+
+def test_readme_attaches_only_what_attach_takes() -> None:
+    # `-a invoices.csv` was an example: a CSV is text, refused with exit 2.
+    attached = []
+    for command in readme_jarvis_commands():
+        words = command.split()
+        attached += [words[i + 1] for i, w in enumerate(words[:-1]) if w in ("-a", "--attach")]
+    assert len(attached) >= 5
+    allowed = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".pdf")
+    for value in attached:
+        value = value.strip("\"'")
+        assert value == "-" or value.startswith("https://") or value.endswith(allowed), value
