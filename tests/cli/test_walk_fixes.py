@@ -81,6 +81,7 @@ def test_probe_with_no_key_says_which_to_add(jarvis: JarvisRunner) -> None:
         assert result.stdout == ""
         assert "error: no provider has a key, so there is nothing to probe" in result.stderr
         assert "hint: add a key: jarvis keys add " in result.stderr
+        assert "or a local server: jarvis providers add NAME --base-url URL" in result.stderr
     named = jarvis("models", "probe", "openai/gpt-4o-mini")
     assert named.returncode == 5
     assert "openai/gpt-4o-mini: no key for provider 'openai'" in named.stderr
@@ -120,3 +121,17 @@ def test_empty_log_and_stats_say_what_fills_them(jarvis: JarvisRunner) -> None:
     assert "no calls since " in stats.stderr
     assert "records its calls; --since sets the window" in stats.stderr
     assert jarvis("log", "-m", "openai/gpt-4o-mini").stderr.strip() == "no matching calls"
+
+
+def test_first_request_without_any_key_says_how_to_get_one(jarvis: JarvisRunner) -> None:
+    # A fresh home, no key, no local server: the README's Quickstart before `keys add`.
+    for command in (["complete", "Explain CRDTs"], ["chat"], ["embed", "hi"]):
+        result = jarvis(*command)
+        assert result.returncode == 5, command
+        assert result.stdout == ""
+        assert "error: no provider has a key: the best model would be " in result.stderr
+        hint = result.stderr.split("hint: ", 1)[1]
+        assert hint.startswith("add a key: jarvis keys add "), hint
+        assert (
+            "jarvis providers list" in hint and "jarvis providers add NAME --base-url URL" in hint
+        )

@@ -181,10 +181,18 @@ def _select(
         if required:
             raise AuthError(
                 f"no provider has a key: the best model would be {result.model_id}",
-                hint=f"add a key: jarvis keys add {result.provider}",
+                hint=first_key_hint(result.provider),
             )
         return None
     return result
+
+
+def first_key_hint(provider: str) -> str:
+    """The next step when no provider can be called: a key for the best one, or any."""
+    return (
+        f"add a key: jarvis keys add {provider} (or another provider's: jarvis providers "
+        "list), or a local server: jarvis providers add NAME --base-url URL"
+    )
 
 
 def _require_key(ctx: Context, provider: str) -> None:

@@ -47,6 +47,7 @@ def probe_bound_usd(record: ModelRecord) -> float | None:
 def default_models(ctx: Context) -> list[str]:
     """What `models probe` measures when no model is named: the model `select --strategy
     performance` picks for a short prompt and its fallbacks."""
+    from jarvis_cli.core.runs.plan import first_key_hint
     from jarvis_cli.core.selection.engine import SelectionEngine
     from jarvis_cli.core.selection.types import SelectionRequest
 
@@ -57,7 +58,7 @@ def default_models(ctx: Context) -> list[str]:
         raise AuthError(
             f"no provider has a key, so there is nothing to probe (the fastest model would "
             f"be {result.model_id})",
-            hint=f"add a key: jarvis keys add {result.provider}",
+            hint=first_key_hint(result.provider),
         )
     return [result.model_id, *result.fallbacks][:DEFAULT_PROBED]
 
