@@ -135,3 +135,18 @@ def test_first_request_without_any_key_says_how_to_get_one(jarvis: JarvisRunner)
         assert (
             "jarvis providers list" in hint and "jarvis providers add NAME --base-url URL" in hint
         )
+
+
+def test_a_local_server_added_but_not_synced_is_named_with_its_sync(
+    fake_provider: FakeProvider, jarvis: JarvisRunner
+) -> None:
+    added = jarvis("providers", "add", "box", "--base-url", fake_provider.base_url)
+    assert added.returncode == 0, added.stderr
+    result = jarvis("complete", "hi")
+    assert result.returncode == 5
+    assert "hint: box has no models yet: jarvis models sync box" in result.stderr
+    assert fake_provider.count("/chat/completions") == 0
+    assert jarvis("models", "sync", "box").returncode == 0  # the hint's command, then it works
+    done = jarvis("complete", "hi", "--no-stream")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "Hello from fake\n"

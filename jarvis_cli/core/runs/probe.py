@@ -58,7 +58,7 @@ def default_models(ctx: Context) -> list[str]:
         raise AuthError(
             f"no provider has a key, so there is nothing to probe (the fastest model would "
             f"be {result.model_id})",
-            hint=first_key_hint(result.provider),
+            hint=first_key_hint(ctx, result.provider),
         )
     return [result.model_id, *result.fallbacks][:DEFAULT_PROBED]
 
