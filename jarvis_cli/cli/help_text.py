@@ -3,7 +3,7 @@
 Typer renders help with rich markup, so a config.toml table named in a help string
 (`[log] content`, `[defaults] timeout_s`, `[selection.weights.NAME]`) is taken for a
 style tag and silently dropped: "(default: [defaults] timeout_s)" printed as
-"(default:  timeout_s)". `escape_markup` escapes each such bracket on the command that
+"(default:  timeout_s)". `tidy_help` escapes each such bracket on the command that
 is about to run (and every command under it), so no help string has to remember to;
 a bracket already escaped (`list\\[str]`) is left as it is.
 
