@@ -184,7 +184,7 @@ def list_models(
             "--capability",
             "-c",
             help="Only models known to have it: chat, completion, embeddings, "
-            "function_calling (tools), vision, audio.",
+            "function_calling (tools), vision, audio, structured_output, reasoning, pdf_input.",
         ),
     ] = None,
     active: Annotated[
