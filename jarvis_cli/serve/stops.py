@@ -8,7 +8,10 @@ autocomplete at a blank line); ignored, they get a model's text running on past 
 The provider still generates, and bills, the tokens past the sequence.
 
 Streamed, the last (longest sequence - 1) characters are held back until the next
-delta shows whether they begin a stop sequence.
+delta shows whether they begin a stop sequence. Once one has come, the client's
+response ends at once (unless it asked for usage, which is known only at the end)
+while the worker reads the upstream stream to its end, so the attempt is recorded
+as the answer it was, with what it billed.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from jarvis_cli.core.errors import JarvisError
 from jarvis_cli.core.runs.attempts import new_request_id
 from jarvis_cli.core.runs.cancel import CancelToken, RequestCancelled
-from jarvis_cli.core.runs.requests import CompletionRequest
+from jarvis_cli.core.runs.requests import CompletionRequest, Outcome
 from jarvis_cli.serve import asgi, wire
 from jarvis_cli.serve.asgi import Disconnected, EventStream, Receive, Scope, Send
 from jarvis_cli.serve.errors import ApiError, from_jarvis
@@ -159,12 +159,26 @@ async def stream(
                         await out.event(
                             wire.chunk(rid, model, created, {"role": "assistant", "content": ""})
                         )
-                shown = stop.feed(delta)
+                shown = stop.feed(delta) if not out.ended else ""
                 if shown:
                     await out.event(_delta(rid, model, created, shown, chat))
                 slots.release()
+                if stop.hit and not usage and not out.ended:
+                    # The client has its whole answer: its response ends now, and the
+                    # worker reads the upstream stream to its end (billed, recorded).
+                    watcher.cancel()  # uvicorn reports an ended response as a disconnect
+                    await out.event(_finish_chunk(rid, model, created, chat, "stop"))
+                    await out.event("[DONE]")
+                    await out.end()
                 continue
             ran: Ran = value
+            if out.ended:  # at a stop sequence, above
+                if ran.outcome is not None:
+                    _observe_ok(metrics, ran.outcome, chat, t0, ttft)
+                else:
+                    code = api_error(ran.error, ran.timed_out).code or "error"
+                    metrics.observe(req.kind, model, code, time.perf_counter() - t0)
+                return
             if ran.outcome is None:
                 if isinstance(ran.error, RequestCancelled):
                     metrics.observe(req.kind, model, "interrupted", time.perf_counter() - t0)
@@ -222,22 +236,10 @@ async def _finish(
         rest = stop.cut(o.text)
     if rest:
         await out.event(_delta(rid, model, created, rest, chat))
-    finish = stop.finish_reason(o.finish_reason)
-    if chat:
-        if o.tool_calls:
-            calls = [{"index": i, **c} for i, c in enumerate(wire.tool_calls_json(o))]
-            await out.event(wire.chunk(rid, model, created, {"tool_calls": calls}))
-        await out.event(wire.chunk(rid, model, created, {}, finish))
-    else:
-        await out.event(
-            {
-                "id": f"cmpl-{rid}",
-                "object": "text_completion",
-                "created": created,
-                "model": model,
-                "choices": [{"index": 0, "text": "", "logprobs": None, "finish_reason": finish}],
-            }
-        )
+    if chat and o.tool_calls:
+        calls = [{"index": i, **c} for i, c in enumerate(wire.tool_calls_json(o))]
+        await out.event(wire.chunk(rid, model, created, {"tool_calls": calls}))
+    await out.event(_finish_chunk(rid, model, created, chat, stop.finish_reason(o.finish_reason)))
     if usage:
         last = (
             wire.chunk(rid, model, created, {})
@@ -254,9 +256,25 @@ async def _finish(
         await out.event(last)
     await out.event("[DONE]")
     await out.end()
+    _observe_ok(metrics, o, chat, t0, ttft)
+
+
+def _finish_chunk(rid: str, model: str, created: int, chat: bool, finish: str) -> dict[str, Any]:
+    if chat:
+        return wire.chunk(rid, model, created, {}, finish)
+    return {
+        "id": f"cmpl-{rid}",
+        "object": "text_completion",
+        "created": created,
+        "model": model,
+        "choices": [{"index": 0, "text": "", "logprobs": None, "finish_reason": finish}],
+    }
+
+
+def _observe_ok(metrics: Metrics, o: Outcome, chat: bool, t0: float, ttft: float | None) -> None:
     metrics.observe(
         "chat" if chat else "completion",  # the endpoint, as a plain answer counts it
-        model,
+        o.model_id,
         "ok",
         time.perf_counter() - t0,
         ttft_s=ttft,

@@ -308,3 +308,28 @@ def test_client_token_and_provider_keys_are_nowhere_after_any_request(tmp_path: 
     for secret in (token, ALPHA_KEY, BETA_KEY):
         assert secret not in server.stderr and secret not in "".join(seen)
         assert not any(secret.encode() in data for data in files), secret[:8]
+
+
+def test_a_stream_ends_for_the_client_at_its_stop_sequence(srv: Served) -> None:
+    import time
+
+    # Upstream goes on for ~6 s after the stop sequence; the client is done at once,
+    # and the attempt is still recorded as the answer it was (not interrupted).
+    chunks = ["Thought: look\nObservation:", *(["more "] * 30)]
+    srv.alpha.always(None, Behavior(text="".join(chunks), chunks=chunks, chunk_delay_s=0.2))
+    t0 = time.monotonic()
+    with client(srv).chat.completions.with_streaming_response.create(
+        model=MODEL, messages=HI, stop=["\nObservation:"], stream=True
+    ) as streamed:
+        rid = streamed.headers["x-jarvis-request-id"]
+        got = list(streamed.parse())
+    took = time.monotonic() - t0
+    assert "".join(c.choices[0].delta.content or "" for c in got if c.choices) == "Thought: look"
+    assert [c.choices[0].finish_reason for c in got if c.choices][-1] == "stop"
+    assert took < 3.0, took
+    deadline = time.monotonic() + 20
+    rows: list[Any] = []
+    while not rows and time.monotonic() < deadline:
+        rows = query(srv.home, "SELECT ok, error_class FROM calls WHERE request_id = ?", (rid,))
+        time.sleep(0.2)
+    assert [(r["ok"], r["error_class"]) for r in rows] == [(1, None)]
