@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 from jarvis_cli.core.runs.budget import period_start
 from jarvis_cli.core.store.connection import StoreHandle
-from jarvis_cli.serve.errors import ApiError
+from jarvis_cli.serve.errors import NO_RETRY, ApiError
 from jarvis_cli.serve.tokens import ClientToken
 
 _HOST = socket.gethostname()
@@ -39,7 +39,10 @@ def _refuse(message: str, code: str, retry_after: float) -> ApiError:
         message,
         type="rate_limit_error" if code != "budget_exceeded" else "insufficient_quota",
         code=code,
-        headers={"retry-after": str(max(1, int(retry_after + 0.999)))},
+        headers={
+            "retry-after": str(max(1, int(retry_after + 0.999))),
+            **(NO_RETRY if code == "budget_exceeded" else {}),  # not before the period ends
+        },
     )
 
 

@@ -153,6 +153,7 @@ def test_rpm_and_budget_refusals_are_429_with_reason(gated: Gated) -> None:
     )
     assert code == 429 and body["code"] == "rate_limit_exceeded"
     assert "2 per minute" in str(body["message"]) and int(headers["retry-after"]) >= 1
+    assert "x-should-retry" not in headers  # after Retry-After it can
     code, body, _ = status_of(lambda: c.embeddings.create(model="alpha/fake-embed", input="x"))
     assert code == 429 and body["code"] == "rate_limit_exceeded"  # embeddings count too
 
@@ -164,6 +165,7 @@ def test_rpm_and_budget_refusals_are_429_with_reason(gated: Gated) -> None:
     )
     assert code == 429 and body["code"] == "budget_exceeded"
     assert "daily budget exceeded" in str(body["message"]) and "retry-after" in headers
+    assert headers["x-should-retry"] == "false"  # the SDK's own retries cannot help
     spent = query(
         gated.home,
         "SELECT SUM(u.cost_usd) AS s FROM serve_token_usage u JOIN serve_tokens t"
