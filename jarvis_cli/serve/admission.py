@@ -19,6 +19,7 @@ import time
 import uuid
 from typing import NamedTuple
 
+from jarvis_cli.core.money import usd
 from jarvis_cli.core.runs.budget import period_start
 from jarvis_cli.core.store.connection import StoreHandle
 from jarvis_cli.serve.errors import NO_RETRY, ApiError
@@ -95,9 +96,9 @@ def admit(
             if float(spent) + float(held) + worst_usd > limit:
                 ends = period_start(period, now + (86400 if period == "daily" else 32 * 86400))
                 raise _refuse(
-                    f"token {token.name!r}: {period} budget exceeded: spent ${float(spent):.4f}"
-                    f" + ${float(held):.4f} held by requests in flight + up to ${worst_usd:.4f}"
-                    f" for this request > limit ${limit:.4f}",
+                    f"token {token.name!r}: {period} budget exceeded: spent {usd(float(spent))}"
+                    f" + {usd(float(held))} held by requests in flight + up to {usd(worst_usd)}"
+                    f" for this request > limit {usd(limit)}",
                     "budget_exceeded",
                     ends - now,
                 )
