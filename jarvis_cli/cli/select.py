@@ -139,6 +139,11 @@ def select(
     """Show the model jarvis would pick for a request, its fallbacks and the reasoning.
 
     Exits 6 when no model qualifies, listing the most common exclusion reasons.
+
+    Examples:
+      jarvis select "Refactor this function to be pure" --explain
+      jarvis select "Summarize this report" --prefer 0.3 --all
+      git diff | jarvis select "Review this diff" --json | jq -r .model_id
     """
     from jarvis_cli.cli.prompt_input import build_prompt
     from jarvis_cli.cli.select_json import result_json, shown_costs
