@@ -73,6 +73,18 @@ class Behavior:
     # (a server that ignores the limit bills `completion_tokens` whatever was sent).
     template_tokens: bool = False
     honour_max_tokens: bool = False
+    # llama-cpp-python's response_format dialect: json_schema refused with its HTTP 500,
+    # {"type": "json_object", "schema": ...} taken (answered per schema_answer)
+    json_object_only: bool = False
+
+
+# What llama-cpp-python's server answers (HTTP 500) to a json_schema response_format.
+LLAMA_JSON_SCHEMA_REFUSAL = (
+    "1 validation error:\n  {'type': 'literal_error', 'loc': ('body', 'response_format', "
+    "'type'), 'msg': \"Input should be 'text' or 'json_object'\", 'input': 'json_schema', "
+    "'ctx': {'expected': \"'text' or 'json_object'\"}}\n\n  File \"/srv/llama_cpp/server/"
+    'app.py", line 376, in create_chat_completion\n    POST /v1/chat/completions'
+)
 
 
 # A realistic chat template (ChatML with a short default system prompt): 7 tokens per
@@ -366,11 +378,17 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send_error_json(401, message, {}, code="invalid_api_key")
                 return
         behavior = fake._behavior_for(model)
+        fmt = body.get("response_format") if isinstance(body, dict) else None
+        if behavior.json_object_only and isinstance(fmt, dict):
+            if fmt.get("type") != "json_object":
+                self._send_error_json(500, LLAMA_JSON_SCHEMA_REFUSAL, {})
+                return
+            body = {k: v for k, v in body.items() if k != "response_format"}
+            fmt = {"json_schema": {"schema": fmt.get("schema") or {"type": "object"}}}
         problem = _structured_problem(body) if path.endswith("/chat/completions") else None
         if problem is not None:
             self._send_error_json(400, f"fake: {problem}", {}, code="invalid_request")
             return
-        fmt = body.get("response_format") if isinstance(body, dict) else None
         if behavior.schema_answer is not None and fmt is not None:
             sample = _sample(fmt["json_schema"]["schema"], behavior.schema_answer == "invalid")
             behavior = replace(behavior, text=json.dumps(sample))

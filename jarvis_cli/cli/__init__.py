@@ -124,6 +124,16 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 
 
+# The root help's epilog: a newcomer's first commands, in order.
+FIRST_STEPS = """First steps:
+jarvis select --all "Summarize this"   what jarvis would pick (no key yet)
+jarvis keys add openai                 store a key (a prompt, or --stdin)
+jarvis models sync                     fetch the models your keys unlock
+jarvis complete "Explain CRDTs"        the answer (model and cost: stderr)
+
+Every command has --help; --json prints its data for scripts; jarvis doctor checks the set-up."""
+
+
 class LazyCommandGroup(TyperGroup):
     """The root group: lists summaries, builds a command only when it is resolved to run."""
 
@@ -133,9 +143,12 @@ class LazyCommandGroup(TyperGroup):
         for name, (_, _, summary) in COMMANDS.items():
             self.commands[name] = typer.core.TyperCommand(name, help=summary)
         self._built: set[str] = set()
+        from jarvis_cli.cli.help_text import hide_flag_types, tidy_help
         from jarvis_cli.cli.lazy_params import defer_coercion
 
         defer_coercion(self)  # the root options (--version, ...)
+        tidy_help(self)
+        hide_flag_types()
 
     # ctx is typer's vendored click Context; typed Any to avoid importing a private module.
     def list_commands(self, ctx: Any) -> list[str]:
@@ -191,9 +204,11 @@ def build_command(name: str) -> typer.core.TyperCommand:
         # each time it is given (`-p KEY VALUE`); see cli/request_content.py.
         if param.metavar == PAIR_METAVAR:
             param.nargs = 2
+    from jarvis_cli.cli.help_text import tidy_help
     from jarvis_cli.cli.lazy_params import defer_coercion
 
     defer_coercion(command)
+    tidy_help(command)  # `[log] content` in a help string is text, not rich markup
     return command  # type: ignore[return-value]
 
 
@@ -202,6 +217,7 @@ app = typer.Typer(
     cls=LazyCommandGroup,
     help="Orchestrate LLM providers: encrypted keys, a model registry, strategy-based "
     "model selection, and completions with automatic fallback.",
+    epilog=FIRST_STEPS,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

@@ -100,6 +100,9 @@ def batch(
     missing or duplicate id stops it before anything is sent (exit 2). Exit 0: all
     answered; 10: some failed; 7: the budget was reached (the rest are written as
     budget_exceeded); 130: interrupted (rerun to resume).
+
+    Example (eval.jsonl: {"id": "case-1", "prompt": "…"} a line; rerun it to resume):
+      jarvis batch eval.jsonl -o results.jsonl --concurrency 32 --max-total-cost 5
     """
     from jarvis_cli.core.runs.batch import MAX_CONCURRENCY, BatchOptions, BatchRunner
     from jarvis_cli.core.runs.batch_io import scan_ids, spool_stdin

@@ -122,8 +122,9 @@ def complete(
         typer.Option(
             "--max-cost",
             min=0.0,
-            help="Refuse (exit 7) if the request's cost bound (the most the provider can "
-            "bill for it) exceeds USD.",
+            help="Most the request may cost (USD): a --model whose cost bound (the most "
+            "the provider can bill for it) is higher is refused (exit 7); selection skips "
+            "such models (exit 6 when none is left).",
         ),
     ] = None,
     timeout: Annotated[
@@ -163,6 +164,11 @@ def complete(
     """Complete a prompt with the best model your keys and budget allow.
 
     The answer goes to stdout; which model answered, fallbacks and cost go to stderr.
+
+    Examples:
+      jarvis complete "Explain CRDTs" --strategy cost --max-tokens 300
+      git diff | jarvis complete "Write a commit message for this diff"
+      jarvis complete "Explain CRDTs" -m openai/gpt-4o-mini --no-stream --json | jq -r .text
     """
     from jarvis_cli.core.errors import JarvisError, NoSuitableModelError, UsageError
     from jarvis_cli.core.providers.base import Message
@@ -324,6 +330,8 @@ def embed(
     """Embed texts with the selected (or given) embedding model.
 
     Without --json, prints one JSON array per text, one per line.
+
+    Examples: jarvis embed "first text" "second text" --json;  cat doc.txt | jarvis embed
     """
     import json
 

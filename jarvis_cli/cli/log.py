@@ -91,7 +91,12 @@ def log(
         return
     if not rows:
         filtered = any(v is not None for v in (query, cid, model, since))
-        render.message("no matching calls" if filtered else "no calls recorded yet")
+        render.message(
+            "no matching calls"
+            if filtered
+            else 'no calls recorded yet: each `jarvis complete "…"` (or chat, embed, batch) '
+            "adds its attempts here"
+        )
         return
     from jarvis_cli.cli.tables import ID, NUM, TEXT, Column
 

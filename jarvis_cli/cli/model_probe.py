@@ -34,7 +34,7 @@ def probe(
     timeout: Annotated[
         float | None,
         typer.Option(
-            "--timeout", min=0.1, help="Seconds per probe (default: \\[defaults] timeout_s)."
+            "--timeout", min=0.1, help="Seconds per probe (default: [defaults] timeout_s)."
         ),
     ] = None,
     wide: WideOption = False,
@@ -89,9 +89,14 @@ def probe(
             title="probe: one streamed request each",
             wide=wide,
         )
+        hints = []
         for r in results:
             if r.error:
                 render.message(f"{r.model_id}: {r.error}")
+            if r.hint and r.hint not in hints:
+                hints.append(r.hint)
+        for hint in hints:
+            render.message(f"hint: {hint}")
     code = exit_code(results)
     if code:
         raise typer.Exit(code)

@@ -184,7 +184,7 @@ def list_models(
             "--capability",
             "-c",
             help="Only models known to have it: chat, completion, embeddings, "
-            "function_calling (tools), vision, audio.",
+            "function_calling (tools), vision, audio, structured_output, reasoning, pdf_input.",
         ),
     ] = None,
     active: Annotated[
@@ -239,13 +239,19 @@ def list_models(
 def show(model_id: ModelIdArg, json_output: JsonOption = False) -> None:
     """Show everything the registry knows about one model (and what you overrode)."""
     from jarvis_cli.cli.model_versions import matched_from
-    from jarvis_cli.cli.models_table import caps_text
+    from jarvis_cli.cli.models_table import caps_text, quality_rows
     from jarvis_cli.core.registry.model_registry import overrides_of
+    from jarvis_cli.core.selection.model_quality import qualities_by_task
 
     model = _registry().require(model_id)
     data = model_json(model)
     data["matched_from"] = matched_from(model)
     data["overrides"] = overrides_of(get_context(), model.id)
+    by_task = qualities_by_task(get_context(), model.id)
+    data["quality_by_task"] = {
+        task: {"value": round(q.value, 4), "source": q.source, "margin": round(q.margin, 4)}
+        for task, q in by_task.items()
+    }
     if json_output:
         render.emit_json(data)
         return
@@ -253,8 +259,9 @@ def show(model_id: ModelIdArg, json_output: JsonOption = False) -> None:
     rows = [
         (k, "?" if v is None else v)
         for k, v in data.items()
-        if k not in ("capabilities", "overrides", "matched_from")
+        if k not in ("capabilities", "overrides", "matched_from", "quality", "quality_by_task")
     ]
+    rows[8:8] = quality_rows(by_task)
     if data["matched_from"]:
         rows.append(("facts from", f"{data['matched_from']} (matched by name; not its price)"))
     rows.append(("capabilities", caps_text(model) or "none known"))

@@ -7,6 +7,7 @@ from jarvis_cli.cli import tables
 
 if TYPE_CHECKING:
     from jarvis_cli.core.registry.records import ModelRecord
+    from jarvis_cli.core.selection.quality import Quality
 
 CAP_SHORT = {"function_calling": "tools", "embeddings": "embed", "completion": "complete"}
 
@@ -59,3 +60,23 @@ def _row(m: "ModelRecord") -> list[Any]:
         m.status,
         m.source,
     ]
+
+
+def quality_rows(by_task: "dict[str, Quality]") -> list[tuple[str, str]]:
+    """`quality 0.59±.02 (livebench 2026-01-08)` and, where a task's score differs,
+    `quality by task  coding 0.76, ...`: what selection starts from, before outcomes."""
+    if not by_task:
+        return [("quality", "?")]
+    general = by_task["general"]
+    margin = f"±{general.margin:.2f}".replace("0.", ".", 1) if round(general.margin, 2) else ""
+    source = "unscored: the default" if general.source == "none" else general.source
+    rows = [("quality", f"{general.value:.2f}{margin} ({source})")]
+    differ = [
+        f"{task} {q.value:.2f}"
+        for task, q in by_task.items()
+        if task != "general" and round(q.value, 2) != round(general.value, 2)
+    ]
+    if differ:
+        rest = "" if len(differ) == len(by_task) - 1 else "; other tasks as above"
+        rows.append(("quality by task", ", ".join(differ) + rest))
+    return rows

@@ -99,7 +99,17 @@ def list_(
 
     rows = list_outcomes(get_context().store.conn, model_id=model, source=source, limit=limit)
     if json_output:
-        render.emit_json([r.as_dict() for r in rows])
+        # `at` as every other --json and `outcomes export` give it (ISO 8601 UTC),
+        # not the stored epoch seconds.
+        render.emit_json([{**r.as_dict(), "at": render.iso(r.at)} for r in rows])
+        return
+    if not rows:
+        render.message(
+            "no outcomes yet: rate an answer with `jarvis rate good` (or bad, or 0..1), "
+            "or import evaluations with `jarvis outcomes import FILE`"
+            if model is None and source is None
+            else "no outcomes match"
+        )
         return
     from jarvis_cli.cli.tables import ID, NUM, TEXT, Column
 

@@ -248,7 +248,10 @@ def add(
     save_raw(ctx.paths.config_file, raw)
     what = "updated" if existed else ("overrode built-in" if _is_preset(name) else "added")
     shown = ProviderSpec(name, url).display_url
-    render.message(f"{what} provider {name} ({shown}) in {ctx.paths.config_file}")
+    keyless = entry.get("needs_key") is False or api_key_env  # else: the vault's key
+    keyed = "" if keyless else f"`jarvis keys add {name}`, then "
+    nxt = "" if existed else f"; next: {keyed}`jarvis models sync {name}` to list its models"
+    render.message(f"{what} provider {name} ({shown}) in {ctx.paths.config_file}{nxt}")
     if assumed_keyless:
         render.message(
             f"{name} needs no API key: {shown} is a loopback or private address "

@@ -14,12 +14,15 @@ def rate(
         typer.Argument(
             help="good, bad or a score from 0 to 1 (rates the last request), or a request "
             "id (or a unique prefix) followed by the rating.",
+            metavar="RATING|ID",
             show_default=False,
         ),
     ],
     second: Annotated[
         str | None,
-        typer.Argument(help="The rating, when an id comes first.", metavar="", show_default=False),
+        typer.Argument(
+            help="The rating, when an id comes first.", metavar="RATING", show_default=False
+        ),
     ] = None,
     note: Annotated[
         str | None, typer.Option("--note", help="Why (kept with the outcome).", show_default=False)

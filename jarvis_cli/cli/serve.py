@@ -139,6 +139,10 @@ def list_(
     if not found:
         render.message("jarvis: no client tokens (`jarvis serve tokens add NAME`)")
         return
+    from jarvis_cli.cli import tables
+    from jarvis_cli.cli.tables import ID, TEXT, Column
+
+    rows = []
     for t in found:
         lim = t.limits
         parts = [
@@ -149,7 +153,14 @@ def list_(
             *([f"${lim.monthly_usd:g}/month"] if lim.monthly_usd is not None else []),
         ]
         state = " (revoked)" if t.revoked_at else ""
-        print(f"{t.name}\t{t.prefix}…\t{render.iso(t.created_at)}\t{'; '.join(parts)}{state}")
+        rows.append((t.name, f"{t.prefix}…", render.stamp(t.created_at), "; ".join(parts) + state))
+    columns = [
+        Column("name", ID),
+        Column("token"),
+        Column("created (UTC)", priority=1),
+        Column("limits", TEXT),
+    ]
+    tables.table(columns, rows)
 
 
 @tokens_app.command("revoke")

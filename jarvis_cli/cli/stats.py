@@ -57,7 +57,10 @@ def stats(
         )
         return
     if not report.models:
-        render.message(f"no calls since {render.iso(report.since)}")
+        render.message(
+            f'no calls since {render.iso(report.since)}: each `jarvis complete "…"` (or '
+            "chat, embed, batch) records its calls; --since sets the window (e.g. 90d)"
+        )
     else:
         from jarvis_cli.cli.tables import ID, NUM, Column
 

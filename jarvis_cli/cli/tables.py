@@ -226,8 +226,9 @@ def table(
     title: str | None = None,
     highlight_row: int | None = None,
     wide: bool | None = None,
-) -> None:
-    """Draw a table on stdout, fitted to the terminal (see the module docstring).
+) -> Layout | None:
+    """Draw a table on stdout, fitted to the terminal (see the module docstring), and
+    return its layout (None for a key/value table).
 
     `wide`: the command's --wide; None for a command without one (hidden columns are
     then not announced). A plain string column is a WORD column that is always shown.
@@ -238,7 +239,7 @@ def table(
     cols = [c if isinstance(c, Column) else Column(c) for c in columns]
     if not any(c.header for c in cols):
         fields(rows, title=title)
-        return
+        return None
     cells = [[render.cell(v) for v in row] for row in rows]
     out = render.console()
     width = out.width if render.is_tty(sys.stdout) else None
@@ -251,6 +252,7 @@ def table(
     if lay.hidden and wide is not None:
         hint = Text(f"--wide shows {', '.join(lay.hidden)}", style="dim")
         render.console(stderr=True).print(hint)
+    return lay
 
 
 def fields(rows: Sequence[Sequence[Any]], *, title: str | None = None) -> None:

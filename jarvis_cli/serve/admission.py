@@ -19,9 +19,10 @@ import time
 import uuid
 from typing import NamedTuple
 
+from jarvis_cli.core.money import usd
 from jarvis_cli.core.runs.budget import period_start
 from jarvis_cli.core.store.connection import StoreHandle
-from jarvis_cli.serve.errors import ApiError
+from jarvis_cli.serve.errors import NO_RETRY, ApiError
 from jarvis_cli.serve.tokens import ClientToken
 
 _HOST = socket.gethostname()
@@ -39,7 +40,10 @@ def _refuse(message: str, code: str, retry_after: float) -> ApiError:
         message,
         type="rate_limit_error" if code != "budget_exceeded" else "insufficient_quota",
         code=code,
-        headers={"retry-after": str(max(1, int(retry_after + 0.999)))},
+        headers={
+            "retry-after": str(max(1, int(retry_after + 0.999))),
+            **(NO_RETRY if code == "budget_exceeded" else {}),  # not before the period ends
+        },
     )
 
 
@@ -92,9 +96,9 @@ def admit(
             if float(spent) + float(held) + worst_usd > limit:
                 ends = period_start(period, now + (86400 if period == "daily" else 32 * 86400))
                 raise _refuse(
-                    f"token {token.name!r}: {period} budget exceeded: spent ${float(spent):.4f}"
-                    f" + ${float(held):.4f} held by requests in flight + up to ${worst_usd:.4f}"
-                    f" for this request > limit ${limit:.4f}",
+                    f"token {token.name!r}: {period} budget exceeded: spent {usd(float(spent))}"
+                    f" + {usd(float(held))} held by requests in flight + up to {usd(worst_usd)}"
+                    f" for this request > limit {usd(limit)}",
                     "budget_exceeded",
                     ends - now,
                 )

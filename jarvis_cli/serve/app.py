@@ -9,20 +9,28 @@ answer at once however many requests are waiting on providers.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
+import sys
 import time
 from typing import Any
 
+from jarvis_cli.core.errors import JarvisError
+from jarvis_cli.core.runs.attempts import new_request_id
 from jarvis_cli.serve import asgi, streams
 from jarvis_cli.serve.asgi import Disconnected, Receive, Scope, Send
-from jarvis_cli.serve.errors import ApiError, from_jarvis
+from jarvis_cli.serve.errors import ApiError, from_jarvis, safe_text
 from jarvis_cli.serve.gateway import Gateway
 from jarvis_cli.serve.metrics import Metrics
 from jarvis_cli.serve.requests import Ran, run_completion, run_embedding
+from jarvis_cli.serve.stops import StopFilter
+from jarvis_cli.serve.stops import parse as parse_stops
 from jarvis_cli.serve.tokens import ClientToken, active_by_hash, token_hash
 from jarvis_cli.serve.wire import Route
 
 TOKENS_TTL_S = 2.0  # a token added or revoked elsewhere counts here within this
+MODEL_PATH = "/v1/models/"
+NO_PREFIX = ("/healthz", "/metrics")
 OPEN_ENV = "JARVIS_SERVE_OPEN"  # set by `jarvis serve` when it may serve without tokens
 
 
@@ -49,27 +57,44 @@ class App:
             return
         if scope["type"] != "http":
             return
-        path = scope["path"].rstrip("/") or "/"
-        if (
-            path.startswith("/v1/") is False
-            and path.startswith("/")
-            and path not in ("/healthz", "/metrics")
-        ):
-            path = "/v1" + path  # clients configured without /v1 in the base URL
+        path = _route_path(scope)
         handler = self._routes.get((scope["method"], path))
+        if handler is None and scope["method"] == "GET" and path.startswith(MODEL_PATH):
+            handler = self.model  # the SDK's models.retrieve(ID); an ID has a '/' in it
+        started = False
+
+        async def tracked(message: asgi.Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
         try:
             if handler is None:
-                known = any(p == path for _, p in self._routes)
+                allowed = [m for m, p in self._routes if p == path]
                 raise ApiError(
-                    405 if known else 404,
+                    405 if allowed else 404,
                     f"no route {scope['method']} {path}",
-                    code="method_not_allowed" if known else "not_found",
+                    code="method_not_allowed" if allowed else "not_found",
+                    headers={"allow": ", ".join(allowed)} if allowed else None,
                 )
-            await handler(scope, receive, send)
+            await handler(scope, receive, tracked)
         except ApiError as exc:
             await asgi.send_error(send, exc)
         except Disconnected:
             pass
+        except JarvisError as exc:  # e.g. a UsageError from core on the event loop
+            if not started:
+                await asgi.send_error(send, from_jarvis(exc))
+        except Exception as exc:  # an OpenAI-shaped 500, never uvicorn's plain text
+            if started:
+                raise
+            print(
+                f"jarvis serve: internal error on {scope['method']} {path}: "
+                f"{type(exc).__name__}: {safe_text(str(exc))}",
+                file=sys.stderr,
+                flush=True,
+            )
+            await asgi.send_error(send, streams.api_error(exc))
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -148,16 +173,22 @@ class App:
         listed = await self._thread(self.gw.models)
         created = int(time.time())
         data = [
-            {
-                "id": name,
-                "object": "model",
-                "created": created,
-                "owned_by": "jarvis" if name.startswith("jarvis/") else name.split("/")[0],
-            }
+            _model_json(name, created)
             for name in [*listed.routed, *sorted(listed.models)]
             if token is None or token.allows(name)
         ]
         await asgi.send_json(send, 200, {"object": "list", "data": data})
+
+    async def model(self, scope: Scope, receive: Receive, send: Send) -> None:
+        from jarvis_cli.serve.wire import unknown_model
+
+        token = await self.authenticate(scope)
+        listed = await self._thread(self.gw.models)
+        name = _route_path(scope)[len(MODEL_PATH) :]
+        known = name in listed.models or name in listed.routed
+        if not known or (token is not None and not token.allows(name)):
+            raise unknown_model(name)
+        await asgi.send_json(send, 200, _model_json(name, int(time.time())))
 
     async def chat(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._completion(scope, receive, send, chat=True)
@@ -174,18 +205,23 @@ class App:
         route = await self._route(body, token)
         route = route._replace(strategy=asgi.header(scope, b"x-jarvis-strategy") or route.strategy)
         req = (wire.chat_request if chat else wire.completion_request)(body, route)
-        req = streams.with_headers(req, scope)
+        # Chosen here, so a stream's chunks, its headers and the recorded attempts share it.
+        req = dataclasses.replace(streams.with_headers(req, scope), request_id=new_request_id())
+        stop = StopFilter(parse_stops(body))
         self.metrics.in_flight += 1
         try:
             if req.stream:
                 options = body.get("stream_options")
                 usage = isinstance(options, dict) and options.get("include_usage") is True
                 await streams.stream(
-                    self.gw, self.metrics, scope, receive, send, req, token, t0, usage=usage
+                    self.gw, self.metrics, scope, receive, send, req, token, t0, usage, stop
                 )
                 return
             ran: Ran = await self._thread(run_completion, self.gw, req, token)
             outcome = self._answer(ran, "chat" if chat else "completion", t0)
+            if stop.stops:
+                text, finish = stop.cut(outcome.text), stop.finish_reason(outcome.finish_reason)
+                outcome = dataclasses.replace(outcome, text=text, finish_reason=finish)
             data = wire.chat_response(outcome) if chat else wire.completion_response(outcome)
             await asgi.send_json(send, 200, data, streams.result_headers(ran, t0))
         finally:
@@ -227,6 +263,18 @@ class App:
             await asgi.send_json(send, 200, data, streams.result_headers(ran, t0))
         finally:
             self.metrics.in_flight -= 1
+
+
+def _route_path(scope: Scope) -> str:
+    path: str = scope["path"].rstrip("/") or "/"
+    if not path.startswith("/v1/") and path.startswith("/") and path not in NO_PREFIX:
+        path = "/v1" + path  # clients configured without /v1 in the base URL
+    return path
+
+
+def _model_json(name: str, created: int) -> dict[str, Any]:
+    owner = "jarvis" if name.startswith("jarvis/") else name.split("/")[0]
+    return {"id": name, "object": "model", "created": created, "owned_by": owner}
 
 
 def create_app() -> App:

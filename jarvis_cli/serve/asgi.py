@@ -130,6 +130,7 @@ class EventStream:
     def __init__(self, send: Send) -> None:
         self._send = send
         self.started = False
+        self.ended = False
 
     async def start(self, headers: Iterable[tuple[str, str]]) -> None:
         start = _headers(b"text/event-stream", [("cache-control", "no-cache"), *headers])
@@ -148,6 +149,7 @@ class EventStream:
 
     async def end(self) -> None:
         await self._write({"type": "http.response.body", "body": b"", "more_body": False})
+        self.ended = True
 
     async def _write(self, message: Message) -> None:
         try:

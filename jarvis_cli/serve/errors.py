@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from typing import Any
 
 from jarvis_cli.core.errors import (
@@ -22,6 +23,7 @@ from jarvis_cli.core.errors import (
     NoSuitableModelError,
     ProviderError,
     RateLimitedError,
+    StoreError,
     StreamInterruptedError,
     UsageError,
 )
@@ -75,8 +77,38 @@ def bad_request(message: str, *, param: str | None = None, code: str | None = No
     return ApiError(400, message, param=param, code=code)
 
 
+# What OpenAI's SDKs read before retrying on their own (by default twice for a 429 or
+# 5xx): every retry of a request jarvis already retried and fell back on runs the
+# whole chain again, and pays again for invalid output.
+NO_RETRY = {"x-should-retry": "false"}
+
+
 def from_jarvis(exc: JarvisError, *, deadline_passed: bool = False) -> ApiError:
-    """The status and body for a request the orchestrator could not answer."""
+    """The status and body for a request the orchestrator could not answer; the
+    SDKs are told not to repeat one that jarvis's retries and fallbacks gave up on."""
+    if isinstance(exc, StoreError):
+        return store_unavailable(exc)
+    error = _from_jarvis(exc, deadline_passed)
+    if error.status in (502, 503, 504) or error.code == "budget_exceeded":
+        error.headers.update(NO_RETRY)
+    return error
+
+
+def store_unavailable(exc: StoreError) -> ApiError:
+    """A store that cannot be reached (a team store out of connections, say) is the
+    server's trouble, and passes: a 503 the client may retry. Its reason, which names
+    the store's host and database, goes to the server's log, not to the client."""
+    print(f"jarvis serve: store unavailable: {safe_text(exc.message)}", file=sys.stderr, flush=True)
+    return ApiError(
+        503,
+        "jarvis's store is unavailable just now (the server's log says why); retry shortly",
+        type="server_error",
+        code="store_unavailable",
+        headers={"retry-after": "1"},
+    )
+
+
+def _from_jarvis(exc: JarvisError, deadline_passed: bool) -> ApiError:
     message = exc.message + (f" ({exc.hint})" if exc.hint else "")
     if isinstance(exc, BudgetExceededError):
         return ApiError(429, message, type="insufficient_quota", code="budget_exceeded")

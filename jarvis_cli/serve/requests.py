@@ -40,6 +40,7 @@ class Ran(NamedTuple):
     attempts: int
     spent_usd: float
     timed_out: bool = False  # the request's total deadline had passed when it failed
+    request_id: str | None = None  # its attempts' id, when the server chose it
 
 
 def _extra_tokens(req: CompletionRequest) -> int:
@@ -117,12 +118,12 @@ def run_completion(
         if gw.attempts() > 1:
             gw.plans.invalidate()  # a failed attempt: plan again from what it recorded
         log_served(gw.thread_context(), req, outcome)
-        return Ran(outcome, None, gw.attempts(), gw.spent())
+        return Ran(outcome, None, gw.attempts(), gw.spent(), request_id=req.request_id)
     except BaseException as exc:  # handed to the event loop, which answers with it
         if gw.attempts():
             gw.plans.invalidate()
         late = time.monotonic() - started >= timeout
-        return Ran(None, exc, gw.attempts(), gw.spent(), late)
+        return Ran(None, exc, gw.attempts(), gw.spent(), late, req.request_id)
     finally:
         settle(store, admission, gw.spent())
 

@@ -13,17 +13,20 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import math
 import threading
 import time
 from typing import TYPE_CHECKING, Any
 
 from jarvis_cli.core.errors import JarvisError
+from jarvis_cli.core.runs.attempts import new_request_id
 from jarvis_cli.core.runs.cancel import CancelToken, RequestCancelled
-from jarvis_cli.core.runs.requests import CompletionRequest
+from jarvis_cli.core.runs.requests import CompletionRequest, Outcome
 from jarvis_cli.serve import asgi, wire
 from jarvis_cli.serve.asgi import Disconnected, EventStream, Receive, Scope, Send
 from jarvis_cli.serve.errors import ApiError, from_jarvis
 from jarvis_cli.serve.requests import Ran, run_completion
+from jarvis_cli.serve.stops import StopFilter
 from jarvis_cli.serve.tokens import ClientToken
 
 BUFFERED_DELTAS = 64  # text deltas waiting for the client before upstream is held back
@@ -38,20 +41,26 @@ def with_headers(req: CompletionRequest, scope: Scope) -> CompletionRequest:
     changes: dict[str, Any] = {}
     timeout = asgi.header(scope, b"x-jarvis-timeout")
     if timeout is not None:
-        try:
-            changes["timeout_s"] = max(0.1, min(float(timeout), 3600.0))
-        except ValueError:
-            raise ApiError(400, "x-jarvis-timeout must be a number (seconds)") from None
+        seconds = _number(timeout, "x-jarvis-timeout", "seconds")
+        changes["timeout_s"] = max(0.1, min(seconds, 3600.0))
     cost = asgi.header(scope, b"x-jarvis-max-cost")
     if cost is not None:
-        try:
-            changes["max_cost_usd"] = float(cost)
-        except ValueError:
-            raise ApiError(400, "x-jarvis-max-cost must be a number (USD)") from None
+        changes["max_cost_usd"] = _number(cost, "x-jarvis-max-cost", "USD")
     task = asgi.header(scope, b"x-jarvis-task")
     if task:
         changes["task"] = task
     return dataclasses.replace(req, **changes) if changes else req
+
+
+def _number(text: str, name: str, unit: str) -> float:
+    """A header's finite number: 'nan' would turn every comparison with it off."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise ApiError(400, f"{name} must be a number ({unit})", param=name)
+    return value
 
 
 def api_error(exc: BaseException | None, timed_out: bool = False) -> ApiError:
@@ -64,16 +73,23 @@ def api_error(exc: BaseException | None, timed_out: bool = False) -> ApiError:
     )
 
 
+def id_headers(request_id: str | None) -> list[tuple[str, str]]:
+    """The request's id, as jarvis records it and as OpenAI's SDKs read it (x-request-id)."""
+    if request_id is None:
+        return []
+    return [("x-jarvis-request-id", request_id), ("x-request-id", request_id)]
+
+
 def result_headers(ran: Ran, t0: float) -> list[tuple[str, str]]:
     """x-jarvis-*: who answered, how many attempts, the cost, jarvis's own time."""
     elapsed_ms = (time.perf_counter() - t0) * 1000
     out = [("x-jarvis-attempts", str(ran.attempts))]
     o = ran.outcome
+    out += id_headers(o.request_id if o is not None else ran.request_id)
     if o is not None:
         upstream = sum(a.latency_ms or 0.0 for a in o.attempts)
         out += [
             ("x-jarvis-model", o.model_id),
-            ("x-jarvis-request-id", o.request_id),
             ("x-jarvis-cost-usd", "unknown" if o.cost_usd is None else f"{o.cost_usd:.8f}"),
             ("x-jarvis-overhead-ms", f"{max(0.0, elapsed_ms - upstream):.2f}"),
         ]
@@ -98,8 +114,8 @@ async def stream(
     req: CompletionRequest,
     token: ClientToken | None,
     t0: float,
-    *,
     usage: bool,
+    stop: StopFilter,
 ) -> None:
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
@@ -128,7 +144,7 @@ async def stream(
     watcher = asyncio.create_task(_watch(receive, cancel))
     out = EventStream(send)
     created = int(time.time())
-    rid = f"{id(req):x}"
+    rid = req.request_id or new_request_id()
     model = "-"
     ttft: float | None = None
     try:
@@ -138,15 +154,31 @@ async def stream(
                 delta, model = value[0], value[1] or model
                 if not out.started:
                     ttft = time.perf_counter() - t0
-                    await out.start([("x-jarvis-model", model)])
+                    await out.start([("x-jarvis-model", model), *id_headers(rid)])
                     if chat:
                         await out.event(
                             wire.chunk(rid, model, created, {"role": "assistant", "content": ""})
                         )
-                await out.event(_delta(rid, model, created, delta, chat))
+                shown = stop.feed(delta) if not out.ended else ""
+                if shown:
+                    await out.event(_delta(rid, model, created, shown, chat))
                 slots.release()
+                if stop.hit and not usage and not out.ended:
+                    # The client has its whole answer: its response ends now, and the
+                    # worker reads the upstream stream to its end (billed, recorded).
+                    watcher.cancel()  # uvicorn reports an ended response as a disconnect
+                    await out.event(_finish_chunk(rid, model, created, chat, "stop"))
+                    await out.event("[DONE]")
+                    await out.end()
                 continue
             ran: Ran = value
+            if out.ended:  # at a stop sequence, above
+                if ran.outcome is not None:
+                    _observe_ok(metrics, ran.outcome, chat, t0, ttft)
+                else:
+                    code = api_error(ran.error, ran.timed_out).code or "error"
+                    metrics.observe(req.kind, model, code, time.perf_counter() - t0)
+                return
             if ran.outcome is None:
                 if isinstance(ran.error, RequestCancelled):
                     metrics.observe(req.kind, model, "interrupted", time.perf_counter() - t0)
@@ -159,7 +191,7 @@ async def stream(
                 await out.event(error.body())  # the SDK raises APIError on this event
                 await out.end()
                 return
-            await _finish(metrics, out, ran, rid, created, chat, usage, t0, ttft)
+            await _finish(metrics, out, ran, rid, created, chat, usage, t0, ttft, stop)
             return
     except Disconnected:
         cancel.cancel()
@@ -190,32 +222,24 @@ async def _finish(
     usage: bool,
     t0: float,
     ttft: float | None,
+    stop: StopFilter,
 ) -> None:
     o = ran.outcome
     assert o is not None
     model = o.model_id
-    if not out.started:  # not streamed by the orchestrator (response_format, legacy)
+    if out.started:
+        rest = stop.flush()  # held back in case it began a stop sequence
+    else:  # not streamed by the orchestrator (response_format, legacy)
         await out.start(result_headers(ran, t0))
         if chat:
             await out.event(wire.chunk(rid, model, created, {"role": "assistant", "content": ""}))
-        if o.text:
-            await out.event(_delta(rid, model, created, o.text, chat))
-    finish = o.finish_reason or "stop"
-    if chat:
-        if o.tool_calls:
-            calls = [{"index": i, **c} for i, c in enumerate(wire.tool_calls_json(o))]
-            await out.event(wire.chunk(rid, model, created, {"tool_calls": calls}))
-        await out.event(wire.chunk(rid, model, created, {}, finish))
-    else:
-        await out.event(
-            {
-                "id": f"cmpl-{rid}",
-                "object": "text_completion",
-                "created": created,
-                "model": model,
-                "choices": [{"index": 0, "text": "", "logprobs": None, "finish_reason": finish}],
-            }
-        )
+        rest = stop.cut(o.text)
+    if rest:
+        await out.event(_delta(rid, model, created, rest, chat))
+    if chat and o.tool_calls:
+        calls = [{"index": i, **c} for i, c in enumerate(wire.tool_calls_json(o))]
+        await out.event(wire.chunk(rid, model, created, {"tool_calls": calls}))
+    await out.event(_finish_chunk(rid, model, created, chat, stop.finish_reason(o.finish_reason)))
     if usage:
         last = (
             wire.chunk(rid, model, created, {})
@@ -232,9 +256,25 @@ async def _finish(
         await out.event(last)
     await out.event("[DONE]")
     await out.end()
+    _observe_ok(metrics, o, chat, t0, ttft)
+
+
+def _finish_chunk(rid: str, model: str, created: int, chat: bool, finish: str) -> dict[str, Any]:
+    if chat:
+        return wire.chunk(rid, model, created, {}, finish)
+    return {
+        "id": f"cmpl-{rid}",
+        "object": "text_completion",
+        "created": created,
+        "model": model,
+        "choices": [{"index": 0, "text": "", "logprobs": None, "finish_reason": finish}],
+    }
+
+
+def _observe_ok(metrics: Metrics, o: Outcome, chat: bool, t0: float, ttft: float | None) -> None:
     metrics.observe(
-        o.kind if hasattr(o, "kind") else "chat",
-        model,
+        "chat" if chat else "completion",  # the endpoint, as a plain answer counts it
+        o.model_id,
         "ok",
         time.perf_counter() - t0,
         ttft_s=ttft,

@@ -1,11 +1,11 @@
 """The OpenAI wire format: request bodies -> CompletionRequest, Outcomes -> responses.
 
 Unknown request fields are ignored, as proxies do (clients send `user`, `seed`,
-`top_p`, ... that jarvis does not forward); known fields of the wrong type are 400s
-naming the field. `developer` messages become `system` messages (every provider
-knows that role); image parts make the request need `vision`, tools
-`function_calling`, a json_schema `structured_output`, so a routed name selects a
-model that has them.
+`top_p`, ... that jarvis does not forward; `stop` is applied by the server itself,
+serve/stops.py); known fields of the wrong type are 400s naming the field.
+`developer` messages become `system` messages (every provider knows that role);
+image parts make the request need `vision`, tools `function_calling`, a json_schema
+`structured_output`, so a routed name selects a model that has them.
 """
 
 from __future__ import annotations
@@ -85,7 +85,8 @@ def messages_of(raw: Any) -> tuple[tuple[Message, ...], bool]:
         where = f"messages[{i}]"
         if not isinstance(item, dict):
             raise bad_request(f"{where} must be an object", param="messages")
-        role = _ROLES.get(item.get("role"))  # type: ignore[arg-type]
+        raw_role = item.get("role")
+        role = _ROLES.get(raw_role) if isinstance(raw_role, str) else None
         if role is None:
             raise bad_request(
                 f"{where}: unknown role {str(item.get('role'))[:40]!r}", param="messages"
@@ -123,8 +124,8 @@ def _tools(body: Mapping[str, Any]) -> tuple[tuple[dict[str, Any], ...], Any]:
     for tool in tools:
         fn = tool.get("function") if isinstance(tool, dict) else None
         if (
-            tool.get("type") != "function"
-            or not isinstance(fn, dict)
+            not isinstance(fn, dict)
+            or tool.get("type") != "function"
             or not isinstance(fn.get("name"), str)
         ):
             raise bad_request("each tool needs type 'function' and function.name", param="tools")
@@ -149,9 +150,13 @@ def _schema(body: Mapping[str, Any]) -> dict[str, Any] | None:
             raise bad_request(
                 "response_format.json_schema.schema must be an object", param="response_format"
             )
+        from jarvis_cli.core.errors import UsageError
         from jarvis_cli.core.runs.structured import check_schema
 
-        check_schema(schema, "response_format")
+        try:
+            check_schema(schema, "response_format")
+        except UsageError as exc:
+            raise bad_request(exc.message, param="response_format") from None
         return schema
     raise bad_request(
         "response_format.type must be text, json_object or json_schema", param="response_format"
@@ -159,10 +164,15 @@ def _schema(body: Mapping[str, Any]) -> dict[str, Any] | None:
 
 
 def _max_tokens(body: Mapping[str, Any]) -> int | None:
-    value = field(body, "max_completion_tokens", int) or field(body, "max_tokens", int)
-    if value is not None and value < 1:
-        raise bad_request("max_tokens must be at least 1", param="max_tokens")
-    return value  # type: ignore[no-any-return]
+    """max_completion_tokens when sent (it replaces max_tokens), else max_tokens."""
+    for name in ("max_completion_tokens", "max_tokens"):
+        value = field(body, name, int)
+        if value is None:
+            continue
+        if value < 1:
+            raise bad_request(f"{name} must be at least 1", param=name)
+        return value  # type: ignore[no-any-return]
+    return None
 
 
 def _temperature(body: Mapping[str, Any]) -> float | None:
@@ -213,10 +223,27 @@ def completion_request(body: Mapping[str, Any], route: Route) -> CompletionReque
     )
 
 
+def _token_ids(value: Any) -> bool:
+    """Whether `value` is token ids (an array of ints, or of arrays of ints)."""
+    if not isinstance(value, list) or not value:
+        return False
+    if all(isinstance(t, int) and not isinstance(t, bool) for t in value):
+        return True
+    return all(isinstance(v, list) and v and all(isinstance(t, int) for t in v) for v in value)
+
+
 def embedding_inputs(body: Mapping[str, Any]) -> list[str]:
     raw = body.get("input")
     if isinstance(raw, str):
         raw = [raw]
+    if _token_ids(raw):
+        raise bad_request(
+            "'input' holds token ids, which jarvis cannot read (each provider tokenizes "
+            "differently): send the text (LangChain's OpenAIEmbeddings: "
+            "check_embedding_ctx_length=False)",
+            param="input",
+            code="token_ids_unsupported",
+        )
     if not isinstance(raw, list) or not raw or not all(isinstance(t, str) for t in raw):
         raise bad_request("'input' must be a string or an array of strings", param="input")
     if len(raw) > 2048:
@@ -230,8 +257,12 @@ def embedding_inputs(body: Mapping[str, Any]) -> list[str]:
 # --- responses -----------------------------------------------------------------------
 
 
-def usage_json(outcome: Outcome) -> dict[str, int]:
+def usage_json(outcome: Outcome) -> dict[str, int] | None:
+    """The tokens the provider reported; null when it reported none (llama-cpp-python's
+    streams, for one): a made-up 0 would be read as a free request."""
     u = outcome.usage
+    if u.prompt_tokens is None and u.completion_tokens is None and u.total_tokens is None:
+        return None
     prompt, completion = u.prompt_tokens or 0, u.completion_tokens or 0
     return {
         "prompt_tokens": prompt,

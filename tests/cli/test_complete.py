@@ -332,6 +332,24 @@ def test_budget_exhausted_refuses_before_sending(pair: Pair) -> None:
     assert pair.alpha.count() == 0 and pair.beta.count() == 0
 
 
+def test_a_tiny_budget_reads_in_amounts_that_tell_apart(pair: Pair) -> None:
+    # A 1e-7 daily budget read "spent $0.0000 + up to $0.0000 ... > limit $0.0000".
+    write_config(
+        pair.home,
+        (pair.home / "config.toml").read_text() + "\n[budgets]\ndaily_usd = 0.0000001\n",
+    )
+    priced = pair.run(
+        "models", "set", "alpha/fake-chat", "--input-price", "1", "--output-price", "1"
+    )
+    assert priced.returncode == 0, priced.stderr
+    result = pair.run("complete", "hi", "--model", "alpha/fake-chat")
+    assert result.returncode == 7, result.stderr
+    assert "daily total budget exceeded: spent $0.0000 + up to $0.0" in result.stderr
+    assert "> limit $0.00000010" in result.stderr
+    assert "up to $0.0000 for" not in result.stderr
+    assert pair.alpha.count() == 0
+
+
 def _reservations(pair: Pair) -> list[tuple[str, float]]:
     rows = query(pair.home, "SELECT model_id, amount_usd FROM budget_reservations")
     return [(str(m), float(a)) for m, a in rows]

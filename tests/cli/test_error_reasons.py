@@ -12,17 +12,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_jarvis
+from tests.fake_provider import LLAMA_JSON_SCHEMA_REFUSAL as LLAMA_500
 from tests.fake_provider import Behavior, FakeProvider
 from tests.llama_server import LlamaServer
 
 KEY = "sk-errs-CANARY-0123456789abcdef"
-# What llama-cpp-python's server answers (HTTP 500) to a json_schema response_format.
-LLAMA_500 = (
-    "1 validation error:\n  {'type': 'literal_error', 'loc': ('body', 'response_format', "
-    "'type'), 'msg': \"Input should be 'text' or 'json_object'\", 'input': 'json_schema', "
-    "'ctx': {'expected': \"'text' or 'json_object'\"}}\n\n  File \"/srv/llama_cpp/server/"
-    'app.py", line 376, in create_chat_completion\n    POST /v1/chat/completions'
-)
 
 
 @pytest.fixture
@@ -44,7 +38,11 @@ def _run(*args: str, key: bool = True):  # type: ignore[no-untyped-def]
 def test_server_500_for_an_unsupported_schema_says_why_once_and_keeps_it_whole(
     box: FakeProvider,
 ) -> None:
-    box.always("smollm2", Behavior(status=500, error_message=LLAMA_500, echo_auth=True))
+    # a llama.cpp server that refuses the json_object dialect too
+    box.always(
+        "smollm2",
+        Behavior(status=500, error_message=LLAMA_500, echo_auth=True, json_object_only=True),
+    )
     result = _run(
         "complete", "Who wrote Dune?", "--schema", "title, author, year int", "-m", "box/smollm2"
     )
@@ -53,7 +51,11 @@ def test_server_500_for_an_unsupported_schema_says_why_once_and_keeps_it_whole(
     assert "Input should be 'text' or 'json_object'" in result.stderr
     assert "retrying will not help" in result.stderr
     assert "retrying in" not in result.stderr
-    assert box.count("/chat/completions", model="smollm2") == 1  # not retried
+    # not retried: sent once more only in the json_object dialect the refusal names
+    # (providers/response_format.py), which this server refuses too
+    sent = [r.body["response_format"] for r in box.requests if r.model == "smollm2"]
+    assert [f["type"] for f in sent] == ["json_schema", "json_object"]
+    assert sent[1]["schema"] == sent[0]["json_schema"]["schema"]
     assert KEY not in result.stderr + result.stdout
 
     listed = _run("log", "--json")
@@ -132,21 +134,20 @@ def test_providers_add_on_loopback_points_at_keys_add(jarvis: object, home: Path
     assert "--api-key-env" not in added.stderr
 
 
-def test_real_llama_server_500_for_schema_says_why_and_is_not_retried(
+def test_real_llama_server_answers_a_schema_in_its_json_object_dialect(
     llama_server: LlamaServer, home: Path
 ) -> None:
-    # Found on llama-cpp-python's server: --schema's json_schema response_format is a 500.
+    # llama-cpp-python's server refuses --schema's json_schema response_format with a
+    # 500 naming json_object; the schema goes again as {"type": "json_object",
+    # "schema": ...} (providers/response_format.py), which its grammar enforces.
     llama_server.configure(home)
     result = run_jarvis(
-        "complete", "Who wrote Dune?", "--schema", "title, author, year int",
-        "-m", llama_server.model_id, "--max-tokens", "8",
+        "complete", "Is Paris the capital of France?", "--schema", "answer bool",
+        "-m", llama_server.model_id, "--max-tokens", "40", "--json",
     )  # fmt: skip
-    assert result.returncode == 9, result.stderr
-    assert "llama: HTTP 500 request rejected: 1 validation error" in result.stderr
-    assert "Input should be 'text' or 'json_object'" in result.stderr
-    assert "retrying in" not in result.stderr
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert isinstance(answer["data"]["answer"], bool)
+    assert answer["finish_reason"] == "stop"
     rows = json.loads(run_jarvis("log", "--json").stdout)
-    assert len(rows) == 1 and rows[0]["status_code"] == 500
-    assert "Input should be 'text' or 'json_object'" in rows[0]["error_message"]
-    shown = run_jarvis("log", "show", rows[0]["request_id"])
-    assert "--- attempt 1 (llama/smollm2) failed: 1 validation error" in shown.stdout
+    assert [r["ok"] for r in rows] == [True]  # one attempt: the refusal is inside it

@@ -6,6 +6,8 @@ import json
 import socket
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import JarvisRunner
 from tests.fake_provider import Behavior, FakeProvider
 
@@ -310,3 +312,29 @@ def test_list_table_groups_dated_versions_and_all_versions_lists_them(
     models = _models(jarvis, "--provider", "openai")
     assert models["openai/gpt-4o-mini-2024-07-18"]["version_of"] == "openai/gpt-4o-mini"
     assert models["openai/gpt-4o-mini"]["version_of"] is None
+
+
+def test_show_gives_the_quality_selection_starts_from_per_task(jarvis: JarvisRunner) -> None:
+    # It printed `quality ?` (the --quality override column) while select used 0.32
+    # from Aider: show says what selection uses, by task, with its source.
+    data = json.loads(jarvis("models", "show", "openai/gpt-4o-mini", "--json").stdout)
+    assert data["quality"] is None  # the override column, unchanged
+    by_task = data["quality_by_task"]
+    assert by_task["general"]["source"].startswith("aider polyglot")
+    assert by_task["coding"]["value"] > by_task["general"]["value"]
+    picked = json.loads(
+        jarvis("select", "--model", "openai/gpt-4o-mini", "--task", "coding", "--json").stdout
+    )
+    row = next(c for c in picked["candidates"] if c["model_id"] == "openai/gpt-4o-mini")
+    assert row["quality"] == pytest.approx(by_task["coding"]["value"], abs=1e-4)
+
+    shown = jarvis("models", "show", "openai/gpt-4o-mini")
+    assert shown.returncode == 0, shown.stderr
+    lines = {line.split("  ")[0]: line for line in shown.stdout.splitlines()}
+    assert "(aider polyglot" in lines["quality"] and "±.05" in lines["quality"]
+    assert f"coding {by_task['coding']['value']:.2f}" in lines["quality by task"]
+
+    assert jarvis("models", "set", "openai/gpt-4o-mini", "--quality", "0.9").returncode == 0
+    mine = json.loads(jarvis("models", "show", "openai/gpt-4o-mini", "--json").stdout)
+    assert {q["value"] for q in mine["quality_by_task"].values()} == {0.9}
+    assert "0.90 (user)" in jarvis("models", "show", "openai/gpt-4o-mini").stdout

@@ -5,6 +5,7 @@ subprocesses, a real store, the loopback fake provider."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -97,7 +98,11 @@ def test_rating_the_last_answer_bad_changes_the_next_selection_and_delete_undoes
     learned = learned_of(data, "alpha/fake-chat")
     assert learned["you"] == {"score": 0.0, "n": 1} and learned["prior_source"] == "none"
     assert learned["value"] < learned["prior"]
-    assert "learned: alpha/fake-chat: you: 0.00, n=1" in explain(two)
+    assert re.search(
+        r"learned: alpha/fake-chat 0\.\d\d: prior 0\.30 \(unscored default\); your general "
+        r"outcomes 0\.00 \(n=1\)\n",
+        explain(two),
+    )
     listed = json.loads(two.run("outcomes", "list", "--json").stdout)
     assert [(o["model"], o["score"], o["source"], o["note"]) for o in listed] == [
         ("alpha/fake-chat", 0.0, "rate", "rude")
@@ -157,7 +162,11 @@ def test_a_truncated_answer_is_a_signal_against_its_model(two: Pair) -> None:
         "alpha/fake-chat", "truncated", 0.0, 0.25,
     )  # fmt: skip
     assert choose(two, "Say hi")["model_id"] == "beta/fake-chat"
-    assert "learned: alpha/fake-chat: you: 0.00, n=1" in explain(two)
+    assert re.search(  # a truncated answer weighs a quarter of a rating
+        r"learned: alpha/fake-chat 0\.\d\d: prior 0\.30 \(unscored default\); your general "
+        r"outcomes 0\.00 \(n=1\)\n",
+        explain(two),
+    )
     assert two.run("outcomes", "delete", "--source", "truncated").returncode == 0
     assert choose(two, "Say hi")["model_id"] == "alpha/fake-chat"
 
@@ -230,7 +239,7 @@ def test_import_changes_the_next_selection_per_prompt_and_delete_all_undoes_it(
     assert sums["model_id"] == "alpha/fake-chat" and poem["model_id"] == "beta/fake-chat"
     similar = learned_of(poem, "beta/fake-chat")["similar_prompts"]
     assert similar["k"] >= 3 and similar["score"] == 1.0
-    assert "similar prompts: 1.00, k=" in explain(two, "Write a short poem about the sea at night")
+    assert "; similar prompts 1.00 (k=" in explain(two, "Write a short poem about the sea at night")
     assert two.run("outcomes", "delete", "--all").returncode == 0
     assert choose(two, "Write a short poem about the sea at night")["model_id"] == "alpha/fake-chat"
 

@@ -149,3 +149,19 @@ def test_doctor_lists_configured_providers_with_key_source(jarvis: JarvisRunner)
     human = jarvis("doctor", env={"GROQ_API_KEY": "gsk-doctor-123456"})
     assert "groq https://api.groq.com/openai/v1 (key: env)" in human.stdout
     assert "mine http://127.0.0.1:9/v1 (key: not needed)" in human.stdout
+
+
+def test_add_names_the_next_step(jarvis: JarvisRunner) -> None:
+    local = jarvis("providers", "add", "box", "--base-url", "http://127.0.0.1:9/v1")
+    assert local.returncode == 0, local.stderr
+    assert "next: `jarvis models sync box` to list its models" in local.stderr
+    remote = jarvis("providers", "add", "far", "--base-url", "https://llm.example.com/v1")
+    assert remote.returncode == 0, remote.stderr
+    assert "next: `jarvis keys add far`, then `jarvis models sync far`" in remote.stderr
+    env = jarvis(
+        "providers", "add", "envd", "--base-url", "https://e.example.com/v1",
+        "--api-key-env", "ENVD_KEY",
+    )  # fmt: skip
+    assert "next: `jarvis models sync envd`" in env.stderr and "keys add" not in env.stderr
+    again = jarvis("providers", "add", "box", "--base-url", "http://127.0.0.1:9/v1")
+    assert again.returncode == 0 and "next:" not in again.stderr  # updated, not new

@@ -263,12 +263,13 @@ def test_human_output_shows_the_table_fallbacks_reasoning_and_explain(
     proc = jarvis("select", "--strategy", "cost", "--min-quality", "0", "--explain", env=FAKE_ENV)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
-    assert "cost strategy, task general (no prompt): top 3 of 3 candidates" in out
+    assert "cost strategy, task general: top 3 of 3 candidates" in out
+    assert "task general: no prompt given (--task sets one)" in out
     assert "fake/cheap-slow" in out and "total" in out
     assert "0.30±.15 ?" in out and "? = unscored (default)" in out  # quality with its source
     assert "score = 1.00 x cost;" in out
     assert "chosen: fake/cheap-slow (confidence" in out
-    assert "fallbacks: other/middle, fake/pricey-fast" in out
+    assert "fallbacks: other/middle (#2), fake/pricey-fast (#3)\n" in out
     assert "reasoning: fake/cheap-slow chosen by the cost strategy: cheaper" in out
     assert "excluded (" in out and "no key (" in out
 

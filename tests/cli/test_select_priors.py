@@ -63,7 +63,7 @@ def test_table_shows_quality_margin_and_speed_source(jarvis: JarvisRunner) -> No
     assert proc.returncode == 0, proc.stderr
     assert "0.85±.02 lb" in proc.stdout  # gemini-3.5-flash's measured score
     assert "s prior" in proc.stdout and "latency" in proc.stdout
-    assert "±m = uncertainty, ranked on quality - m" in proc.stdout
+    assert "±m = uncertainty, ranked on quality-m" in proc.stdout
 
 
 def test_cost_never_picks_an_unscored_model_unless_min_quality_0(jarvis: JarvisRunner) -> None:

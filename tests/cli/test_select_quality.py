@@ -94,10 +94,15 @@ def test_the_table_marks_quality_sources_and_names_the_task(jarvis: JarvisRunner
     proc = jarvis("select", CODING, "--strategy", "quality", env=KEYS)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
-    assert "quality strategy, task coding (code fence): top 10 of" in out
+    assert "quality strategy, task coding: top 10 of" in out
+    assert "task coding: the prompt holds a code fence (--task overrides)" in out
     assert re.search(r"\b0\.\d\d±\.\d\d lb\b", out)
     assert re.search(r"\b0\.\d\d±\.\d\d (prior|aider)\b", out)
-    assert "quality sources: lb = LiveBench, aider = Aider polyglot, prior = family prior" in out
+    # the legend explains the marks on screen, and only those
+    marks = set(re.findall(r"\b0\.\d\d(?:±\.\d\d)? (\S+)", out.split("quality sources")[0]))
+    legend = out.split("quality sources: ")[1].split(";")[0]
+    assert {part.split(" = ")[0] for part in legend.split(", ")} == marks, (marks, legend)
+    assert "lb = LiveBench" in legend
     assert "-2025-08-07" not in out  # dated snapshots share their model's row
     assert "audio-preview" not in out and "search-preview" not in out
 

@@ -27,7 +27,11 @@ def test_json_names_the_task_and_its_evidence(jarvis: JarvisRunner) -> None:
 def test_the_table_header_shows_the_task_and_its_evidence(jarvis: JarvisRunner) -> None:
     proc = jarvis("select", "--all", "Is this sentence grammatically correct? 'Me and him goes.'")
     assert proc.returncode == 0, proc.stderr
-    assert re.search(r"strategy, task language \('grammatically'.*\(p [01]\.\d\d\)\)", proc.stdout)
+    assert "strategy, task language: top 10 of" in proc.stdout
+    assert re.search(
+        r"\ntask language: inferred from 'grammatically'.* \(p [01]\.\d\d; --task overrides\)\n",
+        proc.stdout,
+    )
 
 
 def test_piped_stdin_counts_toward_the_task(jarvis: JarvisRunner) -> None:

@@ -4,6 +4,8 @@ statuses a client sees (401, 403, 404, 400, 429 with Retry-After, 502/503, 504).
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,6 +17,7 @@ from tests.conftest import run_jarvis
 from tests.fake_provider import Behavior, FakeProvider
 from tests.serve.server import ALPHA_KEY, BETA_KEY, JarvisServer, configure, serve_env
 from tests.store_access import query
+from tests.terminal import terminal
 
 HI = [{"role": "user", "content": "hi"}]
 
@@ -153,6 +156,7 @@ def test_rpm_and_budget_refusals_are_429_with_reason(gated: Gated) -> None:
     )
     assert code == 429 and body["code"] == "rate_limit_exceeded"
     assert "2 per minute" in str(body["message"]) and int(headers["retry-after"]) >= 1
+    assert "x-should-retry" not in headers  # after Retry-After it can
     code, body, _ = status_of(lambda: c.embeddings.create(model="alpha/fake-embed", input="x"))
     assert code == 429 and body["code"] == "rate_limit_exceeded"  # embeddings count too
 
@@ -164,6 +168,7 @@ def test_rpm_and_budget_refusals_are_429_with_reason(gated: Gated) -> None:
     )
     assert code == 429 and body["code"] == "budget_exceeded"
     assert "daily budget exceeded" in str(body["message"]) and "retry-after" in headers
+    assert headers["x-should-retry"] == "false"  # the SDK's own retries cannot help
     spent = query(
         gated.home,
         "SELECT SUM(u.cost_usd) AS s FROM serve_token_usage u JOIN serve_tokens t"
@@ -214,3 +219,29 @@ def test_serving_without_tokens_only_on_loopback(gated: Gated) -> None:
     assert "Traceback" not in refused.stderr
     server = gated.start()
     assert "no client tokens exist" in server.stderr
+
+
+def test_tokens_list_is_a_table_with_headers_that_fits_80_columns(gated: Gated) -> None:
+    # It printed tab-separated rows without a header, unlike every other listing.
+    gated.add("laptop", "--model", "alpha/*", "--rpm", "100", "--daily-usd", "5")
+    gated.add("ci")
+    assert gated.jarvis("serve", "tokens", "revoke", "ci").returncode == 0
+
+    listed = gated.jarvis("serve", "tokens", "list", "--all")
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert lines[0].split() == ["name", "token", "created", "(UTC)", "limits"]
+    by_name = {line.split()[0]: line for line in lines[1:]}
+    assert "models alpha/*; 100/min; $5/day" in by_name["laptop"]
+    assert by_name["ci"].endswith("any model (revoked)")
+    assert "\t" not in listed.stdout
+    assert "ci" not in gated.jarvis("serve", "tokens", "list").stdout.split()
+
+    with terminal(
+        "serve", "tokens", "list", "--all", env={**os.environ, **serve_env(gated.home)}, columns=80
+    ) as term:
+        shown = term.read_until(b"(revoked)").decode()
+        assert term.wait() == 0
+    rows = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in shown.splitlines() if line.strip()]
+    assert rows[0].startswith("name") and all(len(line) <= 80 for line in rows)
+    assert any(line.startswith("laptop") for line in rows)

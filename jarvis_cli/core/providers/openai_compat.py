@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from jarvis_cli.core.errors import BadResponseError, ProviderError
 from jarvis_cli.core.providers.base import (
     MAX_TIMEOUT_S,
-    Capabilities,
     CompletionResult,
     EmbeddingResult,
     Message,
@@ -24,7 +23,9 @@ from jarvis_cli.core.providers.base import (
     ToolCall,
     wire_message,
 )
+from jarvis_cli.core.providers.model_info import model_info
 from jarvis_cli.core.providers.presets import ProviderSpec
+from jarvis_cli.core.providers.response_format import as_json_object, refuses_json_schema
 from jarvis_cli.core.providers.sdk_client import context_for, on_fresh_stack, skip_platform_probe
 from jarvis_cli.core.providers.streaming import OpenAIChatStream, ms_since, usage_of
 from jarvis_cli.core.redact import register_secret, scrub_secrets
@@ -69,6 +70,8 @@ class OpenAICompatAdapter:
         self._project = project or None
         self._client: openai.OpenAI | None = None
         self._chat: Any = None  # client.chat.completions, once used
+        # True once the server refused json_schema for json_object (response_format.py)
+        self._json_object_only = False
 
     def __repr__(self) -> str:  # never show the key
         return f"OpenAICompatAdapter({self.name!r}, base_url={self.spec.display_url!r})"
@@ -163,12 +166,26 @@ class OpenAICompatAdapter:
         if options.temperature is not None:
             args["temperature"] = options.temperature
         if options.response_format is not None:
-            args["response_format"] = dict(options.response_format)
+            fmt = dict(options.response_format)
+            args["response_format"] = as_json_object(fmt) if self._json_object_only else fmt
         if options.tools:
             args["tools"] = [dict(t) for t in options.tools]
             if options.tool_choice is not None:
                 args["tool_choice"] = options.tool_choice
         return args
+
+    def _create(self, create: Callable[[dict[str, Any]], T], args: dict[str, Any]) -> T:
+        """`create(args)`, sent once more with the schema as `json_object` when the server
+        refuses `json_schema` for it (llama.cpp: response_format.py); the provider keeps
+        that dialect for the rest of the process."""
+        try:
+            return self._call(lambda: create(args))
+        except ProviderError as err:
+            fmt = args.get("response_format")
+            if self._json_object_only or fmt is None or not refuses_json_schema(err):
+                raise
+            self._json_object_only = True
+            return self._call(lambda: create({**args, "response_format": as_json_object(fmt)}))
 
     # --- ProviderAdapter --------------------------------------------------------
 
@@ -183,13 +200,14 @@ class OpenAICompatAdapter:
         self.prepare()
         api = self._chat_api()
         started = time.monotonic()
-        response = self._call(
-            lambda: api.create(
+        response = self._create(
+            lambda args: api.create(
                 model=model,
                 messages=[wire_message(m) for m in messages],
                 timeout=self._timeout(options.timeout_s),
-                **self._request_args(options),
-            )
+                **args,
+            ),
+            self._request_args(options),
         )
         latency = ms_since(started)
         choices = getattr(response, "choices", None)
@@ -232,15 +250,16 @@ class OpenAICompatAdapter:
         self.prepare()
         api = self._chat_api()
         started = time.monotonic()
-        sdk_stream = self._call(
-            lambda: api.create(
+        sdk_stream = self._create(
+            lambda args: api.create(
                 model=model,
                 messages=[wire_message(m) for m in messages],
                 stream=True,
                 stream_options={"include_usage": True},
                 timeout=self._timeout(options.timeout_s),
-                **self._request_args(options),
-            )
+                **args,
+            ),
+            self._request_args(options),
         )
         if isinstance(sdk_stream, str):  # a non-JSON, non-SSE body
             raise self._bad_response("not an event stream")
@@ -342,59 +361,3 @@ class OpenAICompatAdapter:
             extra = getattr(item, "model_extra", None) or {}
             infos.append(model_info(model_id, extra, getattr(item, "owned_by", None)))
         return infos
-
-
-def _positive_int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
-
-
-def _per_mtok(value: Any) -> float | None:
-    """An OpenRouter per-token USD price (a string or number) per million tokens; None
-    for anything that is not a plausible price (negative means "varies" there)."""
-    try:
-        per_token = float(value)
-    except (TypeError, ValueError):
-        return None
-    if not 0.0 <= per_token < 1.0:  # NaN and inf fail too
-        return None
-    return round(per_token * 1_000_000, 6)
-
-
-def model_info(model_id: str, extra: Mapping[str, Any], owned_by: Any) -> ModelInfo:
-    """A ModelInfo from one /models item and its non-standard fields (untrusted).
-
-    Context window: `context_length` (OpenRouter, Together), `context_window` (Groq),
-    `max_model_len` (vLLM), `top_provider.context_length`. OpenRouter also gives
-    `pricing.prompt`/`pricing.completion` (USD per token),
-    `top_provider.max_completion_tokens` and `architecture.input_modalities`
-    (image -> vision, audio -> audio) with `output_modalities` ["text"] -> chat.
-    """
-    top = extra.get("top_provider")
-    top = top if isinstance(top, Mapping) else {}
-    context = (
-        _positive_int(extra.get("context_length"))
-        or _positive_int(extra.get("context_window"))
-        or _positive_int(extra.get("max_model_len"))
-        or _positive_int(top.get("context_length"))
-    )
-    pricing = extra.get("pricing")
-    pricing = pricing if isinstance(pricing, Mapping) else {}
-    arch = extra.get("architecture")
-    arch = arch if isinstance(arch, Mapping) else {}
-    inputs = arch.get("input_modalities")
-    outputs = arch.get("output_modalities")
-    caps = Capabilities()
-    if isinstance(inputs, list) and all(isinstance(m, str) for m in inputs):
-        caps = caps._replace(vision="image" in inputs, audio="audio" in inputs)
-        if outputs == ["text"] and "text" in inputs:
-            caps = caps._replace(chat=True, embeddings=False)
-    return ModelInfo(
-        id=model_id,
-        name=model_id,
-        capabilities=caps,
-        context_length=context,
-        owned_by=owned_by if isinstance(owned_by, str) else None,
-        input_cost_per_mtok=_per_mtok(pricing.get("prompt")) if pricing else None,
-        output_cost_per_mtok=_per_mtok(pricing.get("completion")) if pricing else None,
-        max_output_tokens=_positive_int(top.get("max_completion_tokens")),
-    )

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from jarvis_cli.core.errors import BudgetExceededError
+from jarvis_cli.core.money import usd
 from jarvis_cli.core.store.config import BudgetLimits, Budgets
 from jarvis_cli.core.store.connection import Connection, StoreHandle
 
@@ -132,13 +133,13 @@ def check_budget(
         if status.spent_usd + status.reserved_usd + estimate > status.limit_usd:
             scope = "total" if status.scope == "all" else f"{status.scope}"
             held = (
-                f" + ${status.reserved_usd:.4f} reserved by requests in flight"
+                f" + {usd(status.reserved_usd)} reserved by requests in flight"
                 if status.reserved_usd > 0
                 else ""
             )
             raise BudgetExceededError(
-                f"{status.period} {scope} budget exceeded: spent ${status.spent_usd:.4f}{held} "
-                f"+ up to ${estimate:.4f} for {model_id} > limit ${status.limit_usd:.4f}",
+                f"{status.period} {scope} budget exceeded: spent {usd(status.spent_usd)}{held} "
+                f"+ up to {usd(estimate)} for {model_id} > limit {usd(status.limit_usd)}",
                 hint="see `jarvis stats`; limits are [budgets] in config.toml",
             )
     return warnings

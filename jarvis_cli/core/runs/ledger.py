@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 
 from jarvis_cli.core.errors import BudgetExceededError
+from jarvis_cli.core.money import usd
 
 
 class RunLedger:
@@ -31,9 +32,9 @@ class RunLedger:
             if self.spent_usd + self.reserved_usd + amount > self.limit_usd:
                 self.refused += 1
                 raise BudgetExceededError(
-                    f"--max-total-cost ${self.limit_usd:.4f} reached: spent "
-                    f"${self.spent_usd:.4f} + ${self.reserved_usd:.4f} in flight + "
-                    f"up to ${amount:.4f} (the cost bound) for {model_id}",
+                    f"--max-total-cost {usd(self.limit_usd)} reached: spent "
+                    f"{usd(self.spent_usd)} + {usd(self.reserved_usd)} in flight + "
+                    f"up to {usd(amount)} (the cost bound) for {model_id}",
                     hint="raise --max-total-cost; rerun with the same -o to answer the rest",
                 )
             self.reserved_usd += amount

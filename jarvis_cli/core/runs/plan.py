@@ -181,10 +181,26 @@ def _select(
         if required:
             raise AuthError(
                 f"no provider has a key: the best model would be {result.model_id}",
-                hint=f"add a key: jarvis keys add {result.provider}",
+                hint=first_key_hint(ctx, result.provider),
             )
         return None
     return result
+
+
+def first_key_hint(ctx: Context, provider: str) -> str:
+    """The next step when no provider can be called: sync a keyless provider that was
+    added but has no models yet, else a key for the best one (or any)."""
+    from jarvis_cli.core.providers.presets import all_providers
+    from jarvis_cli.core.registry.model_registry import ModelRegistry
+
+    specs, registry = all_providers(ctx.config), ModelRegistry(ctx)
+    for name in sorted(ctx.config.providers):
+        if not specs[name].needs_key and not registry.list_models(provider=name):
+            return f"{name} has no models yet: jarvis models sync {name}"
+    return (
+        f"add a key: jarvis keys add {provider} (or another provider's: jarvis providers "
+        "list), or a local server: jarvis providers add NAME --base-url URL"
+    )
 
 
 def _require_key(ctx: Context, provider: str) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from jarvis_cli.core.context import Context
-from jarvis_cli.core.errors import BudgetExceededError, ExitCode, JarvisError
+from jarvis_cli.core.errors import AuthError, BudgetExceededError, ExitCode, JarvisError
 from jarvis_cli.core.providers.base import Message
 from jarvis_cli.core.registry.records import ModelRecord, split_model_id
 from jarvis_cli.core.selection.cost import cost_usd, estimate_tokens
@@ -36,6 +36,7 @@ class ProbeResult(NamedTuple):
     error: str | None = None
     exit_code: int = 0
     sent: bool = True  # False when refused before sending (--max-cost, no key, ...)
+    hint: str | None = None  # the error's next step (`jarvis keys add P`, ...)
 
 
 def probe_bound_usd(record: ModelRecord) -> float | None:
@@ -46,12 +47,19 @@ def probe_bound_usd(record: ModelRecord) -> float | None:
 def default_models(ctx: Context) -> list[str]:
     """What `models probe` measures when no model is named: the model `select --strategy
     performance` picks for a short prompt and its fallbacks."""
+    from jarvis_cli.core.runs.plan import first_key_hint
     from jarvis_cli.core.selection.engine import SelectionEngine
     from jarvis_cli.core.selection.types import SelectionRequest
 
     result = SelectionEngine(ctx).select(
         SelectionRequest(prompt=PROBE_PROMPT, strategy="performance")
     )
+    if not result.usable:  # no key anywhere: selection fell back to showing every provider
+        raise AuthError(
+            f"no provider has a key, so there is nothing to probe (the fastest model would "
+            f"be {result.model_id})",
+            hint=first_key_hint(ctx, result.provider),
+        )
     return [result.model_id, *result.fallbacks][:DEFAULT_PROBED]
 
 
@@ -97,7 +105,14 @@ def probe_models(
                 exc, BudgetExceededError
             )
             results.append(
-                ProbeResult(model_id, False, error=exc.message, exit_code=exc.exit_code, sent=sent)
+                ProbeResult(
+                    model_id,
+                    False,
+                    error=exc.message,
+                    exit_code=exc.exit_code,
+                    sent=sent,
+                    hint=exc.hint,
+                )
             )
             continue
         # What was recorded (the provider's count, else jarvis's estimate from the text),

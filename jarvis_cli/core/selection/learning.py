@@ -82,6 +82,9 @@ class Learned(NamedTuple):
     task_n: int  # outcomes behind it
     similar_score: float | None  # step 2 (None = not enough similar prompts)
     similar_k: int
+    # False: the model has no outcomes for this task, and task_score/task_n are its
+    # outcomes on other tasks (what the model level says); for display only
+    task_own: bool = True
 
     def describe(self) -> str:
         """`you: 0.91, n=23; similar prompts: 0.88, k=10; prior 0.80 (lb)`."""
@@ -104,6 +107,8 @@ class Learned(NamedTuple):
             "similar_prompts": None
             if self.similar_score is None
             else {"score": round(self.similar_score, 4), "k": self.similar_k},
+            # what "you" covers: the request's task, or (none for it) the model's other tasks
+            "you_scope": "task" if self.task_own else "other tasks",
         }
 
 
@@ -231,7 +236,7 @@ class LearnedOutcomes:
                     similar = num / den
                     value = (value * NEIGHBOUR_PRIOR + num) / (NEIGHBOUR_PRIOR + den)
             qualities[j] = Quality(value, LEARNED, prior.model_id, margin)
-            facts[positions[j]] = (prior, task_score, abs(n), similar, k, evidence)
+            facts[positions[j]] = (prior, task_score, n, similar, k, evidence)
         return LearnedColumn(qualities, facts)
 
 
@@ -269,7 +274,7 @@ class LearnedColumn:
         if found is None:
             return None
         prior, task_score, n, similar, k, _ = found
-        return Learned(value, prior.value, prior.source, task_score, n, similar, k)
+        return Learned(value, prior.value, prior.source, task_score, abs(n), similar, k, n > 0)
 
 
 def _arr(code: str, data: bytes) -> Any:

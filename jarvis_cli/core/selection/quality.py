@@ -135,12 +135,6 @@ def short_mark(source: str) -> str:
     return source.split()[0][:6]
 
 
-LEGEND = "quality sources: lb = LiveBench, aider = Aider polyglot, prior = family prior, " + (
-    "cfg = [quality] in config.toml, user = models set --quality, ? = unscored (default); "
-    "±m = uncertainty, ranked on quality - m; latency: prior (size class) or meas(ured)"
-)
-
-
 def resolve_qualities(
     ids: Sequence[str],
     stored: Sequence[float],

@@ -33,6 +33,11 @@ CLOSEST_CODES = (
     "version",
     "unavailable",
 )
+# A "type" exclusion is a near miss only when the type is unknown (a name that says
+# "not chat"): `models set --type` is then the fix. A model of a known other kind (an
+# embedding model for a chat request) is no near miss: offering to make it a chat model
+# led every refusal of a fresh install, whatever limit the user had set.
+_TYPE_NEAR_MISS = "type unknown"
 # Codes about the provider rather than the model: counted, never listed first.
 PROVIDER_CODES = frozenset({"no_key", "not_set_up", "provider", "provider_unknown"})
 CLOSEST_SHOWN = 5
@@ -58,7 +63,11 @@ def fix_for(e: Exclusion, request: SelectionRequest) -> str:
     if code == "budget":
         return f"raise --max-cost to {e.reason.split()[1]}"
     if code == "min_quality":
-        return "--min-quality 0" if "cost strategy" in e.reason else "lower --min-quality"
+        if "cost strategy" in e.reason:
+            return "--min-quality 0"
+        return (
+            f"lower --min-quality to {-_distance(e):.2f}" if _distance(e) else "lower --min-quality"
+        )
     if code == "latency":
         needed = _latency_ms(e)
         return (
@@ -76,6 +85,37 @@ def fix_for(e: Exclusion, request: SelectionRequest) -> str:
     if code == "unavailable":
         return f"jarvis models sync {model_id.partition('/')[0]}"
     return "see `jarvis select --all --explain`"
+
+
+def _binding(request: SelectionRequest) -> tuple[str, ...]:
+    """The exclusion codes of the limits this request sets (--max-latency, --max-cost,
+    --min-quality): relaxing one is the fix the user most likely wants, so they lead
+    (a budget refusal used to lead with `models set dall-e-3 --type chat`)."""
+    codes: list[str] = []
+    if request.max_latency_ms is not None:
+        codes.append("latency")
+    if request.max_cost_usd is not None:
+        codes += ["budget", "price_unknown"]
+    if request.min_quality is not None:
+        codes.append("min_quality")
+    return tuple(codes)
+
+
+def _distance(e: Exclusion) -> float:
+    """How far a model is from its limit, so that the nearest comes first: the expected
+    latency, the estimated cost, or (negated) the quality its reason states; else 0
+    (until then a budget refusal offered the first model by id, not the cheapest)."""
+    if e.code == "latency":
+        return _latency_ms(e)
+    words = e.reason.split()
+    try:
+        if e.code == "budget":  # "estimated $0.002501 > max $0.001"
+            return float(words[1].lstrip("$"))
+        if e.code == "min_quality":  # "quality 0.50 (source) < --min-quality 0.9"
+            return -float(words[1])
+    except (IndexError, ValueError):
+        pass
+    return 0.0
 
 
 def _latency_ms(e: Exclusion) -> float:
@@ -102,17 +142,18 @@ def no_suitable_model(
             excluded=excluded,
         )
     usable = usable_providers or {}
-    codes: tuple[str, ...] = CLOSEST_CODES
-    if request.max_latency_ms is not None:  # the limit the user set binds: its fix first
-        codes = ("latency", *(c for c in codes if c != "latency"))
+    first = _binding(request)  # the limits the user set bind: their fixes first
+    codes = (*first, *(c for c in CLOSEST_CODES if c not in first))
     rank = {code: k for k, code in enumerate(codes)}
     close = sorted(
         (
             e
             for e in excluded
-            if e.code in rank and usable.get(e.model_id.partition("/")[0], not usable)
+            if e.code in rank
+            and usable.get(e.model_id.partition("/")[0], not usable)
+            and (e.code != "type" or e.reason.startswith(_TYPE_NEAR_MISS))
         ),
-        key=lambda e: (rank[e.code], _latency_ms(e) if e.code == "latency" else 0.0, e.model_id),
+        key=lambda e: (rank[e.code], _distance(e), e.model_id),
     )
     lines = [
         f"no suitable model for this {request.kind} request: {total} models excluded",

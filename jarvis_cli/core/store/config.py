@@ -348,6 +348,12 @@ def save_raw(path: Path, raw: dict[str, Any]) -> Config:
     """Validate `raw` and write it atomically as the new config.toml (0600)."""
     import tomli_w
 
-    config = parse_config(raw, path)
+    try:
+        config = parse_config(raw, path)
+    except ConfigError as exc:
+        # The value being written is the bad one (the file on disk loaded): not the
+        # loader's "fix the file by hand", which sends a `config set` user to an
+        # editor for a file that was never touched.
+        raise ConfigError(exc.message, hint=f"nothing was written: {path} is unchanged") from None
     atomic_write(path, tomli_w.dumps(raw).encode("utf-8"))
     return config

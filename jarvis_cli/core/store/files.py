@@ -41,8 +41,7 @@ def create_private_file(path: Path) -> None:
         verb = "open" if path.exists() else "create"  # a store on a read-only file system
         raise StoreError(
             f"cannot {verb} {path} for writing: {exc.strerror}",
-            hint="make it (and its directory) writable, or set JARVIS_HOME to a writable "
-            "directory",
+            hint="make it (and its directory) writable, or set JARVIS_HOME to a writable directory",
         ) from None
     try:
         os.fchmod(fd, FILE_MODE)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from jarvis_cli.core.providers.base import Capabilities
-from jarvis_cli.core.providers.openai_compat import model_info
+from jarvis_cli.core.providers.model_info import model_info
 
 
 def test_openrouter_pricing_context_and_modalities_are_kept() -> None:

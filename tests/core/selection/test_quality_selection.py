@@ -256,18 +256,19 @@ def test_no_suitable_model_names_the_closest_models_with_fixes_before_no_key_cou
     lines = err.message.splitlines()
     assert lines[0] == "no suitable model for this chat request: 8 models excluded"
     assert lines[1] == "closest to qualifying:"
-    assert lines[2].startswith("  box/whisper-large: type unknown")
-    assert lines[2].endswith("-> jarvis models set box/whisper-large --type chat")
-    assert lines[3].startswith("  box/cooling: cooling down until ")
-    assert lines[3].endswith("(wait 42 s) -> wait 42 s")
-    assert lines[4] == (
+    # --max-cost was given: relaxing it is the fix the user most likely wants, first
+    assert (
+        lines[2] == "  box/dated-2024-01-01: estimated $1.500000 > max $0.01 "
+        "-> raise --max-cost to $1.500000"
+    )
+    assert lines[3] == (
         "  box/priceless: price unknown (budget given) -> "
         "jarvis models set box/priceless --input-price USD --output-price USD"
     )
-    assert (
-        lines[5] == "  box/dated-2024-01-01: estimated $1.500000 > max $0.01 "
-        "-> raise --max-cost to $1.500000"
-    )
+    assert lines[4].startswith("  box/whisper-large: type unknown")
+    assert lines[4].endswith("-> jarvis models set box/whisper-large --type chat")
+    assert lines[5].startswith("  box/cooling: cooling down until ")
+    assert lines[5].endswith("(wait 42 s) -> wait 42 s")
     assert lines[6].startswith("exclusions by reason: ")
     assert lines[6].index("1 budget") < lines[6].index("4 no key (e.g. nokey/m0")
     assert all("nokey/" not in line for line in lines[1:6])

@@ -394,7 +394,7 @@ def test_ties_break_deterministically_whatever_the_input_order() -> None:
         again = run(shuffled, "performance")
         assert [c.model.id for c in again.candidates] == [c.model.id for c in first.candidates]
     assert first.model_id == "p0/m0"
-    assert "tied with the runner-up" in first.reasoning
+    assert "tied with runner-up p1/m1 on every weighted factor" in first.reasoning
 
 
 # --- confidence -------------------------------------------------------------------

@@ -1,0 +1,68 @@
+"""`--help` says what its source says.
+
+Typer renders help with rich markup, so a config.toml table named in a help string
+(`[log] content`, `[defaults] timeout_s`, `[selection.weights.NAME]`) is taken for a
+style tag and silently dropped: "(default: [defaults] timeout_s)" printed as
+"(default:  timeout_s)". `tidy_help` escapes each such bracket on the command that
+is about to run (and every command under it), so no help string has to remember to;
+a bracket already escaped (`list\\[str]`) is left as it is.
+
+Typer also writes `<bool>` in the type column of every flag (`--json <bool>`), which
+reads as if the flag took a value; `hide_flag_types` leaves that column empty for
+flags. It replaces one method of typer's option class, only for flags, and does nothing
+on a typer without that method. And a hidden argument (`keys add`'s catch for a key
+typed after the provider) is left out of the usage line, where typer still showed it
+as `[stray]...`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+# What rich takes for a tag (rich.markup.RE_TAGS): "[" + a lowercase letter, #, / or @,
+# up to the next "]" with no "[" between. Not preceded by a backslash: already escaped.
+_TAG = re.compile(r"(?<!\\)\[(?=[a-z#/@][^\[]*?\])")
+
+
+def escape(text: str) -> str:
+    """`text` with every bracket rich would read as markup escaped."""
+    return _TAG.sub(r"\\[", text)
+
+
+def tidy_help(command: Any) -> None:
+    """Escape the help of `command`, its parameters and its subcommands, and keep hidden
+    arguments out of their usage lines, in place."""
+    for attribute in ("help", "short_help", "epilog"):
+        text = getattr(command, attribute, None)
+        if isinstance(text, str):
+            setattr(command, attribute, escape(text))
+    for param in getattr(command, "params", ()):
+        if isinstance(getattr(param, "help", None), str):
+            param.help = escape(param.help)
+        if param.param_type_name == "argument" and getattr(param, "hidden", False):
+            param.get_usage_pieces = _no_usage
+    for sub in (getattr(command, "commands", None) or {}).values():
+        tidy_help(sub)
+
+
+def _no_usage(ctx: Any) -> list[str]:
+    return []
+
+
+def hide_flag_types() -> None:
+    """Show no `<bool>` type for flags (`--json`, `--help`) in help."""
+    from typer.core import TyperOption
+
+    original = getattr(TyperOption, "display_type_rich", None)
+    if original is None or getattr(original, "_jarvis_flags_hidden", False):
+        return
+
+    def display_type_rich(self: Any, ctx: Any) -> str | None:
+        if getattr(self, "is_flag", False) and self.metavar is None:
+            return None
+        result: str | None = original(self, ctx)
+        return result
+
+    display_type_rich._jarvis_flags_hidden = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
