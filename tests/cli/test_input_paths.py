@@ -78,3 +78,37 @@ def test_outcomes_delete_never_takes_a_wildcard_or_huge_id_for_everything(
     assert json.loads(huge.stdout) == {"deleted": 0}
     kept = pair.run("outcomes", "list", "--json")
     assert len(json.loads(kept.stdout)) == 1
+
+
+def test_attaching_an_endless_device_or_a_malformed_url_is_exit_2(
+    jarvis: JarvisRunner,
+) -> None:
+    for source, why in (
+        ("/dev/zero", "cannot attach /dev/zero: it holds more than the "),
+        ("http://[::1", "cannot attach http://[::1: not a valid URL (Invalid IPv6 URL)"),
+    ):
+        result = jarvis("complete", "hi", "--no-stdin", "-a", source, timeout=60)
+        assert result.returncode == ExitCode.USAGE, result.stderr
+        assert f"error: {why}" in result.stderr
+        assert "internal error" not in result.stderr
+
+
+def test_an_attachment_given_as_a_pipe_is_read_and_sent(
+    pair: Pair,  # noqa: F811
+) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
+    read_end, write_end = os.pipe()
+    writer = threading.Thread(target=lambda: (os.write(write_end, png), os.close(write_end)))
+    writer.start()
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "jarvis_cli", "complete", "what is it", "--model",
+             "alpha/fake-chat", "--no-stdin", "-a", f"/dev/fd/{read_end}"],
+            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
+            env={**os.environ, **pair.env}, pass_fds=(read_end,),
+        )  # fmt: skip
+    finally:
+        os.close(read_end)
+        writer.join()
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"I see an image (image/png, {len(png)} bytes)\n"
