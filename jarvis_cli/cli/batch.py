@@ -128,13 +128,13 @@ def batch(
     else:
         in_path = Path(input_file)
         try:
-            regular, found = in_path.is_file(), in_path.exists()
+            regular, found, pipe = in_path.is_file(), in_path.exists(), in_path.is_fifo()
         except OSError as exc:  # a name too long, a path through a file
             raise UsageError(f"cannot read input file {input_file}: {exc.strerror}") from None
-        if not found or in_path.is_dir():
-            why = "is a directory" if found else "not found"
-            raise UsageError(f"input file {input_file} {why}")
-        if not regular:  # a pipe (`<(grep … in.jsonl)`), a device: read once, as stdin is
+        if not (regular or pipe):  # a device (/dev/zero) would be spooled without end
+            why = "is a directory" if in_path.is_dir() else "is not a file or a pipe"
+            raise UsageError(f"input file {input_file} {why if found else 'not found'}")
+        if pipe:  # `<(grep … in.jsonl)`: read once, as stdin is
             try:
                 with open(in_path, "rb") as source:
                     spooled = in_path = spool_stdin(source)

@@ -23,6 +23,7 @@ def test_batch_input_that_is_a_directory_or_an_impossible_name_is_exit_2(
 ) -> None:
     for path, why in (
         (str(tmp_path), f"error: input file {tmp_path} is a directory"),
+        ("/dev/zero", "error: input file /dev/zero is not a file or a pipe"),  # not spooled
         ("x" * 5000, "error: cannot read input file xxx"),
     ):
         result = jarvis("batch", path)
