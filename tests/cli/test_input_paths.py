@@ -113,3 +113,20 @@ def test_an_attachment_given_as_a_pipe_is_read_and_sent(
         writer.join()
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"I see an image (image/png, {len(png)} bytes)\n"
+
+
+def test_a_base_url_with_a_query_or_fragment_or_malformed_is_refused(
+    jarvis: JarvisRunner, home: Path
+) -> None:
+    key = "0123456789abcdef" * 3  # hex: no shape rule would hide it
+    for url, why in (
+        (f"http://h/v1?key={key}", "bad --base-url http://h/v1?…: a base URL takes no query"),
+        ("http://h/v1#frag", "bad --base-url http://h/v1?…: a base URL takes no query"),
+        ("http://h/v1?", "bad --base-url http://h/v1?…: a base URL takes no query"),
+        ("http://[::1", "bad --base-url 'http://[::1': expected an http:// or https:// URL"),
+    ):
+        result = jarvis("providers", "add", "pz", "--base-url", url)
+        assert result.returncode == ExitCode.USAGE, result.stderr
+        assert f"error: {why}" in result.stderr
+        assert key not in result.stdout + result.stderr
+        assert not (home / "config.toml").exists()  # nothing written, the key least of all
