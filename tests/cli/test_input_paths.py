@@ -12,6 +12,8 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
+
 from jarvis_cli.core.errors import ExitCode
 from tests.cli.test_batch import Fleet, fleet, read_output  # noqa: F401 - fixture
 from tests.cli.test_complete import Pair, pair  # noqa: F401 - fixture
@@ -130,3 +132,27 @@ def test_a_base_url_with_a_query_or_fragment_or_malformed_is_refused(
         assert f"error: {why}" in result.stderr
         assert key not in result.stdout + result.stderr
         assert not (home / "config.toml").exists()  # nothing written, the key least of all
+
+
+@pytest.mark.parametrize(
+    ("args", "what"),
+    [
+        (["outcomes", "import", "/dev/zero"], "outcomes import"),
+        (["models", "import-prices", "/dev/zero"], "import-prices"),
+        (["complete", "hi", "--no-stdin", "--tools", "/dev/zero"], "--tools"),
+        (["complete", "hi", "--no-stdin", "--schema", "@/dev/zero"], "--schema"),
+    ],
+)
+def test_a_device_named_as_an_input_file_is_refused_not_read_without_end(
+    jarvis: JarvisRunner, args: list[str], what: str
+) -> None:
+    result = jarvis(*args, timeout=30)  # it used to read /dev/zero until memory ran out
+    assert result.returncode == ExitCode.USAGE, result.stderr
+    assert f"error: {what}: /dev/zero is a device, not a file" in result.stderr
+    assert "hint: give a file or a pipe" in result.stderr
+
+
+def test_dev_null_stays_an_empty_input(jarvis: JarvisRunner) -> None:
+    result = jarvis("outcomes", "import", "/dev/null")
+    assert result.returncode == 0, result.stderr
+    assert "imported 0 outcomes from /dev/null" in result.stderr

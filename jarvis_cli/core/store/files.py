@@ -7,7 +7,7 @@ import stat
 import tempfile
 from pathlib import Path
 
-from jarvis_cli.core.errors import StoreError, UnsafePermissionsError
+from jarvis_cli.core.errors import StoreError, UnsafePermissionsError, UsageError
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
@@ -93,3 +93,15 @@ def _cannot_write(path: Path, exc: OSError) -> StoreError:
         f"cannot write {path}: {exc.strerror or exc}; it was left as it was",
         hint="make its directory writable, or set JARVIS_HOME to a writable directory",
     )
+
+
+def refuse_device(path: Path, what: str) -> None:
+    """UsageError (exit 2) when `path` is a device other than /dev/null: a command that
+    reads a whole file would read /dev/zero without end (or wait on a terminal).
+    Files and pipes (`<(…)`) pass; a missing path is left for the read to report."""
+    try:
+        mode = path.stat().st_mode
+    except (OSError, ValueError):
+        return
+    if (stat.S_ISCHR(mode) or stat.S_ISBLK(mode)) and os.path.realpath(path) != os.devnull:
+        raise UsageError(f"{what}: {path} is a device, not a file", hint="give a file or a pipe")
