@@ -183,7 +183,7 @@ def _parse_schema(text: str | None) -> dict[str, Any] | None:
     return parse_schema(text)
 
 
-def _open_output(output: str) -> tuple[IO[bytes], set[str]]:
+def _open_output(output: str, in_path: Path) -> tuple[IO[bytes], set[str]]:
     from jarvis_cli.core.runs.batch_io import load_answered
 
     if output == "-":
@@ -191,8 +191,18 @@ def _open_output(output: str) -> tuple[IO[bytes], set[str]]:
     path = Path(output)
     if path.is_dir():
         raise UsageError(f"output {output} is a directory")
-    answered = load_answered(path)
-    return path.open("ab"), answered
+    try:
+        if path.exists() and path.samefile(in_path):  # resuming would rewrite the input
+            raise UsageError(
+                f"output {output} is the input file: the results would replace its lines",
+                hint="write the results to another file: -o results.jsonl",
+            )
+        # Only a regular file is resumed: a device (/dev/null, /dev/full) is written to,
+        # never scanned (/dev/full reads as endless zeros) or replaced.
+        answered = load_answered(path) if path.is_file() else set()
+        return path.open("ab"), answered
+    except OSError as exc:  # a missing directory, a read-only file system
+        raise UsageError(f"cannot write output {output}: {exc.strerror}") from None
 
 
 def _run(
@@ -200,7 +210,7 @@ def _run(
 ) -> BatchSummary:
     from jarvis_cli.core.runs.batch_io import OutputWriter
 
-    stream, answered = _open_output(output)
+    stream, answered = _open_output(output, in_path)
     if answered:
         render.message(f"jarvis: resuming: {len(answered)} line(s) answered earlier are skipped")
     writer = OutputWriter(stream, ordered=ordered)

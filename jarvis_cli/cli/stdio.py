@@ -55,7 +55,8 @@ def print_output_error(exc: Exception) -> int:
         silence_stdout()
         sys.stderr.write(
             f"error: cannot write the output: {reason}\n"
-            "hint: check where stdout goes (a full disk, a closed or failing descriptor)\n"
+            "hint: check where the output goes (stdout, -o FILE): a full disk, a closed or "
+            "failing descriptor\n"
         )
     except (OSError, ValueError, AttributeError):
         pass  # stderr is gone too: the exit code is all that is left

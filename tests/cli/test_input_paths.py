@@ -156,3 +156,40 @@ def test_dev_null_stays_an_empty_input(jarvis: JarvisRunner) -> None:
     result = jarvis("outcomes", "import", "/dev/null")
     assert result.returncode == 0, result.stderr
     assert "imported 0 outcomes from /dev/null" in result.stderr
+
+
+def test_batch_output_that_is_the_input_is_refused_and_the_input_kept(
+    fleet: Fleet,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    lines = tmp_path / "in.jsonl"
+    text = json.dumps({"id": "a", "prompt": "hi"}) + "\n"
+    lines.write_text(text)
+    for out in (lines, tmp_path / "." / "in.jsonl"):
+        result = fleet.run("batch", str(lines), "-o", str(out), "--model", "alpha/fake-chat")
+        assert result.returncode == ExitCode.USAGE, result.stderr
+        assert f"error: output {out} is the input file" in result.stderr
+        assert lines.read_text() == text  # it used to be emptied ("resumed")
+    assert fleet.alpha.count("/chat/completions") == 0
+
+
+def test_batch_output_in_a_missing_directory_or_a_device(
+    fleet: Fleet,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    lines = tmp_path / "in.jsonl"
+    lines.write_text(json.dumps({"id": "a", "prompt": "hi"}) + "\n")
+    missing = tmp_path / "no" / "out.jsonl"
+    result = fleet.run("batch", str(lines), "-o", str(missing), "--model", "alpha/fake-chat")
+    assert result.returncode == ExitCode.USAGE, result.stderr
+    assert f"error: cannot write output {missing}: No such file or directory" in result.stderr
+    # A device is written to, never scanned for a resume (/dev/full reads as endless
+    # zeros: the scan ran out of memory) nor replaced.
+    discarded = fleet.run("batch", str(lines), "-o", "/dev/null", "--model", "alpha/fake-chat")
+    assert discarded.returncode == 0, discarded.stderr
+    full = fleet.run("batch", str(lines), "-o", "/dev/full", "--model", "alpha/fake-chat")
+    assert full.returncode == ExitCode.INTERNAL, full.stderr
+    assert "error: cannot write the output: No space left on device" in full.stderr
+    assert "bug" not in full.stderr
+    assert Path("/dev/full").is_char_device()
+    assert not Path("/dev/.full.resume").exists()

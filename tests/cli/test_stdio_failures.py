@@ -50,7 +50,7 @@ def test_a_full_device_on_stdout_is_a_clear_write_error_not_a_bug(args: list[str
     err = result.stderr.decode()
     assert result.returncode == ExitCode.INTERNAL
     assert "error: cannot write the output: No space left on device" in err
-    assert "hint: check where stdout goes" in err
+    assert "hint: check where the output goes (stdout, -o FILE)" in err
     assert "internal error" not in err
     assert "bug" not in err
     assert "Traceback" not in err
