@@ -193,3 +193,27 @@ def test_batch_output_in_a_missing_directory_or_a_device(
     assert "bug" not in full.stderr
     assert Path("/dev/full").is_char_device()
     assert not Path("/dev/.full.resume").exists()
+
+
+def test_batch_output_that_is_not_a_results_file_is_left_alone(
+    fleet: Fleet,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    lines = tmp_path / "in.jsonl"
+    lines.write_text(json.dumps({"id": "a", "prompt": "hi"}) + "\n")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes\n")
+    numbers = tmp_path / "numbers.jsonl"
+    numbers.write_text("1\n2\n")  # JSON, but no result line (was an internal error)
+    store = fleet.home / "jarvis.db"
+    assert fleet.run("log").returncode == 0 and store.exists()
+    for out in (notes, numbers, store):
+        before = out.read_bytes()
+        result = fleet.run("batch", str(lines), "-o", str(out), "--model", "alpha/fake-chat")
+        assert result.returncode == ExitCode.USAGE, result.stderr
+        assert f"error: output {out} is not a batch results file (line 1 is not a result)" in (
+            result.stderr
+        )
+        assert out.read_bytes() == before  # it used to be emptied as 'unparseable lines'
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+    assert fleet.alpha.count("/chat/completions") == 0
