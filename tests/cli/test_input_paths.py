@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -217,3 +219,30 @@ def test_batch_output_that_is_not_a_results_file_is_left_alone(
         assert out.read_bytes() == before  # it used to be emptied as 'unparseable lines'
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
     assert fleet.alpha.count("/chat/completions") == 0
+
+
+def test_ctrl_c_while_batch_reads_stdin_leaves_no_spool_file(tmp_path: Path) -> None:
+    spool_dir = tmp_path / "tmp"
+    spool_dir.mkdir()
+    read_end, write_end = os.pipe()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jarvis_cli", "batch", "-"],
+        stdin=read_end, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env={**os.environ, "TMPDIR": str(spool_dir)},
+    )  # fmt: skip
+    os.close(read_end)
+    try:
+        os.write(write_end, b'{"id": "a", "prompt": "hi"}\n')  # and stdin stays open
+        deadline = time.monotonic() + 30
+        while not any(spool_dir.iterdir()):  # the spool exists: stdin is being read
+            assert time.monotonic() < deadline and proc.poll() is None, "no spool started"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        os.close(write_end)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == ExitCode.INTERRUPTED, err
+    assert list(spool_dir.iterdir()) == []

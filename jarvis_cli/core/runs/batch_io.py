@@ -32,22 +32,12 @@ if TYPE_CHECKING:
     from jarvis_cli.core.runs.attachments import Attachment
     from jarvis_cli.core.runs.requests import Outcome
 
-LINE_FIELDS = frozenset(
-    {
-        "id",
-        "prompt",
-        "messages",
-        "system",
-        "model",
-        "strategy",
-        "max_tokens",
-        "temperature",
-        "schema",
-        "tools",
-        "tool_choice",
-        "attachments",
-    }
-)
+# fmt: off
+LINE_FIELDS = frozenset({
+    "id", "prompt", "messages", "system", "model", "strategy", "max_tokens", "temperature",
+    "schema", "tools", "tool_choice", "attachments",
+})
+# fmt: on
 ROLES = frozenset({"system", "user", "assistant"})
 
 
@@ -81,8 +71,12 @@ def spool_stdin(stdin: IO[bytes] | None = None) -> Path:
     """Copy standard input to a private temporary file (0600) and return its path."""
     source = stdin if stdin is not None else sys.stdin.buffer
     fd, name = tempfile.mkstemp(prefix="jarvis-batch-", suffix=".jsonl")
-    with os.fdopen(fd, "wb") as out:
-        shutil.copyfileobj(source, out, 1 << 20)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            shutil.copyfileobj(source, out, 1 << 20)
+    except BaseException:  # Ctrl-C while stdin is read: no spool is left in /tmp
+        os.unlink(name)
+        raise
     return Path(name)
 
 
