@@ -16,6 +16,13 @@ from typer._click.exceptions import ClickException
 from typer.core import TyperGroup
 
 from jarvis_cli import __version__
+from jarvis_cli.cli.stdio import (
+    ended_by_broken_pipe,
+    guard_closed_stdio,
+    is_output_error,
+    print_output_error,
+    silence_stdout,
+)
 from jarvis_cli.core.errors import ExitCode, JarvisError, StoreError
 from jarvis_cli.core.redact import SECRET_HINT, redact, secret_shaped
 
@@ -280,7 +287,7 @@ def run(argv: list[str] | None = None) -> int:
         app(args=argv, prog_name="jarvis", standalone_mode=True)
     except SystemExit as exc:
         code = exc.code
-        if code is None:
+        if code is None or (code == 1 and ended_by_broken_pipe(exc)):
             return 0
         return code if isinstance(code, int) else 1
     except JarvisError as exc:
@@ -292,7 +299,7 @@ def run(argv: list[str] | None = None) -> int:
         return int(ExitCode.INTERRUPTED)
     except BrokenPipeError:
         # Reader went away (`jarvis log --json | head`); nothing more to say.
-        _silence_stdout()
+        silence_stdout()
         return 0
     except Exception as exc:
         if _debug():
@@ -300,6 +307,8 @@ def run(argv: list[str] | None = None) -> int:
         if _is_database_error(exc):
             # A store that was fine at open but fails later (truncated, corrupted).
             return _print_error(StoreError(f"store error: {exc}", hint="run `jarvis doctor`"))
+        if is_output_error(exc):
+            return print_output_error(exc)
         sys.stderr.write(
             f"error: internal error: {_visible(redact(type(exc).__name__ + ': ' + str(exc)))}\n"
             "hint: this is a bug in jarvis; rerun with JARVIS_DEBUG=1 for a traceback\n"
@@ -318,14 +327,6 @@ def _is_database_error(exc: Exception) -> bool:
     # sqlite3 is not imported just to catch its errors: `jarvis --help` never loads it.
     sqlite3 = sys.modules.get("sqlite3")
     return sqlite3 is not None and isinstance(exc, sqlite3.DatabaseError)
-
-
-def _silence_stdout() -> None:
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass  # stdout is already gone; there is nothing left to protect
 
 
 # The cyclic GC's first generation is scanned every 700 net allocations by default; while
@@ -352,11 +353,16 @@ def main() -> None:
     import gc
 
     gc.set_threshold(GC_GEN0_THRESHOLD, *gc.get_threshold()[1:])
+    closed = guard_closed_stdio()
+    if closed is not None:
+        sys.exit(closed)
     code = run()
     try:
         sys.stdout.flush()
     except BrokenPipeError:
-        _silence_stdout()
+        silence_stdout()
+    except OSError as exc:  # buffered output that could not be written at exit
+        code = print_output_error(exc) if code == 0 else code
     _close_context()
     # Interpreter shutdown runs full collections over every object still alive, then
     # tears the classes down: after the SDK's import that is ~76,000 tracked objects

@@ -127,8 +127,19 @@ def batch(
         spooled = in_path = spool_stdin()
     else:
         in_path = Path(input_file)
-        if not in_path.is_file():
-            raise UsageError(f"input file {input_file} not found")
+        try:
+            regular, found, pipe = in_path.is_file(), in_path.exists(), in_path.is_fifo()
+        except OSError as exc:  # a name too long, a path through a file
+            raise UsageError(f"cannot read input file {input_file}: {exc.strerror}") from None
+        if not (regular or pipe):  # a device (/dev/zero) would be spooled without end
+            why = "is a directory" if in_path.is_dir() else "is not a file or a pipe"
+            raise UsageError(f"input file {input_file} {why if found else 'not found'}")
+        if pipe:  # `<(grep … in.jsonl)`: read once, as stdin is
+            try:
+                with open(in_path, "rb") as source:
+                    spooled = in_path = spool_stdin(source)
+            except OSError as exc:
+                raise UsageError(f"cannot read input file {input_file}: {exc.strerror}") from None
     try:
         total = scan_ids(in_path)
         ctx = get_context()
@@ -172,7 +183,7 @@ def _parse_schema(text: str | None) -> dict[str, Any] | None:
     return parse_schema(text)
 
 
-def _open_output(output: str) -> tuple[IO[bytes], set[str]]:
+def _open_output(output: str, in_path: Path) -> tuple[IO[bytes], set[str]]:
     from jarvis_cli.core.runs.batch_io import load_answered
 
     if output == "-":
@@ -180,8 +191,18 @@ def _open_output(output: str) -> tuple[IO[bytes], set[str]]:
     path = Path(output)
     if path.is_dir():
         raise UsageError(f"output {output} is a directory")
-    answered = load_answered(path)
-    return path.open("ab"), answered
+    try:
+        if path.exists() and path.samefile(in_path):  # resuming would rewrite the input
+            raise UsageError(
+                f"output {output} is the input file: the results would replace its lines",
+                hint="write the results to another file: -o results.jsonl",
+            )
+        # Only a regular file is resumed: a device (/dev/null, /dev/full) is written to,
+        # never scanned (/dev/full reads as endless zeros) or replaced.
+        answered = load_answered(path) if path.is_file() else set()
+        return path.open("ab"), answered
+    except OSError as exc:  # a missing directory, a read-only file system
+        raise UsageError(f"cannot write output {output}: {exc.strerror}") from None
 
 
 def _run(
@@ -189,7 +210,7 @@ def _run(
 ) -> BatchSummary:
     from jarvis_cli.core.runs.batch_io import OutputWriter
 
-    stream, answered = _open_output(output)
+    stream, answered = _open_output(output, in_path)
     if answered:
         render.message(f"jarvis: resuming: {len(answered)} line(s) answered earlier are skipped")
     writer = OutputWriter(stream, ordered=ordered)

@@ -57,6 +57,9 @@ def import_(
         lines = sys.stdin.read().splitlines()
         name = "stdin"
     else:
+        from jarvis_cli.core.store.files import refuse_device
+
+        refuse_device(file, "outcomes import")
         try:
             lines = file.read_text(encoding="utf-8").splitlines()
         except (OSError, UnicodeDecodeError) as exc:

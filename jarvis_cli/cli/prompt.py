@@ -30,10 +30,19 @@ def read_secret(what: str, *, from_stdin: bool, command: str) -> str:
             hint=f"pipe it in with --stdin, e.g. `printenv MY_KEY | {command} --stdin`",
         )
     value = line.strip()
-    if value:
-        register_secret(value)
-        return value
-    raise UsageError(f"no {what} was given on {source} (empty input)")
+    if not value:
+        raise UsageError(f"no {what} was given on {source} (empty input)")
+    register_secret(value)
+    if not all(" " <= c <= "~" for c in value):
+        # Sent in an HTTP header, which carries printable ASCII only: such a key failed
+        # every request as a "malformed response" (exit 8, "retry later").
+        raise UsageError(
+            f"the {what} given on {source} holds characters an HTTP header cannot carry "
+            "(non-ASCII letters or control characters); nothing was changed",
+            hint="check what was copied: a key is plain ASCII (letters, digits, - _ . and "
+            "the like)",
+        )
+    return value
 
 
 def confirm(question: str) -> bool:

@@ -22,7 +22,6 @@ app = typer.Typer(
 )
 
 NameArg = Annotated[str, typer.Argument(help="Provider name, e.g. openai or my-vllm.")]
-_URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$")
 _HEADER = re.compile(r"^([A-Za-z0-9-]+)\s*[:=]\s*(.*)$")
 
 
@@ -205,13 +204,12 @@ def add(
     --header with Authorization, Proxy-Authorization, api-key or x-api-key; they are
     shown as ***.
     """
-    from jarvis_cli.core.providers.presets import ProviderSpec, split_url_password
+    from jarvis_cli.core.providers.presets import ProviderSpec, check_base_url, split_url_password
     from jarvis_cli.core.redact import register_secret
     from jarvis_cli.core.store.config import ENV_NAME_RE, save_raw
 
     _check_name(name)
-    if not _URL.match(base_url):
-        raise UsageError(f"bad --base-url {base_url!r}: expected an http:// or https:// URL")
+    check_base_url(base_url)
     if api_key_env is not None and not ENV_NAME_RE.match(api_key_env):
         raise UsageError(f"bad --api-key-env {api_key_env!r}: not an environment variable name")
     ctx = get_context()

@@ -155,8 +155,22 @@ def edit(name: NameArg) -> None:
     tmp = Path(tmp_name)
     with os.fdopen(fd, "w", encoding="utf-8") as f:  # mkstemp makes it 0600
         f.write(original)
-    status = subprocess.call([*shlex.split(editor), str(tmp)])
-    text = tmp.read_text(encoding="utf-8")
+    try:
+        status = subprocess.call([*shlex.split(editor), str(tmp)])
+    except (OSError, ValueError) as exc:  # not found, not executable, unbalanced quotes
+        tmp.unlink(missing_ok=True)
+        raise UsageError(
+            f"cannot run the editor {editor!r}: {getattr(exc, 'strerror', None) or exc}",
+            hint="set $EDITOR (or $VISUAL) to an editor command, e.g. EDITOR=nano",
+        ) from None
+    try:
+        text = tmp.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:  # the editor removed it, or wrote bytes
+        raise ConfigError(
+            f"cannot read the edited text ({getattr(exc, 'strerror', None) or exc}); "
+            f"{path} is unchanged",
+            hint=f"the edit (if any) is in {tmp}",
+        ) from None
     if status != 0 or (text == original and path.exists()):
         tmp.unlink(missing_ok=True)
         if status != 0:

@@ -43,7 +43,7 @@ class DoctorReport:
 def _file_info(path: Path) -> dict[str, Any]:
     try:
         st = path.stat()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # a JARVIS_HOME that is a file: below
         return {"path": str(path), "exists": False, "mode": None}
     return {"path": str(path), "exists": True, "mode": f"{stat.S_IMODE(st.st_mode):04o}"}
 

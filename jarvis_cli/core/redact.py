@@ -53,9 +53,60 @@ _URL_USERINFO = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@]*):[^\
 
 
 def register_secret(value: str) -> None:
-    """Remember `value` as a secret for the rest of the process."""
-    if len(value) >= _MIN_SECRET_LEN:
-        _secrets.add(value)
+    """Remember `value` as a secret for the rest of the process, with its obvious
+    encodings (base64, base64url, percent-encoding), which an echo may use instead."""
+    if len(value) < _MIN_SECRET_LEN:
+        return
+    import base64
+    from urllib.parse import quote
+
+    raw = value.encode()
+    _secrets.add(value)
+    _secrets.add(base64.b64encode(raw).decode("ascii").rstrip("="))
+    _secrets.add(base64.urlsafe_b64encode(raw).decode("ascii").rstrip("="))
+    _secrets.add(quote(value, safe=""))
+
+
+def scrub_secrets(text: str) -> str:
+    """`text` with every registered secret replaced, and nothing else changed: for
+    provider answers, which are kept exact except for a key in use echoed back."""
+    for secret in sorted(_secrets, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+class SecretScrubber:
+    """`scrub_secrets` over a stream of text pieces: a secret split across pieces is
+    still caught, by holding back a tail that could be the start of one."""
+
+    def __init__(self) -> None:
+        self._pending = ""
+
+    def feed(self, piece: str) -> str:
+        """The part of the text so far that is safe to show now."""
+        text = scrub_secrets(self._pending + piece)
+        hold = max((_prefix_overlap(text, s) for s in _secrets), default=0)
+        self._pending = text[len(text) - hold :] if hold else ""
+        return text[: len(text) - hold]
+
+    def flush(self) -> str:
+        """What was held back, at the end of the stream (no secret can complete now)."""
+        rest, self._pending = self._pending, ""
+        return rest
+
+
+def _prefix_overlap(text: str, secret: str) -> int:
+    """The length of the longest end of `text` that is a proper start of `secret`."""
+    for n in range(min(len(text), len(secret) - 1), 0, -1):
+        if secret.startswith(text[-n:]):
+            return n
+    return 0
+
+
+def holds_registered_secret(text: str) -> bool:
+    """Whether `text` contains a value registered with `register_secret` (a key in use)."""
+    return any(secret in text for secret in _secrets)
 
 
 def _entropy(text: str) -> float:
@@ -134,10 +185,7 @@ _QUERY_SECRET = re.compile(
 def redact(text: str) -> str:
     """`text` without registered secrets, secret-shaped tokens, URL passwords or
     credential query parameters (`?key=…`)."""
-    for secret in sorted(_secrets, key=len, reverse=True):
-        if secret in text:
-            text = text.replace(secret, REDACTED)
-    text = mask_url(text)
+    text = mask_url(scrub_secrets(text))
     text = _QUERY_SECRET.sub(lambda m: m.group(1) + REDACTED, text)
     text = _PREFIXED.sub(REDACTED, text)
     return _TOKEN.sub(lambda m: REDACTED if _token_is_secret(m.group(0)) else m.group(0), text)

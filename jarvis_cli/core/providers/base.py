@@ -40,6 +40,11 @@ class Usage(NamedTuple):
     total_tokens: int | None = None
 
 
+# The longest wait jarvis hands a socket or a timer: past ~1e9 s both overflow time_t
+# (OverflowError), so a bigger --timeout or timeout_s is taken as a week ("never").
+MAX_TIMEOUT_S = 7 * 24 * 3600.0
+
+
 class RequestOptions(NamedTuple):
     max_tokens: int | None = None
     temperature: float | None = None

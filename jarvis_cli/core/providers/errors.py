@@ -209,6 +209,14 @@ def map_exception(provider: str, exc: BaseException, api_key: str | None) -> Pro
         return UnavailableError(
             f"{provider}: connection failed ({_connection_reason(exc)})", provider=provider
         )
+    if isinstance(exc, UnicodeEncodeError):  # before ValueError: nothing was sent
+        return ProviderAuthError(
+            f"{provider}: the key (or a header) holds characters an HTTP header cannot carry "
+            "(non-ASCII letters or control characters)",
+            provider=provider,
+            hint=f"store the key as plain ASCII: `jarvis keys rotate {provider}` (or fix "
+            "its environment variable)",
+        )
     if isinstance(exc, openai.APIResponseValidationError | json.JSONDecodeError | ValueError):
         return BadResponseError(f"{provider}: malformed response", provider=provider)
     if isinstance(exc, openai.APIError):

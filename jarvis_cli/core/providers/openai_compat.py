@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from jarvis_cli.core.errors import BadResponseError, ProviderError
 from jarvis_cli.core.providers.base import (
+    MAX_TIMEOUT_S,
     CompletionResult,
     EmbeddingResult,
     Message,
@@ -27,7 +28,7 @@ from jarvis_cli.core.providers.presets import ProviderSpec
 from jarvis_cli.core.providers.response_format import as_json_object, refuses_json_schema
 from jarvis_cli.core.providers.sdk_client import context_for, on_fresh_stack, skip_platform_probe
 from jarvis_cli.core.providers.streaming import OpenAIChatStream, ms_since, usage_of
-from jarvis_cli.core.redact import register_secret
+from jarvis_cli.core.redact import register_secret, scrub_secrets
 
 if TYPE_CHECKING:
     import openai
@@ -137,7 +138,7 @@ class OpenAICompatAdapter:
     def _timeout(self, timeout_s: float | None) -> Any:
         import openai
 
-        total = timeout_s or self.timeout_s
+        total = min(timeout_s or self.timeout_s, MAX_TIMEOUT_S)
         return openai.Timeout(total, connect=min(CONNECT_TIMEOUT_S, total))
 
     def _map(self, exc: BaseException) -> ProviderError:
@@ -216,7 +217,7 @@ class OpenAICompatAdapter:
         if message is None:
             raise self._bad_response("no message")
         return CompletionResult(
-            text=message.content or "",
+            text=scrub_secrets(message.content or ""),  # a key echoed back is not shown
             usage=usage_of(getattr(response, "usage", None)),
             model=getattr(response, "model", None) or model,
             finish_reason=choices[0].finish_reason,
@@ -238,7 +239,7 @@ class OpenAICompatAdapter:
                 ToolCall(
                     call_id if isinstance(call_id, str) else None,
                     name,
-                    arguments if isinstance(arguments, str) else "",
+                    scrub_secrets(arguments) if isinstance(arguments, str) else "",
                 )
             )
         return tuple(calls)
@@ -282,7 +283,7 @@ class OpenAICompatAdapter:
         if not choices:
             raise self._bad_response("no choices")
         return CompletionResult(
-            text=getattr(choices[0], "text", None) or "",
+            text=scrub_secrets(getattr(choices[0], "text", None) or ""),
             usage=usage_of(getattr(response, "usage", None)),
             model=getattr(response, "model", None) or model,
             finish_reason=choices[0].finish_reason,

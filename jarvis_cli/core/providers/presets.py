@@ -13,12 +13,13 @@ keeps working, with a warning once per process; it is never displayed
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Mapping
 from typing import NamedTuple
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from jarvis_cli.core.errors import ConfigError
+from jarvis_cli.core.errors import ConfigError, UsageError
 from jarvis_cli.core.redact import MASK, register_secret
 from jarvis_cli.core.store.config import Config
 
@@ -40,6 +41,29 @@ class UrlPassword:
 
     def __hash__(self) -> int:
         return hash(self.value)
+
+
+_BASE_URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$")
+
+
+def check_base_url(url: str) -> None:
+    """UsageError (exit 2) unless `url` can be a base URL: http(s), a host, and no query
+    or fragment (each request appends its path, which a `?…` or `#…` would swallow:
+    `?key=…` also put a key in config.toml)."""
+    try:
+        parts = urlsplit(url) if _BASE_URL.match(url) else None
+    except ValueError:  # "Invalid IPv6 URL"
+        parts = None
+    if parts is None:
+        raise UsageError(f"bad --base-url {url!r}: expected an http:// or https:// URL")
+    if "?" in url or "#" in url:
+        shown = urlunsplit(parts._replace(query="", fragment=""))
+        raise UsageError(
+            f"bad --base-url {shown}?…: a base URL takes no query (?…) or fragment (#…); "
+            "each request appends its path to it",
+            hint="a key goes in the vault (`jarvis keys add NAME`), a header with "
+            "--secret-header; a password in the URL (http://user:PASS@host) is sealed too",
+        )
 
 
 def split_url_password(url: str) -> tuple[str, str | None]:

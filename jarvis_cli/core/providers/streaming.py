@@ -15,8 +15,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from jarvis_cli.core.errors import BadResponseError, ProviderError, UnavailableError
-from jarvis_cli.core.providers.base import CompletionResult, Usage
+from jarvis_cli.core.providers.base import MAX_TIMEOUT_S, CompletionResult, Usage
 from jarvis_cli.core.providers.tool_deltas import ToolCallAssembler
+from jarvis_cli.core.redact import SecretScrubber
 
 
 def ms_since(start: float) -> float:
@@ -82,6 +83,7 @@ class OpenAIChatStream:
         answered_model = self._model
         tools = ToolCallAssembler()
         watchdog = _Watchdog(self._sdk_stream, self._deadline)
+        scrubber = SecretScrubber()  # a key in use, echoed back, is never shown
         try:
             for chunk in self._sdk_stream:
                 if self._deadline is not None and time.monotonic() > self._deadline:
@@ -108,8 +110,14 @@ class OpenAIChatStream:
                     if delta:
                         if ttft_ms is None:
                             ttft_ms = ms_since(self._started)
-                        parts.append(delta)
-                        yield delta
+                        shown = scrubber.feed(delta)
+                        if shown:
+                            parts.append(shown)
+                            yield shown
+            rest = scrubber.flush()
+            if rest:
+                parts.append(rest)
+                yield rest
         except ProviderError:
             raise
         except Exception as exc:  # every SDK/transport failure is mapped
@@ -157,7 +165,8 @@ class _Watchdog:
         self._stream = sdk_stream
         self._timer: threading.Timer | None = None
         if deadline is not None:
-            self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._fire)
+            left = min(max(0.0, deadline - time.monotonic()), MAX_TIMEOUT_S)
+            self._timer = threading.Timer(left, self._fire)
             self._timer.daemon = True
             self._timer.start()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from jarvis_cli.core.providers.base import ToolCall
+from jarvis_cli.core.redact import scrub_secrets
 
 
 class ToolCallAssembler:
@@ -44,5 +45,5 @@ class ToolCallAssembler:
             call_id, name, parts = self._calls[index]
             if not name:
                 return None
-            out.append(ToolCall(call_id, name, "".join(parts)))
+            out.append(ToolCall(call_id, name, scrub_secrets("".join(parts))))
         return tuple(out)

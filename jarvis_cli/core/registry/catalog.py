@@ -247,6 +247,9 @@ def _fill(first: CatalogEntry, second: CatalogEntry) -> CatalogEntry:
 
 def read_price_file(path: Path) -> Any:
     """The parsed JSON of a price file; UsageError (exit 2) naming what is wrong."""
+    from jarvis_cli.core.store.files import refuse_device
+
+    refuse_device(path, "import-prices")
     try:
         return json.loads(path.read_bytes())
     except FileNotFoundError:

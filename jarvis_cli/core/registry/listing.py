@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from jarvis_cli.core.providers.base import Capabilities, ModelInfo
+from jarvis_cli.core.redact import holds_registered_secret
 from jarvis_cli.core.registry.matching import NameIndex
 from jarvis_cli.core.registry.model_registry import (
     FACT_COLUMNS,
@@ -57,7 +58,9 @@ def apply_listing(
     listing: dict[str, ModelInfo] = {}
     for info in infos:
         name = info.id.removeprefix("models/")  # Gemini lists "models/<id>"
-        if name:
+        # A listing that echoes the key it was asked with (a hostile or broken endpoint)
+        # must not put that key in the store, `models list` and every table: skipped.
+        if name and not holds_registered_secret(name):
             listing.setdefault(name, info)
     names = list(listing)
     index = NameIndex(catalog)

@@ -7,8 +7,9 @@ thread-safe). One failing provider does not stop the others.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+import queue
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -85,19 +86,39 @@ def sync_models(
     registry = ModelRegistry(manager.ctx)
     catalog = {e.model_id: e for e in bundled_catalog().entries()}
     # Listing is network-bound: fetch concurrently, write in this thread.
-    with ThreadPoolExecutor(max_workers=min(SYNC_WORKERS, len(adapters) or 1)) as pool:
-        futures = {}
-        for name, adapter in adapters.items():
-            progress(name, "start")
-            futures[pool.submit(adapter.list_models)] = name
-        for future in as_completed(futures):
-            name = futures[future]
-            try:
-                infos: list[ModelInfo] = future.result()
-            except JarvisError as exc:
-                outcomes[name] = ProviderSync(name, None, exc.message, int(exc.exit_code), exc.hint)
-                progress(name, "failed")
-                continue
-            outcomes[name] = ProviderSync(name, apply_listing(registry, name, infos, catalog))
-            progress(name, "done")
+    for name, listed in _listings(adapters, progress):
+        if isinstance(listed, JarvisError):
+            outcomes[name] = ProviderSync(
+                name, None, listed.message, int(listed.exit_code), listed.hint
+            )
+            progress(name, "failed")
+            continue
+        outcomes[name] = ProviderSync(name, apply_listing(registry, name, listed, catalog))
+        progress(name, "done")
     return SyncReport([outcomes[s.name] for s in targets])
+
+
+def _listings(
+    adapters: dict[str, ProviderAdapter], progress: ProgressCallback
+) -> Iterator[tuple[str, list[ModelInfo] | JarvisError]]:
+    """Each adapter's /models listing (or its error) as it arrives, at most SYNC_WORKERS
+    at once, on daemon threads: a Ctrl-C ends the command at once, where a thread pool
+    held the exit until every request in flight had timed out (up to SYNC_TIMEOUT_S)."""
+    arrived: queue.Queue[tuple[str, list[ModelInfo] | BaseException]] = queue.Queue()
+    slots = threading.Semaphore(SYNC_WORKERS)
+
+    def fetch(name: str, adapter: ProviderAdapter) -> None:
+        with slots:
+            try:
+                arrived.put((name, adapter.list_models()))
+            except BaseException as exc:  # handed to the caller's thread
+                arrived.put((name, exc))
+
+    for name, adapter in adapters.items():
+        progress(name, "start")
+        threading.Thread(target=fetch, args=(name, adapter), daemon=True).start()
+    for _ in adapters:
+        name, listed = arrived.get()
+        if isinstance(listed, BaseException) and not isinstance(listed, JarvisError):
+            raise listed
+        yield name, listed

@@ -175,7 +175,14 @@ def _read_file(source: str) -> bytes:
                 f"cannot attach {source}: it is {size:,} bytes, over the "
                 f"{largest_attachment_limit():,}-byte limit of every provider"
             )
-        return path.read_bytes()
+        with path.open("rb") as f:  # a pipe or device (/dev/zero) is read up to the limit
+            data = f.read(largest_attachment_limit() + 1)
+        if len(data) > largest_attachment_limit():
+            raise UsageError(
+                f"cannot attach {source}: it holds more than the "
+                f"{largest_attachment_limit():,}-byte limit of every provider"
+            )
+        return data
     except FileNotFoundError:
         raise UsageError(f"cannot attach {source}: no such file") from None
     except IsADirectoryError:
@@ -190,7 +197,10 @@ def load_attachment(source: str, read_stdin: Callable[[], bytes] | None = None) 
     """PATH, http(s) URL, or "-" (bytes from `read_stdin`) -> Attachment."""
     scheme = source.split(":", 1)[0].lower() if "://" in source else ""
     if scheme in ("http", "https"):
-        return from_url(source)
+        try:
+            return from_url(source)
+        except ValueError as exc:  # urlsplit: "Invalid IPv6 URL", a bad port
+            raise UsageError(f"cannot attach {mask_url(source)}: not a valid URL ({exc})") from None
     if scheme:
         raise UsageError(
             f"cannot attach {display_url(source)}: only http and https URLs can be attached"

@@ -32,22 +32,12 @@ if TYPE_CHECKING:
     from jarvis_cli.core.runs.attachments import Attachment
     from jarvis_cli.core.runs.requests import Outcome
 
-LINE_FIELDS = frozenset(
-    {
-        "id",
-        "prompt",
-        "messages",
-        "system",
-        "model",
-        "strategy",
-        "max_tokens",
-        "temperature",
-        "schema",
-        "tools",
-        "tool_choice",
-        "attachments",
-    }
-)
+# fmt: off
+LINE_FIELDS = frozenset({
+    "id", "prompt", "messages", "system", "model", "strategy", "max_tokens", "temperature",
+    "schema", "tools", "tool_choice", "attachments",
+})
+# fmt: on
 ROLES = frozenset({"system", "user", "assistant"})
 
 
@@ -81,8 +71,12 @@ def spool_stdin(stdin: IO[bytes] | None = None) -> Path:
     """Copy standard input to a private temporary file (0600) and return its path."""
     source = stdin if stdin is not None else sys.stdin.buffer
     fd, name = tempfile.mkstemp(prefix="jarvis-batch-", suffix=".jsonl")
-    with os.fdopen(fd, "wb") as out:
-        shutil.copyfileobj(source, out, 1 << 20)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            shutil.copyfileobj(source, out, 1 << 20)
+    except BaseException:  # Ctrl-C while stdin is read: no spool is left in /tmp
+        os.unlink(name)
+        raise
     return Path(name)
 
 
@@ -273,22 +267,40 @@ def load_answered(out: Path) -> set[str]:
         return set()
     answered: set[str] = set()
     kept = out.with_name(f".{out.name}.resume")
-    with out.open("rb") as src, kept.open("wb") as dst:
-        for raw in src:
-            if not raw.endswith(b"\n"):
-                continue  # torn by a crash
-            try:
-                obj = json.loads(raw)
-            except ValueError:
-                continue
-            line_id = obj.get("id") if isinstance(obj, dict) else None
-            if obj.get("ok") is True and isinstance(line_id, str) and line_id not in answered:
-                answered.add(line_id)
-                dst.write(raw)
-        dst.flush()
-        os.fsync(dst.fileno())
+    try:
+        with out.open("rb") as src, kept.open("wb") as dst:
+            for number, raw in enumerate(src, 1):
+                if not raw.endswith(b"\n"):
+                    continue  # torn by a crash
+                obj = _result_line(raw)
+                if obj is None:  # a whole line no batch wrote: OUT is someone's file
+                    raise UsageError(
+                        f"output {out} is not a batch results file (line {number} is not "
+                        "a result); it was left as it was",
+                        hint="give -o a new file, or the OUT of an earlier run to resume it",
+                    )
+                line_id = obj.get("id")
+                if obj["ok"] is True and isinstance(line_id, str) and line_id not in answered:
+                    answered.add(line_id)
+                    dst.write(raw)
+            dst.flush()
+            os.fsync(dst.fileno())
+    except BaseException:
+        kept.unlink(missing_ok=True)
+        raise
     os.replace(kept, out)
     return answered
+
+
+def _result_line(raw: bytes) -> dict[str, Any] | None:
+    """`raw` as a result line of a batch OUT (an object with "id" and a boolean "ok")."""
+    try:
+        obj = json.loads(raw)
+    except ValueError:
+        return None
+    if isinstance(obj, dict) and "id" in obj and isinstance(obj.get("ok"), bool):
+        return obj
+    return None
 
 
 class OutputWriter:

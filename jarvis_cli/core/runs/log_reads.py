@@ -13,7 +13,7 @@ from typing import Any
 
 from jarvis_cli.core.errors import StoreError, UsageError
 from jarvis_cli.core.runs.id_prefix import expand_id
-from jarvis_cli.core.store.connection import Connection, is_postgres
+from jarvis_cli.core.store.connection import MAX_ROW_LIMIT, Connection, is_postgres
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,7 @@ def search_log(
     limit: int = 20,
 ) -> list[LogRow]:
     """Attempts, newest first, filtered by full-text match, conversation, model, time."""
+    limit = min(limit, MAX_ROW_LIMIT)
     where: list[str] = []
     params: list[object] = []
     if query is not None:
@@ -139,7 +140,9 @@ def search_log(
 
 def _request_window(limit: int, model_id: str | None, since: float | None) -> int:
     # With a model or time filter the newest matches may be filtered out; look further.
-    return limit if model_id is None and since is None else max(limit * 50, 10_000)
+    return (
+        limit if model_id is None and since is None else min(max(limit * 50, 10_000), MAX_ROW_LIMIT)
+    )
 
 
 def _row(r: tuple[object, ...]) -> LogRow:

@@ -35,7 +35,7 @@ from typing import NamedTuple
 from jarvis_cli.core.errors import UsageError
 from jarvis_cli.core.selection.prompt_terms import encode_terms, prompt_terms
 from jarvis_cli.core.selection.task import resolve_task
-from jarvis_cli.core.store.connection import Connection, StoreHandle
+from jarvis_cli.core.store.connection import MAX_ROW_LIMIT, Connection, StoreHandle
 
 WEIGHTS = {"rate": 1.0, "import": 1.0, "schema": 0.5, "tools": 0.5, "truncated": 0.25}
 RATINGS = {"good": 1.0, "bad": 0.0}
@@ -219,13 +219,19 @@ def parse_import(lines: Iterable[str], name: str) -> list[ImportLine]:
             raise bad(f'unknown "task" {task!r} (known: {", ".join(TASKS)})')
         cost = rec.get("cost_usd")
         if cost is not None and (
-            isinstance(cost, bool) or not isinstance(cost, int | float) or cost < 0
+            isinstance(cost, bool)
+            or not isinstance(cost, int | float)
+            or not math.isfinite(cost)  # json.loads takes NaN and Infinity
+            or cost < 0
         ):
             raise bad('"cost_usd" must be a number >= 0')
         tokens = rec.get("output_tokens")
         if tokens is not None and (isinstance(tokens, bool) or not isinstance(tokens, int)
                                    or tokens < 0):  # fmt: skip
             raise bad(f'"output_tokens" must be an integer >= 0, got {json.dumps(tokens)}')
+        if tokens is not None and tokens > MAX_ROW_LIMIT:
+            raise bad(f'"output_tokens" is too large (at most 2**63 - 1), got {tokens}')
+        cost = None if cost is None else float(cost)  # an int past 2**63 is no INTEGER
         out.append(ImportLine(prompt, model, float(score), task, cost, tokens))
     return out
 
@@ -318,7 +324,7 @@ def list_outcomes(
         sql += " WHERE " + " AND ".join(where)
     sql += " ORDER BY at DESC, id DESC"
     if limit is not None:
-        sql += f" LIMIT {int(limit)}"
+        sql += f" LIMIT {min(int(limit), MAX_ROW_LIMIT)}"
     return [OutcomeRow(*r) for r in conn.execute(sql, params)]
 
 
@@ -335,11 +341,18 @@ def delete_outcomes(
     where: list[str] = []
     params: list[object] = []
     if ids:
-        where.append(f"id IN ({','.join('?' * len(ids))})")
-        params.extend(ids)
-    if request_id:
+        known = [i for i in ids if abs(i) <= MAX_ROW_LIMIT]  # a larger id names no row
+        where.append(f"id IN ({','.join('?' * len(known))})" if known else "1 = 0")
+        params.extend(known)
+    if request_id is not None:
+        prefix = request_id.replace("%", "").replace("_", "")
+        if not prefix:  # `--request %` (or "") matched every request: never "all" by accident
+            raise UsageError(
+                f"--request needs a request id or a prefix of one, got {request_id!r}",
+                hint="request ids are in `jarvis log` (the request column); --all deletes all",
+            )
         where.append("request_id LIKE ?")
-        params.append(request_id.replace("%", "").replace("_", "") + "%")
+        params.append(prefix + "%")
     more, more_params = _model_and_source(model_id, source)
     where += more
     params += more_params

@@ -43,6 +43,9 @@ _FIELD = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)(?:\s+(\S+))?\s*$")
 
 def read_option_file(path: Path, option: str) -> str:
     """The text of a file an option names; UsageError (exit 2) when it cannot be read."""
+    from jarvis_cli.core.store.files import refuse_device
+
+    refuse_device(path, option)
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:

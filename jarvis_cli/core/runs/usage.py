@@ -19,13 +19,14 @@ _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
 
 
 def parse_duration(text: str) -> float:
-    """'90s', '30m', '12h', '7d', '2w' -> seconds."""
+    """'90s', '30m', '12h', '7d', '2w' -> seconds, at most the time since 1970: a longer
+    one (`99999999999d`) means "everything" and stays a date that can be shown."""
     m = _DURATION_RE.match(text.strip())
     if not m:
         raise UsageError(
             f"bad duration {text!r}: expected a number and a unit s, m, h, d or w (e.g. 7d)"
         )
-    return float(m.group(1)) * _UNIT_S[m.group(2)]
+    return min(float(m.group(1)) * _UNIT_S[m.group(2)], time.time())
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ from jarvis_cli.core.store.files import atomic_write, check_not_exposed
 from jarvis_cli.core.store.url import redact_url
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
-STRATEGIES = ("performance", "cost", "reliability", "balanced")
+# The built-in strategies (selection/scoring.py BUILTIN_WEIGHTS; store cannot import it).
+STRATEGIES = ("quality", "balanced", "cost", "performance", "reliability")
 WEIGHT_KEYS = ("performance", "cost", "reliability", "quality")
 
 

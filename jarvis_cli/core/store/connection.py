@@ -16,6 +16,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
+# The largest INTEGER SQLite and PostgreSQL's bigint hold: a row limit past it (`-n 1e20`)
+# is an OverflowError or a datatype mismatch, where it means "all of them".
+MAX_ROW_LIMIT = 2**63 - 1
+
 
 class Cursor(Protocol):
     @property

@@ -145,3 +145,16 @@ def test_save_raw_refuses_invalid_document_and_keeps_old_file(home: Path) -> Non
     with pytest.raises(ConfigError):
         save_raw(path, {"defaults": {"retries": "many"}})
     assert path.read_text() == "[defaults]\nretries = 1\n"
+
+
+def test_every_built_in_strategy_is_a_valid_default_strategy(
+    home: Path, jarvis: JarvisRunner
+) -> None:
+    from jarvis_cli.core.selection.scoring import BUILTIN_WEIGHTS
+    from jarvis_cli.core.store.config import STRATEGIES
+
+    assert set(STRATEGIES) == set(BUILTIN_WEIGHTS)
+    # `quality` is documented for [defaults] strategy and works as --strategy.
+    result = jarvis("config", "set", "defaults.strategy", "quality")
+    assert result.returncode == 0, result.stderr
+    assert load_config(home / "config.toml").defaults.strategy == "quality"
