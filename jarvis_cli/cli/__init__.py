@@ -144,9 +144,7 @@ class LazyCommandGroup(TyperGroup):
             self.commands[name] = typer.core.TyperCommand(name, help=summary)
         self._built: set[str] = set()
         from jarvis_cli.cli.help_text import hide_flag_types, tidy_help
-        from jarvis_cli.cli.lazy_params import defer_coercion
 
-        defer_coercion(self)  # the root options (--version, ...)
         tidy_help(self)
         hide_flag_types()
 
@@ -205,9 +203,7 @@ def build_command(name: str) -> typer.core.TyperCommand:
         if param.metavar == PAIR_METAVAR:
             param.nargs = 2
     from jarvis_cli.cli.help_text import tidy_help
-    from jarvis_cli.cli.lazy_params import defer_coercion
 
-    defer_coercion(command)
     tidy_help(command)  # `[log] content` in a help string is text, not rich markup
     return command  # type: ignore[return-value]
 

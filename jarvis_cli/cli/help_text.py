@@ -65,4 +65,4 @@ def hide_flag_types() -> None:
         return result
 
     display_type_rich._jarvis_flags_hidden = True  # type: ignore[attr-defined]
-    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+    setattr(TyperOption, "display_type_rich", display_type_rich)  # noqa: B010 (typer>=0.29 only)
