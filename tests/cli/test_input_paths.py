@@ -42,25 +42,11 @@ def test_batch_reads_a_pipe_given_as_its_input_file(
 ) -> None:
     # What `jarvis batch <(grep … all.jsonl)` passes: /dev/fd/N, a pipe read only once.
     lines = "".join(json.dumps({"id": f"p{i}", "prompt": "hi"}) + "\n" for i in range(3))
-    read_end, write_end = os.pipe()
-
-    def feed() -> None:
-        with os.fdopen(write_end, "w") as w:
-            w.write(lines)
-
-    writer = threading.Thread(target=feed)
-    writer.start()
     out = tmp_path / "out.jsonl"
-    try:
-        result = subprocess.run(
-            [sys.executable, "-m", "jarvis_cli", "batch", f"/dev/fd/{read_end}", "-o", str(out),
-             "--model", "alpha/fake-chat"],
-            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
-            env={**os.environ, **fleet.env}, pass_fds=(read_end,),
-        )  # fmt: skip
-    finally:
-        os.close(read_end)
-        writer.join()
+    result = _run_with_pipe(
+        lines.encode(), ["batch", "{fd}", "-o", str(out), "--model", "alpha/fake-chat"],
+        fleet.env, timeout=120,
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert sorted(r["id"] for r in read_output(out)) == ["p0", "p1", "p2"]
     assert all(r["ok"] for r in read_output(out))
@@ -102,19 +88,10 @@ def test_an_attachment_given_as_a_pipe_is_read_and_sent(
     pair: Pair,  # noqa: F811
 ) -> None:
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
-    read_end, write_end = os.pipe()
-    writer = threading.Thread(target=lambda: (os.write(write_end, png), os.close(write_end)))
-    writer.start()
-    try:
-        result = subprocess.run(
-            [sys.executable, "-m", "jarvis_cli", "complete", "what is it", "--model",
-             "alpha/fake-chat", "--no-stdin", "-a", f"/dev/fd/{read_end}"],
-            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
-            env={**os.environ, **pair.env}, pass_fds=(read_end,),
-        )  # fmt: skip
-    finally:
-        os.close(read_end)
-        writer.join()
+    result = _run_with_pipe(
+        png, ["complete", "what is it", "--model", "alpha/fake-chat", "--no-stdin", "-a", "{fd}"],
+        pair.env, timeout=60,
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"I see an image (image/png, {len(png)} bytes)\n"
 
@@ -246,3 +223,28 @@ def test_ctrl_c_while_batch_reads_stdin_leaves_no_spool_file(tmp_path: Path) -> 
             proc.wait()
     assert proc.returncode == ExitCode.INTERRUPTED, err
     assert list(spool_dir.iterdir()) == []
+
+
+def _run_with_pipe(
+    data: bytes, args: list[str], env: dict[str, str], *, timeout: float
+) -> subprocess.CompletedProcess[str]:
+    """jarvis ARGS with `{fd}` replaced by /dev/fd/N, a pipe a thread writes DATA into:
+    what a shell passes for `<(…)`, readable only once."""
+    read_end, write_end = os.pipe()
+
+    def feed() -> None:
+        os.write(write_end, data)
+        os.close(write_end)
+
+    argv = [a.replace("{fd}", f"/dev/fd/{read_end}") for a in args]
+    writer = threading.Thread(target=feed)
+    writer.start()
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "jarvis_cli", *argv],
+            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout,
+            env={**os.environ, **env}, pass_fds=(read_end,),
+        )  # fmt: skip
+    finally:
+        os.close(read_end)
+        writer.join()
