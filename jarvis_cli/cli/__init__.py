@@ -143,10 +143,9 @@ class LazyCommandGroup(TyperGroup):
         for name, (_, _, summary) in COMMANDS.items():
             self.commands[name] = typer.core.TyperCommand(name, help=summary)
         self._built: set[str] = set()
-        from jarvis_cli.cli.help_text import hide_flag_types, tidy_help
+        from jarvis_cli.cli.help_text import tidy_help
 
         tidy_help(self)
-        hide_flag_types()
 
     # ctx is typer's vendored click Context; typed Any to avoid importing a private module.
     def list_commands(self, ctx: Any) -> list[str]:

@@ -7,10 +7,9 @@ style tag and silently dropped: "(default: [defaults] timeout_s)" printed as
 is about to run (and every command under it), so no help string has to remember to;
 a bracket already escaped (`list\\[str]`) is left as it is.
 
-Typer also writes `<bool>` in the type column of every flag (`--json <bool>`), which
-reads as if the flag took a value; `hide_flag_types` leaves that column empty for
-flags. It replaces one method of typer's option class, only for flags, and does nothing
-on a typer without that method. And a hidden argument (`keys add`'s catch for a key
+(typer 0.29 also wrote `<bool>` for every flag; the typer below 0.29 that jarvis
+requires writes no type for flags, and tests/cli/test_help_text.py checks it.) And a
+hidden argument (`keys add`'s catch for a key
 typed after the provider) is left out of the usage line, where typer still showed it
 as `[stray]...`.
 """
@@ -48,21 +47,3 @@ def tidy_help(command: Any) -> None:
 
 def _no_usage(ctx: Any) -> list[str]:
     return []
-
-
-def hide_flag_types() -> None:
-    """Show no `<bool>` type for flags (`--json`, `--help`) in help."""
-    from typer.core import TyperOption
-
-    original = getattr(TyperOption, "display_type_rich", None)
-    if original is None or getattr(original, "_jarvis_flags_hidden", False):
-        return
-
-    def display_type_rich(self: Any, ctx: Any) -> str | None:
-        if getattr(self, "is_flag", False) and self.metavar is None:
-            return None
-        result: str | None = original(self, ctx)
-        return result
-
-    display_type_rich._jarvis_flags_hidden = True  # type: ignore[attr-defined]
-    setattr(TyperOption, "display_type_rich", display_type_rich)  # noqa: B010 (typer>=0.29 only)
