@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from jarvis_cli.core.context import Context
 from jarvis_cli.core.errors import UsageError
-from jarvis_cli.core.providers.base import Capabilities, RequestKind
+from jarvis_cli.core.providers.capabilities import Capabilities, RequestKind
 from jarvis_cli.core.registry.records import ModelRecord, split_model_id
 from jarvis_cli.core.registry.rows import CAP_COLUMNS, OVERRIDABLE, read_record, read_records
 from jarvis_cli.core.store.connection import Connection, is_postgres

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from jarvis_cli.core.providers.base import Capabilities, RequestKind
+from jarvis_cli.core.providers.capabilities import Capabilities, RequestKind
 
 
 def split_model_id(model_id: str) -> tuple[str, str]:

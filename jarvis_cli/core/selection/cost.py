@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
-from jarvis_cli.core.providers.base import RequestKind
+from jarvis_cli.core.providers.capabilities import RequestKind
 from jarvis_cli.core.registry.records import ModelRecord
 from jarvis_cli.core.selection.bound import Fit, InputShape, output_allowance
 

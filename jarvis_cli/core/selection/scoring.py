@@ -51,7 +51,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from jarvis_cli.core.errors import ConfigError, UsageError
-from jarvis_cli.core.providers.base import RequestKind
+from jarvis_cli.core.providers.capabilities import RequestKind
 
 RELIABILITY_PRIOR_MEAN = 0.9
 RELIABILITY_PRIOR_CALLS = 10.0

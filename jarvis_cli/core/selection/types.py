@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
-from jarvis_cli.core.providers.base import RequestKind
+from jarvis_cli.core.providers.capabilities import RequestKind
 from jarvis_cli.core.registry.records import ModelRecord
 from jarvis_cli.core.selection import scoring
 from jarvis_cli.core.selection.cost import ExpectedOutput, TokenEstimate
