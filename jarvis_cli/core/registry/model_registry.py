@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from jarvis_cli.core.context import Context
@@ -99,14 +98,6 @@ def entry_facts(entry: CatalogEntry) -> tuple[Any, ...]:
 def catalog_facts(entry: CatalogEntry) -> tuple[Any, ...]:
     """`entry_facts` and the catalog-only facts, in CATALOG_COLUMNS order."""
     return (*entry_facts(entry), entry.family, entry.release_date, flag_value(entry.open_weights))
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    updated: int
-    added: int
-    skipped_provider: int
-    skipped_mode: int
 
 
 class ModelRegistry:
