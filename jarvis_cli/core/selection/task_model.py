@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+from bisect import bisect_left
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from jarvis_cli.core.selection.task_features import describe, features
 
 MODEL_FILE = Path(__file__).resolve().parents[2] / "data" / "task_model.tsv"
 EVIDENCE = 3
+INDEX_BYTES = 2048
 
 
 class Guess:
@@ -52,17 +54,25 @@ class TaskModel:
         }
         # The lines are sorted by feature name (a tab sorts before any name character;
         # UTF-8 bytes sort as the code points they encode), so a feature is found by
-        # bisection; nothing else is parsed up front.
-        self._body = body.rstrip(b"\n")
+        # bisection; nothing else is parsed up front but the first line of every
+        # INDEX_BYTES, which narrows each bisection to one such stretch.
+        self._body = body = body.rstrip(b"\n")
+        self._starts = [0]
+        for pos in range(INDEX_BYTES, len(body), INDEX_BYTES):
+            start = body.find(b"\n", pos) + 1
+            if start > self._starts[-1]:
+                self._starts.append(start)
+        self._firsts = [_line_at(body, i) for i in self._starts]
 
     def weights(self, feature: str) -> list[int] | None:
         key = (feature + "\t").encode("utf-8")
         body = self._body
-        start = _first_line_at_least(body, key)
+        i = bisect_left(self._firsts, key)  # lines before the i-th indexed one are < key
+        lo = self._starts[i - 1] if i > 0 else 0
+        hi = self._starts[i] if i < len(self._starts) else len(body)
+        start = _first_line_at_least(body, key, lo, hi)
         if body.startswith(key, start):
-            end = body.find(b"\n", start)
-            line = body[start + len(key) : end if end >= 0 else len(body)]
-            return [int(w) for w in line.split(b",")]
+            return [int(w) for w in _line_at(body, start)[len(key) :].split(b",")]
         return None
 
     def classify(self, prompt: str) -> Guess:
@@ -97,10 +107,16 @@ class TaskModel:
         return Guess(self.classes[best], probability, evidence)
 
 
-def _first_line_at_least(body: bytes, key: bytes) -> int:
-    """The offset of the first line of `body` (sorted lines) that is >= `key`, or
-    len(body): bisect_left over the lines, probing the line around a midpoint."""
-    lo, hi = 0, len(body)  # lo and hi are line starts (or the end)
+def _line_at(body: bytes, start: int) -> bytes:
+    """The line of `body` that starts at `start`, without its newline."""
+    end = body.find(b"\n", start)
+    return body[start : end if end >= 0 else len(body)]
+
+
+def _first_line_at_least(body: bytes, key: bytes, lo: int, hi: int) -> int:
+    """The offset of the first line of `body` (sorted lines) that is >= `key`, given
+    that it is in [lo, hi] (line starts, or the end): bisect_left over the lines,
+    probing the line around a midpoint."""
     while lo < hi:
         mid = (lo + hi) // 2
         start = max(lo, body.rfind(b"\n", lo, mid) + 1)
