@@ -208,8 +208,9 @@ class LearnedOutcomes:
     ) -> LearnedColumn:
         """Each candidate's learned quality (aligned with ids; `positions` are their table
         positions, which key the details); the prior itself where there is no outcome.
-        `prior_on(j, other_task)` is candidate j's prior on another task, or None when
-        its prior is the same on every task (user, config, unscored default)."""
+        `prior_on(j, other_task)` is candidate j's prior on another task, asked only of
+        a bundled prior (Quality.model_id set: user, config and default qualities are
+        the same on every task); None: no such prior."""
         index_of = self.index_of
         rows = self._task_rows(task)
         near = self.near(prompt) if prompt else {}
@@ -223,10 +224,13 @@ class LearnedOutcomes:
             n0 = UNSCORED_PRIOR_OUTCOMES if prior.source == UNSCORED else PRIOR_OUTCOMES
             msw, mw, sw, w, n, task_score = rows[m]
             other: float | None = None
-            if prior_on is not None and mw > w:  # outcomes on other tasks, as residuals
+            # outcomes on other tasks, as residuals from a bundled (per-task) prior
+            if mw > w and prior.model_id is not None and prior_on is not None:
                 shift, other = self._residual_shift(m, t_self, j, prior.value, prior_on)
                 msw += shift
-            value = min(max((prior.value * n0 + msw) / (n0 + mw), 0.0), 1.0)
+            value = (prior.value * n0 + msw) / (n0 + mw)
+            if other is not None:
+                value = min(max(value, 0.0), 1.0)
             # the prior's uncertainty counts only for its share of the evidence
             margin = prior.margin * n0 / (n0 + mw)
             evidence = n0 + mw
