@@ -99,7 +99,7 @@ def refuse_unhonourable(body: Mapping[str, Any], *, chat: bool) -> None:
     if chat:
         if field(body, "logprobs", bool, False):
             raise bad_request(_NO_LOGPROBS, param="logprobs")
-        if field(body, "top_logprobs", int) is not None:
+        if field(body, "top_logprobs", int, 0) > 0:
             raise bad_request(_NO_LOGPROBS, param="top_logprobs")
         modalities = field(body, "modalities", list, [])
         if any(m != "text" for m in modalities):

@@ -280,6 +280,8 @@ class Orchestrator:
             run.deadline = time.monotonic() + run.timeout_s
         attempt_no = 0
         while True:
+            if run.request is not None and run.request.cancel and run.request.cancel.is_set:
+                raise RequestCancelled  # the caller went away: no new attempt for it
             remaining = run.deadline - time.monotonic()
             if remaining <= 0:
                 raise UnavailableError(
