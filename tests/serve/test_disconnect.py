@@ -23,11 +23,24 @@ HI = [{"role": "user", "content": "hi"}]
 MODEL = "alpha/fake-chat"
 
 
+GIVE_UP_S = 1.5  # far more than a warm request takes to reach the provider, loaded
+SLOW_S = GIVE_UP_S + 2.5  # the provider answers after the client has gone
+
+
+@pytest.fixture(scope="module", autouse=True)
+def warm(served: Served) -> None:
+    """One answered request first: the server's SDK import and planning are done, so the
+    client below gives up while its request is at the provider, not before."""
+    c = openai.OpenAI(base_url=served.url, api_key="unused", max_retries=0)
+    c.chat.completions.create(model=MODEL, messages=HI)
+
+
 def _give_up(srv: Served) -> None:
-    """A client that stops waiting (and closes its connection) after 0.5 s."""
-    c = openai.OpenAI(base_url=srv.url, api_key="unused", max_retries=0, timeout=0.5)
+    """A client that stops waiting (and closes its connection) after GIVE_UP_S."""
+    c = openai.OpenAI(base_url=srv.url, api_key="unused", max_retries=0, timeout=GIVE_UP_S)
     with pytest.raises(openai.APITimeoutError):
         c.chat.completions.create(model=MODEL, messages=HI)
+    assert srv.alpha.count("/chat/completions") == 1  # it had reached the provider
 
 
 def _calls(srv: Served, since: int) -> list[Any]:
@@ -64,7 +77,7 @@ def _count(srv: Served, outcome: str, model: str = MODEL) -> int:
 
 def test_an_answer_the_client_left_is_recorded_paid_and_counted_client_gone(srv: Served) -> None:
     since, ok = _last_id(srv), _count(srv, "ok")
-    srv.alpha.always(None, Behavior(delay_s=2.0, text="nobody reads this"))
+    srv.alpha.always(None, Behavior(delay_s=SLOW_S, text="nobody reads this"))
     _give_up(srv)
     [row] = _wait_for_calls(srv, since, 1)
     assert (row["model_id"], row["ok"]) == (MODEL, 1)  # the provider answered: it is paid
@@ -77,7 +90,7 @@ def test_an_answer_the_client_left_is_recorded_paid_and_counted_client_gone(srv:
 
 def test_no_fallback_is_started_after_the_client_left(srv: Served) -> None:
     since, interrupted = _last_id(srv), _count(srv, "interrupted", "-")
-    srv.alpha.always(None, Behavior(delay_s=2.0, status=503, error_message="down"))
+    srv.alpha.always(None, Behavior(delay_s=SLOW_S, status=503, error_message="down"))
     _give_up(srv)
     [row] = _wait_for_calls(srv, since, 1)
     assert (row["model_id"], row["ok"], row["error_class"]) == (MODEL, 0, "unavailable")
