@@ -65,9 +65,11 @@ def _describe_store(info: dict[str, object]) -> str:
     shown = "" if not isinstance(size, int) else f", {size / 1_048_576:,.1f} MiB"
     logged = info.get("logged_requests")
     shown += "" if logged is None else f", {logged:,} logged requests"
+    integrity = {"ok": ", integrity ok", "damaged": ", integrity DAMAGED"}
     return (
         f"{info['path']} (mode {info['mode']}, schema {info['schema_version']}"
-        f"/{info['expected_schema_version']}{shown})"
+        f"/{info['expected_schema_version']}{integrity.get(str(info.get('integrity')), '')}"
+        f"{shown})"
     )
 
 

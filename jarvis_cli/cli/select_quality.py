@@ -70,9 +70,12 @@ def learned_lines(candidates: "Iterable[ScoredCandidate]", task: str) -> list[st
         if got.task_score is not None and got.task_own:
             parts.append(f"your {task} outcomes {got.task_score:.2f} (n={got.task_n})")
         elif got.task_score is not None:
+            against = (
+                "" if got.other_prior is None else f" against their prior {got.other_prior:.2f}"
+            )
             parts.append(
                 f"no {task} outcomes; your outcomes on other tasks {got.task_score:.2f} "
-                f"(n={got.task_n})"
+                f"(n={got.task_n}){against}"
             )
         if got.similar_score is not None:
             parts.append(f"similar prompts {got.similar_score:.2f} (k={got.similar_k})")

@@ -46,9 +46,10 @@ def serve(
     if ctx.invoked_subcommand is not None:
         return
     from jarvis_cli.core.errors import ConfigError, UsageError
-    from jarvis_cli.serve.server import is_loopback
+    from jarvis_cli.serve.server import check_host, is_loopback, listen
     from jarvis_cli.serve.tokens import list_tokens
 
+    check_host(host)
     context = get_context()
     has_tokens = bool(list_tokens(context.store))
     if not has_tokens:
@@ -69,17 +70,16 @@ def serve(
     # Fewer glibc malloc arenas for the worker processes: with a thread per request
     # the default (8 per core) lets RSS creep up for hours through fragmentation.
     os.environ.setdefault("MALLOC_ARENA_MAX", "2")
+    sock = listen(host, port)  # a UsageError naming the address when it cannot be bound
     try:
         from jarvis_cli.serve.server import serve as run_server
 
-        run_server(host, port, workers)
+        run_server(sock, workers)
     except ImportError as exc:
         raise ConfigError(
             f"jarvis serve needs its server packages ({exc.name} is missing)",
             hint="install jarvis with its serve extra: pip install '.[serve]' in jarvis's checkout",
         ) from None
-    except OSError as exc:
-        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 ModelsOption = Annotated[

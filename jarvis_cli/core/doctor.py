@@ -82,15 +82,18 @@ def run_doctor(ctx: Context) -> DoctorReport:
     store_info["backend"] = "sqlite"
     store_info["expected_schema_version"] = SCHEMA_VERSION
     store_info["schema_version"] = None
+    store_info["integrity"] = None  # not checked: no store, or it did not open
     if store_info["exists"]:
+        from jarvis_cli.core.store.integrity import check_sqlite_store
+
         try:
-            store_info["schema_version"] = ctx.store.schema_version()
-            store_info["journal_mode"] = ctx.store.conn.execute("PRAGMA journal_mode").fetchone()[0]
-            store_info["logged_requests"] = ctx.store.conn.execute(
-                "SELECT count(*) FROM log_requests"
-            ).fetchone()[0]
-        except JarvisError as exc:
-            report.problems.append(Problem("store", exc.message, int(exc.exit_code), exc.hint))
+            found: JarvisError | None = check_sqlite_store(ctx.store, store_info)
+        except JarvisError as exc:  # it did not open: not a database, not ours, unsafe modes
+            found = exc
+        if found is not None:
+            report.problems.append(
+                Problem("store", found.message, int(found.exit_code), found.hint)
+            )
     if store_info["exists"]:
         # The database with its WAL and shared-memory files: what the store takes on disk.
         store_info["size_bytes"] = sum(

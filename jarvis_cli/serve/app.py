@@ -17,6 +17,8 @@ from typing import Any
 
 from jarvis_cli.core.errors import JarvisError
 from jarvis_cli.core.runs.attempts import new_request_id
+from jarvis_cli.core.runs.cancel import CancelToken, RequestCancelled
+from jarvis_cli.core.runs.requests import CompletionRequest
 from jarvis_cli.serve import asgi, streams
 from jarvis_cli.serve.asgi import Disconnected, Receive, Scope, Send
 from jarvis_cli.serve.errors import ApiError, from_jarvis, safe_text
@@ -217,8 +219,10 @@ class App:
                     self.gw, self.metrics, scope, receive, send, req, token, t0, usage, stop
                 )
                 return
-            ran: Ran = await self._thread(run_completion, self.gw, req, token)
-            outcome = self._answer(ran, "chat" if chat else "completion", t0)
+            ran, gone = await self._run_watched(receive, req, token)
+            if gone and self._client_gone(ran, req.kind, t0):
+                return
+            outcome = self._answer(ran, req.kind, t0)
             if stop.stops:
                 text, finish = stop.cut(outcome.text), stop.finish_reason(outcome.finish_reason)
                 outcome = dataclasses.replace(outcome, text=text, finish_reason=finish)
@@ -226,6 +230,49 @@ class App:
             await asgi.send_json(send, 200, data, streams.result_headers(ran, t0))
         finally:
             self.metrics.in_flight -= 1
+
+    async def _run_watched(
+        self, receive: Receive, req: CompletionRequest, token: ClientToken | None
+    ) -> tuple[Ran, bool]:
+        """`run_completion`, and whether the client went away meanwhile: then no new
+        attempt (retry or fallback) is started for it; the one in flight ends as it will
+        and is recorded (an answer the provider gave is paid for, read or not)."""
+        cancel = CancelToken()
+        watcher = asyncio.create_task(streams.watch(receive, cancel))
+        try:
+            req = dataclasses.replace(req, cancel=cancel)
+            ran: Ran = await self._thread(run_completion, self.gw, req, token)
+        finally:
+            watcher.cancel()
+        return ran, cancel.is_set
+
+    def _client_gone(self, ran: Ran, endpoint: str, t0: float) -> bool:
+        """Count and log a request whose client left; False if it failed otherwise."""
+        elapsed, rid = time.perf_counter() - t0, ran.request_id
+        o = ran.outcome
+        if o is not None:
+            self.metrics.observe(
+                endpoint,
+                o.model_id,
+                "client_gone",
+                elapsed,
+                prompt_tokens=o.usage.prompt_tokens or 0,
+                completion_tokens=o.usage.completion_tokens or 0,
+                cost_usd=o.cost_usd,
+            )
+            cost = "" if o.cost_usd is None else f", ${o.cost_usd:.6f}"
+            said = f"its answer ({safe_text(o.model_id)}{cost}) is recorded, unread"
+        elif isinstance(ran.error, RequestCancelled):
+            self.metrics.observe(endpoint, "-", "interrupted", elapsed)
+            said = "no retry or fallback was started for it"
+        else:
+            return False
+        print(
+            f"jarvis serve: request {rid}: the client went away before its answer; {said}",
+            file=sys.stderr,
+            flush=True,
+        )
+        return True
 
     def _answer(self, ran: Ran, endpoint: str, t0: float) -> Any:
         """The outcome of `ran`, or the ApiError to answer with (metrics counted)."""

@@ -96,7 +96,7 @@ def result_headers(ran: Ran, t0: float) -> list[tuple[str, str]]:
     return out
 
 
-async def _watch(receive: Receive, cancel: CancelToken) -> None:
+async def watch(receive: Receive, cancel: CancelToken) -> None:
     """Cancel the request when the client disconnects."""
     while True:
         message = await receive()
@@ -141,7 +141,7 @@ async def stream(
         return ran
 
     future = loop.run_in_executor(gw.pool, work)
-    watcher = asyncio.create_task(_watch(receive, cancel))
+    watcher = asyncio.create_task(watch(receive, cancel))
     out = EventStream(send)
     created = int(time.time())
     rid = req.request_id or new_request_id()

@@ -1,8 +1,9 @@
 """The OpenAI wire format: request bodies -> CompletionRequest, Outcomes -> responses.
 
-Unknown request fields are ignored, as proxies do (clients send `user`, `seed`,
-`top_p`, ... that jarvis does not forward; `stop` is applied by the server itself,
-serve/stops.py); known fields of the wrong type are 400s naming the field.
+Sampling fields are forwarded, and fields jarvis cannot honour refused, by
+serve/params.py; other unknown fields are ignored, as proxies do (`stop` is applied
+by the server itself, serve/stops.py); known fields of the wrong type are 400s
+naming the field.
 `developer` messages become `system` messages (every provider knows that role);
 image parts make the request need `vision`, tools `function_calling`, a json_schema
 `structured_output`, so a routed name selects a model that has them.
@@ -17,6 +18,13 @@ from typing import Any, NamedTuple
 from jarvis_cli.core.providers.base import Message
 from jarvis_cli.core.runs.requests import CompletionRequest, Outcome
 from jarvis_cli.serve.errors import ApiError, bad_request
+from jarvis_cli.serve.params import (
+    field,
+    max_tokens,
+    refuse_unhonourable,
+    sampling,
+    temperature,
+)
 
 MAX_MESSAGES = 5000
 ROUTED_PREFIX = "jarvis/"
@@ -34,19 +42,6 @@ class Route(NamedTuple):
 
     model: str | None
     strategy: str | None
-
-
-def field(
-    body: Mapping[str, Any], name: str, kinds: type | tuple[type, ...], default: Any = None
-) -> Any:
-    value = body.get(name, default)
-    if value is None:
-        return default
-    if isinstance(value, bool) and bool not in (kinds if isinstance(kinds, tuple) else (kinds,)):
-        raise bad_request(f"'{name}' has the wrong type", param=name)
-    if not isinstance(value, kinds):
-        raise bad_request(f"'{name}' has the wrong type", param=name)
-    return value
 
 
 def _text_of(parts: list[Any], where: str) -> tuple[str, tuple[dict[str, Any], ...], bool]:
@@ -163,36 +158,17 @@ def _schema(body: Mapping[str, Any]) -> dict[str, Any] | None:
     )
 
 
-def _max_tokens(body: Mapping[str, Any]) -> int | None:
-    """max_completion_tokens when sent (it replaces max_tokens), else max_tokens."""
-    for name in ("max_completion_tokens", "max_tokens"):
-        value = field(body, name, int)
-        if value is None:
-            continue
-        if value < 1:
-            raise bad_request(f"{name} must be at least 1", param=name)
-        return value  # type: ignore[no-any-return]
-    return None
-
-
-def _temperature(body: Mapping[str, Any]) -> float | None:
-    value = field(body, "temperature", (int, float))
-    if value is not None and not 0 <= value <= 2:
-        raise bad_request("temperature must be from 0 to 2", param="temperature")
-    return None if value is None else float(value)
-
-
-def _common(body: Mapping[str, Any], route: Route) -> dict[str, Any]:
-    if field(body, "n", int, 1) != 1:
-        raise bad_request("only n=1 is supported", param="n")
+def _common(body: Mapping[str, Any], route: Route, *, chat: bool = True) -> dict[str, Any]:
+    refuse_unhonourable(body, chat=chat)
     field(body, "stream", bool, False)
     return {
         "model": route.model,
         # A named model is tried first, then selection's models (`--fallback auto`).
         "fallbacks": ("auto",) if route.model else (),
         "strategy": route.strategy,
-        "max_tokens": _max_tokens(body),
-        "temperature": _temperature(body),
+        "max_tokens": max_tokens(body),
+        "temperature": temperature(body),
+        "sampling": sampling(body),
         "stream": bool(body.get("stream")),
     }
 
@@ -219,7 +195,7 @@ def completion_request(body: Mapping[str, Any], route: Route) -> CompletionReque
     if body.get("suffix"):
         raise bad_request("'suffix' (fill-in-the-middle) is not supported", param="suffix")
     return CompletionRequest(
-        messages=(Message("user", prompt),), kind="completion", **_common(body, route)
+        messages=(Message("user", prompt),), kind="completion", **_common(body, route, chat=False)
     )
 
 

@@ -129,9 +129,21 @@ def test_learned_quality_and_measured_latency_read_right(three: Three, tmp_path:
     (nano,) = [c for c in json.loads(out)["candidates"] if c["model_id"] == "openai/gpt-5-nano"]
     assert nano["learned"]["you"] == {"score": 0.9, "n": 40}
     assert nano["learned"]["you_scope"] == "other tasks"
+    # they count by how far they are from nano's mathematics prior, on its coding prior
+    code, out, err = three.run(
+        "select", "--no-stdin", "--task", "mathematics", "--json", "--explain", "--", "2+3?"
+    )
+    assert code == 0, err
+    (as_math,) = [c for c in json.loads(out)["candidates"] if c["model_id"] == "openai/gpt-5-nano"]
+    p_math, p_code = as_math["learned"]["prior"], nano["learned"]["prior"]
+    assert abs(p_math - p_code) > 0.02, (p_math, p_code)  # the bundled table tells them apart
+    assert nano["learned"]["other_tasks_prior"] == p_math
+    expected = (p_code * 10 + 40 * (0.9 + p_code - p_math)) / (10 + 40)
+    assert abs(nano["learned"]["value"] - expected) < 1e-3, (nano["learned"], expected)
     code, out, _ = three.run("select", "--no-stdin", "--explain", "--", CODING)
     assert "openai/gpt-5-nano" in out and (
-        "no coding outcomes; your outcomes on other tasks 0.90 (n=40)" in out
+        "no coding outcomes; your outcomes on other tasks 0.90 (n=40) against their prior "
+        f"{p_math:.2f}" in out
     )
 
 

@@ -56,6 +56,7 @@ class RequestOptions(NamedTuple):
     response_format: Mapping[str, Any] | None = None
     tools: tuple[Mapping[str, Any], ...] = ()
     tool_choice: str | Mapping[str, Any] | None = None
+    sampling: tuple[tuple[str, Any], ...] = ()  # e.g. ("top_p", 0.5), ("seed", 7): sent as given
 
 
 class ToolCall(NamedTuple):

@@ -159,7 +159,7 @@ class OpenAICompatAdapter:
         return BadResponseError(f"{self.name}: malformed response ({what})", provider=self.name)
 
     def _request_args(self, options: RequestOptions, *, chat: bool = True) -> dict[str, Any]:
-        args: dict[str, Any] = {}
+        args: dict[str, Any] = dict(options.sampling)
         if options.max_tokens is not None:
             # The legacy completions endpoint only knows max_tokens.
             args[self.spec.max_tokens_param if chat else "max_tokens"] = options.max_tokens

@@ -150,7 +150,7 @@ class Orchestrator:
             kind=req.kind,
             prompt=req.prompt_text,
             options=RequestOptions(
-                max_tokens=req.max_tokens or defaults.max_tokens, temperature=req.temperature
+                req.max_tokens or defaults.max_tokens, req.temperature, sampling=req.sampling
             ),
             retries=req.retries if req.retries is not None else defaults.retries,
             max_cost_usd=req.max_cost_usd,
@@ -280,6 +280,8 @@ class Orchestrator:
             run.deadline = time.monotonic() + run.timeout_s
         attempt_no = 0
         while True:
+            if run.request is not None and run.request.cancel and run.request.cancel.is_set:
+                raise RequestCancelled  # the caller went away: no new attempt for it
             remaining = run.deadline - time.monotonic()
             if remaining <= 0:
                 raise UnavailableError(
@@ -345,11 +347,8 @@ class Orchestrator:
 
     def _options(self, run: RunState, record: ModelRecord, remaining: float) -> RequestOptions:
         """This attempt's options: the deadline left, and --schema / --tools for `record`."""
-        opts = RequestOptions(
-            max_tokens=sent_limit(run),  # what was reserved, when budgeted
-            temperature=run.options.temperature,
-            timeout_s=remaining,
-        )
+        # what was reserved, when budgeted; the deadline left; sampling as asked
+        opts = run.options._replace(max_tokens=sent_limit(run), timeout_s=remaining)
         if run.request is None:
             return opts
         strict = (

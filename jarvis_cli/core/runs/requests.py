@@ -27,6 +27,9 @@ class CompletionRequest:
     capabilities: tuple[str, ...] = ()
     max_tokens: int | None = None
     temperature: float | None = None
+    # Other sampling fields sent to the provider as given (`jarvis serve`: top_p, seed,
+    # presence/frequency_penalty, logit_bias), as (name, value) pairs.
+    sampling: tuple[tuple[str, Any], ...] = ()
     stream: bool = False
     max_cost_usd: float | None = None
     timeout_s: float | None = None  # total deadline; None = [defaults] timeout_s

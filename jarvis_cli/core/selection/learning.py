@@ -10,7 +10,12 @@ candidate and the request's task:
    `m = (q0 * n0 + sum(w * score)) / (n0 + sum(w))`, where q0 is the quality
    selection had before (user, config, bundled table or default) and n0 =
    PRIOR_OUTCOMES (UNSCORED_PRIOR_OUTCOMES when q0 is only the default): ten outcomes
-   weigh as much as the benchmark, a hundred outweigh it ten to one. Then over the
+   weigh as much as the benchmark, a hundred outweigh it ten to one. An outcome on
+   another task t counts as `q0 + score - q0_t`, q0_t the model's bundled prior for t
+   (residual transfer: what the user found relative to the benchmark carries over,
+   not the other task's level: 40 perfect maths answers of a model with maths prior
+   0.8 lift its language prior 0.6 to 0.76, not 0.92). A user, config or default
+   quality is the same on every task, so there it is the score itself. Then over the
    outcomes of the request's task, `(m * TASK_PRIOR + sum(w * score)) / (TASK_PRIOR +
    sum(w))`, so a task with few outcomes borrows from the model's others.
 2. **Per prompt**, when the request has a prompt and at least MIN_NEIGHBOURS of
@@ -48,12 +53,12 @@ import marshal
 import sys
 from array import array
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from jarvis_cli.core.selection.learned_output import LearnedOutputs
+from jarvis_cli.core.selection.learned_view import Facts, Learned, LearnedColumn
 from jarvis_cli.core.selection.prompt_terms import TermIndex, decode_terms, prompt_terms
 from jarvis_cli.core.selection.quality import UNSCORED, Quality
-from jarvis_cli.core.selection.tradeoff import posterior_var
 from jarvis_cli.core.store.connection import Connection
 from jarvis_cli.core.store.snapshots import data_version, load_snapshot, save_snapshot
 
@@ -70,46 +75,7 @@ _SNAPSHOT = "learned_outcomes"
 _PROMPTS_SNAPSHOT = "learned_prompts"
 _UNLOADED = object()
 _FORMAT = f"2:{marshal.version}:{sys.version_info[0]}.{sys.version_info[1]}"
-
-
-class Learned(NamedTuple):
-    """What outcomes say of one candidate for one request, next to the prior."""
-
-    value: float  # the quality selection uses
-    prior: float
-    prior_source: str
-    task_score: float | None  # step 1 (None = no outcomes for this model and task)
-    task_n: int  # outcomes behind it
-    similar_score: float | None  # step 2 (None = not enough similar prompts)
-    similar_k: int
-    # False: the model has no outcomes for this task, and task_score/task_n are its
-    # outcomes on other tasks (what the model level says); for display only
-    task_own: bool = True
-
-    def describe(self) -> str:
-        """`you: 0.91, n=23; similar prompts: 0.88, k=10; prior 0.80 (lb)`."""
-        parts = []
-        if self.task_score is not None:
-            parts.append(f"you: {self.task_score:.2f}, n={self.task_n}")
-        if self.similar_score is not None:
-            parts.append(f"similar prompts: {self.similar_score:.2f}, k={self.similar_k}")
-        parts.append(f"prior {self.prior:.2f} ({self.prior_source})")
-        return "; ".join(parts)
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "value": round(self.value, 4),
-            "prior": round(self.prior, 4),
-            "prior_source": self.prior_source,
-            "you": None
-            if self.task_score is None
-            else {"score": round(self.task_score, 4), "n": self.task_n},
-            "similar_prompts": None
-            if self.similar_score is None
-            else {"score": round(self.similar_score, 4), "k": self.similar_k},
-            # what "you" covers: the request's task, or (none for it) the model's other tasks
-            "you_scope": "task" if self.task_own else "other tasks",
-        }
+__all__ = ["Learned", "LearnedColumn", "LearnedOutcomes", "load_learned"]
 
 
 class PromptExamples:
@@ -147,6 +113,7 @@ class LearnedOutcomes:
         self._prompts = prompts
         self._examples: object = _UNLOADED
         self._rows: dict[str, list[tuple[float, float, float, float, int, float | None]]] = {}
+        self._entries: list[list[tuple[int, float, float]]] | None = None
         self.index_of = {m: i for i, m in enumerate(self.models)}
 
     def task_sums(self, task: str) -> dict[int, tuple[float, float, int]]:
@@ -199,6 +166,37 @@ class LearnedOutcomes:
                 acc[m] = (k + 1, num + sim * sws[i], den + sim * ws[i])
         return acc
 
+    def _by_model(self) -> list[list[tuple[int, float, float]]]:
+        """Per model index: its (task index, sum of w*score, sum of w) entries."""
+        if self._entries is None:
+            self._entries = [[] for _ in self.models]
+            for m, t, sw, w in zip(self.entry_model, self.entry_task, self.entry_sw,
+                                   self.entry_w, strict=True):  # fmt: skip
+                self._entries[m].append((t, sw, w))
+        return self._entries
+
+    def _residual_shift(
+        self, m: int, t_self: int, j: int, prior: float,
+        prior_on: Callable[[int, str], float | None],
+    ) -> tuple[float, float | None]:  # fmt: skip
+        """What re-expressing model m's outcomes on other tasks as residuals from their
+        own priors adds to its sum of w*score for a task of prior `prior` (each outcome
+        counts as `prior + score - its task's prior`), and those priors' weighted mean
+        (None when no other task's prior differs from this one)."""
+        shift = wsum = psum = 0.0
+        for t, _, w in self._by_model()[m]:
+            if t == t_self:
+                continue
+            p = prior_on(j, self.tasks[t])
+            if p is None:
+                return 0.0, None
+            shift += (prior - p) * w
+            wsum += w
+            psum += p * w
+        if wsum <= 0 or shift == 0.0:
+            return 0.0, None
+        return shift, psum / wsum
+
     def estimate(
         self,
         positions: Sequence[int],
@@ -206,21 +204,33 @@ class LearnedOutcomes:
         priors: Sequence[Quality],
         task: str,
         prompt: str | None,
+        prior_on: Callable[[int, str], float | None] | None = None,
     ) -> LearnedColumn:
         """Each candidate's learned quality (aligned with ids; `positions` are their table
-        positions, which key the details); the prior itself where there is no outcome."""
+        positions, which key the details); the prior itself where there is no outcome.
+        `prior_on(j, other_task)` is candidate j's prior on another task, asked only of
+        a bundled prior (Quality.model_id set: user, config and default qualities are
+        the same on every task); None: no such prior."""
         index_of = self.index_of
         rows = self._task_rows(task)
         near = self.near(prompt) if prompt else {}
         qualities = list(priors)
-        facts: dict[int, tuple[Quality, float | None, int, float | None, int, float]] = {}
+        facts: dict[int, Facts] = {}
+        t_self = self.tasks.index(task) if task in self.tasks else -1
         for j, m in enumerate(map(index_of.get, ids)):
             if m is None:
                 continue
             prior = priors[j]
             n0 = UNSCORED_PRIOR_OUTCOMES if prior.source == UNSCORED else PRIOR_OUTCOMES
             msw, mw, sw, w, n, task_score = rows[m]
+            other: float | None = None
+            # outcomes on other tasks, as residuals from a bundled (per-task) prior
+            if mw > w and prior.model_id is not None and prior_on is not None:
+                shift, other = self._residual_shift(m, t_self, j, prior.value, prior_on)
+                msw += shift
             value = (prior.value * n0 + msw) / (n0 + mw)
+            if other is not None:
+                value = min(max(value, 0.0), 1.0)
             # the prior's uncertainty counts only for its share of the evidence
             margin = prior.margin * n0 / (n0 + mw)
             evidence = n0 + mw
@@ -236,45 +246,8 @@ class LearnedOutcomes:
                     similar = num / den
                     value = (value * NEIGHBOUR_PRIOR + num) / (NEIGHBOUR_PRIOR + den)
             qualities[j] = Quality(value, LEARNED, prior.model_id, margin)
-            facts[positions[j]] = (prior, task_score, n, similar, k, evidence)
+            facts[positions[j]] = (prior, task_score, n, similar, k, evidence, other)
         return LearnedColumn(qualities, facts)
-
-
-class LearnedColumn:
-    """The learned qualities of a candidate list (`qualities`, aligned with it) and a
-    `Learned` per table position, built on demand (the table shows ten of 10,000)."""
-
-    def __init__(
-        self,
-        qualities: list[Quality],
-        facts: dict[int, tuple[Quality, float | None, int, float | None, int, float]],
-    ) -> None:
-        self.qualities, self._facts = qualities, facts
-
-    def variance_of(
-        self, positions: Sequence[int], qualities: Sequence[Quality]
-    ) -> tuple[Callable[[int], float | None], float]:
-        """A function of a candidate's index in `positions` (aligned with `qualities`)
-        giving its learned value's posterior variance (None: no outcomes), and the
-        largest variance of any learned value (computed on demand: only quality alone
-        and --prefer need them)."""
-        get = self._facts.get
-        widest = max((0.25 / (f[5] + 1.0) for f in self._facts.values()), default=0.0)
-
-        def variance(j: int) -> float | None:
-            found = get(positions[j])
-            return None if found is None else posterior_var(qualities[j].value, found[5])
-
-        return variance, widest
-
-    def detail(self, position: int, value: float) -> Learned | None:
-        """What outcomes say of the model at table `position`, whose learned quality is
-        `value`; None when it has none."""
-        found = self._facts.get(position)
-        if found is None:
-            return None
-        prior, task_score, n, similar, k, _ = found
-        return Learned(value, prior.value, prior.source, task_score, abs(n), similar, k, n > 0)
 
 
 def _arr(code: str, data: bytes) -> Any:

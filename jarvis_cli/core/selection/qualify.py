@@ -19,7 +19,7 @@ from jarvis_cli.core.selection.cost import TOKENS_PER_MTOK, TokenEstimate
 from jarvis_cli.core.selection.learned_output import learned_outputs
 from jarvis_cli.core.selection.learning import LearnedColumn
 from jarvis_cli.core.selection.metrics import MetricColumns
-from jarvis_cli.core.selection.quality import Quality, resolve_qualities
+from jarvis_cli.core.selection.quality import Quality, ScoredModel, resolve_qualities
 from jarvis_cli.core.selection.refusal import (
     NoModelFound,
     exclusion_summary,
@@ -33,7 +33,7 @@ from jarvis_cli.core.selection.speed import (
     expected_latencies,
     size_classes,
 )
-from jarvis_cli.core.selection.task import resolve_task
+from jarvis_cli.core.selection.task import GENERAL, resolve_task
 from jarvis_cli.core.selection.types import Exclusion, RankInputs, SelectionRequest
 from jarvis_cli.core.selection.variants import WANTED_BY_CAPABILITY, NameFacts
 
@@ -257,7 +257,8 @@ def qualify(
     learned = None
     if inputs.learned is not None:  # the one place outcomes enter selection: before floors
         learned = inputs.learned.estimate(
-            cand, [ids[i] for i in cand], qualities, resolved.category, request.prompt
+            cand, [ids[i] for i in cand], qualities, resolved.category, request.prompt,
+            _prior_on(qualities, inputs.quality.entries),
         )  # fmt: skip
         qualities = learned.qualities
     floor = request.min_quality
@@ -287,6 +288,21 @@ def qualify(
     return Qualified(
         cand, costs, qualities, versions, assumed & set(cand), excluded, speeds, learned, outputs
     )
+
+
+def _prior_on(
+    qualities: Sequence[Quality], entries: Mapping[str, ScoredModel]
+) -> Callable[[int, str], float | None]:
+    """Candidate j's bundled prior on another task (learning.py: outcomes on other tasks
+    count as residuals from it); None when its quality is not a bundled per-task score
+    (a user or config value, or the default, is the same on every task)."""
+
+    def prior_on(j: int, task: str) -> float | None:
+        source_id = qualities[j].model_id
+        entry = None if source_id is None else entries.get(source_id)
+        return None if entry is None else entry.for_task(None if task == GENERAL else task)
+
+    return prior_on
 
 
 def _low_quality(q: Quality, floor: float, by_cost: bool, task: str | None) -> tuple[str, str]:

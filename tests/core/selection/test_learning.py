@@ -79,6 +79,65 @@ def test_an_unscored_prior_weighs_two_outcomes(store: Store) -> None:
     assert math.isclose(q, (model_level * learning.TASK_PRIOR + 1) / (learning.TASK_PRIOR + 1))
 
 
+# x/a's bundled priors by task: strong at mathematics, weaker at language
+BY_TASK = {"mathematics": 0.8, "language": 0.6, "coding": 0.7}
+MATH, LANGUAGE = (
+    Quality(0.8, "livebench 2026-06-25", "x/a"),
+    Quality(0.6, "livebench 2026-06-25", "x/a"),
+)
+
+
+def by_task(j: int, task: str) -> float | None:
+    return BY_TASK[task]
+
+
+def test_outcomes_on_another_task_carry_over_as_residuals_from_its_prior(store: Store) -> None:
+    lines = [
+        f'{{"prompt": "p{i}", "model": "x/a", "score": 1, "task": "mathematics"}}'
+        for i in range(40)
+    ]
+    import_lines(store, parse_import(lines, "f"), keep_prompt=False)
+    learned = load_learned(store.conn)
+    assert learned is not None
+    column = learned.estimate([0], ["x/a"], [LANGUAGE], "language", None, by_task)
+    (q,) = [x.value for x in column.qualities]
+    # each maths outcome counts as 0.6 + (1 - 0.8): 0.2 above the prior, not 1.0
+    assert math.isclose(q, (0.6 * 10 + 40 * (1 + 0.6 - 0.8)) / (10 + 40))  # 0.76
+    raw = (0.6 * 10 + 40) / 50  # 0.92: a maths score read as a language one
+    (unshifted,), _ = est(learned, ["x/a"], [LANGUAGE], "language", None)
+    assert math.isclose(unshifted, raw) and q < raw - 0.15
+    detail = column.detail(0, q)
+    assert detail is not None and not detail.task_own and detail.other_prior == 0.8
+    assert detail.as_dict()["other_tasks_prior"] == 0.8
+    # on its own task nothing changes: there are no other tasks to re-express
+    column = learned.estimate([0], ["x/a"], [MATH], "mathematics", None, by_task)
+    (own,) = [x.value for x in column.qualities]
+    (plain,), _ = est(learned, ["x/a"], [MATH], "mathematics", None)
+    own_detail = column.detail(0, own)
+    assert math.isclose(own, plain) and own_detail is not None and own_detail.other_prior is None
+
+
+def test_bad_outcomes_on_one_task_lower_another_by_the_residual_only(store: Store) -> None:
+    lines = [
+        f'{{"prompt": "p{i}", "model": "x/a", "score": 0.7, "task": "mathematics"}}'
+        for i in range(30)
+    ] + [f'{{"prompt": "c{i}", "model": "x/a", "score": 0.9, "task": "coding"}}' for i in range(10)]
+    import_lines(store, parse_import(lines, "f"), keep_prompt=False)
+    learned = load_learned(store.conn)
+    assert learned is not None
+    coding = Quality(0.7, "livebench 2026-06-25", "x/a")
+    column = learned.estimate([0], ["x/a"], [coding], "coding", None, by_task)
+    (q,) = [x.value for x in column.qualities]
+    # maths 0.1 under its prior pulls the model level 0.1 x 30 down, not to 0.7
+    model_level = (0.7 * 10 + 9 + 30 * (0.7 + 0.7 - 0.8)) / (10 + 40)
+    assert math.isclose(q, (model_level * learning.TASK_PRIOR + 9) / (learning.TASK_PRIOR + 10))
+    # a prior that is the same on every task (user, config, default): nothing to shift
+    user = Quality(0.7, "user")
+    column = learned.estimate([0], ["x/a"], [user], "coding", None, lambda j, t: None)
+    (u,) = [x.value for x in column.qualities]
+    assert math.isclose(u, est(learned, ["x/a"], [user], "coding", None)[0][0])
+
+
 def test_similar_prompts_move_one_prompt_and_not_another(store: Store) -> None:
     lines = []
     for i in range(6):
