@@ -125,7 +125,8 @@ def test_the_server_stack_loads_only_for_serve() -> None:
 # (the first command on a home parses it, with dataclasses): config.toml's parser and
 # schema, the atomic-write machinery, dataclasses (a frozen dataclass costs ~1 ms to
 # create), the adapter protocol and result types, KeyManager and the vault records,
-# the clear-header checks and the table renderers.
+# the clear-header checks, the table renderers, and what only outcomes or a rebuild of
+# the name facts need.
 SELECT_SKIPS = (
     "tomllib",
     "tempfile",
@@ -137,6 +138,8 @@ SELECT_SKIPS = (
     "jarvis_cli.core.vault.records",
     "jarvis_cli.cli.select_render",
     "jarvis_cli.cli.tables",
+    "jarvis_cli.core.selection.prompt_terms",  # no outcomes: no prompt index
+    "jarvis_cli.core.registry.matching",  # name facts come from the store's snapshot
 )
 _SELECT_PROBE = """
 import contextlib, io, json, os

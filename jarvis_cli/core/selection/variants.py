@@ -22,7 +22,6 @@ from collections.abc import Collection, Sequence
 from functools import cache
 from typing import TYPE_CHECKING, NamedTuple
 
-from jarvis_cli.core.registry.matching import NameIndex, match_key
 from jarvis_cli.core.selection.speed import class_from_name
 from jarvis_cli.core.store.connection import Connection
 from jarvis_cli.core.store.snapshots import load_snapshot, save_snapshot
@@ -109,6 +108,9 @@ class NameFacts(NamedTuple):
         not_chat: dict[int, str] = {}
         scored: dict[int, str] = {}
         speed: dict[int, str] = {}
+        # Here, not at the top: a selection reads its name facts from the store.
+        from jarvis_cli.core.registry.matching import NameIndex, match_key
+
         known = set(scored_ids)
         index = NameIndex(known) if known else None
         ids, shapes, shape_of, odd = table.ids, table.shapes, table.shape_of, table.odd_names
