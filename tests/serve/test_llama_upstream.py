@@ -90,3 +90,28 @@ def test_a_json_schema_through_serve_is_answered_by_llama_in_its_own_dialect(
     )
     assert answer.choices[0].finish_reason == "stop"
     assert isinstance(json.loads(answer.choices[0].message.content or "")["answer"], bool)
+
+
+def test_sampling_fields_reach_llama_through_serve(
+    llama_server: LlamaServer, jarvis_over_llama: JarvisServer
+) -> None:
+    # greedy, so each answer is determined: the penalties change it, and through serve
+    # it changes the same way only if they reach the server (serve/params.py forwards
+    # them as the client sent them)
+    direct = openai.OpenAI(base_url=llama_server.base_url, api_key="none", max_retries=0)
+    served = openai.OpenAI(base_url=jarvis_over_llama.url, api_key="none", max_retries=0)
+    ask = {
+        "messages": [{"role": "user", "content": "List the numbers from one to twenty."}],
+        "max_tokens": 40,
+        "temperature": 0.0,
+    }
+    penalised = {**ask, "presence_penalty": 1.5, "frequency_penalty": 1.5, "seed": 3}
+
+    def text(client: openai.OpenAI, model: str, fields: dict[str, object]) -> str:
+        got = client.chat.completions.create(model=model, **fields)  # type: ignore[call-overload]
+        return str(got.choices[0].message.content)
+
+    plain, changed = text(direct, "smollm2", ask), text(direct, "smollm2", penalised)
+    assert plain != changed, plain  # the penalties decide the answer
+    assert text(served, "llama/smollm2", penalised) == changed
+    assert text(served, "llama/smollm2", ask) == plain

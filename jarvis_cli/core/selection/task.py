@@ -2,7 +2,7 @@
 
 The categories are LiveBench's (the source of most bundled quality scores), plus
 `general`, which scores a model by its overall quality. Inference reads the prompt
-(and piped stdin) in two steps:
+(and piped stdin) in three steps:
 
 1. coding, for certain: a code fence, a unified diff or a stack trace;
 2. otherwise a small linear model (`task_model.py`) over words, word pairs,
@@ -11,7 +11,11 @@ The categories are LiveBench's (the source of most bundled quality scores), plus
    how many numbers the prose has) and per-category keyword lists
    (`task_lexicon.py`). Its weights are derived by `scripts/derive_task_model.py`
    from 1,400 labelled real prompts (../shared/data/tasks; held-out accuracy in
-   docs/architecture.md). A prompt in any language gets a category.
+   docs/architecture.md). A prompt in any language gets a category;
+3. a prompt the model calls `general` that holds an arithmetic expression ("What is
+   17*23?") is mathematics: the development set has almost no bare sums, so the
+   model never learnt them, and `general` only means nothing else showed. A model's
+   other choice stands ("why is 0.1+0.2 not 0.3 in Python?" stays coding).
 
 The rule shown (`task_rule` in `--json`) names the evidence: the structure of step 1,
 or the model's strongest features for its choice and its probability.
@@ -78,9 +82,21 @@ def _infer_clipped(text: str) -> Task:
         if pattern.search(text):
             return Task("coding", name)
     guess = shipped_model().classify(text)
+    if guess.category == GENERAL:
+        sum_ = _arithmetic().search(text)
+        if sum_ is not None:
+            return Task("mathematics", f"arithmetic {sum_.group(0)!r}")
     if not guess.evidence:
         return Task(GENERAL, "no task evidence")
     return Task(guess.category, f"{', '.join(guess.evidence)} (p {guess.probability:.2f})")
+
+
+@lru_cache(maxsize=1)
+def _arithmetic() -> re.Pattern[str]:
+    """Two numbers joined by +, *, the multiplication or division sign, ^ or a spaced /
+    (step 3 of the module docstring).
+    Not `-` (years and ranges, "1914-1918"), not `x` ("1920x1080")."""
+    return re.compile(r"\d+(\.\d+)?\s*[+*×÷^]\s*\(?-?\d+(\.\d+)?|\d+\s+/\s+\d+")  # noqa: RUF001
 
 
 def resolve_task(requested: str | None, prompt: str | None) -> Task:

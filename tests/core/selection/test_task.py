@@ -125,6 +125,33 @@ def test_a_prompt_in_another_language_gets_a_task(category: str, prompt: str) ->
     assert infer_task(prompt).category == category
 
 
+@pytest.mark.parametrize(
+    ("prompt", "rule"),
+    [
+        ("What is 2+2?", "arithmetic '2+2'"),
+        ("what is 17*23", "arithmetic '17*23'"),
+        ("quick one: 3.5 + 2.25", "arithmetic '3.5 + 2.25'"),
+        ("7 × 8", "arithmetic '7 × 8'"),  # noqa: RUF001 (the multiplication sign is meant)
+        ("what's 12 / 4", "arithmetic '12 / 4'"),
+    ],
+)
+def test_a_sum_the_model_calls_general_is_mathematics(prompt: str, rule: str) -> None:
+    assert infer_task(prompt) == ("mathematics", rule)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "category"),
+    [
+        ("What happened in Europe in 1914-1918?", "general"),  # a range, not a sum
+        ("Which 1920x1080 monitor is best?", "general"),
+        ("Rate this movie 5/5", "general"),
+        ("In Python, why does 0.1+0.2 == 0.3 print False?", "coding"),  # the model's call
+    ],
+)
+def test_numbers_that_are_not_a_sum_or_another_task_stay_put(prompt: str, category: str) -> None:
+    assert infer_task(prompt).category == category
+
+
 def test_the_rule_names_the_evidence_and_the_probability() -> None:
     task = infer_task("Write a blog post about remote work of at least 300 words.")
     assert task.rule.startswith("'at least N words'")
