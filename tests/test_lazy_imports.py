@@ -140,6 +140,7 @@ SELECT_SKIPS = (
     "jarvis_cli.cli.tables",
     "jarvis_cli.core.selection.prompt_terms",  # no outcomes: no prompt index
     "jarvis_cli.core.registry.matching",  # name facts come from the store's snapshot
+    "jarvis_cli.core.registry.model_registry",  # the catalog is registered already
 )
 _SELECT_PROBE = """
 import contextlib, io, json, os

@@ -16,6 +16,8 @@ from jarvis_cli.core.context import Context
 from jarvis_cli.core.errors import UsageError
 from jarvis_cli.core.providers.capabilities import Capabilities
 from jarvis_cli.core.providers.presets import ProviderSpec, all_providers, get_provider
+from jarvis_cli.core.registry.catalog_stamp import catalog_registered
+from jarvis_cli.core.registry.model_table import load_model_table
 from jarvis_cli.core.registry.records import split_model_id
 from jarvis_cli.core.selection.bound import InputShape
 from jarvis_cli.core.selection.calibration import expected_inputs, load_all
@@ -147,8 +149,6 @@ class SelectionEngine:
                 gc.enable()
 
     def _select(self, request: SelectionRequest) -> SelectionResult:
-        from jarvis_cli.core.registry.model_registry import ModelRegistry
-
         check_request(request)
         config = self.ctx.config
         providers = all_providers(config)
@@ -166,7 +166,13 @@ class SelectionEngine:
             output_tokens=request.output_tokens,
             max_tokens=config.defaults.max_tokens,
         )
-        table = ModelRegistry(self.ctx).table()
+        # ModelRegistry.table(), without loading model_registry.py while the bundled
+        # catalog is the one registered (registry/catalog_stamp.py)
+        if not catalog_registered(self.ctx.store):
+            from jarvis_cli.core.registry.model_registry import ModelRegistry
+
+            ModelRegistry(self.ctx).ensure_catalog()
+        table = load_model_table(self.ctx.store.conn)
         usable, unusable_reasons = provider_usability(self.ctx, providers, table.synced_providers)
         notes: list[str] = []
         if not request.include_unusable and not any(
