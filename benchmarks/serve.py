@@ -29,6 +29,7 @@ import argparse  # noqa: E402
 import asyncio  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
+import shutil  # noqa: E402
 import socket  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
@@ -265,6 +266,7 @@ def main() -> None:
                 proc.wait(30)
             except subprocess.TimeoutExpired:
                 proc.kill()
+        shutil.rmtree(work, ignore_errors=True)  # the servers' homes and logs
 
 
 if __name__ == "__main__":
