@@ -1,7 +1,10 @@
 """Selection speed: in-process over 1,000 and 10,000 models with 100,000 call rows, and
 whole-process `jarvis select --json` against a minimal Typer app.
 
-Usage: python benchmarks/select.py [--runs N] [--calls N] [--outcomes N]
+Usage: python benchmarks/select.py [--runs N] [--calls N] [--outcomes N] [--only PART]
+
+`--only in-process` or `--only whole-process` runs one part (the machine is shared:
+a start-up change needs only the second, which takes a fraction of the time).
 
 In-process (targets <= 50 ms at 10,000 models): `SelectionEngine.select` end to end
 (registry read, key availability, metrics, cooldowns, ranking), measured
@@ -286,33 +289,38 @@ def main() -> int:
     parser.add_argument("--rounds", "--runs", type=int, default=11, dest="runs")
     parser.add_argument("--calls", type=int, default=100_000)
     parser.add_argument("--outcomes", type=int, default=100_000)
+    parser.add_argument("--only", choices=("in-process", "whole-process"))
     args = parser.parse_args()
     runs = max(10, args.runs)
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        print(
-            f"In-process SelectionEngine.select, {args.calls:,} call rows, "
-            f"{args.outcomes:,} outcomes (median ms)\n"
-        )
-        print(
-            f"{'models':>7} {'cands':>6} {'cold':>8} {'warm':>7} {'+prompt':>8} {'+5 calls':>9} "
-            f"{'pure rank':>10}"
-        )
-        for n in (1_000, 10_000):
-            r = in_process(n, args.calls, runs, tmp, args.outcomes)
-            print(
-                f"{int(r['models']):>7} {int(r['candidates']):>6} {r['cold']:8.1f} "
-                f"{r['warm']:7.1f} {r['warm_prompt']:8.1f} {r['incremental']:9.1f} "
-                f"{r['pure']:10.1f}"
-            )
-            if n == 10_000:
-                worst = max(r["warm"], r["warm_prompt"])
-                verdict = "OK" if worst <= IN_PROCESS_TARGET_MS else "OVER TARGET"
-                print(
-                    f"\nwarm at 10,000 models: target <= {IN_PROCESS_TARGET_MS:.0f} ms: {verdict}\n"
-                )
-        whole_process(runs, tmp)
+        if args.only != "whole-process":
+            in_process_part(args, runs, tmp)
+        if args.only != "in-process":
+            whole_process(runs, tmp)
     return 0
+
+
+def in_process_part(args: argparse.Namespace, runs: int, tmp: Path) -> None:
+    print(
+        f"In-process SelectionEngine.select, {args.calls:,} call rows, "
+        f"{args.outcomes:,} outcomes (median ms)\n"
+    )
+    print(
+        f"{'models':>7} {'cands':>6} {'cold':>8} {'warm':>7} {'+prompt':>8} {'+5 calls':>9} "
+        f"{'pure rank':>10}"
+    )
+    for n in (1_000, 10_000):
+        r = in_process(n, args.calls, runs, tmp, args.outcomes)
+        print(
+            f"{int(r['models']):>7} {int(r['candidates']):>6} {r['cold']:8.1f} "
+            f"{r['warm']:7.1f} {r['warm_prompt']:8.1f} {r['incremental']:9.1f} "
+            f"{r['pure']:10.1f}"
+        )
+        if n == 10_000:
+            worst = max(r["warm"], r["warm_prompt"])
+            verdict = "OK" if worst <= IN_PROCESS_TARGET_MS else "OVER TARGET"
+            print(f"\nwarm at 10,000 models: target <= {IN_PROCESS_TARGET_MS:.0f} ms: {verdict}\n")
 
 
 if __name__ == "__main__":

@@ -1,3 +1,3 @@
-from jarvis_cli.cli import main
+from jarvis_cli.launch import main
 
 main()

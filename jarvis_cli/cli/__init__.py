@@ -15,7 +15,7 @@ import typer
 from typer._click.exceptions import ClickException
 from typer.core import TyperGroup
 
-from jarvis_cli import __version__
+from jarvis_cli import GC_GEN0_THRESHOLD, __version__
 from jarvis_cli.cli.stdio import (
     ended_by_broken_pipe,
     guard_closed_stdio,
@@ -324,13 +324,6 @@ def _is_database_error(exc: Exception) -> bool:
     return sqlite3 is not None and isinstance(exc, sqlite3.DatabaseError)
 
 
-# The cyclic GC's first generation is scanned every 700 net allocations by default; while
-# a command imports the SDK (thousands of pydantic classes, all long-lived) that is ~14 %
-# of the import's CPU. A one-shot CLI process gains from scanning far less often; a
-# long-running one (chat, batch) still collects, after every 50,000 allocations.
-GC_GEN0_THRESHOLD = 50_000
-
-
 def _close_context() -> None:
     """Close the process's store now, while everything it needs is still alive."""
     common = sys.modules.get("jarvis_cli.cli.common")
@@ -344,7 +337,8 @@ def _close_context() -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """The CLI process's entry (jarvis_cli.launch.main calls it, after raising the GC
+    threshold before typer's import; it is raised here too for a caller that did not)."""
     import gc
 
     gc.set_threshold(GC_GEN0_THRESHOLD, *gc.get_threshold()[1:])

@@ -135,7 +135,7 @@ def show(name: NameArg, json_output: JsonOption = False) -> None:
 
 def _check_name(name: str) -> None:
     from jarvis_cli.core.redact import secret_shaped
-    from jarvis_cli.core.store.config import NAME_RE
+    from jarvis_cli.core.store.config_schema import NAME_RE
 
     if not NAME_RE.match(name) or secret_shaped(name):
         raise UsageError(
@@ -206,7 +206,8 @@ def add(
     """
     from jarvis_cli.core.providers.presets import ProviderSpec, check_base_url, split_url_password
     from jarvis_cli.core.redact import register_secret
-    from jarvis_cli.core.store.config import ENV_NAME_RE, save_raw
+    from jarvis_cli.core.store.config import save_raw
+    from jarvis_cli.core.store.config_schema import ENV_NAME_RE
 
     _check_name(name)
     check_base_url(base_url)

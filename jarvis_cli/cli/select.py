@@ -147,7 +147,6 @@ def select(
     """
     from jarvis_cli.cli.prompt_input import build_prompt
     from jarvis_cli.cli.select_json import result_json, shown_costs
-    from jarvis_cli.cli.select_render import render_excluded, render_human
     from jarvis_cli.core.selection.engine import SelectionEngine
     from jarvis_cli.core.selection.qualify import NoModelFound
     from jarvis_cli.core.selection.types import SelectionRequest
@@ -178,6 +177,8 @@ def select(
         result = SelectionEngine(ctx).select(request)
     except NoModelFound as exc:
         if explain and not json_output:
+            from jarvis_cli.cli.select_render import render_excluded
+
             render_excluded(exc.excluded, stderr=True)
         raise
     if default_model is not None:
@@ -201,6 +202,9 @@ def select(
     if json_output:
         render.emit_json(result_json(result, all_candidates=explain, costs=costs))
         return
+    # The tables (select_render, tables) load for a human only: --json never needs them.
+    from jarvis_cli.cli.select_render import render_human
+
     render_human(
         result,
         show_usable=include_all or bool(result.notes),

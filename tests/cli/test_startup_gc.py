@@ -30,6 +30,31 @@ def test_jarvis_raises_the_gc_threshold_and_keeps_the_gc_on() -> None:
     assert 10_000 <= GC_GEN0_THRESHOLD <= 100_000  # rare scans, bounded garbage
 
 
+EARLY_PROBE = """
+import atexit, builtins, gc, runpy, sys
+seen = []
+real_import = builtins.__import__
+def spy(name, *args, **kwargs):
+    if name == "typer" and not seen:
+        seen.append(gc.get_threshold()[0])
+    return real_import(name, *args, **kwargs)
+builtins.__import__ = spy
+atexit.register(lambda: print("threshold at typer's import", seen[0]))
+sys.argv = ["jarvis", "--version"]
+runpy.run_module("jarvis_cli", run_name="__main__")
+"""
+
+
+def test_python_m_jarvis_cli_raises_the_threshold_before_typer_is_imported() -> None:
+    """`python -m jarvis_cli` (and the `jarvis` script, jarvis_cli.launch:main) raise it
+    before the CLI's imports, which are most of a short command's allocations."""
+    proc = subprocess.run(
+        [sys.executable, "-c", EARLY_PROBE], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert f"threshold at typer's import {GC_GEN0_THRESHOLD}" in proc.stdout.splitlines()
+
+
 FREEZE_PROBE = """
 import atexit, gc, sys
 atexit.register(lambda: print("frozen", gc.get_freeze_count() > 0))

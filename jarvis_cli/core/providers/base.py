@@ -10,7 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Literal, NamedTuple, Protocol
 
-RequestKind = Literal["chat", "completion", "embedding"]
+# In their own small module so that selection and the registry, which need only
+# these two, do not load the adapter protocol and result types.
+from jarvis_cli.core.providers.capabilities import Capabilities as Capabilities
+from jarvis_cli.core.providers.capabilities import RequestKind as RequestKind
 
 
 class Message(NamedTuple):
@@ -79,20 +82,6 @@ class EmbeddingResult(NamedTuple):
     usage: Usage
     model: str
     latency_ms: float
-
-
-class Capabilities(NamedTuple):
-    """Capability flags; None means unknown (never guessed as True)."""
-
-    completion: bool | None = None
-    chat: bool | None = None
-    embeddings: bool | None = None
-    function_calling: bool | None = None
-    vision: bool | None = None
-    audio: bool | None = None
-    structured_output: bool | None = None  # JSON-schema constrained output
-    reasoning: bool | None = None  # thinks before answering (reasoning/thinking model)
-    pdf_input: bool | None = None  # accepts PDF attachments
 
 
 class ModelInfo(NamedTuple):

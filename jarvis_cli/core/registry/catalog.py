@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from jarvis_cli.core.errors import UsageError
-from jarvis_cli.core.providers.base import Capabilities, RequestKind
+from jarvis_cli.core.providers.capabilities import Capabilities, RequestKind
 from jarvis_cli.core.providers.presets import ProviderSpec
 from jarvis_cli.core.store.paths import BUNDLED_CATALOG_FILE
 

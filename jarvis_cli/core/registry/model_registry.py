@@ -14,25 +14,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from jarvis_cli.core.context import Context
 from jarvis_cli.core.errors import UsageError
-from jarvis_cli.core.providers.base import Capabilities, RequestKind
+from jarvis_cli.core.providers.capabilities import Capabilities, RequestKind
+from jarvis_cli.core.registry.catalog_stamp import (
+    CATALOG_DIGEST_META,
+    CATALOG_STAMP_META,
+    catalog_registered,
+    file_stamp,
+)
 from jarvis_cli.core.registry.records import ModelRecord, split_model_id
 from jarvis_cli.core.registry.rows import CAP_COLUMNS, OVERRIDABLE, read_record, read_records
 from jarvis_cli.core.store.connection import Connection, is_postgres
-from jarvis_cli.core.store.paths import BUNDLED_CATALOG_FILE
 
 if TYPE_CHECKING:
     from jarvis_cli.core.registry.catalog import CatalogEntry
     from jarvis_cli.core.registry.model_table import ModelTable
 
-CATALOG_DIGEST_META = "catalog_digest"
-# "<size>:<mtime_ns>:<digest>" of the catalog file last registered: lets every
-# later run skip reading, hashing and parsing the catalog (and importing catalog.py).
-CATALOG_STAMP_META = "catalog_stamp"
 KINDS: tuple[RequestKind, ...] = ("chat", "completion", "embedding")
 CAPABILITY_ALIASES = {
     "embedding": "embeddings",
@@ -101,14 +101,6 @@ def catalog_facts(entry: CatalogEntry) -> tuple[Any, ...]:
     return (*entry_facts(entry), entry.family, entry.release_date, flag_value(entry.open_weights))
 
 
-@dataclass(frozen=True)
-class ImportResult:
-    updated: int
-    added: int
-    skipped_provider: int
-    skipped_mode: int
-
-
 class ModelRegistry:
     """Read and write the `models` table of `ctx.store`."""
 
@@ -120,16 +112,8 @@ class ModelRegistry:
     def ensure_catalog(self) -> None:
         """Register the bundled catalog (source=catalog) if it changed; a cheap no-op otherwise."""
         store = self.ctx.store
-        st = BUNDLED_CATALOG_FILE.stat()
-        quick = f"{st.st_size}:{st.st_mtime_ns}"
-        meta = dict(
-            store.conn.execute(
-                "SELECT key, value FROM meta WHERE key IN (?, ?)",
-                (CATALOG_DIGEST_META, CATALOG_STAMP_META),
-            ).fetchall()
-        )
-        digest = meta.get(CATALOG_DIGEST_META)
-        if digest is not None and meta.get(CATALOG_STAMP_META) == f"{quick}:{digest}":
+        quick = file_stamp()
+        if catalog_registered(store, quick):
             return
         from jarvis_cli.core.registry.catalog import bundled_catalog
 

@@ -34,7 +34,7 @@ from bisect import bisect_left
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from jarvis_cli.core.providers.base import Capabilities, RequestKind
+from jarvis_cli.core.providers.capabilities import Capabilities, RequestKind
 from jarvis_cli.core.registry.records import ModelRecord
 from jarvis_cli.core.registry.rows import read_records
 from jarvis_cli.core.store.connection import Connection

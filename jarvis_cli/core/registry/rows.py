@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from jarvis_cli.core.providers.base import Capabilities
+from jarvis_cli.core.providers.capabilities import Capabilities
 from jarvis_cli.core.registry.records import ModelRecord
 from jarvis_cli.core.store.connection import Connection
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from jarvis_cli.core.errors import AuthError, NoSuitableModelError
-from jarvis_cli.core.providers.base import RequestKind
+from jarvis_cli.core.providers.capabilities import RequestKind
 from jarvis_cli.core.providers.presets import attachment_limit
 from jarvis_cli.core.registry.records import split_model_id
 from jarvis_cli.core.runs.attachments import (

@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from jarvis_cli.core.providers.base import RequestKind
+from jarvis_cli.core.providers.capabilities import RequestKind
 from jarvis_cli.core.registry.records import ModelRecord
 from jarvis_cli.core.selection.bound import (
     MAX_SAMPLES,

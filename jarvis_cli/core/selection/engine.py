@@ -14,8 +14,10 @@ from collections.abc import Callable, Collection, Mapping
 
 from jarvis_cli.core.context import Context
 from jarvis_cli.core.errors import UsageError
-from jarvis_cli.core.providers.base import Capabilities
+from jarvis_cli.core.providers.capabilities import Capabilities
 from jarvis_cli.core.providers.presets import ProviderSpec, all_providers, get_provider
+from jarvis_cli.core.registry.catalog_stamp import catalog_registered
+from jarvis_cli.core.registry.model_table import load_model_table
 from jarvis_cli.core.registry.records import split_model_id
 from jarvis_cli.core.selection.bound import InputShape
 from jarvis_cli.core.selection.calibration import expected_inputs, load_all
@@ -64,23 +66,24 @@ def provider_usability(
 ) -> tuple[dict[str, bool], dict[str, tuple[str, str]]]:
     """Which providers can be called now, and why not for the others.
 
-    A provider that needs a key is usable when KeyManager.availability finds one
-    (env or vault; nothing is decrypted). A keyless local provider (ollama, vllm,
-    lmstudio) is usable once the user has set it up: a `[providers.NAME]` table in
-    config.toml, or models synced from it (`synced`: the providers that have some).
+    A provider that needs a key is usable when KeyManager.availability would find
+    one (env or vault; nothing is decrypted: vault/availability.py). A keyless local
+    provider (ollama, vllm, lmstudio) is usable once the user has set it up: a
+    `[providers.NAME]` table in config.toml, or models synced from it (`synced`: the
+    providers that have some).
     Otherwise the bundled catalog's free local models would win every fresh install
     for a server that is not running.
     """
-    from jarvis_cli.core.vault.keys import KeyManager
+    from jarvis_cli.core.vault.availability import key_source, vault_providers
 
-    keys = KeyManager(ctx)
     # One statement for every provider's vault key (a team store pays per round trip).
-    vault = keys.vault_providers() if any(s.needs_key for s in providers.values()) else None
+    needs_key = any(s.needs_key for s in providers.values())
+    vault = vault_providers(ctx) if needs_key else frozenset()
     usable: dict[str, bool] = {}
     reasons: dict[str, tuple[str, str]] = {}
     for name, spec in providers.items():
         if spec.needs_key:
-            usable[name] = keys.availability(spec, vault) is not None
+            usable[name] = key_source(spec, ctx.env, vault) is not None
             reasons[name] = ("no_key", f"no key for {name} ({key_hint(spec)})")
         else:
             usable[name] = name in ctx.config.providers or name in synced
@@ -146,8 +149,6 @@ class SelectionEngine:
                 gc.enable()
 
     def _select(self, request: SelectionRequest) -> SelectionResult:
-        from jarvis_cli.core.registry.model_registry import ModelRegistry
-
         check_request(request)
         config = self.ctx.config
         providers = all_providers(config)
@@ -165,7 +166,13 @@ class SelectionEngine:
             output_tokens=request.output_tokens,
             max_tokens=config.defaults.max_tokens,
         )
-        table = ModelRegistry(self.ctx).table()
+        # ModelRegistry.table(), without loading model_registry.py while the bundled
+        # catalog is the one registered (registry/catalog_stamp.py)
+        if not catalog_registered(self.ctx.store):
+            from jarvis_cli.core.registry.model_registry import ModelRegistry
+
+            ModelRegistry(self.ctx).ensure_catalog()
+        table = load_model_table(self.ctx.store.conn)
         usable, unusable_reasons = provider_usability(self.ctx, providers, table.synced_providers)
         notes: list[str] = []
         if not request.include_unusable and not any(

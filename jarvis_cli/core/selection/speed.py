@@ -43,7 +43,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple
 
-from jarvis_cli.core.providers.base import RequestKind
+from jarvis_cli.core.providers.capabilities import RequestKind
 
 
 class SpeedPrior(NamedTuple):

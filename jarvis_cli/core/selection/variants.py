@@ -19,9 +19,9 @@ import json
 import re
 import zlib
 from collections.abc import Collection, Sequence
+from functools import cache
 from typing import TYPE_CHECKING, NamedTuple
 
-from jarvis_cli.core.registry.matching import NameIndex, match_key
 from jarvis_cli.core.selection.speed import class_from_name
 from jarvis_cli.core.store.connection import Connection
 from jarvis_cli.core.store.snapshots import load_snapshot, save_snapshot
@@ -29,14 +29,30 @@ from jarvis_cli.core.store.snapshots import load_snapshot, save_snapshot
 if TYPE_CHECKING:
     from jarvis_cli.core.registry.model_table import ModelTable
 
-_VERSION_SUFFIX = re.compile(
-    r"(?:[-@_](?:\d{4}-\d{2}-\d{2}|\d{8}|\d{4}|\d{3}|latest)|:latest)$", re.IGNORECASE
-)
-_VARIANT = re.compile(
-    r"(?:^|[-_/.:])(preview|experimental|exp|audio|realtime|search|tts|image|moderation"
-    r"|transcribe|whisper|dall-e)(?=$|[-_/.:])",
-    re.IGNORECASE,
-)
+
+@cache
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """Compiled on first use: a selection reads its name facts from the store's snapshot
+    (name_facts) and never needs them, and compiling them cost every `select` ~0.4 ms.
+    In order: a version suffix, a variant word, a word saying a model of unknown type
+    is not a chat model."""
+    return (
+        re.compile(
+            r"(?:[-@_](?:\d{4}-\d{2}-\d{2}|\d{8}|\d{4}|\d{3}|latest)|:latest)$", re.IGNORECASE
+        ),
+        re.compile(
+            r"(?:^|[-_/.:])(preview|experimental|exp|audio|realtime|search|tts|image|moderation"
+            r"|transcribe|whisper|dall-e)(?=$|[-_/.:])",
+            re.IGNORECASE,
+        ),
+        re.compile(
+            r"embed|rerank|moderation|tts|whisper|transcribe|speech|image|dall-e|diffusion|flux"
+            r"|guard|clip\b|bge-|e5-",
+            re.IGNORECASE,
+        ),
+    )
+
+
 # Variant kinds a required capability asks for.
 WANTED_BY_CAPABILITY: dict[str, frozenset[str]] = {
     "audio": frozenset({"audio", "realtime", "tts", "transcribe", "whisper"}),
@@ -50,7 +66,7 @@ def base_name(name: str) -> str:
     number (`-2411`, `-001`) or `-latest`, unless the last path part of what
     remains would have no letter left.
     """
-    stripped = _VERSION_SUFFIX.sub("", name)
+    stripped = _patterns()[0].sub("", name)
     if stripped == name or not stripped or not re.search(r"[a-zA-Z]", stripped.split("/")[-1]):
         return name
     return stripped
@@ -61,24 +77,16 @@ def variant_kind(name: str) -> str | None:
     price map's `ft:` templates, or None for a plain model."""
     if name.startswith("ft:"):
         return "fine-tune"
-    found = _VARIANT.search(name)
+    found = _patterns()[1].search(name)
     if not found:
         return None
     kind = found.group(1).lower()
     return "experimental" if kind == "exp" else kind
 
 
-# Words that say a model of unknown type is not a chat model.
-_NOT_CHAT = re.compile(
-    r"embed|rerank|moderation|tts|whisper|transcribe|speech|image|dall-e|diffusion|flux"
-    r"|guard|clip\b|bge-|e5-",
-    re.IGNORECASE,
-)
-
-
 def not_chat_word(name: str) -> str | None:
     """The word in `name` saying a model of unknown type is not a chat model, or None."""
-    found = _NOT_CHAT.search(name)
+    found = _patterns()[2].search(name)
     return found.group(0).lower() if found else None
 
 
@@ -100,6 +108,9 @@ class NameFacts(NamedTuple):
         not_chat: dict[int, str] = {}
         scored: dict[int, str] = {}
         speed: dict[int, str] = {}
+        # Here, not at the top: a selection reads its name facts from the store.
+        from jarvis_cli.core.registry.matching import NameIndex, match_key
+
         known = set(scored_ids)
         index = NameIndex(known) if known else None
         ids, shapes, shape_of, odd = table.ids, table.shapes, table.shape_of, table.odd_names

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from jarvis_cli.core.errors import UsageError
-from jarvis_cli.core.store.config import SCHEMA, Config, save_raw
+from jarvis_cli.core.store.config import Config, save_raw
+from jarvis_cli.core.store.config_schema import SCHEMA
 
 
 def settable_keys(schema: Mapping[str, Any] = SCHEMA, prefix: str = "") -> list[str]:

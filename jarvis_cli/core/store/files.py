@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 from jarvis_cli.core.errors import StoreError, UnsafePermissionsError, UsageError
@@ -64,6 +63,8 @@ def check_not_exposed(path: Path, what: str) -> None:
 
 def atomic_write(path: Path, data: bytes) -> None:
     """Write `data` to `path` so that a crash leaves either the old or the new file."""
+    import tempfile  # with random, ~1 ms: only writers pay for it
+
     ensure_private_dir(path.parent)
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from jarvis_cli.core.errors import ConfigError, UsageError
-from jarvis_cli.core.store.config import _validate, integer, num
-from jarvis_cli.core.store.config import string as str_check
+from jarvis_cli.core.store.config_schema import integer, num, validate
+from jarvis_cli.core.store.config_schema import string as str_check
 from jarvis_cli.core.store.files import atomic_write, check_not_exposed
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -86,7 +86,7 @@ def parse_template(name: str, text: str, path: Path) -> Template:
         raise ConfigError(
             f"{path}: invalid TOML: {exc}", hint="fix it with: jarvis templates edit " + name
         ) from None
-    _validate(raw, SCHEMA, "", path)
+    validate(raw, SCHEMA, "", path)
     template = Template(name=name, **raw)
     for text_field in ("system", "prompt"):
         value = getattr(template, text_field)

@@ -25,6 +25,7 @@ from jarvis_cli.core.errors import (
 from jarvis_cli.core.providers.presets import ProviderSpec, all_providers, get_provider
 from jarvis_cli.core.redact import fingerprint, register_secret
 from jarvis_cli.core.store.connection import Connection
+from jarvis_cli.core.vault.availability import env_has_key, key_source, vault_providers
 from jarvis_cli.core.vault.records import (
     DEFAULT_LABEL,
     KeyEvent,
@@ -211,18 +212,15 @@ class KeyManager:
         self, spec: ProviderSpec, vault: frozenset[str] | None = None
     ) -> KeySource | None:
         """Where a key would come from, never decrypting (`vault`: vault_providers())."""
-        if any(self.env.get(var, "").strip() for var in spec.key_env_vars()):
-            return "env"
         if vault is not None:
-            return "vault" if spec.name in vault else None
+            return key_source(spec, self.env, vault)
+        if env_has_key(spec, self.env):
+            return "env"
         return "vault" if self.has_key(spec.name, DEFAULT_LABEL) else None
 
     def vault_providers(self) -> frozenset[str]:
         """The providers with a default-label vault key, in one statement; never decrypts."""
-        if not self.ctx.store_exists():
-            return frozenset()
-        sql = "SELECT provider FROM api_keys WHERE label = ?"
-        return frozenset(str(r[0]) for r in self.ctx.store.conn.execute(sql, (DEFAULT_LABEL,)))
+        return vault_providers(self.ctx)
 
     def list_keys(self, provider: str | None = None) -> list[KeyInfo]:
         """Vault rows and environment keys, sorted by provider and label (never decrypts)."""

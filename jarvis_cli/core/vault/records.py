@@ -8,11 +8,10 @@ from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
 from jarvis_cli.core.errors import UsageError
+from jarvis_cli.core.vault.availability import DEFAULT_LABEL as DEFAULT_LABEL
+from jarvis_cli.core.vault.availability import KeySource as KeySource
 
-DEFAULT_LABEL = "default"
 LABEL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
-
-KeySource = Literal["env", "vault"]
 # valid: the provider accepted it at the last check; unverified: stored with
 # --no-validate and never checked; rejected: the provider refused it at the last check.
 KeyStatus = Literal["valid", "unverified", "rejected"]

@@ -81,3 +81,32 @@ def test_a_huge_prompt_costs_no_more_than_its_head_and_tail() -> None:
     assert task.category in ("data_analysis", "mathematics")
     # Target <= 5 ms per prompt; the bound is generous for a loaded machine.
     assert elapsed < 0.05, elapsed
+
+
+@pytest.mark.parametrize("index_bytes", [1, 64, 2048, 10**9])
+def test_weights_are_found_as_a_bisection_of_the_split_lines_would(
+    index_bytes: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The table is searched as bytes, without splitting it (task_model.TaskModel): for
+    every feature, names just before and after each, and names in no table, the weights
+    are what bisecting the decoded, split lines finds, however sparse its index."""
+    import bisect
+
+    from jarvis_cli.core.selection import task_model
+
+    lines = MODEL_FILE.read_text(encoding="utf-8").partition("\n")[2].rstrip("\n").split("\n")
+
+    def by_split_lines(feature: str) -> list[int] | None:
+        key = feature + "\t"
+        i = bisect.bisect_left(lines, key)
+        if i < len(lines) and lines[i].startswith(key):
+            return [int(w) for w in lines[i][len(key) :].split(",")]
+        return None
+
+    monkeypatch.setattr(task_model, "INDEX_BYTES", index_bytes)
+    model = task_model.TaskModel(MODEL_FILE.read_bytes())
+    names = [line.partition("\t")[0] for line in lines]
+    probes = [*names, *(n[:-1] for n in names), *(n + "z" for n in names)]
+    probes += ["", "\x00", "\uffff", "é", "日本語", "w:zzzzzz"]
+    assert sum(by_split_lines(n) is not None for n in names) == len(names)
+    assert [model.weights(p) for p in probes] == [by_split_lines(p) for p in probes]
