@@ -155,24 +155,30 @@ def secret_shaped(text: str) -> list[str]:
     3 bits per character. Provider names, labels, model ids, paths, URLs, UUIDs and
     hex fingerprints do not match.
     """
-    found = [m.group(0) for m in _rx("prefixed").finditer(text)]
-    rest = _rx("prefixed").sub(" ", text)
+    found, rest = [], text
+    if _may_have_prefix(text):
+        found = [m.group(0) for m in _rx("prefixed").finditer(text)]
+        rest = _rx("prefixed").sub(" ", text)
     found += [m.group(0) for m in _rx("token").finditer(rest) if _token_is_secret(m.group(0))]
     return found
 
 
 def has_key_prefix(text: str) -> bool:
     """Whether `text` holds a key with a known prefix (`sk-…`, `gsk_…`, `AIza…`, `xai-…`)."""
-    return _rx("prefixed").search(text) is not None
+    return _may_have_prefix(text) and _rx("prefixed").search(text) is not None
 
 
 def looks_like_secret(text: str) -> bool:
     """Whether `text` holds something shaped like a key (see `secret_shaped`)."""
-    return bool(secret_shaped(text)) or _rx("url_userinfo").search(text) is not None
+    if secret_shaped(text):
+        return True
+    return "@" in text and "://" in text and _rx("url_userinfo").search(text) is not None
 
 
 def mask_url(url: str) -> str:
     """`url` with the password of its user info replaced: `http://user:***@host/v1`."""
+    if "@" not in url or "://" not in url:  # the pattern needs both: spare compiling it
+        return url
     return _rx("url_userinfo").sub(lambda m: f"{m.group('head')}:{MASK}@", url)
 
 
@@ -181,6 +187,12 @@ _QUERY_SECRET_SRC = (
     r"(?i)([?&;](?:key|api[_-]?key|access[_-]?token|token|secret|password|passwd|sig|"
     r"signature|auth)=)[^&;\s\"'#<>]+"
 )
+
+
+def _may_have_prefix(text: str) -> bool:
+    """Whether `text` holds one of the key prefixes `prefixed` starts with (a substring
+    test, so a text without one never compiles the pattern)."""
+    return "sk-" in text or "gsk_" in text or "AIza" in text or "xai-" in text
 
 
 @cache
@@ -204,8 +216,10 @@ def redact(text: str) -> str:
     """`text` without registered secrets, secret-shaped tokens, URL passwords or
     credential query parameters (`?key=…`)."""
     text = mask_url(scrub_secrets(text))
-    text = _rx("query_secret").sub(lambda m: m.group(1) + REDACTED, text)
-    text = _rx("prefixed").sub(REDACTED, text)
+    if "=" in text:
+        text = _rx("query_secret").sub(lambda m: m.group(1) + REDACTED, text)
+    if _may_have_prefix(text):
+        text = _rx("prefixed").sub(REDACTED, text)
     token = _rx("token")
     return token.sub(lambda m: REDACTED if _token_is_secret(m.group(0)) else m.group(0), text)
 

@@ -84,7 +84,7 @@ def _infer_clipped(text: str) -> Task:
         if any(mark in text for mark in marks) and re.search(pattern, text, re.MULTILINE):
             return Task("coding", name)
     guess = shipped_model().classify(text)
-    if guess.category == GENERAL:
+    if guess.category == GENERAL and any(op in text for op in "+*×÷^/"):  # noqa: RUF001
         sum_ = _arithmetic().search(text)
         if sum_ is not None:
             return Task("mathematics", f"arithmetic {sum_.group(0)!r}")
