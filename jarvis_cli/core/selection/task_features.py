@@ -34,16 +34,15 @@ _DIGITS = re.compile(r"\d+")
 # (Code-point ranges, not regex classes: a class this wide costs ms to compile.)
 _UNSPACED = ((0x0E00, 0x0E7F), (0x3040, 0x30FF), (0x3400, 0x9FFF), (0xAC00, 0xD7AF))
 _PLAIN_SYMBOLS = ("==", "->", "=>", "::", "$", "^", "!", ">>>", "()")
-_SYMBOLS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (name, re.compile(pattern))
-    for name, pattern in (
-        ("[]", r"\w\["),
-        ("\\", r"\\[a-z]"),
-        ("_", r"[a-z]_[a-z]"),
-        ("camel", r"\b[a-z]+[A-Z]"),
-        ("<tag>", r"</?[a-zA-Z]+>"),
-        ("*", r"\*\*?\w"),
-    )
+# (name, a character the pattern needs or "", pattern): tried only on a text holding
+# that character, through re's cache, so a prose prompt compiles none of them.
+_SYMBOLS: tuple[tuple[str, str, str], ...] = (
+    ("[]", "[", r"\w\["),
+    ("\\", "\\", r"\\[a-z]"),
+    ("_", "_", r"[a-z]_[a-z]"),
+    ("camel", "", r"\b[a-z]+[A-Z]"),
+    ("<tag>", "<", r"</?[a-zA-Z]+>"),
+    ("*", "*", r"\*\*?\w"),
 )
 
 
@@ -103,7 +102,11 @@ def features(prompt: str) -> set[str]:
         feats.add("p:{")
     if ";\n" in text or text.rstrip().endswith(";"):
         feats.add("p:;eol")
-    feats.update(f"p:{name}" for name, pattern in _SYMBOLS if pattern.search(text))
+    feats.update(
+        f"p:{name}"
+        for name, needs, pattern in _SYMBOLS
+        if needs in text and re.search(pattern, text)  # "" is in every text
+    )
     prev = ""
     for word in words:
         if not word.isascii() and any(_unspaced(ch) for ch in word):

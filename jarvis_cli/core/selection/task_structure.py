@@ -47,12 +47,10 @@ _LATEX_COMMANDS = tuple(
     )
 )
 _MATH_SYMBOLS = "∫∑√∞≤≥≠∂πθ±×÷²³"  # noqa: RUF001 (the multiplication sign is meant)
-_ASSIGNMENT = re.compile(r"[\w.\[\]]+\s*[-+*/%]?=\s*\S")
-_CALL = re.compile(r"\b[a-z_]\w*\([^()\n]*\)")
-_EQUATION = re.compile(
-    r"\b\d*[a-z]\s*\^\s*\d|\b(\d+\s*)?[a-z]\s*[-+*/]\s*\d+\s*=\s*-?\d|\b[a-z]\s*=\s*-?\d+\b"
-)
-_NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(\.\d+)?(?![\w.])")
+_ASSIGNMENT = r"[\w.\[\]]+\s*[-+*/%]?=\s*\S"
+_CALL = r"\b[a-z_]\w*\([^()\n]*\)"
+_EQUATION = r"\b\d*[a-z]\s*\^\s*\d|\b(\d+\s*)?[a-z]\s*[-+*/]\s*\d+\s*=\s*-?\d|\b[a-z]\s*=\s*-?\d+\b"
+_NUMBER = r"(?<![\w.])\d[\d,]*(?:\.\d+)?(?![\w.])"
 _CURRENCY = ("$", "€", "£", "¥")
 _MONEY_WORDS = (" dollar", " cent", " euro")
 _QUOTES = ('"', '"'), ("“", "”"), ("«", "»")
@@ -78,6 +76,14 @@ def _bucket(value: int, bounds: tuple[int, ...]) -> int:
     return len(bounds)
 
 
+def _count_numbers(prose: str) -> int:
+    """How many numbers `prose` has (`_NUMBER`); a text without a digit (`\\d` is any
+    Unicode digit: only an ASCII text can be ruled out by the ten) compiles nothing."""
+    if prose.isascii() and not any(d in prose for d in "0123456789"):
+        return 0
+    return len(re.findall(_NUMBER, prose))
+
+
 def _is_source(line: str) -> bool:
     s = line.strip()
     return (
@@ -85,7 +91,7 @@ def _is_source(line: str) -> bool:
         or s.endswith((";", "{", "}", "};"))
         or (s.startswith(_BLOCK_STARTS) and s.endswith(":"))
         or (s.startswith("from ") and " import " in s)
-        or _ASSIGNMENT.match(s) is not None
+        or ("=" in s and re.match(_ASSIGNMENT, s) is not None)
     )
 
 
@@ -199,9 +205,9 @@ def structure(text: str) -> set[str]:
         found.add("assert")
     if any(c in text for c in _LATEX_COMMANDS) or ("$" in text and _dollar_math(lines)):
         found.add("latex")
-    if _CALL.search(text):
+    if "(" in text and re.search(_CALL, text):
         found.add("call")
-    if _EQUATION.search(text):
+    if ("=" in text or "^" in text) and re.search(_EQUATION, text):
         found.add("equation")
     lowered = text.lower()
     if _follows(text, _CURRENCY, 2) or _follows(lowered, _MONEY_WORDS, -2):
@@ -225,7 +231,7 @@ def structure(text: str) -> set[str]:
     prose = text if rows < 3 else "\n".join(line for line in lines if line.count(",") < 2)
     # Buckets that only say "short" or "plain" are left out on purpose: short prompts
     # of every kind are common, and the development set's short ones are mostly general.
-    numbers = _bucket(len(_NUMBER.findall(prose)), (1, 3, 6))
+    numbers = _bucket(_count_numbers(prose), (1, 3, 6))
     if numbers:
         found.add(f"numbers {('0', '1-2', '3-5', '6+')[numbers]}")
     length = _bucket(len(text), (250, 800, 2500))

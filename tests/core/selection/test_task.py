@@ -181,3 +181,17 @@ def test_task_option_overrides_inference_and_rejects_unknown_names() -> None:
     assert info.value.exit_code == ExitCode.USAGE
     assert "unknown task 'poetry'" in info.value.message
     assert "instruction_following" in (info.value.hint or "")
+
+
+def test_the_patterns_skipped_on_prose_still_see_what_they_need() -> None:
+    # Patterns are tried only on a text holding the character they need (task_structure,
+    # task_features); a digit that is not ASCII still counts as a number.
+    from jarvis_cli.core.selection.task_features import features
+    from jarvis_cli.core.selection.task_structure import structure
+
+    assert structure("لدي ٣ تفاحات و ٥ برتقالات") == {"s:numbers 1-2"}  # noqa: RUF001
+    assert {"s:call", "s:equation", "s:numbers 1-2"} <= structure("x = 3 and f(x) here")
+    assert structure("plain prose only") == set()
+    got = features("see a[0], \\frac, snake_case, camelCase, <b>, **bold**")
+    assert {"p:[]", "p:\\", "p:_", "p:camel", "p:<tag>", "p:*"} <= got
+    assert not {f for f in features("Plain prose, nothing more.") if f.startswith("p:")}
