@@ -139,6 +139,8 @@ SELECT_SKIPS = (
     "jarvis_cli.cli.select_render",
     "jarvis_cli.cli.tables",
     "jarvis_cli.core.selection.prompt_terms",  # no outcomes: no prompt index
+    "jarvis_cli.core.selection.learning",  # no outcomes: nothing learned
+    "jarvis_cli.core.selection.learned_output",
     "jarvis_cli.core.registry.matching",  # name facts come from the store's snapshot
     "jarvis_cli.core.registry.model_registry",  # the catalog is registered already
     # The store is at SCHEMA_VERSION: no migration runs, so none of their modules loads.
