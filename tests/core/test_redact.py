@@ -53,6 +53,29 @@ def test_long_high_entropy_tokens_are_redacted(token: str) -> None:
     assert redact(f"got {token}.") == f"got {REDACTED}."
 
 
+@pytest.mark.parametrize(
+    "token",
+    [
+        # drawn by the test above in a CI run: `/` cuts it into parts none of which
+        # holds a digit, which the part rules missed (44 random keys in 10,000)
+        "UiKZG4GGr/XKSHIsmiwmoABQWzxyswY+uhA/nI0T2NU=",
+        "rBBYJQSUkMeGJwPgHJgksjIimrJTcnt+ESIKydgTWkY=",  # no digit at all
+    ],
+)
+def test_a_padded_base64_key_is_redacted_however_its_slashes_cut_it(token: str) -> None:
+    assert looks_like_secret(token)
+    assert redact(f"key {token} rejected") == f"key {REDACTED} rejected"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["/api/v1/organizations/OrgName/projects/ProjectName/models", "SGVsbG8gV29ybGQ=",
+     "thisIsAVeryLongCamelCaseIdentifierName="],
+)  # fmt: skip
+def test_paths_and_short_base64_are_not_keys(text: str) -> None:
+    assert not looks_like_secret(text)
+
+
 def test_prefixed_key_inside_an_authorization_header_is_redacted() -> None:
     key = PREFIXED_KEYS["sk-proj-"]
     assert redact(f"Incorrect API key provided: Bearer {key}") == (
