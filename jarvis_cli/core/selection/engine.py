@@ -100,11 +100,13 @@ def provider_usability(
     return usable, reasons
 
 
-def bundled_quality_facts() -> QualityFacts:
-    """The bundled quality table (core/registry/quality.py) as selection takes it."""
-    from jarvis_cli.core.registry.quality import DEFAULT_QUALITY, bundled_quality
+def bundled_quality_facts(conn: Connection | None = None) -> QualityFacts:
+    """The bundled quality table (core/registry/quality.py) as selection takes it (from
+    `conn`'s snapshot of it when given)."""
+    from jarvis_cli.core.registry.quality import DEFAULT_QUALITY, bundled_quality, stored_quality
 
-    return QualityFacts(bundled_quality(), DEFAULT_QUALITY)
+    entries = bundled_quality() if conn is None else stored_quality(conn)
+    return QualityFacts(entries, DEFAULT_QUALITY)
 
 
 def check_request(request: SelectionRequest) -> None:
@@ -207,7 +209,7 @@ class SelectionEngine:
             max_fallbacks=config.defaults.max_fallbacks,
             now=now,
         )
-        quality = bundled_quality_facts()
+        quality = bundled_quality_facts(conn)
         names = name_facts(conn, table, quality.entries.keys())
         limits = (config.budgets.max_output_tokens, config.defaults.max_tokens)
         inputs = inputs._replace(
