@@ -126,7 +126,7 @@ def test_the_server_stack_loads_only_for_serve() -> None:
 # schema, the atomic-write machinery, dataclasses (a frozen dataclass costs ~1 ms to
 # create), the adapter protocol and result types, KeyManager and the vault records,
 # the clear-header checks, the table renderers, and what only outcomes or a rebuild of
-# the name facts need.
+# the name facts need, and the modules of migrations that already ran.
 SELECT_SKIPS = (
     "tomllib",
     "tempfile",
@@ -139,8 +139,15 @@ SELECT_SKIPS = (
     "jarvis_cli.cli.select_render",
     "jarvis_cli.cli.tables",
     "jarvis_cli.core.selection.prompt_terms",  # no outcomes: no prompt index
+    "jarvis_cli.core.selection.learning",  # no outcomes: nothing learned
+    "jarvis_cli.core.selection.learned_output",
     "jarvis_cli.core.registry.matching",  # name facts come from the store's snapshot
     "jarvis_cli.core.registry.model_registry",  # the catalog is registered already
+    # The store is at SCHEMA_VERSION: no migration runs, so none of their modules loads.
+    "jarvis_cli.core.store.outcomes_schema",
+    "jarvis_cli.core.store.call_errors_schema",
+    "jarvis_cli.core.store.output_calibration_schema",
+    "jarvis_cli.core.store.serve_schema",
 )
 _SELECT_PROBE = """
 import contextlib, io, json, os

@@ -21,12 +21,16 @@ from typing import Any
 
 # What rich takes for a tag (rich.markup.RE_TAGS): "[" + a lowercase letter, #, / or @,
 # up to the next "]" with no "[" between. Not preceded by a backslash: already escaped.
-_TAG = re.compile(r"(?<!\\)\[(?=[a-z#/@][^\[]*?\])")
+# Compiled (re's cache) only for a text with such a bracket: jarvis's own help escapes
+# its brackets, so a command's start-up usually compiles nothing.
+_TAG = r"(?<!\\)\[(?=[a-z#/@][^\[]*?\])"
 
 
 def escape(text: str) -> str:
     """`text` with every bracket rich would read as markup escaped."""
-    return _TAG.sub(r"\\[", text)
+    if "[" not in text.replace("\\[", ""):  # no bracket, or every one escaped already
+        return text
+    return re.sub(_TAG, r"\\[", text)
 
 
 def tidy_help(command: Any) -> None:

@@ -115,3 +115,23 @@ def test_hidden_arguments_stay_out_of_the_usage_line(jarvis: JarvisRunner) -> No
     assert caught.returncode == 2
     assert "keys are never taken from the command line" in caught.stderr
     assert "sk-abcdefghijklmnopqrs123" not in caught.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "escaped"),
+    [
+        ("(default: [defaults] timeout_s)", "(default: \\[defaults] timeout_s)"),
+        ("list\\[str] stays", "list\\[str] stays"),
+        ("\\[a] and [b]", "\\[a] and \\[b]"),
+        ("[[log] content", "[\\[log] content"),
+        ("\\\\[x]", "\\\\[x]"),
+        ("[1, 2] is not a tag", "[1, 2] is not a tag"),
+        ("no bracket", "no bracket"),
+    ],
+)
+def test_escape_leaves_escaped_brackets_and_escapes_tags(text: str, escaped: str) -> None:
+    """Only a bracket rich would take for a tag is escaped; a text whose brackets are all
+    escaped already is returned as it is (without compiling the pattern)."""
+    from jarvis_cli.cli.help_text import escape
+
+    assert escape(text) == escaped

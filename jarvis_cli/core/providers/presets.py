@@ -44,7 +44,8 @@ class UrlPassword:
         return hash(self.value)
 
 
-_BASE_URL = re.compile(r"^https?://[^\s/?#]+[^\s]*$")
+# Compiled on first use (re's cache): only commands that take a base URL check one.
+_BASE_URL = r"^https?://[^\s/?#]+[^\s]*$"
 
 
 def check_base_url(url: str) -> None:
@@ -52,7 +53,7 @@ def check_base_url(url: str) -> None:
     or fragment (each request appends its path, which a `?…` or `#…` would swallow:
     `?key=…` also put a key in config.toml)."""
     try:
-        parts = urlsplit(url) if _BASE_URL.match(url) else None
+        parts = urlsplit(url) if re.match(_BASE_URL, url) else None
     except ValueError:  # "Invalid IPv6 URL"
         parts = None
     if parts is None:

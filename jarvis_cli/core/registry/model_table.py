@@ -23,7 +23,8 @@ that does not decode cleanly is rebuilt from the `models` table.
 few candidates selection shows.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: typing.NamedTuple compiles each string
+# annotation at import (a ForwardRef per field); the few forward references are quoted.
 
 import json
 import math
@@ -126,7 +127,9 @@ class ModelTable:
         return len(self.ids)
 
     @classmethod
-    def from_records(cls, records: Sequence[ModelRecord], version: str | None = None) -> ModelTable:
+    def from_records(
+        cls, records: Sequence[ModelRecord], version: str | None = None
+    ) -> "ModelTable":
         ordered = sorted(records, key=lambda r: r.id)
         shapes: list[Shape] = []
         index: dict[Shape, int] = {}
@@ -219,7 +222,7 @@ class ModelTable:
         return b"".join([_MAGIC, _HEADER_LEN.pack(len(header)), header, *body])
 
     @classmethod
-    def decode(cls, data: bytes, version: str | None = None) -> ModelTable:
+    def decode(cls, data: bytes, version: str | None = None) -> "ModelTable":
         """The table `encode` wrote; ValueError if `data` is not exactly that."""
         try:
             if data[:4] != _MAGIC:

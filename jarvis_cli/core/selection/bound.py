@@ -33,7 +33,8 @@ A budget reservation must bound the bill, not guess it (issue 23). Two parts:
   overrun; its sample joins the fit, which widens it.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: typing.NamedTuple compiles each string
+# annotation at import (a ForwardRef per field); the few forward references are quoted.
 
 import json
 import math
@@ -68,7 +69,7 @@ class InputShape(NamedTuple):
         tools: Sequence[Mapping[str, Any]] = (),
         schema: Mapping[str, Any] | None = None,
         attachment_tokens: int = 0,
-    ) -> InputShape:
+    ) -> "InputShape":
         """The shape of messages `texts` with these tools, schema and attachments."""
         ascii_bytes = other = 0
         for text in texts:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import time
 from collections.abc import Callable, Collection, Mapping
+from typing import TYPE_CHECKING
 
 from jarvis_cli.core.context import Context
 from jarvis_cli.core.errors import UsageError
@@ -23,7 +24,6 @@ from jarvis_cli.core.selection.bound import InputShape
 from jarvis_cli.core.selection.calibration import expected_inputs, load_all
 from jarvis_cli.core.selection.cooldown import cooldowns
 from jarvis_cli.core.selection.cost import estimate_request_tokens
-from jarvis_cli.core.selection.learning import LearnedOutcomes, load_learned
 from jarvis_cli.core.selection.metrics import PerformanceMonitor
 from jarvis_cli.core.selection.qualify import exclusion_summary
 from jarvis_cli.core.selection.quality import QualityFacts
@@ -39,6 +39,11 @@ from jarvis_cli.core.selection.types import (
     SelectionResult,
 )
 from jarvis_cli.core.selection.variants import name_facts
+from jarvis_cli.core.store.connection import Connection
+from jarvis_cli.core.store.snapshots import UNCHANGED, data_version
+
+if TYPE_CHECKING:
+    from jarvis_cli.core.selection.learning import LearnedOutcomes
 
 __all__ = [
     "Exclusion",
@@ -95,11 +100,13 @@ def provider_usability(
     return usable, reasons
 
 
-def bundled_quality_facts() -> QualityFacts:
-    """The bundled quality table (core/registry/quality.py) as selection takes it."""
-    from jarvis_cli.core.registry.quality import DEFAULT_QUALITY, bundled_quality
+def bundled_quality_facts(conn: Connection | None = None) -> QualityFacts:
+    """The bundled quality table (core/registry/quality.py) as selection takes it (from
+    `conn`'s snapshot of it when given)."""
+    from jarvis_cli.core.registry.quality import DEFAULT_QUALITY, bundled_quality, stored_quality
 
-    return QualityFacts(bundled_quality(), DEFAULT_QUALITY)
+    entries = bundled_quality() if conn is None else stored_quality(conn)
+    return QualityFacts(entries, DEFAULT_QUALITY)
 
 
 def check_request(request: SelectionRequest) -> None:
@@ -148,6 +155,15 @@ class SelectionEngine:
             if paused:
                 gc.enable()
 
+    def _outcomes(self, conn: Connection) -> LearnedOutcomes | None:
+        """learning.load_learned, that module loaded only when outcomes were recorded."""
+        version = data_version(conn, "outcomes")
+        if version == UNCHANGED:
+            return None
+        from jarvis_cli.core.selection.learning import load_learned
+
+        return load_learned(conn, self._learned, version)
+
     def _select(self, request: SelectionRequest) -> SelectionResult:
         check_request(request)
         config = self.ctx.config
@@ -193,13 +209,13 @@ class SelectionEngine:
             max_fallbacks=config.defaults.max_fallbacks,
             now=now,
         )
-        quality = bundled_quality_facts()
+        quality = bundled_quality_facts(conn)
         names = name_facts(conn, table, quality.entries.keys())
         limits = (config.budgets.max_output_tokens, config.defaults.max_tokens)
         inputs = inputs._replace(
             quality=quality,
             names=names,
-            learned=load_learned(conn, self._learned),
+            learned=self._outcomes(conn),
             output_limit=min(x for x in limits if x is not None),
         )
         if tokens.input_source == "prompt" and request.prompt:

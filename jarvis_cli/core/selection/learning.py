@@ -59,7 +59,7 @@ from jarvis_cli.core.selection.learned_output import LearnedOutputs
 from jarvis_cli.core.selection.learned_view import Facts, Learned, LearnedColumn
 from jarvis_cli.core.selection.quality import UNSCORED, Quality
 from jarvis_cli.core.store.connection import Connection
-from jarvis_cli.core.store.snapshots import data_version, load_snapshot, save_snapshot
+from jarvis_cli.core.store.snapshots import UNCHANGED, data_version, load_snapshot, save_snapshot
 
 if TYPE_CHECKING:
     from jarvis_cli.core.selection.prompt_terms import TermIndex
@@ -275,15 +275,19 @@ def _ints(data: bytes) -> array[int]:
 
 
 def load_learned(
-    conn: Connection, cache: dict[str, LearnedOutcomes | None] | None = None
+    conn: Connection,
+    cache: dict[str, LearnedOutcomes | None] | None = None,
+    version: str | None = None,
 ) -> LearnedOutcomes | None:
     """The outcomes of the store as selection uses them; None when there are none.
 
     `cache` (one per store, kept by the caller: the selection engine) keeps the last
     version's object, so warm selections reuse its per-task sums and loaded prompt
-    index; any change of the outcomes bumps the version and replaces it."""
-    version = data_version(conn, "outcomes")
-    if version == "1":  # never written to: no query beyond the counter
+    index; any change of the outcomes bumps the version and replaces it. `version`:
+    data_version(conn, "outcomes") when the caller has read it."""
+    if version is None:
+        version = data_version(conn, "outcomes")
+    if version == UNCHANGED:  # never written to: no query beyond the counter
         return None
     key = f"{_FORMAT}:{version}"
     if cache is not None:

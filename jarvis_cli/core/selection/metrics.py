@@ -19,7 +19,8 @@ candidate set); see `jarvis_cli.core.selection.scoring`. `ModelMetrics.measured`
 any attempt is in the window.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: typing.NamedTuple compiles each string
+# annotation at import (a ForwardRef per field); the few forward references are quoted.
 
 import math
 import time
@@ -85,7 +86,7 @@ class MetricColumns(NamedTuple):
     tps_p50: list[float]
 
     @classmethod
-    def from_rows(cls, ids: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> MetricColumns:
+    def from_rows(cls, ids: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> "MetricColumns":
         """Columns for `ids` from rows in ModelMetrics field order (model_id first)."""
         by_id = {r[0]: r for r in rows}
         aligned = [by_id.get(i) for i in ids]
@@ -97,7 +98,7 @@ class MetricColumns(NamedTuple):
         return cls(*columns)
 
     @classmethod
-    def from_mapping(cls, ids: Sequence[str], found: Mapping[str, ModelMetrics]) -> MetricColumns:
+    def from_mapping(cls, ids: Sequence[str], found: Mapping[str, ModelMetrics]) -> "MetricColumns":
         return cls.from_rows(ids, found.values())
 
     def metrics(self, i: int, model_id: str) -> ModelMetrics:
@@ -128,7 +129,7 @@ class MetricColumns(NamedTuple):
         return b"".join(head + [array("d", column).tobytes() for column in self[2:]])
 
     @classmethod
-    def decode(cls, data: bytes, n: int) -> MetricColumns:
+    def decode(cls, data: bytes, n: int) -> "MetricColumns":
         """What `encode` wrote for `n` models; ValueError if `data` is not that."""
         columns: list[list[Any]] = []
         pos = 0
@@ -228,7 +229,7 @@ class PerformanceMonitor:
         self.judged = judged  # only attempts that were the model's own doing (faults.py)
 
     @classmethod
-    def for_context(cls, ctx: Context) -> PerformanceMonitor:
+    def for_context(cls, ctx: "Context") -> "PerformanceMonitor":
         """The cached monitor over `ctx.store` with the window from `[selection]`."""
         sel = ctx.config.selection
         return cls(
@@ -260,7 +261,7 @@ class PerformanceMonitor:
             return {r[0]: make(r) for r in self.conn.execute(sql)}
         return {r[0]: ModelMetrics._make(r[:8]) for r in self._compute(now, ids)}
 
-    def columns(self, table: ModelTable, *, now: float | None = None) -> MetricColumns:
+    def columns(self, table: "ModelTable", *, now: float | None = None) -> MetricColumns:
         """The aggregates of the models of `table` as MetricColumns.
 
         A cached monitor refreshes model_stats, then reads the columns from their

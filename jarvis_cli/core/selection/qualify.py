@@ -17,8 +17,7 @@ from typing import NamedTuple
 from jarvis_cli.core.registry.model_table import ModelTable, Shape
 from jarvis_cli.core.selection.calibration import per_model_costs
 from jarvis_cli.core.selection.cost import TOKENS_PER_MTOK, TokenEstimate
-from jarvis_cli.core.selection.learned_output import learned_outputs
-from jarvis_cli.core.selection.learning import LearnedColumn
+from jarvis_cli.core.selection.learned_view import LearnedColumn
 from jarvis_cli.core.selection.metrics import MetricColumns
 from jarvis_cli.core.selection.quality import Quality, ScoredModel, resolve_qualities
 from jarvis_cli.core.selection.refusal import (
@@ -212,10 +211,11 @@ def qualify(
     resolved = resolve_task(request.task, request.prompt)
     outputs: dict[int, int] = {}  # position -> output tokens learned (learned_output.py)
     if inputs.learned is not None and request.output_tokens is None and out:
+        from jarvis_cli.core.selection.learned_output import learned_outputs
+
         expected = inputs.learned.outputs.for_task(resolved.category)
         outputs = learned_outputs(table, cand, expected, inputs.output_limit)
-    # calibrated models at their own typical input (issue 23), and the learned outputs
-    costs = per_model_costs(
+    costs = per_model_costs(  # calibrated models at their typical input (issue 23)
         table, cand, estimated_costs(table, cand, tokens),
         (tokens.input_tokens, tokens.output_tokens), inputs.expected_inputs, outputs,
     )  # fmt: skip

@@ -43,7 +43,8 @@ Strategies (`BUILTIN_WEIGHTS`; `[selection.weights.NAME]` replaces one):
   models, equal prices) break by quality, then the balanced total.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: typing.NamedTuple compiles each string
+# annotation at import (a ForwardRef per field); the few forward references are quoted.
 
 import math
 from collections.abc import Mapping, Sequence
@@ -84,7 +85,7 @@ class Weights(NamedTuple):
     quality: float = 0.0
 
     @classmethod
-    def normalized(cls, raw: Mapping[str, float], *, name: str) -> Weights:
+    def normalized(cls, raw: Mapping[str, float], *, name: str) -> "Weights":
         total = sum(raw.get(k, 0.0) for k in COMPONENTS)
         if total <= 0:
             raise ConfigError(
@@ -111,7 +112,7 @@ class Weights(NamedTuple):
             for p, c, r, q in zip(performance, cost, reliability, quality, strict=True)
         ]
 
-    def total(self, scores: SubScores) -> float:
+    def total(self, scores: "SubScores") -> float:
         return (
             self.performance * scores.performance
             + self.cost * scores.cost

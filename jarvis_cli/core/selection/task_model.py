@@ -5,11 +5,12 @@ real, labelled prompts; sources and licences in jarvis_cli/data/task_model.NOTIC
 The file is a JSON header line (classes, scale, bias, priors) and one line per
 feature, `NAME<TAB>w1,w2,…` (integers, one per class, x scale), sorted by name. It
 is read as bytes on the first classification only, neither decoded nor split (which
-cost a process ~2 ms): a feature's line is found by bisection over byte offsets and
-parsed when a prompt has that feature. A prompt's score for a
-category is the bias plus its known features' weights divided by sqrt(number of
-features), as in fitting, plus the fixed priors of its keyword lists and tables; the
-evidence is the features that most separate the winner from the runner-up.
+cost a process ~2 ms): a feature's line is found by bisecting a sparse index of
+byte offsets, then one bounded search, and parsed when a prompt has that feature. A
+prompt's score for a category is the bias plus its known features' weights divided by
+sqrt(number of features), as in fitting, plus the fixed priors of its keyword lists
+and tables; the evidence is the features that most separate the winner from the
+runner-up.
 """
 
 from __future__ import annotations
@@ -70,10 +71,15 @@ class TaskModel:
         i = bisect_left(self._firsts, key)  # lines before the i-th indexed one are < key
         lo = self._starts[i - 1] if i > 0 else 0
         hi = self._starts[i] if i < len(self._starts) else len(body)
-        start = _first_line_at_least(body, key, lo, hi)
-        if body.startswith(key, start):
-            return [int(w) for w in _line_at(body, start)[len(key) :].split(b",")]
-        return None
+        # Its line, if any, starts in [lo, hi]: it is the only line that starts with the
+        # name and a tab, so one bounded search finds it (no bisection over the lines).
+        if body.startswith(key, lo):
+            start = lo
+        else:
+            start = body.find(b"\n" + key, lo, hi + len(key)) + 1
+            if not start:
+                return None
+        return [int(w) for w in _line_at(body, start)[len(key) :].split(b",")]
 
     def classify(self, prompt: str) -> Guess:
         """The most probable category of `prompt`, with its evidence."""
@@ -111,23 +117,6 @@ def _line_at(body: bytes, start: int) -> bytes:
     """The line of `body` that starts at `start`, without its newline."""
     end = body.find(b"\n", start)
     return body[start : end if end >= 0 else len(body)]
-
-
-def _first_line_at_least(body: bytes, key: bytes, lo: int, hi: int) -> int:
-    """The offset of the first line of `body` (sorted lines) that is >= `key`, given
-    that it is in [lo, hi] (line starts, or the end): bisect_left over the lines,
-    probing the line around a midpoint."""
-    while lo < hi:
-        mid = (lo + hi) // 2
-        start = max(lo, body.rfind(b"\n", lo, mid) + 1)
-        end = body.find(b"\n", start)
-        if end < 0:
-            end = len(body)
-        if body[start:end] < key:
-            lo = end + 1
-        else:
-            hi = start
-    return min(lo, len(body))
 
 
 @lru_cache(maxsize=1)

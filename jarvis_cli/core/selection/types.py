@@ -8,17 +8,20 @@ reasoning can all name them without importing one another.
 # string annotation (a ForwardRef per field), ~40 % of these classes' import cost.
 
 from collections.abc import Mapping, Sequence
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from jarvis_cli.core.providers.capabilities import RequestKind
 from jarvis_cli.core.registry.records import ModelRecord
 from jarvis_cli.core.selection import scoring
 from jarvis_cli.core.selection.cost import ExpectedOutput, TokenEstimate
-from jarvis_cli.core.selection.learning import Learned, LearnedOutcomes
+from jarvis_cli.core.selection.learned_view import Learned
 from jarvis_cli.core.selection.metrics import ModelMetrics
 from jarvis_cli.core.selection.quality import QualityFacts
 from jarvis_cli.core.selection.task import Task
 from jarvis_cli.core.selection.variants import NameFacts
+
+if TYPE_CHECKING:  # learning.py loads only for a store with outcomes (engine.py)
+    from jarvis_cli.core.selection.learning import LearnedOutcomes
 
 
 class Exclusion(NamedTuple):
@@ -126,6 +129,6 @@ class RankInputs(NamedTuple):
     names: NameFacts | None = None  # of the table ranked; None = computed by rank_table
     # model id -> typical input tokens from its calibration (selection/calibration.py)
     expected_inputs: Mapping[str, int] = {}
-    learned: LearnedOutcomes | None = None  # the store's outcomes; None = none recorded
+    learned: "LearnedOutcomes | None" = None  # the store's outcomes; None = none recorded
     # caps a learned expected output ([budgets] max_output_tokens, [defaults] max_tokens)
     output_limit: int | None = None

@@ -13,7 +13,8 @@
   (`--model`, or `--capability audio` for the audio kinds).
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: typing.NamedTuple compiles each string
+# annotation at import (a ForwardRef per field); the few forward references are quoted.
 
 import json
 import re
@@ -100,7 +101,7 @@ class NameFacts(NamedTuple):
     speed: dict[int, str]  # position -> size class its name says (selection/speed.py)
 
     @classmethod
-    def of(cls, table: ModelTable, scored_ids: Collection[str] = ()) -> NameFacts:
+    def of(cls, table: "ModelTable", scored_ids: Collection[str] = ()) -> "NameFacts":
         """The facts of `table`'s names; `scored_ids` are the bundled quality table's
         model ids, matched by id, else by name (registry/matching.py)."""
         variant: dict[int, str] = {}
@@ -149,7 +150,7 @@ class NameFacts(NamedTuple):
         return json.dumps([sorted(d.items()) for d in self], separators=(",", ":")).encode()
 
     @classmethod
-    def decode(cls, data: bytes) -> NameFacts:
+    def decode(cls, data: bytes) -> "NameFacts":
         try:
             parts = json.loads(data)
             variant, base, not_chat, scored, speed = (
@@ -164,7 +165,9 @@ SNAPSHOT = "model_names"
 FORMAT = "n2"  # bumped when NameFacts gains a field or a rule changes (n2: speed, exp)
 
 
-def name_facts(conn: Connection, table: ModelTable, scored_ids: Collection[str] = ()) -> NameFacts:
+def name_facts(
+    conn: Connection, table: "ModelTable", scored_ids: Collection[str] = ()
+) -> NameFacts:
     """NameFacts of `table`, from the store when built at the table's version and for the
     same bundled quality ids (regexes and name matching over 10,000 names cost ~30 ms;
     a selection may take 50)."""

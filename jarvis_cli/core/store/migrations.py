@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-
-from jarvis_cli.core.store import call_errors_schema, outcomes_schema, output_calibration_schema
+from importlib import import_module
 
 
 def _execute_script(conn: sqlite3.Connection, script: str) -> None:
@@ -308,50 +307,6 @@ def _m10_model_stats_throughput(conn: sqlite3.Connection) -> None:
     )
 
 
-def _m12_serve_tokens(conn: sqlite3.Connection) -> None:
-    # `jarvis serve` (issue 26): client tokens (only a sha256 of each is stored) with their
-    # limits; one usage row per admitted request of a limited token (rpm and budget spend);
-    # one in-flight row per request still running (concurrency, and its worst-case cost
-    # held against the token's budgets until settled; it stops counting at expires_at).
-    _execute_script(
-        conn,
-        """
-        CREATE TABLE serve_tokens(
-            id TEXT PRIMARY KEY,
-            name TEXT NOT NULL,
-            token_hash TEXT NOT NULL UNIQUE,
-            prefix TEXT NOT NULL,
-            created_at REAL NOT NULL,
-            rotated_at REAL,
-            revoked_at REAL,
-            models TEXT,                    -- JSON list of fnmatch patterns; NULL = any
-            rpm INTEGER,
-            concurrency INTEGER,
-            daily_usd REAL,
-            monthly_usd REAL
-        );
-        CREATE UNIQUE INDEX serve_tokens_name ON serve_tokens(name) WHERE revoked_at IS NULL;
-        CREATE TABLE serve_token_usage(
-            id TEXT PRIMARY KEY,
-            token_id TEXT NOT NULL,
-            at REAL NOT NULL,
-            cost_usd REAL NOT NULL DEFAULT 0
-        );
-        CREATE INDEX serve_token_usage_at ON serve_token_usage(token_id, at);
-        CREATE TABLE serve_inflight(
-            id TEXT PRIMARY KEY,
-            token_id TEXT NOT NULL,
-            amount_usd REAL NOT NULL,
-            created_at REAL NOT NULL,
-            expires_at REAL NOT NULL,
-            pid INTEGER,
-            host TEXT
-        );
-        CREATE INDEX serve_inflight_token ON serve_inflight(token_id, expires_at);
-        """,
-    )
-
-
 def _m_issue23_token_calibration(conn: sqlite3.Connection) -> None:
     # Issue 23: what each model's provider really bills for a prompt, learned from
     # answered attempts (core/selection/calibration.py) and shared through the store;
@@ -376,7 +331,21 @@ def _m_issue23_token_calibration(conn: sqlite3.Connection) -> None:
 
 
 Migration = Callable[[sqlite3.Connection], None]
-_m11_outcomes: Migration = lambda conn: _execute_script(conn, outcomes_schema.SQLITE)  # noqa: E731
+
+
+def _later(module: str, name: str) -> Migration:
+    """`name` of core/store/`module`.py, a migration or a script, imported only when it
+    runs: opening a store already at SCHEMA_VERSION loads none of those modules."""
+
+    def run(conn: sqlite3.Connection) -> None:
+        found = getattr(import_module(f"jarvis_cli.core.store.{module}"), name)
+        if isinstance(found, str):
+            _execute_script(conn, found)
+        else:
+            found(conn)
+
+    return run
+
 
 # Ordered; append only. The version of a migration is its 1-based position.
 MIGRATIONS: list[tuple[str, Migration]] = [
@@ -389,12 +358,21 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("budget_reservations: worst-case cost held until settled", _m7_budget_reservations),
     ("content log: attachments' name, type, size and sha256", _m8_content_attachments),
     ("model_stats: median output tokens per second", _m10_model_stats_throughput),
-    ("serve: client tokens (hashes), limits, usage, requests in flight", _m12_serve_tokens),
+    (
+        "serve: client tokens (hashes), limits, usage, requests in flight",
+        _later("serve_schema", "SQLITE"),
+    ),
     ("token_calibration per model; calls.reserved_usd, overrun_usd", _m_issue23_token_calibration),
-    ("outcomes: scores of answers that selection learns from", _m11_outcomes),
-    ("calls.error_message: a failed attempt's reason", call_errors_schema.migrate),
-    ("token_calibration: output overshoot per model (issue 23)", output_calibration_schema.migrate),
-    ("outcomes.output_tokens: billed output of the answer", outcomes_schema.migrate_output_tokens),
+    ("outcomes: scores of answers that selection learns from", _later("outcomes_schema", "SQLITE")),
+    ("calls.error_message: a failed attempt's reason", _later("call_errors_schema", "migrate")),
+    (
+        "token_calibration: output overshoot per model (issue 23)",
+        _later("output_calibration_schema", "migrate"),
+    ),
+    (
+        "outcomes.output_tokens: billed output of the answer",
+        _later("outcomes_schema", "migrate_output_tokens"),
+    ),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

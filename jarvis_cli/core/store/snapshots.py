@@ -10,6 +10,9 @@ from __future__ import annotations
 from jarvis_cli.core.store.connection import Connection
 from jarvis_cli.core.store.database import write_transaction
 
+# data_version of a table never written to (its migration inserts the counter at 1).
+UNCHANGED = "1"
+
 
 def data_version(conn: Connection, *tables: str) -> str:
     """The change counters of `tables` ("models", "model_stats") as one string."""

@@ -468,3 +468,63 @@ def test_committed_quality_table_matches_the_build_script() -> None:
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
+
+
+# --- the table kept in the store (a selection's copy) --------------------------------------
+
+
+def _fresh_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As in a new process: nothing parsed or taken from the store yet."""
+    bundled_quality.cache_clear()
+    monkeypatch.setattr(quality, "_FROM_STORE", {})
+
+
+def test_a_selection_takes_the_parsed_table_from_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jarvis_cli.core.store.database import Store
+
+    store = Store.open(tmp_path / "jarvis.db")
+    try:
+        _fresh_process(monkeypatch)
+        parsed = dict(quality.stored_quality(store.conn))  # parsed, then stored
+        assert parsed == dict(bundled_quality())
+        _fresh_process(monkeypatch)
+
+        def no_parse(doc: Any) -> dict[str, QualityEntry]:
+            raise AssertionError("parsed again")
+
+        monkeypatch.setattr(quality, "parse_quality", no_parse)
+        stored = quality.stored_quality(store.conn)
+        assert stored == parsed
+        assert all(type(e) is QualityEntry for e in stored.values())
+    finally:
+        store.close()
+        bundled_quality.cache_clear()
+
+
+def test_a_changed_table_file_is_parsed_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jarvis_cli.core.store.database import Store
+
+    store = Store.open(tmp_path / "jarvis.db")
+    try:
+        _fresh_process(monkeypatch)
+        before = quality.stored_quality(store.conn)
+        doc = json.loads(quality.QUALITY_FILE.read_bytes())
+        doc["models"][0][1] = 0.0123  # the first model's overall score
+        changed = tmp_path / "quality.json"
+        changed.write_text(json.dumps(doc))
+        monkeypatch.setattr(quality, "QUALITY_FILE", changed)
+        _fresh_process(monkeypatch)
+        after = quality.stored_quality(store.conn)
+        model_id = doc["models"][0][0]
+        assert after[model_id].overall == 0.0123 != before[model_id].overall
+        # A snapshot that does not decode is not trusted: the file is parsed again.
+        store.conn.execute("UPDATE snapshots SET data = x'00' WHERE name = 'bundled_quality'")
+        _fresh_process(monkeypatch)
+        assert quality.stored_quality(store.conn)[model_id].overall == 0.0123
+    finally:
+        store.close()
+        bundled_quality.cache_clear()
