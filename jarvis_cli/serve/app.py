@@ -251,15 +251,7 @@ class App:
         elapsed, rid = time.perf_counter() - t0, ran.request_id
         o = ran.outcome
         if o is not None:
-            self.metrics.observe(
-                endpoint,
-                o.model_id,
-                "client_gone",
-                elapsed,
-                prompt_tokens=o.usage.prompt_tokens or 0,
-                completion_tokens=o.usage.completion_tokens or 0,
-                cost_usd=o.cost_usd,
-            )
+            self.metrics.observe_answer(endpoint, o, "client_gone", elapsed)
             cost = "" if o.cost_usd is None else f", ${o.cost_usd:.6f}"
             said = f"its answer ({safe_text(o.model_id)}{cost}) is recorded, unread"
         elif isinstance(ran.error, RequestCancelled):
@@ -283,15 +275,7 @@ class App:
             error.headers.update(dict(streams.result_headers(ran, t0)))
             raise error
         o = ran.outcome
-        self.metrics.observe(
-            endpoint,
-            o.model_id,
-            "ok",
-            elapsed,
-            prompt_tokens=o.usage.prompt_tokens or 0,
-            completion_tokens=o.usage.completion_tokens or 0,
-            cost_usd=o.cost_usd,
-        )
+        self.metrics.observe_answer(endpoint, o, "ok", elapsed)
         return o
 
     async def embeddings(self, scope: Scope, receive: Receive, send: Send) -> None:

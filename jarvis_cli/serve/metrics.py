@@ -7,6 +7,10 @@ as histograms; requests in flight as a gauge. Updated from the event loop only.
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from jarvis_cli.core.runs.requests import Outcome
 
 _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
@@ -70,6 +74,22 @@ class Metrics:
             self.tokens[(model, "completion")] += completion_tokens
         if cost_usd:
             self.cost[model] += cost_usd
+
+    def observe_answer(
+        self, endpoint: str, o: Outcome, outcome: str, seconds: float,
+        ttft_s: float | None = None,
+    ) -> None:  # fmt: skip
+        """`observe` for a request the provider answered: its model, tokens and cost."""
+        self.observe(
+            endpoint,
+            o.model_id,
+            outcome,
+            seconds,
+            ttft_s=ttft_s,
+            prompt_tokens=o.usage.prompt_tokens or 0,
+            completion_tokens=o.usage.completion_tokens or 0,
+            cost_usd=o.cost_usd,
+        )
 
     def render(self) -> str:
         out = [

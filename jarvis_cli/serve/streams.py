@@ -272,13 +272,5 @@ def _finish_chunk(rid: str, model: str, created: int, chat: bool, finish: str) -
 
 
 def _observe_ok(metrics: Metrics, o: Outcome, chat: bool, t0: float, ttft: float | None) -> None:
-    metrics.observe(
-        "chat" if chat else "completion",  # the endpoint, as a plain answer counts it
-        o.model_id,
-        "ok",
-        time.perf_counter() - t0,
-        ttft_s=ttft,
-        prompt_tokens=o.usage.prompt_tokens or 0,
-        completion_tokens=o.usage.completion_tokens or 0,
-        cost_usd=o.cost_usd,
-    )
+    endpoint = "chat" if chat else "completion"  # as a plain answer counts it
+    metrics.observe_answer(endpoint, o, "ok", time.perf_counter() - t0, ttft)
