@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -23,6 +24,7 @@ from jarvis_cli.core.registry.quality import (
     bundled_quality,
     parse_quality,
 )
+from jarvis_cli.core.store.database import Store
 
 REPO = Path(__file__).resolve().parents[3]
 SHARED_QUALITY = REPO.parent / "shared" / "data" / "quality"
@@ -479,52 +481,48 @@ def _fresh_process(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(quality, "_FROM_STORE", {})
 
 
-def test_a_selection_takes_the_parsed_table_from_the_store(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from jarvis_cli.core.store.database import Store
-
-    store = Store.open(tmp_path / "jarvis.db")
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    opened = Store.open(tmp_path / "jarvis.db")
     try:
-        _fresh_process(monkeypatch)
-        parsed = dict(quality.stored_quality(store.conn))  # parsed, then stored
-        assert parsed == dict(bundled_quality())
-        _fresh_process(monkeypatch)
-
-        def no_parse(doc: Any) -> dict[str, QualityEntry]:
-            raise AssertionError("parsed again")
-
-        monkeypatch.setattr(quality, "parse_quality", no_parse)
-        stored = quality.stored_quality(store.conn)
-        assert stored == parsed
-        assert all(type(e) is QualityEntry for e in stored.values())
+        yield opened
     finally:
-        store.close()
+        opened.close()
         bundled_quality.cache_clear()
+
+
+def test_a_selection_takes_the_parsed_table_from_the_store(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fresh_process(monkeypatch)
+    parsed = dict(quality.stored_quality(store.conn))  # parsed, then stored
+    assert parsed == dict(bundled_quality())
+    _fresh_process(monkeypatch)
+
+    def no_parse(doc: Any) -> dict[str, QualityEntry]:
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(quality, "parse_quality", no_parse)
+    stored = quality.stored_quality(store.conn)
+    assert stored == parsed
+    assert all(type(e) is QualityEntry for e in stored.values())
 
 
 def test_a_changed_table_file_is_parsed_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from jarvis_cli.core.store.database import Store
-
-    store = Store.open(tmp_path / "jarvis.db")
-    try:
-        _fresh_process(monkeypatch)
-        before = quality.stored_quality(store.conn)
-        doc = json.loads(quality.QUALITY_FILE.read_bytes())
-        doc["models"][0][1] = 0.0123  # the first model's overall score
-        changed = tmp_path / "quality.json"
-        changed.write_text(json.dumps(doc))
-        monkeypatch.setattr(quality, "QUALITY_FILE", changed)
-        _fresh_process(monkeypatch)
-        after = quality.stored_quality(store.conn)
-        model_id = doc["models"][0][0]
-        assert after[model_id].overall == 0.0123 != before[model_id].overall
-        # A snapshot that does not decode is not trusted: the file is parsed again.
-        store.conn.execute("UPDATE snapshots SET data = x'00' WHERE name = 'bundled_quality'")
-        _fresh_process(monkeypatch)
-        assert quality.stored_quality(store.conn)[model_id].overall == 0.0123
-    finally:
-        store.close()
-        bundled_quality.cache_clear()
+    _fresh_process(monkeypatch)
+    before = quality.stored_quality(store.conn)
+    doc = json.loads(quality.QUALITY_FILE.read_bytes())
+    doc["models"][0][1] = 0.0123  # the first model's overall score
+    changed = tmp_path / "quality.json"
+    changed.write_text(json.dumps(doc))
+    monkeypatch.setattr(quality, "QUALITY_FILE", changed)
+    _fresh_process(monkeypatch)
+    after = quality.stored_quality(store.conn)
+    model_id = doc["models"][0][0]
+    assert after[model_id].overall == 0.0123 != before[model_id].overall
+    # A snapshot that does not decode is not trusted: the file is parsed again.
+    store.conn.execute("UPDATE snapshots SET data = x'00' WHERE name = 'bundled_quality'")
+    _fresh_process(monkeypatch)
+    assert quality.stored_quality(store.conn)[model_id].overall == 0.0123
