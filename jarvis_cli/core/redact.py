@@ -19,7 +19,6 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from functools import cache
 
 _secrets: set[str] = set()
 _MIN_SECRET_LEN = 6  # shorter values would redact ordinary words
@@ -30,27 +29,31 @@ SECRET_HINT = (
     "that looks like an API key: keys are read from a prompt or `--stdin`, never from arguments"
 )
 
+# The patterns below are strings, compiled by re's cache on first use (as in task
+# inference and help text): most commands redact nothing, and compiling all six cost
+# ~0.5 ms at every start. Callers test a cheap substring first where one is needed.
+
 # Known key prefixes (OpenAI sk-/sk-proj-, Anthropic sk-ant-, Groq gsk_, Google AIza,
 # xAI xai-) followed by at least 12 key characters: real keys carry 32 to 160, and the
 # floor keeps fingerprints (`sk-…abcd`) and short names such as `sk-test` visible.
-_PREFIXED_SRC = (
+_PREFIXED = (
     r"(?<![A-Za-z0-9_])(?:sk-ant-|sk-proj-|sk-|gsk_|AIza|xai-)[A-Za-z0-9_-]{12,}(?![A-Za-z0-9_-])"
 )
 # A run of key characters (base64 and base64url included; not `.` or `:`, so hosts,
 # URLs and versioned model ids split into their short parts).
-_TOKEN_SRC = r"[A-Za-z0-9_+=/-]{20,}"
+_TOKEN = r"[A-Za-z0-9_+=/-]{20,}"
 # One unbroken segment of a token (no `-`, `_` or `/`): identifiers made by people are
 # short words joined by dashes (`gpt-4o-mini-2024-07-18`); generated tokens are not.
-_SEGMENT_SRC = r"[A-Za-z0-9+=]+"
+_SEGMENT = r"[A-Za-z0-9+=]+"
 _MIN_SEGMENT = 20
 _MIN_ENTROPY_BITS = 3.0  # per character; random base62 text scores about 4.5
 _MIN_JOINED = 24
 _MIN_LONGEST_PART = 10
 _MIN_JOINED_ENTROPY_BITS = 3.5
-_HEX_SRC = r"^[0-9a-fA-F]+$"
+_HEX = r"^[0-9a-fA-F]+$"
 # scheme://user:password@ ; the password is everything up to the last `@` of the
 # authority (passwords may contain `@` when people do not percent-encode them).
-_URL_USERINFO_SRC = r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@]*):[^\s/]*@"
+_URL_USERINFO = r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@]*):[^\s/]*@"
 
 
 def register_secret(value: str) -> None:
@@ -118,7 +121,7 @@ def _entropy(text: str) -> float:
 
 def _high_entropy(segment: str) -> bool:
     """A long generated-looking segment: letters and digits mixed, not hex, not repetitive."""
-    if len(segment) < _MIN_SEGMENT or _rx("hex").match(segment):
+    if len(segment) < _MIN_SEGMENT or re.match(_HEX, segment):
         return False
     has_digit = any(c.isdigit() for c in segment)
     has_alpha = any(c.isalpha() for c in segment)
@@ -126,7 +129,7 @@ def _high_entropy(segment: str) -> bool:
 
 
 def _token_is_secret(token: str) -> bool:
-    segments = _rx("segment").findall(token)
+    segments = re.findall(_SEGMENT, token)
     if any(_high_entropy(s) for s in segments):
         return True
     if _padded_base64(token):
@@ -138,7 +141,7 @@ def _token_is_secret(token: str) -> bool:
     return (
         len(body) >= _MIN_JOINED
         and len(longest) >= _MIN_LONGEST_PART
-        and not _rx("hex").match(longest)
+        and not re.match(_HEX, longest)
         and any(c.isdigit() for c in longest)
         and any(c.isupper() for c in body)
         and any(c.islower() for c in body)
@@ -180,33 +183,33 @@ def secret_shaped(text: str) -> list[str]:
     """
     found, rest = [], text
     if _may_have_prefix(text):
-        found = [m.group(0) for m in _rx("prefixed").finditer(text)]
-        rest = _rx("prefixed").sub(" ", text)
-    found += [m.group(0) for m in _rx("token").finditer(rest) if _token_is_secret(m.group(0))]
+        found = [m.group(0) for m in re.finditer(_PREFIXED, text)]
+        rest = re.sub(_PREFIXED, " ", text)
+    found += [m.group(0) for m in re.finditer(_TOKEN, rest) if _token_is_secret(m.group(0))]
     return found
 
 
 def has_key_prefix(text: str) -> bool:
     """Whether `text` holds a key with a known prefix (`sk-…`, `gsk_…`, `AIza…`, `xai-…`)."""
-    return _may_have_prefix(text) and _rx("prefixed").search(text) is not None
+    return _may_have_prefix(text) and re.search(_PREFIXED, text) is not None
 
 
 def looks_like_secret(text: str) -> bool:
     """Whether `text` holds something shaped like a key (see `secret_shaped`)."""
     if secret_shaped(text):
         return True
-    return "@" in text and "://" in text and _rx("url_userinfo").search(text) is not None
+    return "@" in text and "://" in text and re.search(_URL_USERINFO, text) is not None
 
 
 def mask_url(url: str) -> str:
     """`url` with the password of its user info replaced: `http://user:***@host/v1`."""
     if "@" not in url or "://" not in url:  # the pattern needs both: spare compiling it
         return url
-    return _rx("url_userinfo").sub(lambda m: f"{m.group('head')}:{MASK}@", url)
+    return re.sub(_URL_USERINFO, lambda m: f"{m.group('head')}:{MASK}@", url)
 
 
 # Credentials in a URL's query (Gemini's `?key=`, signed URLs), as error bodies echo them.
-_QUERY_SECRET_SRC = (
+_QUERY_SECRET = (
     r"(?i)([?&;](?:key|api[_-]?key|access[_-]?token|token|secret|password|passwd|sig|"
     r"signature|auth)=)[^&;\s\"'#<>]+"
 )
@@ -218,33 +221,15 @@ def _may_have_prefix(text: str) -> bool:
     return "sk-" in text or "gsk_" in text or "AIza" in text or "xai-" in text
 
 
-@cache
-def _rx(name: str) -> re.Pattern[str]:
-    """The pattern `name`, compiled on first use: most commands redact nothing, and the
-    six patterns cost ~0.5 ms to compile at every start."""
-    return re.compile(_SOURCES[name])
-
-
-_SOURCES = {
-    "prefixed": _PREFIXED_SRC,
-    "token": _TOKEN_SRC,
-    "segment": _SEGMENT_SRC,
-    "hex": _HEX_SRC,
-    "url_userinfo": _URL_USERINFO_SRC,
-    "query_secret": _QUERY_SECRET_SRC,
-}
-
-
 def redact(text: str) -> str:
     """`text` without registered secrets, secret-shaped tokens, URL passwords or
     credential query parameters (`?key=…`)."""
     text = mask_url(scrub_secrets(text))
     if "=" in text:
-        text = _rx("query_secret").sub(lambda m: m.group(1) + REDACTED, text)
+        text = re.sub(_QUERY_SECRET, lambda m: m.group(1) + REDACTED, text)
     if _may_have_prefix(text):
-        text = _rx("prefixed").sub(REDACTED, text)
-    token = _rx("token")
-    return token.sub(lambda m: REDACTED if _token_is_secret(m.group(0)) else m.group(0), text)
+        text = re.sub(_PREFIXED, REDACTED, text)
+    return re.sub(_TOKEN, lambda m: REDACTED if _token_is_secret(m.group(0)) else m.group(0), text)
 
 
 def fingerprint(value: str) -> str:

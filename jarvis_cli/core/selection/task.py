@@ -85,7 +85,7 @@ def _infer_clipped(text: str) -> Task:
             return Task("coding", name)
     guess = shipped_model().classify(text)
     if guess.category == GENERAL and any(op in text for op in "+*×÷^/"):  # noqa: RUF001
-        sum_ = _arithmetic().search(text)
+        sum_ = re.search(_ARITHMETIC, text)
         if sum_ is not None:
             return Task("mathematics", f"arithmetic {sum_.group(0)!r}")
     if not guess.evidence:
@@ -93,12 +93,10 @@ def _infer_clipped(text: str) -> Task:
     return Task(guess.category, f"{', '.join(guess.evidence)} (p {guess.probability:.2f})")
 
 
-@lru_cache(maxsize=1)
-def _arithmetic() -> re.Pattern[str]:
-    """Two numbers joined by +, *, the multiplication or division sign, ^ or a spaced /
-    (step 3 of the module docstring).
-    Not `-` (years and ranges, "1914-1918"), not `x` ("1920x1080")."""
-    return re.compile(r"\d+(\.\d+)?\s*[+*×÷^]\s*\(?-?\d+(\.\d+)?|\d+\s+/\s+\d+")  # noqa: RUF001
+# Two numbers joined by +, *, the multiplication or division sign, ^ or a spaced /
+# (step 3 of the module docstring); not `-` (years and ranges, "1914-1918"), not `x`
+# ("1920x1080"). Compiled by re's cache, only for a prompt with an operator.
+_ARITHMETIC = r"\d+(\.\d+)?\s*[+*×÷^]\s*\(?-?\d+(\.\d+)?|\d+\s+/\s+\d+"  # noqa: RUF001
 
 
 def resolve_task(requested: str | None, prompt: str | None) -> Task:
